@@ -1,0 +1,510 @@
+/*
+ * pytest-cloud: plans a distributed pytest run (see README.md).
+ *
+ * Steps: resolve the options (ini < environment < command line), probe
+ * every node in parallel over SSH, plan processes per node, copy the
+ * project to the usable nodes with rsync (unless --dry-run), print the
+ * JSON result on stdout.
+ *
+ * Exit status (main is the only place that picks it):
+ *   0  at least one xdist spec came out
+ *   1  no node can run tests (every node's reason is on stderr and in
+ *      the JSON)
+ *   2  bad input: options, ini file, environment; nothing was written to
+ *      any node
+ *   3  internal failure (out of memory, rsync missing, ...)
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <libssh/libssh.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "fanout.h"
+#include "inifile.h"
+#include "msgs.h"
+#include "plan.h"
+#include "probe_parse.h"
+#include "render.h"
+#include "report.h"
+#include "rsync.h"
+#include "shquote.h"
+#include "spawn.h"
+#include "sshconn.h"
+
+#define EXIT_NO_NODES 1
+#define EXIT_BAD_INPUT 2
+#define EXIT_INTERNAL 3
+
+#define PROBE_FANOUT 64
+
+#ifndef PYTEST_CLOUD_VERSION
+#define PYTEST_CLOUD_VERSION "0.1.0"
+#endif
+
+struct run {
+	struct cloud_config cfg;
+	struct node_report *nodes;
+	size_t n;
+	char *probe_command;
+	char *rsync_path;
+};
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* fds 0-2 must be open, or a later open() would take their place. */
+static void sanitise_stdfd(void)
+{
+	int fd = open("/dev/null", O_RDWR);
+
+	while (fd >= 0 && fd <= 2) {
+		fd = dup(fd);
+	}
+	if (fd > 2) {
+		close(fd);
+	}
+}
+
+static const char *my_getenv(const char *name)
+{
+	return getenv(name);
+}
+
+static void print_help(void)
+{
+	size_t n;
+	size_t i;
+	const struct opt_def *t = opts_table(&n);
+
+	printf("usage: pytest-cloud [--dry-run] [--cloud-OPTION=VALUE ...]\n\n"
+	       "Probes the test nodes over SSH, plans test processes, copies "
+	       "the project\nto the nodes and prints pytest-xdist --tx specs "
+	       "as JSON.\n\n");
+	for (i = 0; i < n; i++) {
+		if (t[i].flag == NULL) {
+			continue;
+		}
+		printf("  %-30s %s%s%s%s\n", t[i].flag, t[i].meaning,
+		       t[i].defval ? " (default: " : "",
+		       t[i].defval ? t[i].defval : "",
+		       t[i].defval ? ")" : "");
+	}
+	printf("\nEach --cloud-x-y also reads ini key cloud_x_y and "
+	       "environment PYTEST_CLOUD_X_Y.\n");
+}
+
+static char *local_user(void)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	const char *env = getenv("USER");
+
+	if (pw != NULL && pw->pw_name != NULL) {
+		return strdup(pw->pw_name);
+	}
+	return strdup(env && env[0] ? env : "user");
+}
+
+static char *absolute_dir(const char *path)
+{
+	char buf[PATH_MAX];
+
+	if (realpath(path, buf) == NULL) {
+		return NULL;
+	}
+	return strdup(buf);
+}
+
+/* Finds the ini file and rootdir; applies the ini. */
+static int load_ini(struct cloud_config *cfg, const struct cloud_config *cli,
+		    char *err, size_t errlen)
+{
+	char cwd[PATH_MAX];
+	char *ini = NULL;
+	const char *section = NULL;
+	int rc = 0;
+
+	if (getcwd(cwd, sizeof(cwd)) == NULL) {
+		snprintf(err, errlen, "current folder: %s", strerror(errno));
+		return -1;
+	}
+	if (cli->inifile != NULL) {
+		ini = absolute_dir(cli->inifile);
+		if (ini == NULL) {
+			snprintf(err, errlen, "--inifile: '%s': %s",
+				 cli->inifile, strerror(errno));
+			return -1;
+		}
+		section = inifile_section_for(ini);
+	} else if (inifile_find(cli->rootdir ? cli->rootdir : cwd, &ini,
+				&section, err, errlen) < 0) {
+		return -1;
+	}
+	if (cli->rootdir != NULL) {
+		cfg->rootdir = absolute_dir(cli->rootdir);
+		if (cfg->rootdir == NULL) {
+			snprintf(err, errlen, "--rootdir: '%s': %s",
+				 cli->rootdir, strerror(errno));
+			rc = -1;
+			goto out;
+		}
+	} else if (ini != NULL) {
+		cfg->rootdir = strndup(ini, (size_t)(strrchr(ini, '/') - ini));
+		if (cfg->rootdir != NULL && cfg->rootdir[0] == '\0') {
+			free(cfg->rootdir);
+			cfg->rootdir = strdup("/");
+		}
+	} else {
+		cfg->rootdir = strdup(cwd);
+	}
+	if (ini != NULL) {
+		cfg->inifile = strdup(ini);
+		rc = inifile_apply(cfg, ini, section, err, errlen);
+	}
+out:
+	free(ini);
+	return rc;
+}
+
+/* Resolves every option; returns 0, or an exit status. */
+static int resolve(struct run *run, int argc, char **argv)
+{
+	struct cloud_config cli;
+	char err[1024];
+	char *user = NULL;
+	int status = EXIT_BAD_INPUT;
+	struct stat st;
+
+	if (config_init(&cli) < 0 || config_init(&run->cfg) < 0) {
+		errorf("out of memory");
+		return EXIT_INTERNAL;
+	}
+	if (config_apply_argv(&cli, argc, argv, err, sizeof(err)) < 0) {
+		errorf("%s", err);
+		goto out;
+	}
+	if (cli.help || cli.version) {
+		if (cli.help) {
+			print_help();
+		} else {
+			printf("pytest-cloud %s\n", PYTEST_CLOUD_VERSION);
+		}
+		status = -1;
+		goto out;
+	}
+	if (load_ini(&run->cfg, &cli, err, sizeof(err)) < 0 ||
+	    config_apply_env(&run->cfg, my_getenv, err, sizeof(err)) < 0 ||
+	    config_apply_argv(&run->cfg, argc, argv, err, sizeof(err)) < 0 ||
+	    config_verify(&run->cfg, err, sizeof(err)) < 0) {
+		errorf("%s", err);
+		goto out;
+	}
+	/* --rootdir was applied twice: keep the absolute one */
+	if (cli.rootdir != NULL) {
+		free(run->cfg.rootdir);
+		run->cfg.rootdir = absolute_dir(cli.rootdir);
+	}
+	user = local_user();
+	if (user == NULL ||
+	    config_finish(&run->cfg, user, getenv("VIRTUAL_ENV"), err,
+			  sizeof(err)) < 0) {
+		errorf("%s", user ? err : "out of memory");
+		goto out;
+	}
+	if (run->cfg.ssh_config != NULL &&
+	    (stat(run->cfg.ssh_config, &st) < 0 || !S_ISREG(st.st_mode))) {
+		errorf("cloud_ssh_config: '%s': %s", run->cfg.ssh_config,
+		       errno ? strerror(errno) : "not a regular file");
+		goto out;
+	}
+	status = 0;
+out:
+	free(user);
+	config_release(&cli);
+	return status;
+}
+
+static void probe_node(struct run *run, struct node_report *r)
+{
+	struct sshconn_target t;
+	struct sshconn *c;
+	struct sshconn_output o = { NULL, NULL, -1 };
+	struct probe_result pr;
+	struct plan_limits lim;
+	char why[1024];
+	char planwhy[256];
+	double start = now_seconds();
+	double left;
+
+	t.alias = r->addr.host;
+	t.addr = &r->addr;
+	t.ssh_config = run->cfg.ssh_config;
+	t.connect_timeout = run->cfg.connect_timeout;
+	r->state = NODE_CONNECTING;
+	c = sshconn_open(&t, why, sizeof(why));
+	if (c == NULL) {
+		report_exclude(r, "%s", why);
+		goto out;
+	}
+	left = (double)run->cfg.connect_timeout - (now_seconds() - start);
+	if (sshconn_exec(c, run->probe_command, left < 1 ? 1 : (long)left + 1,
+			 &o, why, sizeof(why)) < 0) {
+		report_exclude(r, "probe: %s", why);
+		goto out;
+	}
+	if (o.exit_status != 0) {
+		rsync_last_line(o.err, why, sizeof(why));
+		report_exclude(r, "probe failed (exit %d)%s%s", o.exit_status,
+			       why[0] ? ": " : "", why);
+		goto out;
+	}
+	if (probe_parse(o.out, &pr, why, sizeof(why)) < 0) {
+		report_exclude(r, "probe output not understood: %s", why);
+		goto out;
+	}
+	r->have_cpus = 1;
+	r->cpus = pr.cpus;
+	r->have_mem = pr.have_mem;
+	r->mem_available_mb = pr.mem_available_mb;
+	lim.max_processes = run->cfg.max_processes;
+	lim.mem_per_process = run->cfg.mem_per_process;
+	r->processes = plan_processes(pr.cpus, pr.mem_available_mb,
+				      pr.have_mem, &lim, planwhy,
+				      sizeof(planwhy));
+	if (r->processes == 0) {
+		report_exclude(r, "%s", planwhy);
+	} else {
+		r->state = NODE_PROBED;
+		if (planwhy[0] != '\0') {
+			r->note = strdup(planwhy);
+		}
+	}
+out:
+	free(o.out);
+	free(o.err);
+	sshconn_close(c);
+	r->probe_seconds = now_seconds() - start;
+	if (r->state == NODE_EXCLUDED) {
+		warnf("node '%s': excluded: %s", r->name,
+		      r->reason ? r->reason : "out of memory");
+	} else {
+		infof("node '%s': %ld CPU%s, %ld MiB available: %ld "
+		      "process%s",
+		      r->name, r->cpus, r->cpus == 1 ? "" : "s",
+		      r->mem_available_mb, r->processes,
+		      r->processes == 1 ? "" : "es");
+	}
+}
+
+static void probe_job(size_t i, void *arg)
+{
+	struct run *run = arg;
+
+	probe_node(run, &run->nodes[i]);
+}
+
+static void sync_job(size_t i, void *arg)
+{
+	struct run *run = arg;
+	struct node_report *r = &run->nodes[i];
+
+	if (r->state != NODE_PROBED) {
+		return;
+	}
+	rsync_sync_node(&run->cfg, run->rsync_path, r);
+	if (r->state == NODE_EXCLUDED) {
+		warnf("node '%s': excluded: %s", r->name, r->reason);
+	} else {
+		infof("node '%s': synced %lld bytes in %.1fs", r->name,
+		      r->bytes_sent, r->sync_seconds);
+	}
+}
+
+static int setup_nodes(struct run *run)
+{
+	size_t i;
+	char why[256];
+	char *script_q = shquote(probe_script());
+
+	run->n = run->cfg.nodes.n;
+	run->nodes = calloc(run->n, sizeof(*run->nodes));
+	if (run->nodes == NULL || script_q == NULL ||
+	    asprintf(&run->probe_command, "exec /bin/sh -c %s", script_q) < 0) {
+		run->probe_command = NULL;
+		free(script_q);
+		return -1;
+	}
+	free(script_q);
+	for (i = 0; i < run->n; i++) {
+		run->nodes[i].name = run->cfg.nodes.v[i];
+		if (nodename_parse(run->nodes[i].name, &run->nodes[i].addr, why,
+				   sizeof(why)) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static size_t count_state(const struct run *run, enum node_state s)
+{
+	size_t i;
+	size_t k = 0;
+
+	for (i = 0; i < run->n; i++) {
+		if (run->nodes[i].state == s) {
+			k++;
+		}
+	}
+	return k;
+}
+
+static void finish_dry_run(struct run *run)
+{
+	size_t i;
+
+	for (i = 0; i < run->n; i++) {
+		if (run->nodes[i].state == NODE_PROBED) {
+			run->nodes[i].state = NODE_OK;
+		}
+	}
+}
+
+static int sync_nodes(struct run *run)
+{
+	double start = now_seconds();
+	long long bytes = 0;
+	size_t i;
+
+	run->rsync_path = spawn_find_program("rsync");
+	if (run->rsync_path == NULL) {
+		errorf("rsync: not found on PATH (install the rsync package)");
+		return -1;
+	}
+	infof("syncing '%s' to '%s' on %zu nodes", run->cfg.rootdir,
+	      run->cfg.chdir, count_state(run, NODE_PROBED));
+	fanout_run(run->n, (size_t)run->cfg.rsync_max_processes, sync_job,
+		   run);
+	for (i = 0; i < run->n; i++) {
+		if (run->nodes[i].synced && run->nodes[i].bytes_sent > 0) {
+			bytes += run->nodes[i].bytes_sent;
+		}
+	}
+	infof("sync done: %zu nodes, %lld bytes sent, %.1fs",
+	      count_state(run, NODE_OK), bytes, now_seconds() - start);
+	return 0;
+}
+
+static int emit(struct run *run)
+{
+	struct strvec tx = STRVEC_INIT;
+	char *json = NULL;
+	char *table = NULL;
+	int status = EXIT_INTERNAL;
+	size_t i;
+
+	if (render_specs(&run->cfg, run->nodes, run->n, &tx) < 0) {
+		errorf("out of memory");
+		goto out;
+	}
+	json = render_json(&run->cfg, run->nodes, run->n, &tx);
+	if (json == NULL) {
+		errorf("out of memory");
+		goto out;
+	}
+	if (!run->cfg.json_only && !run->cfg.quiet) {
+		table = render_table(run->nodes, run->n);
+		if (table != NULL) {
+			fputs(table, stderr);
+		}
+	}
+	printf("%s\n", json);
+	fflush(stdout);
+	if (tx.n == 0) {
+		errorf("no node can run tests:");
+		for (i = 0; i < run->n; i++) {
+			errorf("node '%s': %s", run->nodes[i].name,
+			       run->nodes[i].reason ? run->nodes[i].reason
+						    : "not usable");
+		}
+		status = EXIT_NO_NODES;
+	} else {
+		infof("%zu test processes on %zu of %zu nodes", tx.n,
+		      count_state(run, NODE_OK), run->n);
+		status = 0;
+	}
+out:
+	free(table);
+	free(json);
+	strvec_clear(&tx);
+	return status;
+}
+
+static void run_release(struct run *run)
+{
+	size_t i;
+
+	for (i = 0; run->nodes != NULL && i < run->n; i++) {
+		report_release(&run->nodes[i]);
+	}
+	free(run->nodes);
+	run->nodes = NULL;
+	free(run->probe_command);
+	run->probe_command = NULL;
+	free(run->rsync_path);
+	run->rsync_path = NULL;
+	config_release(&run->cfg);
+}
+
+int main(int argc, char **argv)
+{
+	struct run run;
+	int status;
+
+	memset(&run, 0, sizeof(run));
+	sanitise_stdfd();
+	signal(SIGPIPE, SIG_IGN);
+	inifile_setup();
+	status = resolve(&run, argc, argv);
+	if (status != 0) {
+		run_release(&run);
+		return status < 0 ? 0 : status;
+	}
+	if (run.cfg.quiet || run.cfg.json_only) {
+		msgs_set_level(MSGS_QUIET);
+	}
+	if (setup_nodes(&run) < 0) {
+		errorf("out of memory");
+		run_release(&run);
+		return EXIT_INTERNAL;
+	}
+	ssh_init();
+	infof("probing %zu nodes (connect timeout %lds)", run.n,
+	      run.cfg.connect_timeout);
+	fanout_run(run.n, PROBE_FANOUT, probe_job, &run);
+	if (run.cfg.dry_run) {
+		finish_dry_run(&run);
+		status = 0;
+	} else {
+		status = sync_nodes(&run) < 0 ? EXIT_INTERNAL : 0;
+	}
+	if (status == 0) {
+		status = emit(&run);
+	}
+	ssh_finalize();
+	run_release(&run);
+	return status;
+}

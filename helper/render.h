@@ -1,0 +1,35 @@
+/*
+ * render: the run's output, built from the config and the node reports.
+ * Pure: builds strings, prints nothing.
+ *
+ * Spec, one per test process (as the original pytest-cloud):
+ *   ssh=NODE//id=HOST_INDEX//chdir=CHDIR//python=PYTHON[//ssh_config=F]
+ * where NODE is the node as given (ssh://user@host:port when it names a
+ * port, which ssh understands and "user@host:port" is not) and HOST_INDEX
+ * is HOST_I for process I of the node.
+ */
+#ifndef PYTEST_CLOUD_RENDER_H
+#define PYTEST_CLOUD_RENDER_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "report.h"
+#include "strvec.h"
+
+/* Appends the specs of every NODE_OK node to tx.  Returns 0 or -1 (out of
+ * memory). */
+int render_specs(const struct cloud_config *cfg,
+		 const struct node_report *nodes, size_t n, struct strvec *tx);
+
+/* Returns the JSON document (caller frees with free()), or NULL when out
+ * of memory.  Keys: tx, nodes[], rootdir, chdir, python, dry_run. */
+char *render_json(const struct cloud_config *cfg,
+		  const struct node_report *nodes, size_t n,
+		  const struct strvec *tx);
+
+/* Returns the human table (caller frees), or NULL when out of memory:
+ * one line per node with status or reason, CPUs, memory, processes. */
+char *render_table(const struct node_report *nodes, size_t n);
+
+#endif

@@ -1,0 +1,32 @@
+/* report: per-node outcome (see report.h). */
+#define _GNU_SOURCE
+#include "report.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int report_exclude(struct node_report *r, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	int rc;
+
+	r->state = NODE_EXCLUDED;
+	r->processes = 0;
+	va_start(ap, fmt);
+	rc = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	free(r->reason);
+	r->reason = rc < 0 ? NULL : s;
+	return rc < 0 ? -1 : 0;
+}
+
+void report_release(struct node_report *r)
+{
+	nodename_release(&r->addr);
+	free(r->reason);
+	r->reason = NULL;
+	free(r->note);
+	r->note = NULL;
+}

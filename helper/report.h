@@ -1,0 +1,53 @@
+/*
+ * report: what the run found out about one node.
+ *
+ * Each node moves through these states, and its final state is what the
+ * JSON reports:
+ *
+ *   NODE_NEW -> NODE_CONNECTING -> NODE_PROBED -> NODE_SYNCING -> NODE_OK
+ *                     |                 |              |
+ *                     +-----------------+--------------+--> NODE_EXCLUDED
+ *
+ * NODE_EXCLUDED always has a reason.  In a dry run NODE_PROBED nodes with
+ * processes become NODE_OK without syncing.
+ */
+#ifndef PYTEST_CLOUD_REPORT_H
+#define PYTEST_CLOUD_REPORT_H
+
+#include "nodename.h"
+
+enum node_state {
+	NODE_NEW,
+	NODE_CONNECTING,
+	NODE_PROBED,
+	NODE_SYNCING,
+	NODE_OK,
+	NODE_EXCLUDED
+};
+
+struct node_report {
+	const char *name;       /* the node as given; not owned */
+	struct nodename addr;   /* parsed name; owned */
+	enum node_state state;
+	char *reason;           /* why excluded; owned, NULL otherwise */
+	char *note;             /* a remark on an ok node, or NULL; owned */
+	int have_cpus;
+	long cpus;
+	int have_mem;
+	long mem_available_mb;
+	long processes;
+	double probe_seconds;
+	int synced;
+	long long bytes_sent;
+	double sync_seconds;
+};
+
+/* Sets state to NODE_EXCLUDED with a formatted reason (replacing any
+ * earlier one).  Returns -1 only when out of memory (state still set). */
+int report_exclude(struct node_report *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Frees the owned fields. */
+void report_release(struct node_report *r);
+
+#endif

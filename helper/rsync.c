@@ -1,0 +1,174 @@
+/* rsync: argv building and running (see rsync.h). */
+#define _GNU_SOURCE
+#include "rsync.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "spawn.h"
+
+static int build_rsh(const struct cloud_config *cfg,
+		     const struct node_report *r, char **out, char *err,
+		     size_t errlen)
+{
+	char *s = NULL;
+	char cfgpart[4200] = "";
+	char portpart[32] = "";
+
+	if (cfg->ssh_config != NULL) {
+		if (strpbrk(cfg->ssh_config, "\"\\") != NULL) {
+			snprintf(err, errlen,
+				 "ssh config '%s': a path with '\"' or '\\' "
+				 "cannot be passed to rsync",
+				 cfg->ssh_config);
+			return -1;
+		}
+		snprintf(cfgpart, sizeof(cfgpart), " -F \"%s\"",
+			 cfg->ssh_config);
+	}
+	if (r->addr.port != 0) {
+		snprintf(portpart, sizeof(portpart), " -p %d", r->addr.port);
+	}
+	if (asprintf(&s,
+		     "ssh -o BatchMode=yes -o ConnectTimeout=%ld "
+		     "-o Compression=no -c %s%s%s",
+		     cfg->connect_timeout, cfg->rsync_cipher, cfgpart,
+		     portpart) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+int rsync_build_argv(const struct cloud_config *cfg,
+		     const struct node_report *r, struct strvec *out,
+		     char *err, size_t errlen)
+{
+	char *rsh = NULL;
+	int rc = 0;
+
+	if (build_rsh(cfg, r, &rsh, err, errlen) < 0) {
+		return -1;
+	}
+	rc |= strvec_push(out, "rsync");
+	rc |= strvec_push(out, "--archive");
+	rc |= strvec_push(out, "--hard-links");
+	rc |= strvec_push(out, "--delete");
+	rc |= strvec_push(out, "--stats");
+	rc |= strvec_push(out, "--exclude=__pycache__");
+	rc |= strvec_push(out, "--exclude=*.pyc");
+	rc |= strvec_push(out, "--exclude=.pytest_cache");
+	if (cfg->rsync_bandwidth_limit > 0) {
+		rc |= strvec_pushf(out, "--bwlimit=%ld",
+				   cfg->rsync_bandwidth_limit);
+	}
+	rc |= strvec_pushf(out, "--rsh=%s", rsh);
+	rc |= strvec_push(out, "--");
+	rc |= strvec_pushf(out, "%s/", cfg->rootdir);
+	rc |= strvec_pushf(out, "%s%s%s:%s/", r->addr.user ? r->addr.user : "",
+			   r->addr.user ? "@" : "", r->addr.host, cfg->chdir);
+	free(rsh);
+	if (rc != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+long long rsync_parse_bytes_sent(const char *output)
+{
+	const char *key = "Total bytes sent:";
+	const char *p = output ? strstr(output, key) : NULL;
+	long long v = 0;
+	int digits = 0;
+
+	if (p == NULL) {
+		return -1;
+	}
+	for (p += strlen(key); *p == ' '; p++) {
+	}
+	for (; (*p >= '0' && *p <= '9') || *p == ','; p++) {
+		if (*p != ',') {
+			v = v * 10 + (*p - '0');
+			digits++;
+		}
+		if (digits > 18) {
+			return -1;
+		}
+	}
+	return digits ? v : -1;
+}
+
+void rsync_first_line(const char *output, char *buf, size_t len)
+{
+	const char *p = output + strspn(output, "\r\n ");
+
+	snprintf(buf, len, "%.*s", (int)strcspn(p, "\r\n"), p);
+}
+
+void rsync_last_line(const char *output, char *buf, size_t len)
+{
+	const char *end = output + strlen(output);
+	const char *start;
+
+	while (end > output && (end[-1] == '\n' || end[-1] == '\r' ||
+				end[-1] == ' ')) {
+		end--;
+	}
+	start = end;
+	while (start > output && start[-1] != '\n') {
+		start--;
+	}
+	snprintf(buf, len, "%.*s", (int)(end - start), start);
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void rsync_sync_node(const struct cloud_config *cfg, const char *rsync_path,
+		     struct node_report *r)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct spawn_result res;
+	char why[512];
+	char how[128];
+	char first[400];
+	char last[400];
+	double start = now_seconds();
+
+	r->state = NODE_SYNCING;
+	if (rsync_build_argv(cfg, r, &argv, why, sizeof(why)) < 0) {
+		report_exclude(r, "rsync: %s", why);
+		goto out;
+	}
+	if (spawn_run(rsync_path, argv.v, &res, why, sizeof(why)) < 0) {
+		report_exclude(r, "rsync: %s", why);
+		goto out;
+	}
+	r->sync_seconds = now_seconds() - start;
+	if (res.exec_errno != 0 || !res.exited || res.code != 0) {
+		spawn_describe(&res, how, sizeof(how));
+		rsync_first_line(res.output, first, sizeof(first));
+		rsync_last_line(res.output, last, sizeof(last));
+		/* the first line says why; the last is rsync's summary */
+		report_exclude(r, "rsync to '%s' %s%s%s%s%s", cfg->chdir, how,
+			       first[0] ? ": " : "", first,
+			       strcmp(first, last) ? " ... " : "",
+			       strcmp(first, last) ? last : "");
+	} else {
+		r->synced = 1;
+		r->bytes_sent = rsync_parse_bytes_sent(res.output);
+		r->state = NODE_OK;
+	}
+	spawn_result_release(&res);
+out:
+	strvec_clear(&argv);
+}

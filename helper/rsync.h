@@ -1,0 +1,47 @@
+/*
+ * rsync: copying the project root to CHDIR on a node with native rsync.
+ *
+ * rsync_build_argv is pure: it builds the whole argument vector (no shell
+ * anywhere; rsync splits its --rsh value itself, so the ssh config path
+ * is double-quoted there).  rsync_sync_node runs it through spawn and
+ * records the outcome in the node's report.
+ *
+ *   rsync --archive --hard-links --delete --stats
+ *         --exclude=__pycache__ --exclude=*.pyc --exclude=.pytest_cache
+ *         [--bwlimit=KBPS] --rsh=SSH -- ROOTDIR/ [USER@]HOST:CHDIR/
+ *
+ * with SSH = ssh -o BatchMode=yes -o ConnectTimeout=N -o Compression=no
+ *            -c CIPHER [-F CONFIG] [-p PORT].
+ * --delete only touches what lies under CHDIR, which config_verify keeps
+ * strictly inside the remote home.
+ */
+#ifndef PYTEST_CLOUD_RSYNC_H
+#define PYTEST_CLOUD_RSYNC_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "report.h"
+#include "strvec.h"
+
+/* Builds rsync's argv (argv[0] = "rsync") into out.  Returns 0, or -1
+ * with err (out of memory, or a config path rsync cannot be given). */
+int rsync_build_argv(const struct cloud_config *cfg,
+		     const struct node_report *r, struct strvec *out,
+		     char *err, size_t errlen);
+
+/* "Total bytes sent: 1,234" in rsync's --stats output; -1 when absent. */
+long long rsync_parse_bytes_sent(const char *output);
+
+/* The first non-empty line of output, copied into buf. */
+void rsync_first_line(const char *output, char *buf, size_t len);
+
+/* The last non-empty line of output, copied into buf. */
+void rsync_last_line(const char *output, char *buf, size_t len);
+
+/* Runs rsync (at rsync_path) for the node; on failure excludes it with
+ * rsync's own message; on success fills bytes_sent and sync_seconds. */
+void rsync_sync_node(const struct cloud_config *cfg, const char *rsync_path,
+		     struct node_report *r);
+
+#endif

@@ -1,0 +1,205 @@
+/* spawn: fork/exec/wait without a shell (see spawn.h). */
+#define _GNU_SOURCE
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SPAWN_MAX_OUTPUT (64 * 1024)
+
+char *spawn_find_program(const char *name)
+{
+	const char *path = getenv("PATH");
+	const char *p;
+
+	if (strchr(name, '/') != NULL) {
+		return access(name, X_OK) == 0 ? strdup(name) : NULL;
+	}
+	if (path == NULL) {
+		path = "/usr/local/bin:/usr/bin:/bin";
+	}
+	for (p = path; *p != '\0';) {
+		size_t len = strcspn(p, ":");
+		char *cand = NULL;
+		struct stat st;
+
+		if (asprintf(&cand, "%.*s/%s", (int)(len ? len : 1),
+			     len ? p : ".", name) < 0) {
+			return NULL;
+		}
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(cand, X_OK) == 0) {
+			return cand;
+		}
+		free(cand);
+		p += len;
+		if (*p == ':') {
+			p++;
+		}
+	}
+	return NULL;
+}
+
+/* In the child: only async-signal-safe calls from here on. */
+static void child(const char *path, char *const argv[], int out_fd,
+		  int notify_fd)
+{
+	int devnull = open("/dev/null", O_RDONLY);
+	struct sigaction dfl;
+	int e;
+	int sig;
+
+	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_fd, 1) < 0 ||
+	    dup2(out_fd, 2) < 0) {
+		goto fail;
+	}
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	for (sig = 1; sig < NSIG; sig++) {
+		sigaction(sig, &dfl, NULL);
+	}
+	/* keep notify_fd (close-on-exec) until exec; close the rest */
+	if (notify_fd > 3) {
+		close_range(3, (unsigned int)notify_fd - 1, 0);
+	}
+	close_range((unsigned int)notify_fd + 1, ~0U, 0);
+	execv(path, argv);
+fail:
+	e = errno;
+	if (write(notify_fd, &e, sizeof(e)) < 0) {
+		/* the parent will see a bare exit */
+	}
+	_exit(127);
+}
+
+static void read_output(int fd, struct spawn_result *res)
+{
+	char buf[8192];
+	size_t len = 0;
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			break;
+		}
+		if (res->output == NULL) {
+			continue;
+		}
+		if (len + (size_t)n > SPAWN_MAX_OUTPUT) {
+			/* keep the tail: that is where errors are */
+			size_t drop = len + (size_t)n - SPAWN_MAX_OUTPUT;
+
+			if (drop > len) {
+				drop = len;
+			}
+			memmove(res->output, res->output + drop, len - drop);
+			len -= drop;
+		}
+		if ((size_t)n > SPAWN_MAX_OUTPUT) {
+			continue;
+		}
+		memcpy(res->output + len, buf, (size_t)n);
+		len += (size_t)n;
+		res->output[len] = '\0';
+	}
+}
+
+int spawn_run(const char *path, char *const argv[], struct spawn_result *res,
+	      char *why, size_t whylen)
+{
+	int out[2] = { -1, -1 };
+	int notify[2] = { -1, -1 };
+	int status = 0;
+	pid_t pid;
+	ssize_t n;
+	int e = 0;
+
+	memset(res, 0, sizeof(*res));
+	res->output = calloc(1, SPAWN_MAX_OUTPUT + 1);
+	if (res->output == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(notify, O_CLOEXEC) < 0) {
+		snprintf(why, whylen, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	pid = fork();
+	if (pid < 0) {
+		snprintf(why, whylen, "fork: %s", strerror(errno));
+		goto fail;
+	}
+	if (pid == 0) {
+		child(path, argv, out[1], notify[1]);
+	}
+	close(out[1]);
+	out[1] = -1;
+	close(notify[1]);
+	notify[1] = -1;
+	read_output(out[0], res);
+	do {
+		n = read(notify[0], &e, sizeof(e));
+	} while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof(e)) {
+		res->exec_errno = e;
+	}
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			snprintf(why, whylen, "waitpid: %s", strerror(errno));
+			goto fail;
+		}
+	}
+	if (WIFEXITED(status)) {
+		res->exited = 1;
+		res->code = WEXITSTATUS(status);
+	} else if (WIFSIGNALED(status)) {
+		res->signal = WTERMSIG(status);
+	}
+	close(out[0]);
+	close(notify[0]);
+	return 0;
+fail:
+	if (out[0] >= 0) {
+		close(out[0]);
+	}
+	if (out[1] >= 0) {
+		close(out[1]);
+	}
+	if (notify[0] >= 0) {
+		close(notify[0]);
+	}
+	if (notify[1] >= 0) {
+		close(notify[1]);
+	}
+	spawn_result_release(res);
+	return -1;
+}
+
+void spawn_describe(const struct spawn_result *res, char *buf, size_t len)
+{
+	if (res->exec_errno != 0) {
+		snprintf(buf, len, "could not start: %s",
+			 strerror(res->exec_errno));
+	} else if (res->exited) {
+		snprintf(buf, len, "exited %d", res->code);
+	} else {
+		snprintf(buf, len, "killed by signal %d", res->signal);
+	}
+}
+
+void spawn_result_release(struct spawn_result *res)
+{
+	free(res->output);
+	res->output = NULL;
+}

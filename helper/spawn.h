@@ -1,0 +1,42 @@
+/*
+ * spawn: run a program without a shell and wait for it.
+ *
+ * Steps for the caller: find the program once with spawn_find_program,
+ * build argv, call spawn_run, read the result, spawn_result_release.
+ * argv and everything else are built before fork(); the child only
+ * redirects stdin from /dev/null, sends stdout and stderr into one pipe,
+ * closes every other fd, restores default signal handling and execs.  An
+ * exec failure comes back through a close-on-exec pipe, so "not found" is
+ * reported as such and never as a bare exit code.  Safe to call from
+ * several threads at once.
+ */
+#ifndef PYTEST_CLOUD_SPAWN_H
+#define PYTEST_CLOUD_SPAWN_H
+
+#include <stddef.h>
+
+struct spawn_result {
+	int exec_errno; /* != 0 when the program could not be started */
+	int exited;     /* 1: exited with code; 0: killed by signal */
+	int code;
+	int signal;
+	char *output;   /* stdout and stderr merged, last 64 KiB; owned */
+};
+
+/* Looks name up in PATH (or takes it as is when it has a '/').  Returns a
+ * newly allocated path, or NULL when there is no such executable. */
+char *spawn_find_program(const char *name);
+
+/* Runs path with argv and waits.  Returns 0 when the child was started
+ * and reaped (see res for how it ended), or -1 with why filled. */
+int spawn_run(const char *path, char *const argv[], struct spawn_result *res,
+	      char *why, size_t whylen);
+
+/* Describes how the child ended: "exited 23", "killed by signal 9",
+ * "could not start: No such file or directory". */
+void spawn_describe(const struct spawn_result *res, char *buf, size_t len);
+
+/* Frees res->output. */
+void spawn_result_release(struct spawn_result *res);
+
+#endif

@@ -1,0 +1,311 @@
+/*
+ * sshconn: libssh sessions (see sshconn.h for the model and timeouts).
+ *
+ * libssh 0.10 quirk pinned here: ssh_channel_read_timeout returns 0 both
+ * at EOF and on timeout, so the loop checks ssh_channel_is_eof and the
+ * deadline itself.
+ */
+#define _GNU_SOURCE
+#include "sshconn.h"
+
+#include <libssh/libssh.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SSHCONN_MAX_OUTPUT (64 * 1024)
+
+/* Key exchange: curve25519 first (fast, well supported), then NIST and
+ * group14 for older servers. */
+#define SSHCONN_KEX \
+	"curve25519-sha256,curve25519-sha256@libssh.org," \
+	"ecdh-sha2-nistp256,diffie-hellman-group14-sha256"
+
+struct sshconn {
+	ssh_session session;
+};
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int set_options(ssh_session s, const struct sshconn_target *t,
+		       char *why, size_t whylen)
+{
+	long timeout = t->connect_timeout;
+	int no = 0;
+	int yes = 1;
+
+	if (ssh_options_set(s, SSH_OPTIONS_HOST, t->alias) < 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no) < 0) {
+		snprintf(why, whylen, "ssh options: %s", ssh_get_error(s));
+		return -1;
+	}
+	if (ssh_options_parse_config(s, t->ssh_config) < 0) {
+		snprintf(why, whylen, "ssh config '%s': cannot be used",
+			 t->ssh_config ? t->ssh_config : "~/.ssh/config");
+		return -1;
+	}
+	/* the config's LogLevel is ssh's, not ours: libssh stays quiet */
+	if (ssh_options_set(s, SSH_OPTIONS_LOG_VERBOSITY, &no) < 0) {
+		snprintf(why, whylen, "ssh options: %s", ssh_get_error(s));
+		return -1;
+	}
+	/* the node name's user and port override the config, as with ssh */
+	if (t->addr->user != NULL &&
+	    ssh_options_set(s, SSH_OPTIONS_USER, t->addr->user) < 0) {
+		snprintf(why, whylen, "ssh options: %s", ssh_get_error(s));
+		return -1;
+	}
+	if (t->addr->port != 0) {
+		unsigned int port = (unsigned int)t->addr->port;
+
+		if (ssh_options_set(s, SSH_OPTIONS_PORT, &port) < 0) {
+			snprintf(why, whylen, "ssh options: %s",
+				 ssh_get_error(s));
+			return -1;
+		}
+	}
+	if (ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout) < 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_NODELAY, &yes) < 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_KEY_EXCHANGE, SSHCONN_KEX) < 0) {
+		snprintf(why, whylen, "ssh options: %s", ssh_get_error(s));
+		return -1;
+	}
+	return 0;
+}
+
+static int check_host_key(ssh_session s, char *why, size_t whylen)
+{
+	enum ssh_known_hosts_e k = ssh_session_is_known_server(s);
+
+	switch (k) {
+	case SSH_KNOWN_HOSTS_OK:
+		return 0;
+	case SSH_KNOWN_HOSTS_CHANGED:
+		snprintf(why, whylen,
+			 "host key changed: the node's key differs from the "
+			 "one in known_hosts (not connecting through it)");
+		return -1;
+	case SSH_KNOWN_HOSTS_OTHER:
+		snprintf(why, whylen,
+			 "host key changed: known_hosts has a key of another "
+			 "type for this node (not connecting through it)");
+		return -1;
+	case SSH_KNOWN_HOSTS_UNKNOWN:
+	case SSH_KNOWN_HOSTS_NOT_FOUND:
+		snprintf(why, whylen,
+			 "host key unknown: the node is not in known_hosts");
+		return -1;
+	case SSH_KNOWN_HOSTS_ERROR:
+	default:
+		snprintf(why, whylen, "host key check: %s", ssh_get_error(s));
+		return -1;
+	}
+}
+
+static void describe_methods(int methods, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s%s",
+		 (methods & SSH_AUTH_METHOD_PUBLICKEY) ? " publickey" : "",
+		 (methods & SSH_AUTH_METHOD_PASSWORD) ? " password" : "",
+		 (methods & SSH_AUTH_METHOD_INTERACTIVE)
+			 ? " keyboard-interactive" : "",
+		 (methods & SSH_AUTH_METHOD_GSSAPI_MIC) ? " gssapi" : "");
+}
+
+static int authenticate(ssh_session s, char *why, size_t whylen)
+{
+	int rc = ssh_userauth_none(s, NULL);
+	int methods;
+	char offered[128];
+
+	if (rc == SSH_AUTH_SUCCESS) {
+		return 0;
+	}
+	if (rc == SSH_AUTH_ERROR) {
+		snprintf(why, whylen, "authentication: %s", ssh_get_error(s));
+		return -1;
+	}
+	methods = ssh_userauth_list(s, NULL);
+	if (methods & SSH_AUTH_METHOD_PUBLICKEY) {
+		rc = ssh_userauth_publickey_auto(s, NULL, NULL);
+		if (rc == SSH_AUTH_SUCCESS) {
+			return 0;
+		}
+		if (rc == SSH_AUTH_ERROR) {
+			snprintf(why, whylen, "authentication: %s",
+				 ssh_get_error(s));
+			return -1;
+		}
+	}
+	describe_methods(methods, offered, sizeof(offered));
+	snprintf(why, whylen,
+		 "authentication failed: tried publickey (agent and keys) "
+		 "; the node offers:%s",
+		 offered[0] ? offered : " nothing");
+	return -1;
+}
+
+struct sshconn *sshconn_open(const struct sshconn_target *t, char *why,
+			     size_t whylen)
+{
+	struct sshconn *c = NULL;
+	ssh_session s = ssh_new();
+	double start = now_seconds();
+
+	if (s == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
+	if (set_options(s, t, why, whylen) < 0) {
+		goto fail;
+	}
+	if (ssh_connect(s) != SSH_OK) {
+		const char *e = ssh_get_error(s);
+
+		if (now_seconds() - start >= (double)t->connect_timeout - 0.5) {
+			snprintf(why, whylen,
+				 "ssh connect: timed out after %lds (%s)",
+				 t->connect_timeout, e);
+		} else {
+			snprintf(why, whylen, "ssh connect: %s", e);
+		}
+		goto fail;
+	}
+	if (check_host_key(s, why, whylen) < 0 ||
+	    authenticate(s, why, whylen) < 0) {
+		ssh_disconnect(s);
+		goto fail;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		snprintf(why, whylen, "out of memory");
+		ssh_disconnect(s);
+		goto fail;
+	}
+	c->session = s;
+	return c;
+fail:
+	ssh_free(s);
+	return NULL;
+}
+
+/* Appends up to n bytes to a capped buffer. */
+static int buf_append(char **buf, size_t *len, const char *data, size_t n)
+{
+	char *grown;
+
+	if (*len + n > SSHCONN_MAX_OUTPUT) {
+		n = SSHCONN_MAX_OUTPUT - *len;
+	}
+	grown = realloc(*buf, *len + n + 1);
+	if (grown == NULL) {
+		return -1;
+	}
+	memcpy(grown + *len, data, n);
+	*len += n;
+	grown[*len] = '\0';
+	*buf = grown;
+	return 0;
+}
+
+static int read_streams(ssh_channel ch, double deadline,
+			struct sshconn_output *res, char *why, size_t whylen,
+			long timeout_s)
+{
+	size_t outlen = 0;
+	size_t errlen = 0;
+	char data[4096];
+
+	res->out = calloc(1, 1);
+	res->err = calloc(1, 1);
+	if (res->out == NULL || res->err == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	for (;;) {
+		int n;
+		double left = deadline - now_seconds();
+
+		if (left <= 0) {
+			snprintf(why, whylen, "exec: timed out after %lds",
+				 timeout_s);
+			return -1;
+		}
+		n = ssh_channel_read_timeout(ch, data, sizeof(data), 0,
+					     left > 0.2 ? 200 : 10);
+		if (n == SSH_ERROR) {
+			snprintf(why, whylen, "exec: read failed");
+			return -1;
+		}
+		if (n > 0 && buf_append(&res->out, &outlen, data,
+					(size_t)n) < 0) {
+			snprintf(why, whylen, "out of memory");
+			return -1;
+		}
+		n = ssh_channel_read_nonblocking(ch, data, sizeof(data), 1);
+		if (n > 0 && buf_append(&res->err, &errlen, data,
+					(size_t)n) < 0) {
+			snprintf(why, whylen, "out of memory");
+			return -1;
+		}
+		if (ssh_channel_is_eof(ch) &&
+		    ssh_channel_poll(ch, 0) <= 0 &&
+		    ssh_channel_poll(ch, 1) <= 0) {
+			return 0;
+		}
+	}
+}
+
+int sshconn_exec(struct sshconn *c, const char *command, long timeout_s,
+		 struct sshconn_output *res, char *why, size_t whylen)
+{
+	ssh_channel ch = ssh_channel_new(c->session);
+	double deadline = now_seconds() + (double)timeout_s;
+	int rc = -1;
+
+	res->out = NULL;
+	res->err = NULL;
+	res->exit_status = -1;
+	if (ch == NULL) {
+		snprintf(why, whylen, "exec: out of memory");
+		return -1;
+	}
+	if (ssh_channel_open_session(ch) != SSH_OK ||
+	    ssh_channel_request_exec(ch, command) != SSH_OK) {
+		snprintf(why, whylen, "exec: %s", ssh_get_error(c->session));
+		goto out;
+	}
+	if (read_streams(ch, deadline, res, why, whylen, timeout_s) < 0) {
+		goto out;
+	}
+	ssh_channel_send_eof(ch);
+	res->exit_status = ssh_channel_get_exit_status(ch);
+	rc = 0;
+out:
+	if (rc < 0) {
+		free(res->out);
+		res->out = NULL;
+		free(res->err);
+		res->err = NULL;
+	}
+	ssh_channel_close(ch);
+	ssh_channel_free(ch);
+	return rc;
+}
+
+void sshconn_close(struct sshconn *c)
+{
+	if (c == NULL) {
+		return;
+	}
+	ssh_disconnect(c->session);
+	ssh_free(c->session);
+	free(c);
+}

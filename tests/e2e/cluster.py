@@ -1,0 +1,249 @@
+"""Real SSH test nodes on loopback for the end-to-end tests.
+
+Each node is one OpenSSH ``sshd`` listening on its own 127.x.y.z address,
+started under ``unshare --mount`` with a per-node folder bind-mounted over
+the login user's home (so nodes share no files), optionally under
+``taskset -c`` so nodes differ in CPUs.  Host keys and the client key are
+generated; ``ssh_config`` has one ``Host`` alias per node and
+``known_hosts`` lists every node (strict host key checking on).
+
+Besides sshd nodes a cluster can hold a *refusing* alias (nothing listens
+on its address) and a *silent* alias (a listener that accepts, sends one
+byte and then says nothing).  Every process started here is stopped by its
+pid in ``Cluster.stop``.
+"""
+
+import os
+import pwd
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+SSHD = "/usr/sbin/sshd"
+PORT = 2222
+
+SILENT_LISTENER = r"""
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(64)
+print("ready", flush=True)
+held = []
+while True:
+    c, _ = s.accept()
+    c.send(b"S")
+    held.append(c)
+"""
+
+
+def _run(argv, **kw):
+    return subprocess.run(argv, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kw)
+
+
+def _keygen(path):
+    _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "", "-f", path])
+
+
+class Node:
+    def __init__(self, cluster, name, addr, kind, cpus=None):
+        self.cluster = cluster
+        self.name = name
+        self.addr = addr
+        self.kind = kind  # "sshd", "refused", "silent"
+        self.cpus = cpus  # taskset CPU list, e.g. "0"
+        self.dir = os.path.join(cluster.dir, "nodes", name)
+        self.home = os.path.join(self.dir, "home")
+        self.proc = None
+
+    @property
+    def host_key(self):
+        return os.path.join(self.dir, "host_key")
+
+    def path(self, *parts):
+        """A path inside this node's home, as seen from outside."""
+        return os.path.join(self.home, *parts)
+
+
+class Cluster:
+    """A set of nodes; use as a context manager, or call stop()."""
+
+    def __init__(self, base_dir):
+        self.dir = base_dir
+        self.nodes = {}
+        # 127.A.B.x: a subnet of its own per cluster
+        self.net = "127.%d.%d" % (random.randint(100, 250), random.randint(1, 250))
+        self.next_host = 1
+        self.user = pwd.getpwuid(os.geteuid()).pw_name
+        self.login_home = pwd.getpwuid(os.geteuid()).pw_dir
+        self.client_key = os.path.join(base_dir, "client_key")
+        self.ssh_config = os.path.join(base_dir, "ssh_config")
+        self.known_hosts = os.path.join(base_dir, "known_hosts")
+        self.authorized_keys = os.path.join(base_dir, "authorized_keys")
+        os.makedirs(os.path.join(base_dir, "nodes"), exist_ok=True)
+        _keygen(self.client_key)
+        shutil.copy(self.client_key + ".pub", self.authorized_keys)
+        os.makedirs("/run/sshd", exist_ok=True)
+
+    def _address(self):
+        addr = "%s.%d" % (self.net, self.next_host)
+        self.next_host += 1
+        return addr
+
+    def add(self, name, kind="sshd", cpus=None):
+        node = Node(self, name, self._address(), kind, cpus)
+        os.makedirs(node.home, exist_ok=True)
+        self.nodes[name] = node
+        if kind == "sshd":
+            _keygen(node.host_key)
+        return node
+
+    # -- files -------------------------------------------------------------
+
+    def write_ssh_config(self, extra=""):
+        lines = []
+        for node in self.nodes.values():
+            lines += [
+                "Host %s" % node.name,
+                "  HostName %s" % node.addr,
+                "  Port %d" % PORT,
+                "  User %s" % self.user,
+                "  IdentityFile %s" % self.client_key,
+                "  IdentitiesOnly yes",
+                "  UserKnownHostsFile %s" % self.known_hosts,
+                "  GlobalKnownHostsFile /dev/null",
+                "  StrictHostKeyChecking yes",
+                "  BatchMode yes",
+                "  LogLevel ERROR",
+                "",
+            ]
+        with open(self.ssh_config, "w") as f:
+            f.write("\n".join(lines) + extra)
+
+    def write_known_hosts(self, skip=()):
+        with open(self.known_hosts, "w") as f:
+            for node in self.nodes.values():
+                if node.kind != "sshd" or node.name in skip:
+                    continue
+                with open(node.host_key + ".pub") as pub:
+                    key = " ".join(pub.read().split()[:2])
+                f.write("[%s]:%d %s\n" % (node.addr, PORT, key))
+
+    def _sshd_config(self, node):
+        path = os.path.join(node.dir, "sshd_config")
+        with open(path, "w") as f:
+            f.write(
+                "\n".join(
+                    [
+                        "ListenAddress %s:%d" % (node.addr, PORT),
+                        "HostKey %s" % node.host_key,
+                        "PidFile none",
+                        "AuthorizedKeysFile %s" % self.authorized_keys,
+                        "StrictModes no",
+                        "UsePAM no",
+                        "PermitRootLogin prohibit-password",
+                        "PasswordAuthentication no",
+                        "KbdInteractiveAuthentication no",
+                        "MaxStartups 500",
+                        "MaxSessions 100",
+                        "LogLevel ERROR",
+                        "",
+                    ]
+                )
+            )
+        return path
+
+    # -- processes ---------------------------------------------------------
+
+    def _start_sshd(self, node):
+        cfg = self._sshd_config(node)
+        argv = []
+        if node.cpus is not None:
+            argv += ["taskset", "-c", node.cpus]
+        argv += [
+            "unshare",
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            'mount --bind "$1" "$2" && exec "$3" -D -e -f "$4"',
+            "sh",
+            node.home,
+            self.login_home,
+            SSHD,
+            cfg,
+        ]
+        log = open(os.path.join(node.dir, "sshd.log"), "wb")
+        node.proc = subprocess.Popen(argv, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        log.close()
+
+    def _start_silent(self, node):
+        node.proc = subprocess.Popen(
+            [sys.executable, "-c", SILENT_LISTENER, node.addr, str(PORT)],
+            stdout=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+        )
+        node.proc.stdout.readline()
+
+    def _wait_listening(self, node, deadline):
+        while time.monotonic() < deadline:
+            if node.proc.poll() is not None:
+                log = open(os.path.join(node.dir, "sshd.log")).read()
+                raise RuntimeError("sshd for %s exited: %s" % (node.name, log))
+            try:
+                with socket.create_connection((node.addr, PORT), timeout=1) as s:
+                    if s.recv(4) == b"SSH-":
+                        return
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError("sshd for %s did not start" % node.name)
+
+    def start(self):
+        self.write_ssh_config()
+        self.write_known_hosts()
+        for node in self.nodes.values():
+            if node.kind == "sshd":
+                self._start_sshd(node)
+            elif node.kind == "silent":
+                self._start_silent(node)
+        deadline = time.monotonic() + 20
+        for node in self.nodes.values():
+            if node.kind == "sshd":
+                self._wait_listening(node, deadline)
+        return self
+
+    def stop(self):
+        for node in self.nodes.values():
+            proc, node.proc = node.proc, None
+            if proc is None or proc.poll() is not None:
+                continue
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            if proc.stdout:
+                proc.stdout.close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def clear_homes(self):
+        """Empties every home; the folder itself stays, since each node's
+        namespace has it bind-mounted."""
+        for node in self.nodes.values():
+            for name in os.listdir(node.home):
+                path = os.path.join(node.home, name)
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path)
+                else:
+                    os.unlink(path)

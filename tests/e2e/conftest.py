@@ -1,0 +1,146 @@
+"""Fixtures of the end-to-end tests: real sshd nodes, a real project.
+
+These tests need root (sshd per node, unshare, bind mounts) and the helper
+built at build/pytest-cloud; ``make test`` does both.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+from cluster import Cluster  # noqa: E402
+
+HELPER = os.path.join(ROOT, "build", "pytest-cloud")
+TEMPLATE = os.path.join(ROOT, "conftest_template", "conftest.py")
+EXAMPLE = os.path.join(ROOT, "example")
+PYTHON = "/usr/bin/python3"
+TIMEOUT = 3  # connect timeout the tests give the helper, seconds
+
+
+def pytest_configure(config):
+    if os.geteuid() != 0:
+        raise pytest.UsageError("the end-to-end tests need root (sshd nodes, unshare)")
+    if not os.access(HELPER, os.X_OK):
+        raise pytest.UsageError("build the helper first: make")
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory):
+    """node1 pinned to CPU 0, node2 on every CPU, a refusing alias and two
+    silent listeners."""
+    c = Cluster(str(tmp_path_factory.mktemp("cluster")))
+    c.add("node1", cpus="0")
+    c.add("node2")
+    c.add("refused", kind="refused")
+    c.add("silent1", kind="silent")
+    c.add("silent2", kind="silent")
+    with c:
+        yield c
+
+
+@pytest.fixture
+def nodes(cluster):
+    """The cluster with every node's home emptied."""
+    cluster.clear_homes()
+    return cluster
+
+
+@pytest.fixture(scope="session")
+def venv_template(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("venv") / ".venv")
+    subprocess.run(
+        [PYTHON, "-m", "virtualenv", "-q", "--system-site-packages", "--no-seed", path],
+        check=True,
+    )
+    return path
+
+
+class Project:
+    """A copy of example/ with the drop-in conftest and a virtualenv."""
+
+    def __init__(self, path, cluster):
+        self.path = path
+        self.cluster = cluster
+
+    def write_ini(self, **keys):
+        lines = ["[pytest]", "testpaths = tests"]
+        lines += ["%s = %s" % (k, v) for k, v in keys.items()]
+        with open(os.path.join(self.path, "pytest.ini"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+    def env(self, **extra):
+        env = dict(os.environ, PYTEST_CLOUD_HELPER=HELPER)
+        for key in list(env):
+            if key.startswith("PYTEST_CLOUD_") and key != "PYTEST_CLOUD_HELPER":
+                del env[key]
+        env.pop("PYTEST_XDIST_WORKER", None)
+        env.pop("PYTEST_ADDOPTS", None)
+        env.update(extra)
+        return env
+
+    def pytest(self, *args, env=None, cwd=None):
+        start = time.monotonic()
+        proc = subprocess.run(
+            [os.path.join(self.path, ".venv", "bin", "python"), "-m", "pytest", "-p", "no:cacheprovider"]
+            + list(args),
+            cwd=cwd or self.path,
+            env=env or self.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=300,
+        )
+        proc.seconds = time.monotonic() - start
+        return proc
+
+    def helper(self, *args, env=None, cwd=None):
+        start = time.monotonic()
+        proc = subprocess.run(
+            [HELPER] + list(args),
+            cwd=cwd or self.path,
+            env=env or self.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+        proc.seconds = time.monotonic() - start
+        proc.plan = json.loads(proc.stdout) if proc.stdout.strip() else None
+        return proc
+
+    def records(self, node):
+        """What each test that ran on node recorded (see example/tests)."""
+        found = []
+        for home_dir in [node.home]:
+            for chdir in os.listdir(home_dir):
+                ran = os.path.join(home_dir, chdir, "ran")
+                if not os.path.isdir(ran):
+                    continue
+                for name in os.listdir(ran):
+                    with open(os.path.join(ran, name)) as f:
+                        found.append(json.load(f))
+        return found
+
+
+@pytest.fixture
+def project(tmp_path, nodes, venv_template):
+    path = str(tmp_path / "proj")
+    shutil.copytree(EXAMPLE, path)
+    shutil.copy(TEMPLATE, os.path.join(path, "conftest.py"))
+    shutil.copytree(venv_template, os.path.join(path, ".venv"), symlinks=True)
+    p = Project(path, nodes)
+    p.write_ini(
+        cloud_nodes="node1 node2",
+        cloud_ssh_config=nodes.ssh_config,
+        cloud_connect_timeout=TIMEOUT,
+    )
+    return p

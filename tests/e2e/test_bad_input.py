@@ -1,0 +1,48 @@
+"""Bad input: one clear line, exit status 2, nothing written to a node."""
+
+import os
+
+import pytest
+
+CASES = [
+    (["--cloud-nodes=node1 host;rm"], {}, "--cloud-nodes: node 'host;rm': character ';' is not valid in a host name"),
+    (["--cloud-mem-per-process=lots"], {}, "--cloud-mem-per-process: 'lots' is not a whole number"),
+    (["--cloud-max-processes=0"], {}, "--cloud-max-processes: '0' must be at least 1"),
+    ([], {"PYTEST_CLOUD_MAX_PROCESSES": "-1"}, "PYTEST_CLOUD_MAX_PROCESSES: '-1' is negative"),
+    (["--cloud-connect-timeout=99999999999999999999"], {}, "--cloud-connect-timeout: '99999999999999999999' is too large"),
+    (["--cloud-max-procs=2"], {}, "unknown option '--cloud-max-procs' (did you mean '--cloud-max-processes'?)"),
+    (["--cloud-chdir=."], {}, "--cloud-chdir: '.' is the remote home itself"),
+    (["--cloud-chdir=../up"], {}, "--cloud-chdir: '../up' contains '..'"),
+    (["--cloud-chdir=/tmp/abs"], {}, "--cloud-chdir: '/tmp/abs' is absolute"),
+    ([], {"PYTEST_CLOUD_CHDIR": "a/../.."}, "PYTEST_CLOUD_CHDIR: 'a/../..' contains '..'"),
+    (["--cloud-virtualenv-path=../elsewhere"], {}, "is not inside the project root"),
+    (["--cloud-ssh-config=/nonexistent/ssh_config"], {}, "cloud_ssh_config: '/nonexistent/ssh_config': No such file"),
+    (["--cloud-nodes=  "], {}, "no nodes"),
+]
+
+
+@pytest.mark.parametrize("args,env,message", CASES)
+def test_bad_input_is_refused(project, args, env, message):
+    r = project.helper(*args, env=project.env(**env))
+    assert r.returncode == 2, r.stderr
+    assert r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("pytest-cloud: error: ")
+    assert message in lines[0]
+    for node in project.cluster.nodes.values():
+        assert os.listdir(node.home) == []
+
+
+def test_bad_ini_value_names_file_and_line(project):
+    with open(os.path.join(project.path, "pytest.ini"), "a") as f:
+        f.write("cloud_max_processes = many\n")
+    r = project.helper()
+    assert r.returncode == 2
+    assert "pytest.ini:6: cloud_max_processes: 'many' is not a whole number" in r.stderr
+    # through pytest, the session stops with the helper's message
+    r = project.pytest()
+    assert r.returncode == 4
+    assert "cloud_max_processes: 'many' is not a whole number" in r.stderr
+    for node in project.cluster.nodes.values():
+        assert os.listdir(node.home) == []

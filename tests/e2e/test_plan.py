@@ -1,0 +1,106 @@
+"""The helper alone: probing real nodes and planning (dry runs)."""
+
+import os
+
+from conftest import TIMEOUT
+
+
+def by_node(plan):
+    return {n["node"]: n for n in plan["nodes"]}
+
+
+def test_dry_run_plans_by_cpu_and_leaves_out_dead_nodes(project):
+    nodes = project.cluster
+    # as by hand with the project's virtualenv activated
+    r = project.helper(
+        "--dry-run",
+        "--cloud-nodes=node1 node2 refused silent1 silent2",
+        env=project.env(VIRTUAL_ENV=os.path.join(project.path, ".venv")),
+    )
+    assert r.returncode == 0, r.stderr
+    chdir = "pytest_%s_proj" % nodes.user
+    python = chdir + "/.venv/bin/python"
+    tail = "//chdir=%s//python=%s//ssh_config=%s" % (chdir, python, nodes.ssh_config)
+    assert r.plan["tx"] == [
+        "ssh=node1//id=node1_0" + tail,
+        "ssh=node2//id=node2_0" + tail,
+        "ssh=node2//id=node2_1" + tail,
+    ]
+    got = by_node(r.plan)
+    assert [n["node"] for n in r.plan["nodes"]] == ["node1", "node2", "refused", "silent1", "silent2"]
+    assert (got["node1"]["status"], got["node1"]["cpus"], got["node1"]["processes"]) == ("ok", 1, 1)
+    assert (got["node2"]["status"], got["node2"]["cpus"], got["node2"]["processes"]) == ("ok", 2, 2)
+    assert got["node1"]["mem_available_mb"] > 0
+    assert got["refused"]["status"] == "excluded"
+    assert "Connection refused" in got["refused"]["reason"]
+    for name in ("silent1", "silent2"):
+        assert got[name]["status"] == "excluded"
+        assert "timed out after %ds" % TIMEOUT in got[name]["reason"]
+        assert got[name]["cpus"] is None and got[name]["mem_available_mb"] is None
+        assert "node '%s': excluded: ssh connect: timed out" % name in r.stderr
+    # two silent nodes cost one timeout, not two
+    assert TIMEOUT <= r.seconds < 2 * TIMEOUT - 0.5, r.seconds
+    # a dry run writes nothing to any node
+    for node in (nodes.nodes["node1"], nodes.nodes["node2"]):
+        assert os.listdir(node.home) == []
+
+
+def test_limits_and_no_usable_node(project):
+    r = project.helper("--dry-run", "--cloud-max-processes=1")
+    assert r.returncode == 0, r.stderr
+    assert [n["processes"] for n in r.plan["nodes"]] == [1, 1]
+    assert len(r.plan["tx"]) == 2
+
+    r = project.helper("--dry-run", "--cloud-mem-per-process=1000000000")
+    assert r.returncode == 1
+    assert r.plan["tx"] == []
+    for n in r.plan["nodes"]:
+        assert n["status"] == "excluded"
+        assert n["reason"].startswith("0 processes: ")
+        assert "MiB per process" in n["reason"]
+    assert "error: no node can run tests" in r.stderr
+    assert "error: node 'node1': 0 processes" in r.stderr
+    assert "error: node 'node2': 0 processes" in r.stderr
+
+
+def test_helper_reads_ini_env_and_command_line_by_hand(project):
+    sub = os.path.join(project.path, "tests")
+    # run by hand from a subfolder: the ini of the project is found
+    r = project.helper("--dry-run", "--json", cwd=sub, env=project.env())
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""
+    assert [n["node"] for n in r.plan["nodes"]] == ["node1", "node2"]
+    assert r.plan["rootdir"] == project.path
+    # environment replaces the ini, the command line the environment
+    env = project.env(PYTEST_CLOUD_NODES="node2", PYTEST_CLOUD_CHDIR="from_env")
+    r = project.helper("--dry-run", cwd=sub, env=env)
+    assert [n["node"] for n in r.plan["nodes"]] == ["node2"]
+    assert r.plan["chdir"] == "from_env"
+    r = project.helper("--dry-run", "--cloud-chdir=from_cli", "--cloud-node=node1", cwd=sub, env=env)
+    assert [n["node"] for n in r.plan["nodes"]] == ["node1"]
+    assert r.plan["chdir"] == "from_cli"
+
+
+def test_ini_examples_are_valid(project):
+    """Every file in ini/ configures a run the helper accepts."""
+    examples = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "ini")
+    names = sorted(os.listdir(examples))
+    assert {"pytest.ini", "setup.cfg", "tox.ini"} <= set(names)
+    for name in names:
+        for old in ("pytest.ini", "setup.cfg", "tox.ini"):
+            if os.path.exists(os.path.join(project.path, old)):
+                os.unlink(os.path.join(project.path, old))
+        with open(os.path.join(examples, name)) as f:
+            text = f.read()
+        with open(os.path.join(project.path, name), "w") as f:
+            f.write(text)
+        # the example's nodes are placeholders: point the run at ours
+        r = project.helper(
+            "--dry-run",
+            "--cloud-nodes=node2",
+            "--cloud-ssh-config=" + project.cluster.ssh_config,
+        )
+        assert r.returncode == 0, (name, r.stderr)
+        assert r.plan["chdir"] == "pytest_cloud_example", name
+        assert r.plan["nodes"][0]["processes"] == 1, name
+        assert "warning" not in r.stderr, (name, r.stderr)

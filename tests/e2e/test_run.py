@@ -1,0 +1,95 @@
+"""The main job: plain `pytest` in a project with the drop-in conftest
+runs the tests on the nodes."""
+
+import os
+
+from conftest import TIMEOUT
+
+
+def workers_seen(records):
+    return sorted({r["worker"] for r in records})
+
+
+def test_pytest_runs_tests_on_the_nodes(project):
+    nodes = project.cluster
+    project.write_ini(
+        cloud_nodes="node1 node2 refused silent1",
+        cloud_ssh_config=nodes.ssh_config,
+        cloud_connect_timeout=TIMEOUT,
+    )
+    r = project.pytest()
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "27 passed" in r.stdout
+    # progress of the helper is shown
+    assert "node 'refused': excluded: ssh connect: Connection refused" in r.stderr
+    assert "node 'silent1': excluded: ssh connect: timed out" in r.stderr
+    n1 = project.records(nodes.nodes["node1"])
+    n2 = project.records(nodes.nodes["node2"])
+    assert len(n1) + len(n2) == 27
+    # one worker on the 1-CPU node, two on the 2-CPU node
+    assert workers_seen(n1) == ["node1_0"]
+    assert workers_seen(n2) == ["node2_0", "node2_1"]
+    chdir = "pytest_%s_proj" % nodes.user
+    for rec in n1 + n2:
+        assert rec["cwd"] == os.path.join(nodes.login_home, chdir)
+    # nothing ran locally
+    assert not os.path.exists(os.path.join(project.path, "ran"))
+    # the virtualenv travelled with the project
+    assert os.path.islink(nodes.nodes["node1"].path(chdir, ".venv", "bin", "python"))
+
+
+def test_test_ids_on_the_command_line(project):
+    nodes = project.cluster
+    r = project.pytest("tests/test_part1.py::test_part1_import_is_local", "tests/test_part2.py")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "10 passed" in r.stdout
+    ran = project.records(nodes.nodes["node1"]) + project.records(nodes.nodes["node2"])
+    ids = sorted(rec["nodeid"] for rec in ran)
+    assert ids[0] == "tests/test_part1.py::test_part1_import_is_local"
+    assert all(i.startswith("tests/test_part2.py::") for i in ids[1:])
+    # from a subfolder, paths are relative to it, as in any pytest run
+    r = project.pytest("test_part3.py", "-k", "import", cwd=os.path.join(project.path, "tests"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "1 passed" in r.stdout
+
+
+def test_deleted_files_disappear_and_outside_chdir_survives(project):
+    nodes = project.cluster
+    node = nodes.nodes["node2"]
+    chdir = "pytest_%s_proj" % nodes.user
+    with open(node.path("keep.txt"), "w") as f:
+        f.write("not ours\n")
+    r = project.pytest()
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert os.path.exists(node.path(chdir, "tests", "test_part3.py"))
+    os.unlink(os.path.join(project.path, "tests", "test_part3.py"))
+    r = project.pytest()
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "18 passed" in r.stdout
+    assert not os.path.exists(node.path(chdir, "tests", "test_part3.py"))
+    assert os.path.exists(node.path(chdir, "tests", "test_part2.py"))
+    with open(node.path("keep.txt")) as f:
+        assert f.read() == "not ours\n"
+
+
+def test_no_usable_node_stops_the_session(project):
+    nodes = project.cluster
+    project.write_ini(
+        cloud_nodes="refused",
+        cloud_ssh_config=nodes.ssh_config,
+        cloud_connect_timeout=TIMEOUT,
+    )
+    r = project.pytest()
+    assert r.returncode == 4, r.stdout + r.stderr
+    assert "no node can run tests" in r.stderr
+    assert "node 'refused': ssh connect: Connection refused" in r.stderr
+    assert "passed" not in r.stdout
+
+
+def test_without_nodes_the_conftest_stays_out_of_the_way(project):
+    project.write_ini()
+    r = project.pytest("-q")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "27 passed" in r.stdout
+    assert "pytest-cloud" not in r.stderr
+    assert os.path.isdir(os.path.join(project.path, "ran"))

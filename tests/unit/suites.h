@@ -1,0 +1,15 @@
+/* The CUnit suites, one per core module; each adds itself to the
+ * registry and returns 0, or -1 when CUnit fails. */
+#ifndef PYTEST_CLOUD_TEST_SUITES_H
+#define PYTEST_CLOUD_TEST_SUITES_H
+
+int suite_config(void);
+int suite_inifile(void);
+int suite_nodename(void);
+int suite_plan(void);
+int suite_probe_parse(void);
+int suite_render(void);
+int suite_shquote(void);
+int suite_spawn(void);
+
+#endif

@@ -1,0 +1,129 @@
+/* inifile: values as pytest's ini reader gives them. */
+#define _GNU_SOURCE
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inifile.h"
+#include "suites.h"
+
+static const char *value_of(const struct ini_entries *e, const char *key,
+			    int *line)
+{
+	size_t i;
+
+	for (i = 0; i < e->n; i++) {
+		if (strcmp(e->v[i].key, key) == 0) {
+			if (line) {
+				*line = e->v[i].line;
+			}
+			return e->v[i].value;
+		}
+	}
+	return NULL;
+}
+
+static void test_syntax(void)
+{
+	const char *text = "# comment\n"
+			   "[other]\n"
+			   "cloud_nodes = wrong\n"
+			   "[pytest]\n"
+			   "; another comment\n"
+			   "cloud_nodes = a b ; not a comment\n"
+			   "cloud_python: python3.11\n"
+			   "cloud_develop_eggs =\n"
+			   "    src/one\n"
+			   "# comment inside\n"
+			   "    src/two\n"
+			   "empty =\n";
+	struct ini_entries e = { NULL, 0, 0 };
+	char err[256];
+	int has = 0;
+	int line = 0;
+
+	CU_ASSERT_EQUAL_FATAL(inifile_parse_string(text, "t.ini", "pytest", &e,
+						   &has, err, sizeof(err)),
+			      0);
+	CU_ASSERT_EQUAL(has, 1);
+	CU_ASSERT_STRING_EQUAL(value_of(&e, "cloud_nodes", &line),
+			       "a b ; not a comment");
+	CU_ASSERT_EQUAL(line, 6);
+	CU_ASSERT_STRING_EQUAL(value_of(&e, "cloud_python", &line),
+			       "python3.11");
+	CU_ASSERT_EQUAL(line, 7);
+	CU_ASSERT_STRING_EQUAL(value_of(&e, "cloud_develop_eggs", &line),
+			       "src/one\nsrc/two");
+	CU_ASSERT_EQUAL(line, 8);
+	CU_ASSERT_STRING_EQUAL(value_of(&e, "empty", NULL), "");
+	inifile_entries_release(&e);
+
+	CU_ASSERT_EQUAL(inifile_parse_string("[tool:pytest]\n", "setup.cfg",
+					     "tool:pytest", &e, &has, err,
+					     sizeof(err)),
+			0);
+	CU_ASSERT_EQUAL(has, 1);
+	CU_ASSERT_EQUAL(e.n, 0);
+	inifile_entries_release(&e);
+	CU_ASSERT_EQUAL(inifile_parse_string("[testenv]\nx=1\n", "tox.ini",
+					     "pytest", &e, &has, err,
+					     sizeof(err)),
+			0);
+	CU_ASSERT_EQUAL(has, 0);
+	inifile_entries_release(&e);
+}
+
+/* A 2,000+ character line (and a 200,000 one) reads whole. */
+static void test_long_lines(void)
+{
+	size_t counts[] = { 100, 10000 };
+	size_t c;
+
+	for (c = 0; c < 2; c++) {
+		size_t size = counts[c] * 24 + 64;
+		char *text = malloc(size);
+		char *want = malloc(size);
+		struct ini_entries e = { NULL, 0, 0 };
+		char err[256];
+		int has;
+		size_t i;
+		int line = 0;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(want);
+		want[0] = '\0';
+		for (i = 0; i < counts[c]; i++) {
+			char node[32];
+
+			snprintf(node, sizeof(node), "%suser@node%05zu",
+				 i ? " " : "", i);
+			strcat(want, node);
+		}
+		snprintf(text, size, "[pytest]\ncloud_nodes = %s\nnext = 1\n",
+			 want);
+		CU_ASSERT_EQUAL_FATAL(inifile_parse_string(text, "t", "pytest",
+							   &e, &has, err,
+							   sizeof(err)),
+				      0);
+		CU_ASSERT_EQUAL(strlen(value_of(&e, "cloud_nodes", NULL)),
+				strlen(want));
+		CU_ASSERT_STRING_EQUAL(value_of(&e, "cloud_nodes", NULL),
+				       want);
+		CU_ASSERT_STRING_EQUAL(value_of(&e, "next", &line), "1");
+		CU_ASSERT_EQUAL(line, 3);
+		inifile_entries_release(&e);
+		free(text);
+		free(want);
+	}
+}
+
+int suite_inifile(void)
+{
+	CU_pSuite s = CU_add_suite("inifile", NULL, NULL);
+
+	return (s && CU_add_test(s, "syntax", test_syntax) &&
+		CU_add_test(s, "long lines", test_long_lines))
+		       ? 0
+		       : -1;
+}

@@ -1,0 +1,136 @@
+/* render: spec strings, JSON and the table. */
+#define _GNU_SOURCE
+#include <CUnit/CUnit.h>
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "render.h"
+#include "suites.h"
+
+static void make_nodes(struct node_report *r)
+{
+	char why[64];
+
+	memset(r, 0, 3 * sizeof(*r));
+	r[0].name = "root@node1";
+	r[1].name = "u@h2:2222";
+	r[2].name = "dead";
+	nodename_parse(r[0].name, &r[0].addr, why, sizeof(why));
+	nodename_parse(r[1].name, &r[1].addr, why, sizeof(why));
+	nodename_parse(r[2].name, &r[2].addr, why, sizeof(why));
+	r[0].state = NODE_OK;
+	r[0].have_cpus = r[0].have_mem = 1;
+	r[0].cpus = 2;
+	r[0].processes = 2;
+	r[0].mem_available_mb = 1024;
+	r[1].state = NODE_OK;
+	r[1].have_cpus = 1;
+	r[1].cpus = 1;
+	r[1].processes = 1;
+	report_exclude(&r[2], "ssh connect: %s", "Connection refused");
+}
+
+static void test_specs(void)
+{
+	struct cloud_config cfg;
+	struct node_report r[3];
+	struct strvec tx = STRVEC_INIT;
+	size_t i;
+
+	config_init(&cfg);
+	cfg.chdir = strdup("pytest_me_proj");
+	cfg.worker_python = strdup("pytest_me_proj/.venv/bin/python");
+	make_nodes(r);
+	CU_ASSERT_EQUAL_FATAL(render_specs(&cfg, r, 3, &tx), 0);
+	CU_ASSERT_EQUAL_FATAL(tx.n, 3);
+	CU_ASSERT_STRING_EQUAL(tx.v[0],
+			       "ssh=root@node1//id=node1_0//chdir=pytest_me_"
+			       "proj//python=pytest_me_proj/.venv/bin/python");
+	CU_ASSERT_STRING_EQUAL(tx.v[1],
+			       "ssh=root@node1//id=node1_1//chdir=pytest_me_"
+			       "proj//python=pytest_me_proj/.venv/bin/python");
+	CU_ASSERT_STRING_EQUAL(tx.v[2],
+			       "ssh=ssh://u@h2:2222//id=h2_0//chdir=pytest_me_"
+			       "proj//python=pytest_me_proj/.venv/bin/python");
+	strvec_clear(&tx);
+	cfg.ssh_config = strdup("/etc/cloud/ssh_config");
+	CU_ASSERT_EQUAL_FATAL(render_specs(&cfg, r, 1, &tx), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(tx.v[1],
+				      "//ssh_config=/etc/cloud/ssh_config"));
+	strvec_clear(&tx);
+	for (i = 0; i < 3; i++) {
+		report_release(&r[i]);
+	}
+	config_release(&cfg);
+}
+
+static void test_json(void)
+{
+	struct cloud_config cfg;
+	struct node_report r[3];
+	struct strvec tx = STRVEC_INIT;
+	char *text;
+	cJSON *doc;
+	cJSON *nodes;
+	cJSON *n2;
+	size_t i;
+
+	config_init(&cfg);
+	cfg.chdir = strdup("c");
+	cfg.worker_python = strdup("python3");
+	cfg.rootdir = strdup("/p");
+	make_nodes(r);
+	render_specs(&cfg, r, 3, &tx);
+	text = render_json(&cfg, r, 3, &tx);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	doc = cJSON_Parse(text);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	CU_ASSERT_EQUAL(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "tx")), 3);
+	nodes = cJSON_GetObjectItem(doc, "nodes");
+	CU_ASSERT_EQUAL(cJSON_GetArraySize(nodes), 3);
+	CU_ASSERT_STRING_EQUAL(
+		cJSON_GetObjectItem(cJSON_GetArrayItem(nodes, 0), "status")
+			->valuestring,
+		"ok");
+	CU_ASSERT_PTR_NULL(
+		cJSON_GetObjectItem(cJSON_GetArrayItem(nodes, 0), "reason"));
+	CU_ASSERT_EQUAL(
+		cJSON_GetObjectItem(cJSON_GetArrayItem(nodes, 0), "processes")
+			->valueint,
+		2);
+	/* unknown memory of an ok node is null, not 0 */
+	CU_ASSERT_TRUE(cJSON_IsNull(cJSON_GetObjectItem(
+		cJSON_GetArrayItem(nodes, 1), "mem_available_mb")));
+	n2 = cJSON_GetArrayItem(nodes, 2);
+	CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(n2, "status")->valuestring,
+			       "excluded");
+	CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(n2, "reason")->valuestring,
+			       "ssh connect: Connection refused");
+	CU_ASSERT_TRUE(cJSON_IsNull(cJSON_GetObjectItem(n2, "cpus")));
+	CU_ASSERT_TRUE(cJSON_IsNull(cJSON_GetObjectItem(n2, "processes")));
+	CU_ASSERT_TRUE(cJSON_IsFalse(cJSON_GetObjectItem(doc, "dry_run")));
+	cJSON_Delete(doc);
+	free(text);
+	text = render_table(r, 3);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "excluded: ssh connect: "
+					    "Connection refused"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "1024 MiB"));
+	free(text);
+	strvec_clear(&tx);
+	for (i = 0; i < 3; i++) {
+		report_release(&r[i]);
+	}
+	config_release(&cfg);
+}
+
+int suite_render(void)
+{
+	CU_pSuite s = CU_add_suite("render", NULL, NULL);
+
+	return (s && CU_add_test(s, "specs", test_specs) &&
+		CU_add_test(s, "json and table", test_json))
+		       ? 0
+		       : -1;
+}

@@ -1,0 +1,320 @@
+/* Tests of the small pure modules: nodename, plan, probe_parse, shquote,
+#define _GNU_SOURCE
+ * and of spawn against /bin/sh-free real programs. */
+#include <CUnit/CUnit.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nodename.h"
+#include "plan.h"
+#include "probe_parse.h"
+#include "shquote.h"
+#include "spawn.h"
+#include "suites.h"
+
+static void test_nodename_good(void)
+{
+	static const struct {
+		const char *in;
+		const char *user;
+		const char *host;
+		int port;
+	} rows[] = {
+		{ "node1", NULL, "node1", 0 },
+		{ "root@node1", "root", "node1", 0 },
+		{ "ci_user@10.0.0.1", "ci_user", "10.0.0.1", 0 },
+		{ "u@h.example.com:2222", "u", "h.example.com", 2222 },
+		{ "h:1", NULL, "h", 1 },
+		{ "h:65535", NULL, "h", 65535 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct nodename n;
+		char why[128];
+
+		CU_ASSERT_EQUAL_FATAL(
+			nodename_parse(rows[i].in, &n, why, sizeof(why)), 0);
+		if (rows[i].user) {
+			CU_ASSERT_STRING_EQUAL(n.user, rows[i].user);
+		} else {
+			CU_ASSERT_PTR_NULL(n.user);
+		}
+		CU_ASSERT_STRING_EQUAL(n.host, rows[i].host);
+		CU_ASSERT_EQUAL(n.port, rows[i].port);
+		nodename_release(&n);
+	}
+}
+
+static void test_nodename_bad(void)
+{
+	static const struct {
+		const char *in;
+		const char *why;
+	} rows[] = {
+		{ "host;rm -rf ~", "character ';'" },
+		{ "a b", "byte 0x20" },
+		{ "-oProxyCommand=x", "starts with '-'" },
+		{ "u@-x", "starts with '-'" },
+		{ "@h", "empty user name" },
+		{ "u@", "empty host name" },
+		{ "", "empty host name" },
+		{ "h:0", "not in 1..65535" },
+		{ "h:65536", "not in 1..65535" },
+		{ "h:99999999999999999999", "not in 1..65535" },
+		{ "h:x", "not a number" },
+		{ "h:", "empty port" },
+		{ "u$(id)@h", "character '$'" },
+		{ "h\x01", "byte 0x01" },
+		{ "a@b@c", "character '@'" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct nodename n;
+		char why[128] = "";
+
+		CU_ASSERT_EQUAL(nodename_parse(rows[i].in, &n, why, sizeof(why)),
+				-1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(why, rows[i].why));
+		CU_ASSERT_PTR_NULL(n.host);
+	}
+}
+
+static void test_plan_rows(void)
+{
+	static const struct {
+		long cpus, mem, have_mem, max, per, want;
+		const char *why;
+	} rows[] = {
+		{ 4, 8000, 1, 0, 0, 4, "" },
+		{ 4, 8000, 1, 2, 0, 2, "" },
+		{ 4, 8000, 1, 8, 0, 4, "" },
+		{ 4, 8000, 1, 0, 3000, 2, "" },
+		{ 4, 8000, 1, 0, 2000, 4, "" },
+		{ 4, 8000, 1, 0, 1000, 4, "" },
+		{ 4, 8000, 1, 1, 1000, 1, "" },
+		{ 4, 999, 1, 0, 1000, 0, "999 MiB available, 1000 MiB" },
+		{ 4, 0, 1, 0, 1, 0, "0 MiB available" },
+		{ 4, 0, 0, 0, 1000, 4, "no memory figure" },
+		{ 1, 1000000000, 1, 0, 1, 1, "" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct plan_limits lim = { rows[i].max, rows[i].per };
+		char why[200];
+		long got = plan_processes(rows[i].cpus, rows[i].mem,
+					  (int)rows[i].have_mem, &lim, why,
+					  sizeof(why));
+
+		CU_ASSERT_EQUAL(got, rows[i].want);
+		if (rows[i].why[0] == '\0') {
+			CU_ASSERT_STRING_EQUAL(why, "");
+		} else {
+			CU_ASSERT_PTR_NOT_NULL(strstr(why, rows[i].why));
+		}
+	}
+}
+
+static void test_probe_parse_good(void)
+{
+	struct probe_result r;
+	char why[200];
+
+	CU_ASSERT_EQUAL(probe_parse("pytest-cloud-probe 1\ncpus 4\n"
+				    "mem_available_kb 8388608\n",
+				    &r, why, sizeof(why)),
+			0);
+	CU_ASSERT_EQUAL(r.cpus, 4);
+	CU_ASSERT_EQUAL(r.mem_available_mb, 8192);
+	CU_ASSERT_EQUAL(r.have_mem, 1);
+	/* memory figure missing (not Linux): planned by CPUs alone */
+	CU_ASSERT_EQUAL(probe_parse("pytest-cloud-probe 1\r\ncpus 8\r\n"
+				    "mem_available_kb \r\n",
+				    &r, why, sizeof(why)),
+			0);
+	CU_ASSERT_EQUAL(r.cpus, 8);
+	CU_ASSERT_EQUAL(r.have_mem, 0);
+	/* floor to MiB; motd noise before the header is ignored */
+	CU_ASSERT_EQUAL(probe_parse("Welcome!\npytest-cloud-probe 1\ncpus 1\n"
+				    "mem_available_kb 2047\n",
+				    &r, why, sizeof(why)),
+			0);
+	CU_ASSERT_EQUAL(r.mem_available_mb, 1);
+}
+
+static void test_probe_parse_bad(void)
+{
+	static const struct {
+		const char *in;
+		const char *why;
+	} rows[] = {
+		{ "", "no 'pytest-cloud-probe 1'" },
+		{ "pytest-cloud-probe 2\ncpus 1\n", "no 'pytest-cloud-probe 1'" },
+		{ "pytest-cloud-probe 1\n", "no CPU count" },
+		{ "pytest-cloud-probe 1\ncpus \n", "no CPU count" },
+		{ "pytest-cloud-probe 1\ncpus 0\n", "'0' is not a number" },
+		{ "pytest-cloud-probe 1\ncpus -1\n", "'-1'" },
+		{ "pytest-cloud-probe 1\ncpus 4x\n", "'4x'" },
+		{ "pytest-cloud-probe 1\ncpus 99999999999999999999\n",
+		  "is not a number" },
+		{ "pytest-cloud-probe 1\ncpus 70000\n", "1..65536" },
+		{ "pytest-cloud-probe 1\ncpus 2\nmem_available_kb lots\n",
+		  "'lots'" },
+		{ "pytest-cloud-probe 1\ncpus 2\nmem_available_kb "
+		  "99999999999999\n",
+		  "not a number of KiB" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct probe_result r;
+		char why[200] = "";
+
+		CU_ASSERT_EQUAL(probe_parse(rows[i].in, &r, why, sizeof(why)),
+				-1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(why, rows[i].why));
+		CU_ASSERT_EQUAL(r.cpus, 0);
+	}
+}
+
+static void test_shquote_rows(void)
+{
+	static const struct {
+		const char *in;
+		const char *out;
+	} rows[] = {
+		{ "", "''" },
+		{ "abc", "'abc'" },
+		{ "a b", "'a b'" },
+		{ "it's", "'it'\\''s'" },
+		{ "host;rm -rf ~", "'host;rm -rf ~'" },
+		{ "$(id)`id`\"\\", "'$(id)`id`\"\\'" },
+		{ "''", "''\\'''\\'''" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char *q = shquote(rows[i].in);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+		CU_ASSERT_STRING_EQUAL(q, rows[i].out);
+		free(q);
+	}
+}
+
+/* The quoting really survives a shell: run sh -c 'printf %s QUOTED'. */
+static void test_shquote_through_sh(void)
+{
+	const char *hostile[] = { "host;rm -rf ~", "it's", "$(id)", "a\nb",
+				  "`x` \"y\" \\z" };
+	char *sh = spawn_find_program("sh");
+	size_t i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sh);
+	for (i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+		char *q = shquote(hostile[i]);
+		char *script = malloc(strlen(q) + 16);
+		char *argv[] = { "sh", "-c", script, NULL };
+		struct spawn_result res;
+		char why[128];
+
+		strcpy(script, "printf %s ");
+		strcat(script, q);
+		CU_ASSERT_EQUAL_FATAL(spawn_run(sh, argv, &res, why,
+						sizeof(why)),
+				      0);
+		CU_ASSERT_EQUAL(res.code, 0);
+		CU_ASSERT_STRING_EQUAL(res.output, hostile[i]);
+		spawn_result_release(&res);
+		free(script);
+		free(q);
+	}
+	free(sh);
+}
+
+static void test_spawn_outcomes(void)
+{
+	char *sh = spawn_find_program("sh");
+	char *argv_exit[] = { "sh", "-c", "echo out; echo err >&2; exit 7",
+			      NULL };
+	char *argv_kill[] = { "sh", "-c", "kill -9 $$", NULL };
+	char *argv_none[] = { "nope", NULL };
+	struct spawn_result res;
+	char why[128];
+	char how[128];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sh);
+	CU_ASSERT_EQUAL_FATAL(spawn_run(sh, argv_exit, &res, why, sizeof(why)),
+			      0);
+	CU_ASSERT_EQUAL(res.exited, 1);
+	CU_ASSERT_EQUAL(res.code, 7);
+	CU_ASSERT_STRING_EQUAL(res.output, "out\nerr\n");
+	spawn_describe(&res, how, sizeof(how));
+	CU_ASSERT_STRING_EQUAL(how, "exited 7");
+	spawn_result_release(&res);
+
+	CU_ASSERT_EQUAL_FATAL(spawn_run(sh, argv_kill, &res, why, sizeof(why)),
+			      0);
+	CU_ASSERT_EQUAL(res.exited, 0);
+	CU_ASSERT_EQUAL(res.signal, 9);
+	spawn_describe(&res, how, sizeof(how));
+	CU_ASSERT_STRING_EQUAL(how, "killed by signal 9");
+	spawn_result_release(&res);
+
+	CU_ASSERT_EQUAL_FATAL(spawn_run("/nonexistent/nope", argv_none, &res,
+					why, sizeof(why)),
+			      0);
+	CU_ASSERT_EQUAL(res.exec_errno, 2);
+	spawn_describe(&res, how, sizeof(how));
+	CU_ASSERT_STRING_EQUAL(how, "could not start: No such file or "
+				    "directory");
+	spawn_result_release(&res);
+	CU_ASSERT_PTR_NULL(spawn_find_program("no-such-program-xyz"));
+	free(sh);
+}
+
+int suite_nodename(void)
+{
+	CU_pSuite s = CU_add_suite("nodename", NULL, NULL);
+
+	return (s && CU_add_test(s, "good names", test_nodename_good) &&
+		CU_add_test(s, "bad names", test_nodename_bad))
+		       ? 0
+		       : -1;
+}
+
+int suite_plan(void)
+{
+	CU_pSuite s = CU_add_suite("plan", NULL, NULL);
+
+	return (s && CU_add_test(s, "limits", test_plan_rows)) ? 0 : -1;
+}
+
+int suite_probe_parse(void)
+{
+	CU_pSuite s = CU_add_suite("probe_parse", NULL, NULL);
+
+	return (s && CU_add_test(s, "good output", test_probe_parse_good) &&
+		CU_add_test(s, "bad output", test_probe_parse_bad))
+		       ? 0
+		       : -1;
+}
+
+int suite_shquote(void)
+{
+	CU_pSuite s = CU_add_suite("shquote", NULL, NULL);
+
+	return (s && CU_add_test(s, "rows", test_shquote_rows) &&
+		CU_add_test(s, "through sh", test_shquote_through_sh))
+		       ? 0
+		       : -1;
+}
+
+int suite_spawn(void)
+{
+	CU_pSuite s = CU_add_suite("spawn", NULL, NULL);
+
+	return (s && CU_add_test(s, "outcomes", test_spawn_outcomes)) ? 0 : -1;
+}
