@@ -146,8 +146,8 @@ static int authenticate(ssh_session s, char *why, size_t whylen)
 	}
 	describe_methods(methods, offered, sizeof(offered));
 	snprintf(why, whylen,
-		 "authentication failed: tried publickey (agent and keys) "
-		 "; the node offers:%s",
+		 "authentication failed: tried publickey (agent and keys); "
+		 "the node offers:%s",
 		 offered[0] ? offered : " nothing");
 	return -1;
 }

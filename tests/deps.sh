@@ -24,6 +24,7 @@ need util-linux command -v unshare
 need python3-pytest /usr/bin/python3 -c 'import pytest'
 need python3-pytest-xdist /usr/bin/python3 -c 'import xdist'
 need python3-execnet /usr/bin/python3 -c 'import execnet'
+need python3-pyflakes /usr/bin/python3 -c "import pyflakes"
 need python3-virtualenv /usr/bin/python3 -c 'import virtualenv'
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -45,7 +45,7 @@ def _run(argv, **kw):
     return subprocess.run(argv, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kw)
 
 
-def _keygen(path):
+def keygen(path):
     _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "", "-f", path])
 
 
@@ -85,7 +85,7 @@ class Cluster:
         self.known_hosts = os.path.join(base_dir, "known_hosts")
         self.authorized_keys = os.path.join(base_dir, "authorized_keys")
         os.makedirs(os.path.join(base_dir, "nodes"), exist_ok=True)
-        _keygen(self.client_key)
+        keygen(self.client_key)
         shutil.copy(self.client_key + ".pub", self.authorized_keys)
         os.makedirs("/run/sshd", exist_ok=True)
 
@@ -99,12 +99,14 @@ class Cluster:
         os.makedirs(node.home, exist_ok=True)
         self.nodes[name] = node
         if kind == "sshd":
-            _keygen(node.host_key)
+            keygen(node.host_key)
         return node
 
     # -- files -------------------------------------------------------------
 
-    def write_ssh_config(self, extra=""):
+    def write_ssh_config(self, path=None, known_hosts=None, identity=None, extra=""):
+        """Writes the ssh config (by default the cluster's own); a variant
+        can name another known_hosts or client key."""
         lines = []
         for node in self.nodes.values():
             lines += [
@@ -112,24 +114,27 @@ class Cluster:
                 "  HostName %s" % node.addr,
                 "  Port %d" % PORT,
                 "  User %s" % self.user,
-                "  IdentityFile %s" % self.client_key,
+                "  IdentityFile %s" % (identity or self.client_key),
                 "  IdentitiesOnly yes",
-                "  UserKnownHostsFile %s" % self.known_hosts,
+                "  UserKnownHostsFile %s" % (known_hosts or self.known_hosts),
                 "  GlobalKnownHostsFile /dev/null",
                 "  StrictHostKeyChecking yes",
                 "  BatchMode yes",
                 "  LogLevel ERROR",
                 "",
             ]
-        with open(self.ssh_config, "w") as f:
+        with open(path or self.ssh_config, "w") as f:
             f.write("\n".join(lines) + extra)
 
-    def write_known_hosts(self, skip=()):
-        with open(self.known_hosts, "w") as f:
+    def write_known_hosts(self, path=None, skip=(), keys=None):
+        """Writes known_hosts for every sshd node but those in skip;
+        keys maps a node name to another public key file to list."""
+        keys = keys or {}
+        with open(path or self.known_hosts, "w") as f:
             for node in self.nodes.values():
                 if node.kind != "sshd" or node.name in skip:
                     continue
-                with open(node.host_key + ".pub") as pub:
+                with open(keys.get(node.name, node.host_key + ".pub")) as pub:
                     key = " ".join(pub.read().split()[:2])
                 f.write("[%s]:%d %s\n" % (node.addr, PORT, key))
 

@@ -1,0 +1,53 @@
+"""Untrusted nodes are left out, each with its reason: a changed host key,
+an unknown host, a client key the node does not accept."""
+
+import os
+
+from cluster import keygen
+
+
+def variant(project, tmp_path, name, **kw):
+    """An ssh config of the cluster that differs in known_hosts or key."""
+    path = str(tmp_path / (name + ".ssh_config"))
+    project.cluster.write_ssh_config(path=path, **kw)
+    return path
+
+
+def test_changed_host_key_is_refused(project, tmp_path):
+    other = str(tmp_path / "other_key")
+    keygen(other)
+    known = str(tmp_path / "known_hosts")
+    project.cluster.write_known_hosts(path=known, keys={"node1": other + ".pub"})
+    cfg = variant(project, tmp_path, "changed", known_hosts=known)
+    r = project.helper("--dry-run", "--cloud-ssh-config=" + cfg)
+    assert r.returncode == 0, r.stderr
+    got = {n["node"]: n for n in r.plan["nodes"]}
+    assert got["node1"]["status"] == "excluded"
+    assert got["node1"]["reason"].startswith("host key changed")
+    assert got["node2"]["status"] == "ok"
+    assert [s.split("//")[0] for s in r.plan["tx"]] == ["ssh=node2", "ssh=node2"]
+
+
+def test_unknown_host_is_refused(project, tmp_path):
+    known = str(tmp_path / "known_hosts")
+    project.cluster.write_known_hosts(path=known, skip={"node2"})
+    cfg = variant(project, tmp_path, "unknown", known_hosts=known)
+    r = project.helper("--dry-run", "--cloud-ssh-config=" + cfg)
+    got = {n["node"]: n for n in r.plan["nodes"]}
+    assert got["node2"]["status"] == "excluded"
+    assert got["node2"]["reason"].startswith("host key unknown")
+    assert got["node1"]["status"] == "ok"
+
+
+def test_wrong_client_key_fails_authentication(project, tmp_path):
+    key = str(tmp_path / "stranger")
+    keygen(key)
+    cfg = variant(project, tmp_path, "stranger", identity=key)
+    r = project.helper("--dry-run", "--cloud-ssh-config=" + cfg)
+    assert r.returncode == 1
+    for n in r.plan["nodes"]:
+        assert n["status"] == "excluded"
+        assert n["reason"].startswith("authentication failed"), n["reason"]
+        assert "publickey" in n["reason"]
+    for node in project.cluster.nodes.values():
+        assert os.listdir(node.home) == []
