@@ -16,8 +16,10 @@ prefix ?= $(PREFIX)
 DESTDIR ?=
 PYTHON ?= /usr/bin/python3
 
-PKGS = libssh libcjson inih
+PKGS = libssh libcjson inih tomlplusplus
+CXX ?= c++
 CFLAGS ?= -O2 -g
+CXXFLAGS ?= -O2 -g
 WARN = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
        -Wmissing-prototypes -Wno-missing-field-initializers
 ifeq ($(DEVELOPER),1)
@@ -35,8 +37,9 @@ LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lpthread
 B = build
 CORE = opts config nodename inifile probe_parse plan render report shquote \
        strvec msgs
+CXX_CORE = pyproject
 EDGE = sshconn fanout spawn rsync
-CORE_OBJS = $(CORE:%=$(B)/obj/%.o)
+CORE_OBJS = $(CORE:%=$(B)/obj/%.o) $(CXX_CORE:%=$(B)/obj/%.o)
 EDGE_OBJS = $(EDGE:%=$(B)/obj/%.o)
 HEADERS = $(wildcard helper/*.h)
 
@@ -50,6 +53,10 @@ all: $(B)/pytest-cloud
 $(B)/obj/%.o: helper/%.c $(HEADERS) | $(B)/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+$(B)/obj/%.o: helper/%.cc $(HEADERS) | $(B)/obj
+	$(CXX) -std=c++17 -Wall -Wextra $(SAN_FLAGS) $(CXXFLAGS) \
+		$(shell $(PKG_CONFIG) --cflags tomlplusplus) -c -o $@ $<
+
 $(B)/obj/unit_%.o: tests/unit/%.c $(HEADERS) | $(B)/obj
 	$(CC) $(ALL_CFLAGS) -Ihelper $(shell $(PKG_CONFIG) --cflags cunit) \
 		-c -o $@ $<
@@ -58,10 +65,10 @@ $(B)/obj:
 	mkdir -p $@
 
 $(B)/pytest-cloud: $(B)/obj/main.o $(CORE_OBJS) $(EDGE_OBJS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(CXX) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/unit-tests: $(UNIT_OBJS) $(CORE_OBJS) $(EDGE_OBJS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) \
+	$(CXX) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) \
 		$(shell $(PKG_CONFIG) --libs cunit)
 
 # Installs the Debian packages the build and the tests need (as root), or

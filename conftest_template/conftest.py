@@ -117,6 +117,8 @@ def _helper_argv(config, helper):
     argv.append("--rootdir=%s" % config.rootpath)
     if config.inipath is not None:
         argv.append("--inifile=%s" % config.inipath)
+    else:
+        argv.append("--no-inifile")
     if sys.prefix != getattr(sys, "base_prefix", sys.prefix):
         argv.append("--interpreter-prefix=%s" % sys.prefix)
     return argv

@@ -31,6 +31,8 @@ int config_init(struct cloud_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	strvec_init(&cfg->nodes);
 	strvec_init(&cfg->develop_eggs);
+	strvec_init(&cfg->rsyncdirs);
+	strvec_init(&cfg->rsyncignore);
 	cfg->rsync_bandwidth_limit = 10000;
 	cfg->connect_timeout = 10;
 	if (set_string(&cfg->python, "python3") < 0 ||
@@ -56,6 +58,8 @@ void config_release(struct cloud_config *cfg)
 	}
 	strvec_clear(&cfg->nodes);
 	strvec_clear(&cfg->develop_eggs);
+	strvec_clear(&cfg->rsyncdirs);
+	strvec_clear(&cfg->rsyncignore);
 }
 
 /* Parses a whole number in [min, CONFIG_NUMBER_MAX]. */
@@ -154,6 +158,8 @@ static int *flag_field(struct cloud_config *cfg, enum opt_id id)
 		return &cfg->json_only;
 	case OPT_HELP:
 		return &cfg->help;
+	case OPT_NO_INIFILE:
+		return &cfg->no_inifile;
 	case OPT_VERSION:
 		return &cfg->version;
 	default:
@@ -163,9 +169,9 @@ static int *flag_field(struct cloud_config *cfg, enum opt_id id)
 
 /* Calls fn on each whitespace-separated word of value. */
 static int each_word(const char *value,
-		     int (*fn)(struct cloud_config *, const char *,
-			       const char *, char *, size_t),
-		     struct cloud_config *cfg, const char *origin, char *err,
+		     int (*fn)(void *, const char *, const char *, char *,
+			       size_t),
+		     void *target, const char *origin, char *err,
 		     size_t errlen)
 {
 	const char *p = value;
@@ -185,16 +191,18 @@ static int each_word(const char *value,
 			snprintf(err, errlen, "%s: out of memory", origin);
 			return -1;
 		}
-		rc = fn(cfg, word, origin, err, errlen);
+		rc = fn(target, word, origin, err, errlen);
 		free(word);
 		p += len;
 	}
 	return rc;
 }
 
-static int add_node(struct cloud_config *cfg, const char *word,
-		    const char *origin, char *err, size_t errlen)
+/* each_word callback: target is the struct strvec of nodes. */
+static int add_node(void *target, const char *word, const char *origin,
+		    char *err, size_t errlen)
 {
+	struct strvec *nodes = target;
 	struct nodename n;
 	char why[160];
 
@@ -203,20 +211,33 @@ static int add_node(struct cloud_config *cfg, const char *word,
 		return -1;
 	}
 	nodename_release(&n);
-	if (strvec_contains(&cfg->nodes, word)) {
+	if (strvec_contains(nodes, word)) {
 		return 0;
 	}
-	if (strvec_push(&cfg->nodes, word) < 0) {
+	if (strvec_push(nodes, word) < 0) {
 		snprintf(err, errlen, "%s: out of memory", origin);
 		return -1;
 	}
 	return 0;
 }
 
-static int add_path(struct cloud_config *cfg, const char *word,
-		    const char *origin, char *err, size_t errlen)
+static struct strvec *paths_field(struct cloud_config *cfg, enum opt_id id)
 {
-	if (strvec_push(&cfg->develop_eggs, word) < 0) {
+	switch (id) {
+	case OPT_RSYNCDIRS:
+		return &cfg->rsyncdirs;
+	case OPT_RSYNCIGNORE:
+		return &cfg->rsyncignore;
+	default:
+		return &cfg->develop_eggs;
+	}
+}
+
+/* each_word callback: target is the struct strvec of paths. */
+static int add_path(void *target, const char *word, const char *origin,
+		    char *err, size_t errlen)
+{
+	if (strvec_push(target, word) < 0) {
 		snprintf(err, errlen, "%s: out of memory", origin);
 		return -1;
 	}
@@ -243,12 +264,14 @@ int config_set(struct cloud_config *cfg, const struct opt_def *def,
 		if (replacing) {
 			strvec_clear(&cfg->nodes);
 		}
-		return each_word(value, add_node, cfg, origin, err, errlen);
+		return each_word(value, add_node, &cfg->nodes, origin, err,
+				 errlen);
 	case OPT_T_PATHS:
 		if (replacing) {
-			strvec_clear(&cfg->develop_eggs);
+			strvec_clear(paths_field(cfg, def->id));
 		}
-		return each_word(value, add_path, cfg, origin, err, errlen);
+		return each_word(value, add_path, paths_field(cfg, def->id),
+				 origin, err, errlen);
 	case OPT_T_POSITIVE:
 	case OPT_T_UNSIGNED:
 		return parse_number(value, def->type == OPT_T_POSITIVE ? 1 : 0,
@@ -572,6 +595,30 @@ static int find_venv(struct cloud_config *cfg, const char *virtual_env,
 	return 0;
 }
 
+/* Rewrites each path of list relative to rootdir; what lies outside is
+ * an error naming the option. */
+static int paths_inside(struct cloud_config *cfg, struct strvec *list,
+			const char *what, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < list->n; i++) {
+		char *rel = config_path_inside(cfg->rootdir, cfg->rootdir,
+					       list->v[i]);
+
+		if (rel == NULL) {
+			snprintf(err, errlen,
+				 "%s: '%s' is outside the project root '%s' "
+				 "(only what is inside it reaches the nodes)",
+				 what, list->v[i], cfg->rootdir);
+			return -1;
+		}
+		free(list->v[i]);
+		list->v[i] = rel;
+	}
+	return 0;
+}
+
 int config_finish(struct cloud_config *cfg, const char *local_user,
 		  const char *virtual_env, char *err, size_t errlen)
 {
@@ -584,7 +631,12 @@ int config_finish(struct cloud_config *cfg, const char *local_user,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (find_venv(cfg, virtual_env, err, errlen) < 0) {
+	if (find_venv(cfg, virtual_env, err, errlen) < 0 ||
+	    paths_inside(cfg, &cfg->develop_eggs, "cloud_develop_eggs", err,
+			 errlen) < 0 ||
+	    paths_inside(cfg, &cfg->rsyncdirs, "rsyncdirs", err, errlen) < 0 ||
+	    paths_inside(cfg, &cfg->rsyncignore, "rsyncignore", err,
+			 errlen) < 0) {
 		return -1;
 	}
 	free(cfg->worker_python);

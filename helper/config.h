@@ -43,7 +43,10 @@ struct cloud_config {
 	char *rsync_cipher;         /* never NULL after config_init */
 	char *ssh_config;           /* NULL = ssh's own defaults */
 	long connect_timeout;       /* seconds, >= 1 */
-	struct strvec develop_eggs; /* as given */
+	struct strvec develop_eggs; /* absolute, or relative to rootdir; after
+				     * config_finish relative to rootdir */
+	struct strvec rsyncdirs;    /* likewise */
+	struct strvec rsyncignore;  /* likewise */
 	char *helper;
 
 	int dry_run;
@@ -51,6 +54,7 @@ struct cloud_config {
 	int json_only;
 	int help;
 	int version;
+	int no_inifile;
 	char *rootdir;            /* absolute; set by the caller or --rootdir */
 	char *inifile;            /* NULL when the run has no ini file */
 	char *interpreter_prefix; /* sys.prefix given by the conftest */
@@ -96,7 +100,8 @@ int config_verify(const struct cloud_config *cfg, char *err, size_t errlen);
 
 /*
  * Derives chdir (default pytest_<local_user>_<rootdir name>), venv_rel and
- * worker_python.  virtual_env is $VIRTUAL_ENV or NULL.  A virtualenv given
+ * worker_python, and makes the path lists relative to rootdir (a develop
+ * egg or rsyncdir outside it is an error).  virtual_env is $VIRTUAL_ENV or NULL.  A virtualenv given
  * with --cloud-virtualenv-path outside rootdir is an error; a detected one
  * outside rootdir is ignored (the workers use --cloud-python).
  */

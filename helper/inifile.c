@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "msgs.h"
 #include "opts.h"
+#include "pyproject.h"
 
 #define INIFILE_MAX_BYTES (1024 * 1024)
 
@@ -77,10 +79,9 @@ static int append_value(struct ini_entry *e, const char *more)
 	return 0;
 }
 
-static int add_entry(struct parse_state *st, const char *key,
-		     const char *value)
+int inifile_entries_add(struct ini_entries *out, const char *key,
+			const char *value, int line, int is_list)
 {
-	struct ini_entries *out = st->out;
 	struct ini_entry *e;
 
 	if (out->n == out->alloc) {
@@ -96,7 +97,8 @@ static int add_entry(struct parse_state *st, const char *key,
 	e = &out->v[out->n];
 	e->key = strdup(key);
 	e->value = strdup(value);
-	e->line = st->line;
+	e->line = line;
+	e->is_list = is_list;
 	if (e->key == NULL || e->value == NULL) {
 		free(e->key);
 		free(e->value);
@@ -124,7 +126,7 @@ static int handler(void *user, const char *section, const char *name,
 		}
 		return 1;
 	}
-	if (add_entry(st, name, value) < 0) {
+	if (inifile_entries_add(out, name, value, st->line, 0) < 0) {
 		st->failed = 1;
 		return 0;
 	}
@@ -195,7 +197,7 @@ void inifile_entries_release(struct ini_entries *e)
 }
 
 /* Reads a whole file into a NUL-terminated buffer; NULL with err. */
-static char *slurp(const char *path, char *err, size_t errlen)
+static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
 	char *buf = NULL;
@@ -233,101 +235,263 @@ static char *slurp(const char *path, char *err, size_t errlen)
 		goto out;
 	}
 	buf[n] = '\0';
+	*len = n;
 out:
 	fclose(f);
 	return buf;
 }
 
-const char *inifile_section_for(const char *path)
+static const char *base_name(const char *path)
 {
-	const char *base = strrchr(path, '/');
+	const char *slash = strrchr(path, '/');
 
-	base = base ? base + 1 : path;
-	return strcmp(base, "setup.cfg") == 0 ? "tool:pytest" : "pytest";
+	return slash ? slash + 1 : path;
 }
 
-/* 1 when the file at path is pytest's config file, 0 when not, -1. */
-static int file_matches(const char *path, const char *base, char *err,
-			size_t errlen)
+static int ends_with(const char *s, const char *suffix)
 {
-	struct ini_entries e = { NULL, 0, 0 };
-	char *text;
+	size_t ls = strlen(s);
+	size_t lf = strlen(suffix);
+
+	return ls >= lf && strcmp(s + ls - lf, suffix) == 0;
+}
+
+/* The ini kinds: a .ini file's [pytest], a .cfg file's [tool:pytest]. */
+static int load_ini_text(const char *text, const char *path,
+			 struct ini_entries *out, char *err, size_t errlen)
+{
 	int has = 0;
+	int has_plain = 0;
+	struct ini_entries plain = { NULL, 0, 0 };
+
+	if (ends_with(path, ".cfg")) {
+		if (inifile_parse_string(text, path, "tool:pytest", out, &has,
+					 err, errlen) < 0) {
+			return -1;
+		}
+		if (has) {
+			return 1;
+		}
+		if (inifile_parse_string(text, path, "pytest", &plain,
+					 &has_plain, err, errlen) < 0) {
+			return -1;
+		}
+		inifile_entries_release(&plain);
+		if (has_plain) {
+			snprintf(err, errlen,
+				 "%s: [pytest] section in setup.cfg files is "
+				 "no longer supported, change to "
+				 "[tool:pytest] instead",
+				 path);
+			return -1;
+		}
+		return 0;
+	}
+	if (inifile_parse_string(text, path, "pytest", out, &has, err,
+				 errlen) < 0) {
+		return -1;
+	}
+	return has || strcmp(base_name(path), "pytest.ini") == 0;
+}
+
+int inifile_load(const char *path, struct ini_entries *out, char *err,
+		 size_t errlen)
+{
+	size_t len = 0;
+	char *text = slurp(path, &len, err, errlen);
 	int rc;
 
-	if (strcmp(base, "pytest.ini") == 0) {
-		return 1;
-	}
-	text = slurp(path, err, errlen);
 	if (text == NULL) {
 		return -1;
 	}
-	rc = inifile_parse_string(text, path, inifile_section_for(path), &e,
-				  &has, err, errlen);
-	inifile_entries_release(&e);
+	if (ends_with(path, ".toml")) {
+		rc = pyproject_parse(text, len, path, out, err, errlen);
+	} else {
+		rc = load_ini_text(text, path, out, err, errlen);
+	}
 	free(text);
-	return rc < 0 ? -1 : has;
+	return rc;
 }
 
-int inifile_find(const char *startdir, char **path, const char **section,
-		 char *err, size_t errlen)
+static int is_file(const char *path)
 {
-	static const char *names[] = { "pytest.ini", "tox.ini", "setup.cfg" };
-	char *dir = strdup(startdir);
-	int found = 0;
+	struct stat st;
 
-	*path = NULL;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Calls back with each of dir and its parents, nearest first, until the
+ * callback returns non-zero; returns that value, or 0. */
+static int walk_up(const char *startdir, int (*fn)(const char *, void *),
+		   void *arg)
+{
+	char *dir = strdup(startdir);
+	int rc = 0;
+
 	if (dir == NULL) {
-		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	for (;;) {
-		size_t i;
 		char *slash;
 
-		for (i = 0; i < 3 && found == 0; i++) {
-			char *cand = NULL;
-			FILE *f;
-
-			if (asprintf(&cand, "%s/%s", strcmp(dir, "/") ? dir : "",
-				     names[i]) < 0) {
-				found = -1;
-				snprintf(err, errlen, "out of memory");
-				break;
-			}
-			f = fopen(cand, "r");
-			if (f == NULL) {
-				free(cand);
-				continue;
-			}
-			fclose(f);
-			found = file_matches(cand, names[i], err, errlen);
-			if (found == 1) {
-				*path = cand;
-				*section = inifile_section_for(cand);
-			} else {
-				free(cand);
-			}
-		}
-		if (found != 0 || strcmp(dir, "/") == 0) {
+		rc = fn(dir[0] ? dir : "/", arg);
+		if (rc != 0 || dir[0] == '\0' || strcmp(dir, "/") == 0) {
 			break;
 		}
 		slash = strrchr(dir, '/');
-		if (slash == dir) {
-			dir[1] = '\0';
-		} else if (slash != NULL) {
-			*slash = '\0';
-		} else {
+		if (slash == NULL) {
 			break;
 		}
+		*slash = '\0';
 	}
 	free(dir);
-	return found;
+	return rc;
+}
+
+struct find_state {
+	char **path;
+	char *err;
+	size_t errlen;
+};
+
+static int find_in_dir(const char *dir, void *arg)
+{
+	static const char *names[] = { "pytest.ini", ".pytest.ini",
+				       "pyproject.toml", "tox.ini",
+				       "setup.cfg" };
+	struct find_state *st = arg;
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct ini_entries e = { NULL, 0, 0 };
+		char *cand = NULL;
+		int rc;
+
+		if (asprintf(&cand, "%s/%s", strcmp(dir, "/") ? dir : "",
+			     names[i]) < 0) {
+			snprintf(st->err, st->errlen, "out of memory");
+			return -1;
+		}
+		if (!is_file(cand)) {
+			free(cand);
+			continue;
+		}
+		rc = inifile_load(cand, &e, st->err, st->errlen);
+		inifile_entries_release(&e);
+		if (rc != 0) {
+			if (rc > 0) {
+				*st->path = cand;
+			} else {
+				free(cand);
+			}
+			return rc;
+		}
+		free(cand);
+	}
+	return 0;
+}
+
+int inifile_find(const char *startdir, char **path, char *err,
+		 size_t errlen)
+{
+	struct find_state st = { path, err, errlen };
+
+	*path = NULL;
+	return walk_up(startdir, find_in_dir, &st);
+}
+
+static int has_setup_py(const char *dir, void *arg)
+{
+	char **found = arg;
+	char *cand = NULL;
+	int rc = 0;
+
+	if (asprintf(&cand, "%s/setup.py", strcmp(dir, "/") ? dir : "") < 0) {
+		return -1;
+	}
+	if (is_file(cand)) {
+		*found = strdup(dir);
+		rc = *found ? 1 : -1;
+	}
+	free(cand);
+	return rc;
+}
+
+char *inifile_rootdir_without_ini(const char *startdir)
+{
+	char *found = NULL;
+
+	if (walk_up(startdir, has_setup_py, &found) < 0) {
+		free(found);
+		return NULL;
+	}
+	return found ? found : strdup(startdir);
+}
+
+/* Makes every whitespace-separated path of value absolute against
+ * basedir; returns a new string or NULL. */
+static char *absolute_paths(const char *value, const char *basedir)
+{
+	char *out = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&out, &size);
+	const char *p = value;
+
+	if (f == NULL) {
+		return NULL;
+	}
+	while (*p != '\0') {
+		size_t len;
+
+		p += strspn(p, " \t\r\n");
+		len = strcspn(p, " \t\r\n");
+		if (len == 0) {
+			break;
+		}
+		if (p[0] == '/' || basedir == NULL) {
+			fprintf(f, "%.*s\n", (int)len, p);
+		} else {
+			fprintf(f, "%s/%.*s\n", basedir, (int)len, p);
+		}
+		p += len;
+	}
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static int apply_one(struct cloud_config *cfg, const struct opt_def *def,
+		     const struct ini_entry *e, const char *origin,
+		     const char *basedir, char *err, size_t errlen)
+{
+	char *paths;
+	int rc;
+
+	if (e->is_list && def->type != OPT_T_NODES &&
+	    def->type != OPT_T_PATHS) {
+		snprintf(err, errlen, "%s: expected one value, got an array",
+			 origin);
+		return -1;
+	}
+	if (def->type != OPT_T_PATHS) {
+		return config_set(cfg, def, e->value, SRC_INI, origin, err,
+				  errlen);
+	}
+	paths = absolute_paths(e->value, basedir);
+	if (paths == NULL) {
+		snprintf(err, errlen, "%s: out of memory", origin);
+		return -1;
+	}
+	rc = config_set(cfg, def, paths, SRC_INI, origin, err, errlen);
+	free(paths);
+	return rc;
 }
 
 static int apply_entries(struct cloud_config *cfg,
 			 const struct ini_entries *e, const char *name,
-			 char *err, size_t errlen)
+			 const char *basedir, char *err, size_t errlen)
 {
 	size_t i;
 
@@ -347,8 +511,8 @@ static int apply_entries(struct cloud_config *cfg,
 			}
 			continue;
 		}
-		if (config_set(cfg, def, e->v[i].value, SRC_INI, origin, err,
-			       errlen) < 0) {
+		if (apply_one(cfg, def, &e->v[i], origin, basedir, err,
+			      errlen) < 0) {
 			return -1;
 		}
 	}
@@ -356,8 +520,8 @@ static int apply_entries(struct cloud_config *cfg,
 }
 
 int inifile_apply_string(struct cloud_config *cfg, const char *text,
-			 const char *name, const char *section, char *err,
-			 size_t errlen)
+			 const char *name, const char *section,
+			 const char *basedir, char *err, size_t errlen)
 {
 	struct ini_entries e = { NULL, 0, 0 };
 	int has = 0;
@@ -365,22 +529,34 @@ int inifile_apply_string(struct cloud_config *cfg, const char *text,
 
 	rc = inifile_parse_string(text, name, section, &e, &has, err, errlen);
 	if (rc == 0) {
-		rc = apply_entries(cfg, &e, name, err, errlen);
+		rc = apply_entries(cfg, &e, name, basedir, err, errlen);
 	}
 	inifile_entries_release(&e);
 	return rc;
 }
 
-int inifile_apply(struct cloud_config *cfg, const char *path,
-		  const char *section, char *err, size_t errlen)
+int inifile_apply(struct cloud_config *cfg, const char *path, char *err,
+		  size_t errlen)
 {
-	char *text = slurp(path, err, errlen);
+	struct ini_entries e = { NULL, 0, 0 };
+	char *dir = strdup(path);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
 	int rc;
 
-	if (text == NULL) {
+	if (dir == NULL) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	rc = inifile_apply_string(cfg, text, path, section, err, errlen);
-	free(text);
-	return rc;
+	if (slash != NULL) {
+		*slash = '\0';
+	}
+	rc = inifile_load(path, &e, err, errlen);
+	if (rc > 0) {
+		rc = apply_entries(cfg, &e, path,
+				   slash ? (dir[0] ? dir : "/") : NULL, err,
+				   errlen);
+	}
+	inifile_entries_release(&e);
+	free(dir);
+	return rc < 0 ? -1 : 0;
 }

@@ -1,10 +1,13 @@
 /*
  * inifile: find the ini file pytest would use and read its pytest section.
  *
- * Discovery (as pytest does it, minus pyproject.toml for now): in the
- * start folder and then each parent, the first of pytest.ini (always a
- * match), tox.ini with a [pytest] section, setup.cfg with a [tool:pytest]
- * section.  The folder of that file is the rootdir.
+ * Discovery, as pytest 7 does it: in the start folder and then each
+ * parent, the first of pytest.ini (always a match), .pytest.ini with a
+ * [pytest] section, pyproject.toml with a [tool.pytest.ini_options] table,
+ * tox.ini with a [pytest] section, setup.cfg with a [tool:pytest] section
+ * (a setup.cfg with only [pytest] is an error, as in pytest).  The folder
+ * of that file is the rootdir; with no file, the nearest folder holding a
+ * setup.py, else the start folder.
  *
  * Values are read as pytest's ini reader gives them: "key = value" and
  * "key: value", whole-line '#' and ';' comments (no inline comments),
@@ -21,7 +24,8 @@ struct cloud_config;
 struct ini_entry {
 	char *key;
 	char *value;
-	int line; /* line of the key, 1-based */
+	int line;    /* line of the key, 1-based */
+	int is_list; /* the value was a TOML array (lines joined by \n) */
 };
 
 struct ini_entries {
@@ -44,31 +48,49 @@ int inifile_parse_string(const char *text, const char *name,
 			 const char *section, struct ini_entries *out,
 			 int *has_section, char *err, size_t errlen);
 
+/* Appends copies of key and value.  Returns 0, or -1 when out of memory. */
+int inifile_entries_add(struct ini_entries *e, const char *key,
+			const char *value, int line, int is_list);
+
 /* Frees every entry. */
 void inifile_entries_release(struct ini_entries *e);
 
 /*
- * Searches from startdir upwards.  On a match sets *path (malloc'ed, the
- * file) and *section ("pytest" or "tool:pytest", static) and returns 1;
- * returns 0 when no file matched, -1 with err on a read or parse error.
+ * Reads the pytest settings of the file at path by its kind (.ini, .cfg,
+ * .toml).  Returns 1 when the file is a pytest config (entries in out),
+ * 0 when it is not, -1 with err on a read or parse error.
  */
-int inifile_find(const char *startdir, char **path, const char **section,
-		 char *err, size_t errlen);
-
-/* The section pytest reads in the file at path ("tool:pytest" for
- * setup.cfg, else "pytest"). */
-const char *inifile_section_for(const char *path);
+int inifile_load(const char *path, struct ini_entries *out, char *err,
+		 size_t errlen);
 
 /*
- * Reads path (at most 1 MiB) and applies its cloud_* keys to cfg as the
- * ini source.  Unknown cloud_* keys are reported with warnf.
+ * The rootdir pytest picks when no config file was found: the nearest of
+ * startdir and its parents holding a setup.py, else startdir.  Returns a
+ * newly allocated path, or NULL when out of memory.
  */
-int inifile_apply(struct cloud_config *cfg, const char *path,
-		  const char *section, char *err, size_t errlen);
+char *inifile_rootdir_without_ini(const char *startdir);
 
-/* The same for text already in memory; name is used in messages. */
+/*
+ * Searches from startdir upwards.  On a match sets *path (malloc'ed, the
+ * file) and returns 1; returns 0 when no file matched, -1 with err on a
+ * read or parse error.
+ */
+int inifile_find(const char *startdir, char **path, char *err,
+		 size_t errlen);
+
+/*
+ * Reads path (at most 1 MiB) and applies its cloud_* keys, rsyncdirs and
+ * rsyncignore to cfg as the ini source; path lists are taken relative to
+ * the file's folder.  A file that is not a pytest config applies nothing.
+ * Unknown cloud_* keys are reported with warnf.
+ */
+int inifile_apply(struct cloud_config *cfg, const char *path, char *err,
+		  size_t errlen);
+
+/* The same for ini text already in memory (section "pytest" or
+ * "tool:pytest"); name is used in messages, basedir for relative paths. */
 int inifile_apply_string(struct cloud_config *cfg, const char *text,
-			 const char *name, const char *section, char *err,
-			 size_t errlen);
+			 const char *name, const char *section,
+			 const char *basedir, char *err, size_t errlen);
 
 #endif

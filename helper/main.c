@@ -129,29 +129,28 @@ static char *absolute_dir(const char *path)
 	return strdup(buf);
 }
 
-/* Finds the ini file and rootdir; applies the ini. */
+/* Finds the ini file and rootdir as pytest does; applies the ini. */
 static int load_ini(struct cloud_config *cfg, const struct cloud_config *cli,
 		    char *err, size_t errlen)
 {
 	char cwd[PATH_MAX];
 	char *ini = NULL;
-	const char *section = NULL;
 	int rc = 0;
 
 	if (getcwd(cwd, sizeof(cwd)) == NULL) {
 		snprintf(err, errlen, "current folder: %s", strerror(errno));
 		return -1;
 	}
-	if (cli->inifile != NULL) {
+	if (cli->no_inifile) {
+		ini = NULL;
+	} else if (cli->inifile != NULL) {
 		ini = absolute_dir(cli->inifile);
 		if (ini == NULL) {
 			snprintf(err, errlen, "--inifile: '%s': %s",
 				 cli->inifile, strerror(errno));
 			return -1;
 		}
-		section = inifile_section_for(ini);
-	} else if (inifile_find(cli->rootdir ? cli->rootdir : cwd, &ini,
-				&section, err, errlen) < 0) {
+	} else if (inifile_find(cwd, &ini, err, errlen) < 0) {
 		return -1;
 	}
 	if (cli->rootdir != NULL) {
@@ -169,11 +168,11 @@ static int load_ini(struct cloud_config *cfg, const struct cloud_config *cli,
 			cfg->rootdir = strdup("/");
 		}
 	} else {
-		cfg->rootdir = strdup(cwd);
+		cfg->rootdir = inifile_rootdir_without_ini(cwd);
 	}
 	if (ini != NULL) {
 		cfg->inifile = strdup(ini);
-		rc = inifile_apply(cfg, ini, section, err, errlen);
+		rc = inifile_apply(cfg, ini, err, errlen);
 	}
 out:
 	free(ini);
@@ -213,10 +212,14 @@ static int resolve(struct run *run, int argc, char **argv)
 		errorf("%s", err);
 		goto out;
 	}
-	/* --rootdir was applied twice: keep the absolute one */
+	/* argv set rootdir and inifile again: keep the resolved ones */
 	if (cli.rootdir != NULL) {
 		free(run->cfg.rootdir);
 		run->cfg.rootdir = absolute_dir(cli.rootdir);
+	}
+	if (cli.inifile != NULL) {
+		free(run->cfg.inifile);
+		run->cfg.inifile = absolute_dir(cli.inifile);
 	}
 	user = local_user();
 	if (user == NULL ||

@@ -118,6 +118,11 @@ char *render_json(const struct cloud_config *cfg,
 		cJSON_AddItemToArray(arr, node_json(&nodes[i]));
 	}
 	cJSON_AddStringToObject(root, "rootdir", cfg->rootdir);
+	if (cfg->inifile != NULL) {
+		cJSON_AddStringToObject(root, "inifile", cfg->inifile);
+	} else {
+		cJSON_AddNullToObject(root, "inifile");
+	}
 	cJSON_AddStringToObject(root, "chdir", cfg->chdir);
 	cJSON_AddStringToObject(root, "python", cfg->worker_python);
 	cJSON_AddNumberToObject(root, "connect_timeout",

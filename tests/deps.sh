@@ -15,6 +15,8 @@ need pkg-config command -v pkg-config
 need libssh-dev pkg-config --exists libssh
 need libcjson-dev pkg-config --exists libcjson
 need libinih-dev pkg-config --exists inih
+need libtomlplusplus-dev pkg-config --exists tomlplusplus
+need g++ command -v c++
 need libcunit1-dev pkg-config --exists cunit
 need rsync command -v rsync
 need openssh-server test -x /usr/sbin/sshd

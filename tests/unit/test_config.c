@@ -42,7 +42,8 @@ static int resolve(struct cloud_config *cfg, const char *ini,
 	}
 	fake_env = env;
 	if (ini != NULL && inifile_apply_string(cfg, ini, "pytest.ini",
-						"pytest", err, errlen) < 0) {
+						"pytest", "/p", err,
+						errlen) < 0) {
 		return -1;
 	}
 	if (config_apply_env(cfg, fake_getenv, err, errlen) < 0 ||
@@ -331,6 +332,51 @@ static void test_path_inside(void)
 	}
 }
 
+static void test_path_lists(void)
+{
+	struct cloud_config cfg;
+	const char *ini = "[pytest]\ncloud_nodes = n\n"
+			  "cloud_develop_eggs = src/a\n  ../p/src/b\n"
+			  "rsyncdirs = tests pkg\nrsyncignore = tests/big\n";
+	const char *env[] = { "PYTEST_CLOUD_DEVELOP_EGGS=/p/lib/c", NULL };
+	char err[512] = "";
+
+	CU_ASSERT_EQUAL_FATAL(resolve(&cfg, ini, NULL, NULL, err, sizeof(err)),
+			      0);
+	cfg.rootdir = strdup("/p");
+	CU_ASSERT_EQUAL_FATAL(config_finish(&cfg, "u", NULL, err, sizeof(err)),
+			      0);
+	CU_ASSERT_EQUAL_FATAL(cfg.develop_eggs.n, 2);
+	CU_ASSERT_STRING_EQUAL(cfg.develop_eggs.v[0], "src/a");
+	CU_ASSERT_STRING_EQUAL(cfg.develop_eggs.v[1], "src/b");
+	CU_ASSERT_EQUAL_FATAL(cfg.rsyncdirs.n, 2);
+	CU_ASSERT_STRING_EQUAL(cfg.rsyncdirs.v[1], "pkg");
+	CU_ASSERT_STRING_EQUAL(cfg.rsyncignore.v[0], "tests/big");
+	config_release(&cfg);
+
+	/* the environment replaces the ini's list */
+	CU_ASSERT_EQUAL_FATAL(resolve(&cfg, ini, env, NULL, err, sizeof(err)),
+			      0);
+	cfg.rootdir = strdup("/p");
+	CU_ASSERT_EQUAL_FATAL(config_finish(&cfg, "u", NULL, err, sizeof(err)),
+			      0);
+	CU_ASSERT_EQUAL_FATAL(cfg.develop_eggs.n, 1);
+	CU_ASSERT_STRING_EQUAL(cfg.develop_eggs.v[0], "lib/c");
+	config_release(&cfg);
+
+	/* outside the project root: refused */
+	CU_ASSERT_EQUAL_FATAL(
+		resolve(&cfg, "[pytest]\ncloud_nodes = n\n"
+			      "cloud_develop_eggs = ../other\n",
+			NULL, NULL, err, sizeof(err)),
+		0);
+	cfg.rootdir = strdup("/p");
+	CU_ASSERT_EQUAL(config_finish(&cfg, "u", NULL, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "cloud_develop_eggs: '/p/../other' is "
+					   "outside the project root"));
+	config_release(&cfg);
+}
+
 int suite_config(void)
 {
 	CU_pSuite s = CU_add_suite("config", NULL, NULL);
@@ -339,7 +385,8 @@ int suite_config(void)
 		CU_add_test(s, "defaults", test_defaults) &&
 		CU_add_test(s, "virtualenv", test_virtualenv) &&
 		CU_add_test(s, "bad input", test_bad_input) &&
-		CU_add_test(s, "path inside", test_path_inside))
+		CU_add_test(s, "path inside", test_path_inside) &&
+		CU_add_test(s, "path lists", test_path_lists))
 		       ? 0
 		       : -1;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "inifile.h"
+#include "pyproject.h"
 #include "suites.h"
 
 static const char *value_of(const struct ini_entries *e, const char *key,
@@ -118,12 +119,74 @@ static void test_long_lines(void)
 	}
 }
 
+static void test_pyproject(void)
+{
+	const char *text = "[project]\nname = \"x\"\n"
+			   "[tool.pytest.ini_options]\n"
+			   "testpaths = [\"tests\"]\n"
+			   "cloud_nodes = [\"a@n1\", \"n2:2222\"]\n"
+			   "cloud_max_processes = 3\n"
+			   "cloud_python = 'python3.11'\n"
+			   "xfail_strict = true\n";
+	struct ini_entries e = { NULL, 0, 0 };
+	char err[256] = "";
+	size_t i;
+	int seen = 0;
+
+	CU_ASSERT_EQUAL_FATAL(pyproject_parse(text, strlen(text), "pp.toml",
+					      &e, err, sizeof(err)),
+			      1);
+	for (i = 0; i < e.n; i++) {
+		if (strcmp(e.v[i].key, "cloud_nodes") == 0) {
+			CU_ASSERT_STRING_EQUAL(e.v[i].value, "a@n1\nn2:2222");
+			CU_ASSERT_EQUAL(e.v[i].is_list, 1);
+			CU_ASSERT_EQUAL(e.v[i].line, 5);
+			seen++;
+		} else if (strcmp(e.v[i].key, "cloud_max_processes") == 0) {
+			CU_ASSERT_STRING_EQUAL(e.v[i].value, "3");
+			CU_ASSERT_EQUAL(e.v[i].is_list, 0);
+			seen++;
+		} else if (strcmp(e.v[i].key, "xfail_strict") == 0) {
+			CU_ASSERT_STRING_EQUAL(e.v[i].value, "True");
+			seen++;
+		} else if (strcmp(e.v[i].key, "cloud_python") == 0) {
+			CU_ASSERT_STRING_EQUAL(e.v[i].value, "python3.11");
+			seen++;
+		}
+	}
+	CU_ASSERT_EQUAL(seen, 4);
+	inifile_entries_release(&e);
+
+	/* no table: not a pytest config */
+	CU_ASSERT_EQUAL(pyproject_parse("[tool.black]\nx = 1\n", 19, "p", &e,
+					err, sizeof(err)),
+			0);
+	CU_ASSERT_EQUAL(e.n, 0);
+	/* invalid TOML names file, line and column */
+	CU_ASSERT_EQUAL(pyproject_parse("[tool.pytest.ini_options]\nx = [\n",
+					35, "pyproject.toml", &e, err,
+					sizeof(err)),
+			-1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "pyproject.toml:"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not valid TOML"));
+	inifile_entries_release(&e);
+	/* a table value is not something pytest takes */
+	text = "[tool.pytest.ini_options]\ncloud_nodes = { a = 1 }\n";
+	CU_ASSERT_EQUAL(pyproject_parse(text, strlen(text), "p.toml", &e, err,
+					sizeof(err)),
+			-1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "p.toml:2:"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "cloud_nodes"));
+	inifile_entries_release(&e);
+}
+
 int suite_inifile(void)
 {
 	CU_pSuite s = CU_add_suite("inifile", NULL, NULL);
 
 	return (s && CU_add_test(s, "syntax", test_syntax) &&
-		CU_add_test(s, "long lines", test_long_lines))
+		CU_add_test(s, "long lines", test_long_lines) &&
+		CU_add_test(s, "pyproject.toml", test_pyproject))
 		       ? 0
 		       : -1;
 }
