@@ -46,7 +46,7 @@ HEADERS = $(wildcard helper/*.h)
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_OBJS = $(UNIT_SRCS:tests/unit/%.c=$(B)/obj/unit_%.o)
 
-.PHONY: all test unit e2e demo install clean deps check-deps
+.PHONY: all test unit e2e e2e-asan demo install clean deps fuzz fuzz-short
 
 all: $(B)/pytest-cloud
 
@@ -87,7 +87,64 @@ endif
 e2e: deps $(B)/pytest-cloud
 	sh tests/e2e/run.sh
 
-test: unit e2e
+# The end-to-end suite again, with the helper built with AddressSanitizer
+# (leaks included) and UBSan: any report fails the run.
+ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:exitcode=86:abort_on_error=0 \
+	   UBSAN_OPTIONS=halt_on_error=1:exitcode=87:print_stacktrace=1 \
+	   PYTEST_CLOUD_TEST_HELPER=$(CURDIR)/build/asan/pytest-cloud
+e2e-asan: deps
+	$(MAKE) B=build/asan SANITIZE=address,undefined build/asan/pytest-cloud
+	$(ASAN_ENV) sh tests/e2e/run.sh -x
+
+# libFuzzer targets under AddressSanitizer and UBSan (clang).  `make fuzz`
+# runs each for FUZZ_SECONDS and keeps new inputs in tests/fuzz/corpus;
+# `make test` runs each briefly on a scratch copy of the corpus.
+CLANG ?= clang
+CLANGXX ?= clang++
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = ini argv probe
+FB = $(B)/fuzz
+FUZZ_CFLAGS = -g -O1 -Wall -Werror=implicit-function-declaration \
+	      -fsanitize=fuzzer-no-link,address,undefined \
+	      -fno-sanitize-recover=undefined -Ihelper \
+	      $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+FUZZ_OBJS = $(CORE:%=$(FB)/obj/%.o) $(CXX_CORE:%=$(FB)/obj/%.o)
+
+$(FB)/obj/%.o: helper/%.c $(HEADERS) | $(FB)/obj
+	$(CLANG) -std=c11 $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FB)/obj/%.o: helper/%.cc $(HEADERS) | $(FB)/obj
+	$(CLANGXX) -std=c++17 $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FB)/obj/fuzz_%.o: tests/fuzz/fuzz_%.c $(HEADERS) | $(FB)/obj
+	$(CLANG) -std=c11 $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FB)/obj:
+	mkdir -p $@
+
+$(FB)/fuzz_%: $(FB)/obj/fuzz_%.o $(FUZZ_OBJS)
+	$(CLANGXX) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+
+# keep the fuzz objects between runs
+.SECONDARY: $(FUZZ_OBJS) $(FUZZ_TARGETS:%=$(FB)/obj/fuzz_%.o)
+
+fuzz: deps $(FUZZ_TARGETS:%=$(FB)/fuzz_%)
+	for t in $(FUZZ_TARGETS); do \
+		$(FB)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+			-max_len=4096 tests/fuzz/corpus/$$t || exit 1; \
+	done
+
+fuzz-short: deps $(FUZZ_TARGETS:%=$(FB)/fuzz_%)
+	for t in $(FUZZ_TARGETS); do \
+		rm -rf $(FB)/scratch/$$t && mkdir -p $(FB)/scratch/$$t && \
+		$(FB)/fuzz_$$t -max_total_time=4 -timeout=10 -max_len=4096 \
+			-print_final_stats=0 $(FB)/scratch/$$t \
+			tests/fuzz/corpus/$$t 2>$(FB)/scratch/$$t.log || \
+			{ tail -40 $(FB)/scratch/$$t.log; exit 1; }; \
+		grep -h "^Done" $(FB)/scratch/$$t.log | sed "s/^/fuzz_$$t: /"; \
+	done
+
+test: unit fuzz-short e2e e2e-asan
 
 demo: deps $(B)/pytest-cloud
 	sh tests/demo.sh

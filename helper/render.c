@@ -15,7 +15,9 @@ static int render_one(const struct cloud_config *cfg,
 	char cfgpart[4200] = "";
 
 	if (r->addr.port != 0) {
-		snprintf(ssh, sizeof(ssh), "ssh://%s%s%s:%d",
+		/* execnet splits the value into ssh's arguments; OpenSSH takes
+		 * options after the destination too */
+		snprintf(ssh, sizeof(ssh), "%s%s%s -p %d",
 			 r->addr.user ? r->addr.user : "",
 			 r->addr.user ? "@" : "", r->addr.host, r->addr.port);
 	} else {

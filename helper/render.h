@@ -4,9 +4,10 @@
  *
  * Spec, one per test process (as the original pytest-cloud):
  *   ssh=NODE//id=HOST_INDEX//chdir=CHDIR//python=PYTHON[//ssh_config=F]
- * where NODE is the node as given (ssh://user@host:port when it names a
- * port, which ssh understands and "user@host:port" is not) and HOST_INDEX
- * is HOST_I for process I of the node.
+ * where NODE is the node as given ("user@host -p PORT" when it names a
+ * port: ssh does not read "host:port", execnet splits the value into
+ * ssh's arguments, and "//" of an ssh:// URL would end the spec field)
+ * and HOST_INDEX is HOST_I for process I of the node.
  */
 #ifndef PYTEST_CLOUD_RENDER_H
 #define PYTEST_CLOUD_RENDER_H

@@ -123,6 +123,19 @@ class Cluster:
                 "  LogLevel ERROR",
                 "",
             ]
+        # nodes named by address ([user@]127.x.y.z:port) get the same keys
+        lines += [
+            "Host %s.*" % self.net,
+            "  User %s" % self.user,
+            "  IdentityFile %s" % (identity or self.client_key),
+            "  IdentitiesOnly yes",
+            "  UserKnownHostsFile %s" % (known_hosts or self.known_hosts),
+            "  GlobalKnownHostsFile /dev/null",
+            "  StrictHostKeyChecking yes",
+            "  BatchMode yes",
+            "  LogLevel ERROR",
+            "",
+        ]
         with open(path or self.ssh_config, "w") as f:
             f.write("\n".join(lines) + extra)
 

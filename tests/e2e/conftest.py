@@ -19,7 +19,8 @@ sys.path.insert(0, HERE)
 
 from cluster import Cluster  # noqa: E402
 
-HELPER = os.path.join(ROOT, "build", "pytest-cloud")
+# make e2e-asan runs the suite with a sanitizer build of the helper
+HELPER = os.environ.get("PYTEST_CLOUD_TEST_HELPER") or os.path.join(ROOT, "build", "pytest-cloud")
 TEMPLATE = os.path.join(ROOT, "conftest_template", "conftest.py")
 EXAMPLE = os.path.join(ROOT, "example")
 PYTHON = "/usr/bin/python3"

@@ -93,3 +93,21 @@ def test_without_nodes_the_conftest_stays_out_of_the_way(project):
     assert "27 passed" in r.stdout
     assert "pytest-cloud" not in r.stderr
     assert os.path.isdir(os.path.join(project.path, "ran"))
+
+
+def test_nodes_named_by_address_and_port(project):
+    """user@host:port reaches every connection: probe, rsync, workers."""
+    nodes = project.cluster
+    n1, n2 = nodes.nodes["node1"], nodes.nodes["node2"]
+    project.write_ini(
+        cloud_nodes="%s@%s:2222 %s:2222" % (nodes.user, n2.addr, n1.addr),
+        cloud_ssh_config=nodes.ssh_config,
+        cloud_connect_timeout=TIMEOUT,
+    )
+    r = project.pytest()
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "27 passed" in r.stdout
+    assert workers_seen(project.records(n2)) == ["%s_0" % n2.addr, "%s_1" % n2.addr]
+    assert workers_seen(project.records(n1)) == ["%s_0" % n1.addr]
+    r = project.helper("--dry-run", env=project.env(VIRTUAL_ENV=os.path.join(project.path, ".venv")))
+    assert r.plan["tx"][0].startswith("ssh=%s@%s -p 2222//id=%s_0//" % (nodes.user, n2.addr, n2.addr))

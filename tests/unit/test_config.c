@@ -1,5 +1,5 @@
-/* config and inifile: resolution across sources, and bad input. */
 #define _GNU_SOURCE
+/* config and inifile: resolution across sources, and bad input. */
 #include <CUnit/CUnit.h>
 #include <stdio.h>
 #include <stdlib.h>

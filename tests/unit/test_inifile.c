@@ -1,5 +1,5 @@
-/* inifile: values as pytest's ini reader gives them. */
 #define _GNU_SOURCE
+/* inifile: values as pytest's ini reader gives them. */
 #include <CUnit/CUnit.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /* Runs every CUnit suite; exit status 0 only when all tests pass. */
 #include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>

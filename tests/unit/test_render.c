@@ -1,5 +1,5 @@
-/* render: spec strings, JSON and the table. */
 #define _GNU_SOURCE
+/* render: spec strings, JSON and the table. */
 #include <CUnit/CUnit.h>
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -51,7 +51,7 @@ static void test_specs(void)
 			       "ssh=root@node1//id=node1_1//chdir=pytest_me_"
 			       "proj//python=pytest_me_proj/.venv/bin/python");
 	CU_ASSERT_STRING_EQUAL(tx.v[2],
-			       "ssh=ssh://u@h2:2222//id=h2_0//chdir=pytest_me_"
+			       "ssh=u@h2 -p 2222//id=h2_0//chdir=pytest_me_"
 			       "proj//python=pytest_me_proj/.venv/bin/python");
 	strvec_clear(&tx);
 	cfg.ssh_config = strdup("/etc/cloud/ssh_config");

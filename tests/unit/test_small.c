@@ -1,5 +1,5 @@
-/* Tests of the small pure modules: nodename, plan, probe_parse, shquote,
 #define _GNU_SOURCE
+/* Tests of the small pure modules: nodename, plan, probe_parse, shquote,
  * and of spawn against /bin/sh-free real programs. */
 #include <CUnit/CUnit.h>
 #include <stdlib.h>
