@@ -351,7 +351,10 @@ int config_apply_argv(struct cloud_config *cfg, int argc, char **argv,
 		const struct opt_def *def;
 		const char *value;
 
-		if (strncmp(arg, "--", 2) != 0) {
+		if (strcmp(arg, "-c") == 0) {
+			arg = "--inifile"; /* pytest's short form */
+			flaglen = strlen(arg);
+		} else if (strncmp(arg, "--", 2) != 0) {
 			snprintf(err, errlen,
 				 "command line: unexpected argument '%s'",
 				 arg);

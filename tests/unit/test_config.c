@@ -125,6 +125,19 @@ static void test_precedence(void)
 	}
 }
 
+static void test_pytest_short_inifile(void)
+{
+	struct cloud_config cfg;
+	const char *args[] = { "--cloud-node=n", "-c", "sub/tox.ini", NULL };
+	char err[512];
+
+	CU_ASSERT_EQUAL_FATAL(resolve(&cfg, NULL, NULL, args, err,
+				      sizeof(err)),
+			      0);
+	CU_ASSERT_STRING_EQUAL(cfg.inifile, "sub/tox.ini");
+	config_release(&cfg);
+}
+
 static void test_defaults(void)
 {
 	struct cloud_config cfg;
@@ -383,6 +396,7 @@ int suite_config(void)
 
 	return (s && CU_add_test(s, "precedence", test_precedence) &&
 		CU_add_test(s, "defaults", test_defaults) &&
+		CU_add_test(s, "-c", test_pytest_short_inifile) &&
 		CU_add_test(s, "virtualenv", test_virtualenv) &&
 		CU_add_test(s, "bad input", test_bad_input) &&
 		CU_add_test(s, "path inside", test_path_inside) &&
