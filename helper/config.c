@@ -35,6 +35,7 @@ int config_init(struct cloud_config *cfg)
 	strvec_init(&cfg->rsyncignore);
 	cfg->rsync_bandwidth_limit = 10000;
 	cfg->connect_timeout = 10;
+	cfg->max_connections = 128;
 	if (set_string(&cfg->python, "python3") < 0 ||
 	    set_string(&cfg->rsync_cipher, "aes128-gcm@openssh.com") < 0) {
 		config_release(cfg);
@@ -116,6 +117,8 @@ static long *number_field(struct cloud_config *cfg, enum opt_id id)
 		return &cfg->rsync_max_processes;
 	case OPT_CONNECT_TIMEOUT:
 		return &cfg->connect_timeout;
+	case OPT_MAX_CONNECTIONS:
+		return &cfg->max_connections;
 	default:
 		return NULL;
 	}

@@ -43,6 +43,7 @@ struct cloud_config {
 	char *rsync_cipher;         /* never NULL after config_init */
 	char *ssh_config;           /* NULL = ssh's own defaults */
 	long connect_timeout;       /* seconds, >= 1 */
+	long max_connections;       /* probes in flight, >= 1 */
 	struct strvec develop_eggs; /* absolute, or relative to rootdir; after
 				     * config_finish relative to rootdir */
 	struct strvec rsyncdirs;    /* likewise */

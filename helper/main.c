@@ -45,19 +45,25 @@
 #define EXIT_BAD_INPUT 2
 #define EXIT_INTERNAL 3
 
-#define PROBE_FANOUT 64
 
 #ifndef PYTEST_CLOUD_VERSION
 #define PYTEST_CLOUD_VERSION "0.1.0"
 #endif
 
+/* Per-run state.  conns[i] is node i's SSH session, opened by the probe
+ * and kept for the steps after the sync; NULL once the node is out. */
 struct run {
 	struct cloud_config cfg;
 	struct node_report *nodes;
+	struct sshconn **conns;
 	size_t n;
 	char *probe_command;
+	char *check_command;
 	char *rsync_path;
 };
+
+/* Bound on the after-sync steps of one node (pyc clean-up, checks). */
+#define PREPARE_TIMEOUT 300
 
 static double now_seconds(void)
 {
@@ -241,8 +247,44 @@ out:
 	return status;
 }
 
-static void probe_node(struct run *run, struct node_report *r)
+/* Leaves out a node whose CHDIR cannot receive the project. */
+static int check_chdir(const struct run *run, struct node_report *r,
+		       enum chdir_state state)
 {
+	if (state == CHDIR_NOTDIR) {
+		report_exclude(r, "'%s' exists on the node and is not a folder "
+			       "(left as it is)", run->cfg.chdir);
+		return -1;
+	}
+	if (state == CHDIR_READONLY) {
+		report_exclude(r, "'%s' on the node is not writable",
+			       run->cfg.chdir);
+		return -1;
+	}
+	return 0;
+}
+
+static void note_limits(struct node_report *r, const struct probe_result *pr,
+			const char *planwhy)
+{
+	char note[512];
+
+	snprintf(note, sizeof(note), "%s%s%s%s%s",
+		 pr->cgroup_cpu ? "CPUs limited by the cgroup's quota" : "",
+		 pr->cgroup_cpu && pr->cgroup_mem ? "; " : "",
+		 pr->cgroup_mem ? "memory limited by the cgroup" : "",
+		 (pr->cgroup_cpu || pr->cgroup_mem) && planwhy[0] ? "; " : "",
+		 planwhy);
+	if (note[0] != '\0') {
+		r->note = strdup(note);
+	}
+}
+
+/* Opens node i's session and runs the probe; keeps the session in
+ * run->conns[i] when the node can take tests. */
+static void probe_node(struct run *run, size_t i)
+{
+	struct node_report *r = &run->nodes[i];
 	struct sshconn_target t;
 	struct sshconn *c;
 	struct sshconn_output o = { NULL, NULL, -1 };
@@ -283,6 +325,9 @@ static void probe_node(struct run *run, struct node_report *r)
 	r->cpus = pr.cpus;
 	r->have_mem = pr.have_mem;
 	r->mem_available_mb = pr.mem_available_mb;
+	if (check_chdir(run, r, pr.chdir) < 0) {
+		goto out;
+	}
 	lim.max_processes = run->cfg.max_processes;
 	lim.mem_per_process = run->cfg.mem_per_process;
 	r->processes = plan_processes(pr.cpus, pr.mem_available_mb,
@@ -292,9 +337,9 @@ static void probe_node(struct run *run, struct node_report *r)
 		report_exclude(r, "%s", planwhy);
 	} else {
 		r->state = NODE_PROBED;
-		if (planwhy[0] != '\0') {
-			r->note = strdup(planwhy);
-		}
+		note_limits(r, &pr, planwhy);
+		run->conns[i] = c;
+		c = NULL;
 	}
 out:
 	free(o.out);
@@ -315,9 +360,36 @@ out:
 
 static void probe_job(size_t i, void *arg)
 {
-	struct run *run = arg;
+	probe_node(arg, i);
+}
 
-	probe_node(run, &run->nodes[i]);
+/* After the sync, over the probe's session: stale *.pyc of the project
+ * removed (rsync neither copies nor deletes them), then the worker python
+ * must import pytest and xdist. */
+static void prepare_job(size_t i, void *arg)
+{
+	struct run *run = arg;
+	struct node_report *r = &run->nodes[i];
+	struct sshconn_output o = { NULL, NULL, -1 };
+	char why[1024];
+
+	if (r->state != NODE_OK || run->conns[i] == NULL) {
+		return;
+	}
+	if (sshconn_exec(run->conns[i], run->check_command, PREPARE_TIMEOUT,
+			 &o, why, sizeof(why)) < 0) {
+		report_exclude(r, "worker check: %s", why);
+	} else if (o.exit_status != 0) {
+		rsync_last_line(o.err[0] ? o.err : o.out, why, sizeof(why));
+		report_exclude(r, "worker python '%s' cannot import pytest and "
+			       "xdist (exit %d)%s%s", run->cfg.worker_python,
+			       o.exit_status, why[0] ? ": " : "", why);
+	}
+	free(o.out);
+	free(o.err);
+	if (r->state == NODE_EXCLUDED) {
+		warnf("node '%s': excluded: %s", r->name, r->reason);
+	}
 }
 
 static void sync_job(size_t i, void *arg)
@@ -337,21 +409,57 @@ static void sync_job(size_t i, void *arg)
 	}
 }
 
+/* "exec /bin/sh -c 'SCRIPT'" (takes script): the login shell may be any
+ * shell.  NULL when script is NULL or memory ran out. */
+static char *sh_command(char *script)
+{
+	char *q = script ? shquote(script) : NULL;
+	char *command = NULL;
+
+	if (q == NULL || asprintf(&command, "exec /bin/sh -c %s", q) < 0) {
+		command = NULL;
+	}
+	free(q);
+	free(script);
+	return command;
+}
+
+/* The script run after the sync: see prepare_job. */
+static char *check_script(const struct cloud_config *cfg)
+{
+	char *chdir_q = shquote(cfg->chdir);
+	char *venv_q = shquote(cfg->venv_rel ? cfg->venv_rel : "");
+	char *py_q = shquote(cfg->worker_python);
+	char *script = NULL;
+
+	if (chdir_q != NULL && venv_q != NULL && py_q != NULL &&
+	    asprintf(&script,
+		     "(cd %s && find . -path ./%s -prune -o -name '*.pyc' "
+		     "-type f -exec rm -f {} +) || exit 97; "
+		     "exec %s -c 'import pytest, xdist'",
+		     chdir_q, venv_q, py_q) < 0) {
+		script = NULL;
+	}
+	free(chdir_q);
+	free(venv_q);
+	free(py_q);
+	return script;
+}
+
 static int setup_nodes(struct run *run)
 {
 	size_t i;
 	char why[256];
-	char *script_q = shquote(probe_script());
 
 	run->n = run->cfg.nodes.n;
 	run->nodes = calloc(run->n, sizeof(*run->nodes));
-	if (run->nodes == NULL || script_q == NULL ||
-	    asprintf(&run->probe_command, "exec /bin/sh -c %s", script_q) < 0) {
-		run->probe_command = NULL;
-		free(script_q);
+	run->conns = calloc(run->n, sizeof(*run->conns));
+	run->probe_command = sh_command(probe_script(run->cfg.chdir));
+	run->check_command = sh_command(check_script(&run->cfg));
+	if (run->nodes == NULL || run->conns == NULL ||
+	    run->probe_command == NULL || run->check_command == NULL) {
 		return -1;
 	}
-	free(script_q);
 	for (i = 0; i < run->n; i++) {
 		run->nodes[i].name = run->cfg.nodes.v[i];
 		if (nodename_parse(run->nodes[i].name, &run->nodes[i].addr, why,
@@ -401,6 +509,7 @@ static int sync_nodes(struct run *run)
 	      run->cfg.chdir, count_state(run, NODE_PROBED));
 	fanout_run(run->n, (size_t)run->cfg.rsync_max_processes, sync_job,
 		   run);
+	fanout_run(run->n, 0, prepare_job, run);
 	for (i = 0; i < run->n; i++) {
 		if (run->nodes[i].synced && run->nodes[i].bytes_sent > 0) {
 			bytes += run->nodes[i].bytes_sent;
@@ -463,10 +572,17 @@ static void run_release(struct run *run)
 	for (i = 0; run->nodes != NULL && i < run->n; i++) {
 		report_release(&run->nodes[i]);
 	}
+	for (i = 0; run->conns != NULL && i < run->n; i++) {
+		sshconn_close(run->conns[i]);
+	}
+	free(run->conns);
+	run->conns = NULL;
 	free(run->nodes);
 	run->nodes = NULL;
 	free(run->probe_command);
 	run->probe_command = NULL;
+	free(run->check_command);
+	run->check_command = NULL;
 	free(run->rsync_path);
 	run->rsync_path = NULL;
 	config_release(&run->cfg);
@@ -497,7 +613,7 @@ int main(int argc, char **argv)
 	ssh_init();
 	infof("probing %zu nodes (connect timeout %lds)", run.n,
 	      run.cfg.connect_timeout);
-	fanout_run(run.n, PROBE_FANOUT, probe_job, &run);
+	fanout_run(run.n, (size_t)run.cfg.max_connections, probe_job, &run);
 	if (run.cfg.dry_run) {
 		finish_dry_run(&run);
 		status = 0;
@@ -507,7 +623,7 @@ int main(int argc, char **argv)
 	if (status == 0) {
 		status = emit(&run);
 	}
-	ssh_finalize();
 	run_release(&run);
+	ssh_finalize();
 	return status;
 }

@@ -158,6 +158,7 @@ struct sshconn *sshconn_open(const struct sshconn_target *t, char *why,
 	struct sshconn *c = NULL;
 	ssh_session s = ssh_new();
 	double start = now_seconds();
+	long left;
 
 	if (s == NULL) {
 		snprintf(why, whylen, "out of memory");
@@ -178,6 +179,14 @@ struct sshconn *sshconn_open(const struct sshconn_target *t, char *why,
 		}
 		goto fail;
 	}
+	/* the connect timeout bounds the whole set-up: auth gets what is
+	 * left of it */
+	left = (long)((double)t->connect_timeout - (now_seconds() - start) +
+		      0.999);
+	if (left < 1) {
+		left = 1;
+	}
+	ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &left);
 	if (check_host_key(s, why, whylen) < 0 ||
 	    authenticate(s, why, whylen) < 0) {
 		ssh_disconnect(s);
