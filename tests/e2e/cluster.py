@@ -49,13 +49,53 @@ def keygen(path):
     _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "", "-f", path])
 
 
+CGROUP_ROOTS = (
+    # (folder under which to make the group, limit file) for cgroup v1, v2
+    ("/sys/fs/cgroup/memory", "memory.limit_in_bytes"),
+    ("/sys/fs/cgroup", "memory.max"),
+)
+
+
+def limit_memory(pid, name, limit):
+    """Puts pid (and so the sessions it forks) into a new memory cgroup
+    with limit bytes; returns its folder, or None when this machine does
+    not allow making one."""
+    for root, limit_file in CGROUP_ROOTS:
+        path = os.path.join(root, name)
+        try:
+            os.mkdir(path)
+        except OSError:
+            continue
+        try:
+            with open(os.path.join(path, limit_file), "w") as f:
+                f.write(str(limit))
+            with open(os.path.join(path, "cgroup.procs"), "w") as f:
+                f.write(str(pid))
+            return path
+        except OSError:
+            remove_cgroup(path)
+    return None
+
+
+def remove_cgroup(path):
+    for _ in range(100):
+        try:
+            os.rmdir(path)
+            return
+        except OSError:
+            time.sleep(0.05)
+
+
 class Node:
-    def __init__(self, cluster, name, addr, kind, cpus=None):
+    def __init__(self, cluster, name, addr, kind, cpus=None, env=None, memory_limit=None):
         self.cluster = cluster
         self.name = name
         self.addr = addr
         self.kind = kind  # "sshd", "refused", "silent"
         self.cpus = cpus  # taskset CPU list, e.g. "0"
+        self.env = env or {}  # environment of the node's sessions
+        self.memory_limit = memory_limit  # bytes, through a cgroup
+        self.cgroup = None  # the cgroup folder made for memory_limit
         self.dir = os.path.join(cluster.dir, "nodes", name)
         self.home = os.path.join(self.dir, "home")
         self.proc = None
@@ -94,8 +134,8 @@ class Cluster:
         self.next_host += 1
         return addr
 
-    def add(self, name, kind="sshd", cpus=None):
-        node = Node(self, name, self._address(), kind, cpus)
+    def add(self, name, kind="sshd", cpus=None, env=None, memory_limit=None):
+        node = Node(self, name, self._address(), kind, cpus, env, memory_limit)
         os.makedirs(node.home, exist_ok=True)
         self.nodes[name] = node
         if kind == "sshd":
@@ -169,8 +209,9 @@ class Cluster:
                         "MaxStartups 500",
                         "MaxSessions 100",
                         "LogLevel ERROR",
-                        "",
                     ]
+                    + ["SetEnv %s=%s" % kv for kv in sorted(node.env.items())]
+                    + [""]
                 )
             )
         return path
@@ -199,6 +240,9 @@ class Cluster:
         log = open(os.path.join(node.dir, "sshd.log"), "wb")
         node.proc = subprocess.Popen(argv, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
         log.close()
+        if node.memory_limit:
+            node.cgroup = limit_memory(node.proc.pid, "pytest-cloud-%d-%s" % (os.getpid(), node.name),
+                                       node.memory_limit)
 
     def _start_silent(self, node):
         node.proc = subprocess.Popen(
@@ -235,7 +279,30 @@ class Cluster:
                 self._wait_listening(node, deadline)
         return self
 
+    def _namespace_pids(self, namespaces):
+        """Pids of every process in one of the given mount namespaces."""
+        found = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                if os.readlink("/proc/%s/ns/mnt" % entry) in namespaces:
+                    found.append(int(entry))
+            except OSError:
+                continue
+        return found
+
     def stop(self):
+        """Stops every node: each sshd by its pid, then every process left
+        in a node's own mount namespace (its sessions) by pid."""
+        namespaces = set()
+        for node in self.nodes.values():
+            if node.kind == "sshd" and node.proc is not None and node.proc.poll() is None:
+                try:
+                    namespaces.add(os.readlink("/proc/%d/ns/mnt" % node.proc.pid))
+                except OSError:
+                    pass
+        namespaces.discard(os.readlink("/proc/self/ns/mnt"))
         for node in self.nodes.values():
             proc, node.proc = node.proc, None
             if proc is None or proc.poll() is not None:
@@ -248,6 +315,21 @@ class Cluster:
                 proc.wait()
             if proc.stdout:
                 proc.stdout.close()
+        deadline = time.monotonic() + 5
+        while namespaces and time.monotonic() < deadline:
+            left = self._namespace_pids(namespaces)
+            if not left:
+                break
+            for pid in left:
+                try:
+                    os.kill(pid, signal.SIGKILL if time.monotonic() > deadline - 3 else signal.SIGTERM)
+                except OSError:
+                    pass
+            time.sleep(0.05)
+        for node in self.nodes.values():
+            if node.cgroup:
+                remove_cgroup(node.cgroup)
+                node.cgroup = None
 
     def __enter__(self):
         return self.start()

@@ -37,10 +37,18 @@ def pytest_configure(config):
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory):
     """node1 pinned to CPU 0, node2 on every CPU, a refusing alias and two
-    silent listeners."""
-    c = Cluster(str(tmp_path_factory.mktemp("cluster")))
+    silent listeners; broken, whose python imports a broken xdist first;
+    small, in a cgroup of 512 MiB (when this machine allows making one)."""
+    base = str(tmp_path_factory.mktemp("cluster"))
+    fake = os.path.join(base, "broken-site", "xdist")
+    os.makedirs(fake)
+    with open(os.path.join(fake, "__init__.py"), "w") as f:
+        f.write('raise ImportError("xdist is broken on this node")\n')
+    c = Cluster(base)
     c.add("node1", cpus="0")
     c.add("node2")
+    c.add("broken", env={"PYTHONPATH": os.path.dirname(fake)})
+    c.add("small", memory_limit=512 * 1024 * 1024)
     c.add("refused", kind="refused")
     c.add("silent1", kind="silent")
     c.add("silent2", kind="silent")
@@ -121,14 +129,12 @@ class Project:
     def records(self, node):
         """What each test that ran on node recorded (see example/tests)."""
         found = []
-        for home_dir in [node.home]:
-            for chdir in os.listdir(home_dir):
-                ran = os.path.join(home_dir, chdir, "ran")
-                if not os.path.isdir(ran):
-                    continue
-                for name in os.listdir(ran):
-                    with open(os.path.join(ran, name)) as f:
-                        found.append(json.load(f))
+        for folder, dirs, files in os.walk(node.home):
+            if os.path.basename(folder) != "ran":
+                continue
+            for name in files:
+                with open(os.path.join(folder, name)) as f:
+                    found.append(json.load(f))
         return found
 
 

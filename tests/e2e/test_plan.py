@@ -104,3 +104,39 @@ def test_ini_examples_are_valid(project):
         assert r.plan["chdir"] == "pytest_cloud_example", name
         assert r.plan["nodes"][0]["processes"] == 1, name
         assert "warning" not in r.stderr, (name, r.stderr)
+
+
+def test_node_in_a_memory_cgroup_reports_the_limit(project):
+    small = project.cluster.nodes["small"]
+    if small.cgroup is None:
+        import pytest
+
+        pytest.skip("this machine does not allow making a memory cgroup "
+                    "(the recorded-output unit tests cover the parser)")
+    r = project.helper("--dry-run", "--cloud-nodes=small node2", "--cloud-mem-per-process=200")
+    assert r.returncode == 0, r.stderr
+    got = by_node(r.plan)
+    # the cgroup's 512 MiB, not the machine's memory
+    assert 400 <= got["small"]["mem_available_mb"] <= 512
+    assert got["small"]["processes"] == 2
+    assert "memory limited by the cgroup" in got["small"]["note"]
+    assert got["node2"]["mem_available_mb"] > 1024
+    r = project.helper("--dry-run", "--cloud-nodes=small", "--cloud-mem-per-process=600")
+    assert r.returncode == 1
+    assert by_node(r.plan)["small"]["reason"].startswith("0 processes: ")
+
+
+def test_chdir_that_is_a_file_excludes_the_node(project):
+    nodes = project.cluster
+    chdir = "pytest_%s_proj" % nodes.user
+    with open(nodes.nodes["node1"].path(chdir), "w") as f:
+        f.write("a file, not ours\n")
+    r = project.helper()
+    assert r.returncode == 0, r.stderr
+    got = by_node(r.plan)
+    assert got["node1"]["status"] == "excluded"
+    assert got["node1"]["reason"] == "'%s' exists on the node and is not a folder (left as it is)" % chdir
+    assert got["node2"]["status"] == "ok"
+    with open(nodes.nodes["node1"].path(chdir)) as f:
+        assert f.read() == "a file, not ours\n"
+    assert all("node1" not in spec for spec in r.plan["tx"])

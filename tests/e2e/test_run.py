@@ -111,3 +111,40 @@ def test_nodes_named_by_address_and_port(project):
     assert workers_seen(project.records(n1)) == ["%s_0" % n1.addr]
     r = project.helper("--dry-run", env=project.env(VIRTUAL_ENV=os.path.join(project.path, ".venv")))
     assert r.plan["tx"][0].startswith("ssh=%s@%s -p 2222//id=%s_0//" % (nodes.user, n2.addr, n2.addr))
+
+
+def test_node_whose_python_cannot_import_xdist_is_left_out(project):
+    nodes = project.cluster
+    project.write_ini(
+        cloud_nodes="broken node2",
+        cloud_ssh_config=nodes.ssh_config,
+        cloud_connect_timeout=TIMEOUT,
+    )
+    r = project.pytest()
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "27 passed" in r.stdout
+    assert "node 'broken': excluded: worker python 'pytest_%s_proj/.venv/bin/python' cannot import " \
+        "pytest and xdist (exit 1): ImportError: xdist is broken on this node" % nodes.user in r.stderr
+    assert project.records(nodes.nodes["broken"]) == []
+    assert len(project.records(nodes.nodes["node2"])) == 27
+
+
+def test_rsync_failure_excludes_the_node(project):
+    """CHDIR's parent is not writable on one node: rsync fails there, the
+    node gets no spec, the others run the tests."""
+    nodes = project.cluster
+    project.write_ini(
+        cloud_nodes="node1 node2",
+        cloud_chdir="locked/proj",
+        cloud_ssh_config=nodes.ssh_config,
+        cloud_connect_timeout=TIMEOUT,
+    )
+    os.makedirs(nodes.nodes["node2"].path("locked", "proj"))
+    # node1's 'locked' is a file: rsync cannot make locked/proj below it
+    with open(nodes.nodes["node1"].path("locked"), "w") as f:
+        f.write("x\n")
+    r = project.pytest()
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "27 passed" in r.stdout
+    assert "node 'node1': excluded: rsync to 'locked/proj' exited" in r.stderr
+    assert len(project.records(nodes.nodes["node2"])) == 27
