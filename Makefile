@@ -38,7 +38,7 @@ B = build
 CORE = opts config nodename inifile probe_parse plan render report shquote \
        strvec msgs
 CXX_CORE = pyproject
-EDGE = sshconn fanout spawn rsync
+EDGE = sshconn sshcfg fanout spawn rsync
 CORE_OBJS = $(CORE:%=$(B)/obj/%.o) $(CXX_CORE:%=$(B)/obj/%.o)
 EDGE_OBJS = $(EDGE:%=$(B)/obj/%.o)
 HEADERS = $(wildcard helper/*.h)

@@ -39,6 +39,7 @@
 #include "rsync.h"
 #include "shquote.h"
 #include "spawn.h"
+#include "sshcfg.h"
 #include "sshconn.h"
 
 #define EXIT_NO_NODES 1
@@ -299,6 +300,7 @@ static void probe_node(struct run *run, size_t i)
 	t.addr = &r->addr;
 	t.ssh_config = run->cfg.ssh_config;
 	t.connect_timeout = run->cfg.connect_timeout;
+	t.policy = sshcfg_policy_file(run->cfg.ssh_config, r->addr.host);
 	r->state = NODE_CONNECTING;
 	c = sshconn_open(&t, why, sizeof(why));
 	if (c == NULL) {

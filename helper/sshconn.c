@@ -9,6 +9,7 @@
 #include "sshconn.h"
 
 #include <libssh/libssh.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +81,27 @@ static int set_options(ssh_session s, const struct sshconn_target *t,
 	return 0;
 }
 
-static int check_host_key(ssh_session s, char *why, size_t whylen)
+/* known_hosts is one file for every thread: one writer at a time. */
+static pthread_mutex_t known_hosts_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int add_host_key(ssh_session s, char *why, size_t whylen)
+{
+	int rc;
+
+	pthread_mutex_lock(&known_hosts_lock);
+	rc = ssh_session_update_known_hosts(s);
+	pthread_mutex_unlock(&known_hosts_lock);
+	if (rc != SSH_OK) {
+		snprintf(why, whylen,
+			 "host key unknown and not added to known_hosts: %s",
+			 ssh_get_error(s));
+		return -1;
+	}
+	return 0;
+}
+
+static int check_host_key(ssh_session s, enum host_key_policy policy,
+			  char *why, size_t whylen)
 {
 	enum ssh_known_hosts_e k = ssh_session_is_known_server(s);
 
@@ -99,8 +120,12 @@ static int check_host_key(ssh_session s, char *why, size_t whylen)
 		return -1;
 	case SSH_KNOWN_HOSTS_UNKNOWN:
 	case SSH_KNOWN_HOSTS_NOT_FOUND:
+		if (policy == POLICY_ACCEPT_NEW || policy == POLICY_NO) {
+			return add_host_key(s, why, whylen);
+		}
 		snprintf(why, whylen,
-			 "host key unknown: the node is not in known_hosts");
+			 "host key unknown: the node is not in known_hosts "
+			 "(StrictHostKeyChecking accept-new would add it)");
 		return -1;
 	case SSH_KNOWN_HOSTS_ERROR:
 	default:
@@ -187,7 +212,7 @@ struct sshconn *sshconn_open(const struct sshconn_target *t, char *why,
 		left = 1;
 	}
 	ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &left);
-	if (check_host_key(s, why, whylen) < 0 ||
+	if (check_host_key(s, t->policy, why, whylen) < 0 ||
 	    authenticate(s, why, whylen) < 0) {
 		ssh_disconnect(s);
 		goto fail;

@@ -12,8 +12,10 @@
  * given (or ~/.ssh/config and /etc/ssh/ssh_config), parsed explicitly once;
  * libssh's own implicit config processing is turned off so the file is
  * read exactly once and on purpose.  Host keys are checked against the
- * known_hosts the config names (libssh default: ~/.ssh/known_hosts); an
- * unknown or changed key fails the open.
+ * known_hosts the config names (libssh default: ~/.ssh/known_hosts): a
+ * changed key always fails the open; an unknown one fails it unless the
+ * policy (StrictHostKeyChecking accept-new or no) says to add it, which
+ * is done under a process-wide lock.
  *
  * Requires ssh_init() before the first thread starts.
  */
@@ -23,6 +25,7 @@
 #include <stddef.h>
 
 #include "nodename.h"
+#include "sshcfg.h"
 
 struct sshconn; /* opaque */
 
@@ -31,6 +34,7 @@ struct sshconn_target {
 	const struct nodename *addr;
 	const char *ssh_config;     /* NULL = ssh's default files */
 	long connect_timeout;       /* seconds */
+	enum host_key_policy policy; /* StrictHostKeyChecking for the node */
 };
 
 /*

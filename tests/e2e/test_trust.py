@@ -51,3 +51,29 @@ def test_wrong_client_key_fails_authentication(project, tmp_path):
         assert "publickey" in n["reason"]
     for node in project.cluster.nodes.values():
         assert os.listdir(node.home) == []
+
+
+def test_accept_new_adds_unknown_hosts_but_never_changed_ones(project, tmp_path):
+    nodes = project.cluster
+    known = str(tmp_path / "known_hosts")
+    open(known, "w").close()
+    cfg = variant(project, tmp_path, "accept", known_hosts=known)
+    with open(cfg) as f:
+        text = f.read()
+    with open(cfg, "w") as f:
+        f.write("Host node1 node2\n  StrictHostKeyChecking accept-new\n\n" + text)
+    r = project.helper("--dry-run", "--cloud-ssh-config=" + cfg)
+    assert r.returncode == 0, r.stderr
+    assert [n["status"] for n in r.plan["nodes"]] == ["ok", "ok"]
+    with open(known) as f:
+        added = f.read()
+    for name in ("node1", "node2"):
+        assert "[%s]:2222" % nodes.nodes[name].addr in added
+    # the keys it added are checked next time; a changed one is refused
+    other = str(tmp_path / "other_key")
+    keygen(other)
+    nodes.write_known_hosts(path=known, keys={"node2": other + ".pub"})
+    r = project.helper("--dry-run", "--cloud-ssh-config=" + cfg)
+    got = {n["node"]: n for n in r.plan["nodes"]}
+    assert got["node1"]["status"] == "ok"
+    assert got["node2"]["reason"].startswith("host key changed")

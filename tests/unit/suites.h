@@ -11,5 +11,6 @@ int suite_probe_parse(void);
 int suite_render(void);
 int suite_shquote(void);
 int suite_spawn(void);
+int suite_sshcfg(void);
 
 #endif

@@ -11,7 +11,8 @@ int main(void)
 	int (*suites[])(void) = { suite_config,      suite_inifile,
 				  suite_nodename,    suite_plan,
 				  suite_probe_parse, suite_render,
-				  suite_shquote,     suite_spawn };
+				  suite_shquote,     suite_spawn,
+				  suite_sshcfg };
 	unsigned int failed;
 	size_t i;
 

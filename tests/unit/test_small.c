@@ -11,6 +11,7 @@
 #include "probe_parse.h"
 #include "shquote.h"
 #include "spawn.h"
+#include "sshcfg.h"
 #include "suites.h"
 
 static void test_nodename_good(void)
@@ -422,4 +423,52 @@ int suite_spawn(void)
 	CU_pSuite s = CU_add_suite("spawn", NULL, NULL);
 
 	return (s && CU_add_test(s, "outcomes", test_spawn_outcomes)) ? 0 : -1;
+}
+
+static void test_sshcfg_policy(void)
+{
+	static const struct {
+		const char *text;
+		const char *host;
+		enum host_key_policy want;
+	} rows[] = {
+		{ "", "a", POLICY_UNSET },
+		{ "StrictHostKeyChecking no\n", "a", POLICY_NO },
+		{ "Host a\n  StrictHostKeyChecking accept-new\n", "a",
+		  POLICY_ACCEPT_NEW },
+		{ "Host a\n  StrictHostKeyChecking accept-new\n", "b",
+		  POLICY_UNSET },
+		{ "Host node*\n  stricthostkeychecking=no\n", "node12",
+		  POLICY_NO },
+		{ "Host * !node1\n  StrictHostKeyChecking no\n", "node1",
+		  POLICY_UNSET },
+		{ "Host * !node1\n  StrictHostKeyChecking no\n", "node2",
+		  POLICY_NO },
+		/* first value wins */
+		{ "Host a\n StrictHostKeyChecking yes\nHost *\n "
+		  "StrictHostKeyChecking no\n",
+		  "a", POLICY_STRICT },
+		{ "Host x a\n StrictHostKeyChecking \"accept-new\"\n", "a",
+		  POLICY_ACCEPT_NEW },
+		{ "# StrictHostKeyChecking no\nHost a\n", "a", POLICY_UNSET },
+		/* Match blocks are not evaluated: skipped */
+		{ "Match host a\n StrictHostKeyChecking no\n", "a",
+		  POLICY_UNSET },
+		{ "Host a?\n StrictHostKeyChecking ask\n", "ab",
+		  POLICY_STRICT },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		CU_ASSERT_EQUAL(sshcfg_policy(rows[i].text, rows[i].host, NULL,
+					      NULL),
+				rows[i].want);
+	}
+}
+
+int suite_sshcfg(void)
+{
+	CU_pSuite s = CU_add_suite("sshcfg", NULL, NULL);
+
+	return (s && CU_add_test(s, "policy", test_sshcfg_policy)) ? 0 : -1;
 }

@@ -1,0 +1,224 @@
+/* sshcfg: StrictHostKeyChecking from an OpenSSH client config. */
+#define _GNU_SOURCE
+#include "sshcfg.h"
+
+#include <fnmatch.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define SSHCFG_MAX_BYTES (256 * 1024)
+#define SSHCFG_MAX_DEPTH 8
+
+/* 1 when host matches the pattern list of a Host line (value), where a
+ * negated pattern that matches cancels the line. */
+static int host_matches(const char *value, const char *host)
+{
+	char *copy = strdup(value);
+	char *save = NULL;
+	char *word;
+	int matched = 0;
+
+	if (copy == NULL) {
+		return 0;
+	}
+	for (word = strtok_r(copy, " \t,", &save); word != NULL;
+	     word = strtok_r(NULL, " \t,", &save)) {
+		int negated = word[0] == '!';
+
+		if (fnmatch(negated ? word + 1 : word, host, FNM_CASEFOLD) ==
+		    0) {
+			if (negated) {
+				matched = 0;
+				break;
+			}
+			matched = 1;
+		}
+	}
+	free(copy);
+	return matched;
+}
+
+static enum host_key_policy parse_policy(const char *v)
+{
+	if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "ask") == 0 ||
+	    strcasecmp(v, "true") == 0) {
+		return POLICY_STRICT;
+	}
+	if (strcasecmp(v, "accept-new") == 0) {
+		return POLICY_ACCEPT_NEW;
+	}
+	if (strcasecmp(v, "no") == 0 || strcasecmp(v, "off") == 0 ||
+	    strcasecmp(v, "false") == 0) {
+		return POLICY_NO;
+	}
+	return POLICY_STRICT;
+}
+
+/* Splits one line into keyword and value (both trimmed, in place). */
+static void split_line(char *line, char **key, char **value)
+{
+	char *p = line + strspn(line, " \t");
+	size_t klen = strcspn(p, " \t=");
+	char *v = p + klen;
+
+	*key = p;
+	if (*v != '\0') {
+		*v++ = '\0';
+	}
+	v += strspn(v, " \t=");
+	*value = v;
+	v += strlen(v);
+	while (v > *value && (v[-1] == ' ' || v[-1] == '\t' || v[-1] == '\r')) {
+		*--v = '\0';
+	}
+	if (**value == '"' && v > *value + 1 && v[-1] == '"') {
+		v[-1] = '\0';
+		(*value)++;
+	}
+}
+
+enum host_key_policy sshcfg_policy(const char *text, const char *host,
+				   enum host_key_policy (*include_fn)(
+					   const char *pattern,
+					   const char *host, void *arg),
+				   void *arg)
+{
+	const char *p = text;
+	int active = 1; /* lines before any Host apply to every host */
+	enum host_key_policy found = POLICY_UNSET;
+
+	while (*p != '\0' && found == POLICY_UNSET) {
+		size_t len = strcspn(p, "\n");
+		char *line = strndup(p, len);
+		char *key;
+		char *value;
+
+		p += len;
+		if (*p == '\n') {
+			p++;
+		}
+		if (line == NULL) {
+			break;
+		}
+		split_line(line, &key, &value);
+		if (key[0] == '\0' || key[0] == '#') {
+			/* blank or comment */
+		} else if (strcasecmp(key, "Host") == 0) {
+			active = host_matches(value, host);
+		} else if (strcasecmp(key, "Match") == 0) {
+			active = 0;
+		} else if (active && strcasecmp(key, "Include") == 0 &&
+			   include_fn != NULL) {
+			found = include_fn(value, host, arg);
+		} else if (active &&
+			   strcasecmp(key, "StrictHostKeyChecking") == 0) {
+			found = parse_policy(value);
+		}
+		free(line);
+	}
+	return found;
+}
+
+struct include_ctx {
+	int depth;
+};
+
+static enum host_key_policy policy_of(const char *path, const char *host,
+				      struct include_ctx *ctx);
+
+/* Include arguments: globs, relative to ~/.ssh. */
+static enum host_key_policy include_files(const char *value,
+					  const char *host, void *arg)
+{
+	struct include_ctx *ctx = arg;
+	const char *home = getenv("HOME");
+	char *copy = strdup(value);
+	char *save = NULL;
+	char *word;
+	enum host_key_policy found = POLICY_UNSET;
+
+	if (copy == NULL || ctx->depth >= SSHCFG_MAX_DEPTH) {
+		free(copy);
+		return POLICY_UNSET;
+	}
+	for (word = strtok_r(copy, " \t", &save);
+	     word != NULL && found == POLICY_UNSET;
+	     word = strtok_r(NULL, " \t", &save)) {
+		char *pattern = NULL;
+		glob_t g;
+		size_t i;
+
+		if (word[0] == '~' && word[1] == '/' && home != NULL) {
+			if (asprintf(&pattern, "%s%s", home, word + 1) < 0) {
+				pattern = NULL;
+			}
+		} else if (word[0] != '/' && home != NULL) {
+			if (asprintf(&pattern, "%s/.ssh/%s", home, word) < 0) {
+				pattern = NULL;
+			}
+		} else {
+			pattern = strdup(word);
+		}
+		if (pattern == NULL) {
+			break;
+		}
+		if (glob(pattern, 0, NULL, &g) == 0) {
+			ctx->depth++;
+			for (i = 0; i < g.gl_pathc && found == POLICY_UNSET;
+			     i++) {
+				found = policy_of(g.gl_pathv[i], host, ctx);
+			}
+			ctx->depth--;
+			globfree(&g);
+		}
+		free(pattern);
+	}
+	free(copy);
+	return found;
+}
+
+static enum host_key_policy policy_of(const char *path, const char *host,
+				      struct include_ctx *ctx)
+{
+	FILE *f = fopen(path, "r");
+	char *text;
+	size_t n;
+	enum host_key_policy found = POLICY_UNSET;
+
+	if (f == NULL) {
+		return POLICY_UNSET;
+	}
+	text = malloc(SSHCFG_MAX_BYTES + 1);
+	if (text != NULL) {
+		n = fread(text, 1, SSHCFG_MAX_BYTES, f);
+		text[n] = '\0';
+		found = sshcfg_policy(text, host, include_files, ctx);
+		free(text);
+	}
+	fclose(f);
+	return found;
+}
+
+enum host_key_policy sshcfg_policy_file(const char *path, const char *host)
+{
+	struct include_ctx ctx = { 0 };
+	enum host_key_policy found = POLICY_UNSET;
+	const char *home = getenv("HOME");
+	char *user = NULL;
+
+	if (path != NULL) {
+		found = policy_of(path, host, &ctx);
+	} else {
+		if (home != NULL && asprintf(&user, "%s/.ssh/config", home) >= 0) {
+			found = policy_of(user, host, &ctx);
+			free(user);
+		}
+		if (found == POLICY_UNSET) {
+			found = policy_of("/etc/ssh/ssh_config", host, &ctx);
+		}
+	}
+	return found == POLICY_UNSET ? POLICY_STRICT : found;
+}
