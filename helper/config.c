@@ -50,7 +50,8 @@ void config_release(struct cloud_config *cfg)
 			     &cfg->virtualenv_path, &cfg->rsync_cipher,
 			     &cfg->ssh_config, &cfg->helper, &cfg->rootdir,
 			     &cfg->inifile, &cfg->interpreter_prefix,
-			     &cfg->venv_rel, &cfg->worker_python };
+			     &cfg->venv_rel, &cfg->inifile_rel,
+			     &cfg->worker_python };
 	size_t i;
 
 	for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
@@ -163,6 +164,8 @@ static int *flag_field(struct cloud_config *cfg, enum opt_id id)
 		return &cfg->help;
 	case OPT_NO_INIFILE:
 		return &cfg->no_inifile;
+	case OPT_PRINT_PROBE:
+		return &cfg->print_probe;
 	case OPT_VERSION:
 		return &cfg->version;
 	default:
@@ -644,6 +647,20 @@ int config_finish(struct cloud_config *cfg, const char *local_user,
 	    paths_inside(cfg, &cfg->rsyncignore, "rsyncignore", err,
 			 errlen) < 0) {
 		return -1;
+	}
+	if (cfg->develop_eggs.n > 0 && cfg->venv_rel == NULL) {
+		snprintf(err, errlen,
+			 "cloud_develop_eggs: installing develop eggs needs a "
+			 "virtualenv inside the project root (none was found "
+			 "or given with cloud_virtualenv_path); the nodes' "
+			 "system python is not ours to change");
+		return -1;
+	}
+	free(cfg->inifile_rel);
+	cfg->inifile_rel = NULL;
+	if (cfg->inifile != NULL) {
+		cfg->inifile_rel = config_path_inside(cfg->rootdir, NULL,
+						      cfg->inifile);
 	}
 	free(cfg->worker_python);
 	cfg->worker_python = NULL;

@@ -56,12 +56,14 @@ struct cloud_config {
 	int help;
 	int version;
 	int no_inifile;
+	int print_probe;
 	char *rootdir;            /* absolute; set by the caller or --rootdir */
 	char *inifile;            /* NULL when the run has no ini file */
 	char *interpreter_prefix; /* sys.prefix given by the conftest */
 
 	/* derived by config_finish */
 	char *venv_rel;      /* virtualenv relative to rootdir, or NULL */
+	char *inifile_rel;   /* inifile relative to rootdir, or NULL */
 	char *worker_python; /* python= of the xdist specs */
 
 	enum config_source src[OPT_COUNT_];

@@ -72,6 +72,8 @@ static const struct opt_def table[] = {
 	{ OPT_INTERPRETER_PREFIX, "--interpreter-prefix", NULL, NULL,
 	  OPT_T_STRING, NULL,
 	  "sys.prefix of the python running pytest (set by the conftest)" },
+	{ OPT_PRINT_PROBE, "--print-probe", NULL, NULL, OPT_T_FLAG, NULL,
+	  "print the probe's remote command and exit (for benchmarks)" },
 	{ OPT_HELP, "--help", NULL, NULL, OPT_T_FLAG, NULL,
 	  "show the options" },
 	{ OPT_VERSION, "--version", NULL, NULL, OPT_T_FLAG, NULL,

@@ -43,6 +43,72 @@ static int build_rsh(const struct cloud_config *cfg,
 	return 0;
 }
 
+/* rsync's I/O timeout: no data for this long fails the copy. */
+static long rsync_io_timeout(const struct cloud_config *cfg)
+{
+	return cfg->connect_timeout * 3 > 30 ? cfg->connect_timeout * 3 : 30;
+}
+
+static int is_whole_root(const struct strvec *dirs)
+{
+	size_t i;
+
+	for (i = 0; i < dirs->n; i++) {
+		if (strcmp(dirs->v[i], ".") == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* --include rules for path (relative to the root) and its parents. */
+static int include_path(struct strvec *out, const char *path, int tree)
+{
+	const char *p = path;
+	int rc = 0;
+
+	while ((p = strchr(p, '/')) != NULL) {
+		rc |= strvec_pushf(out, "--include=/%.*s/", (int)(p - path),
+				   path);
+		p++;
+	}
+	rc |= strvec_pushf(out, "--include=/%s%s", path, tree ? "/***" : "");
+	return rc;
+}
+
+/*
+ * rsyncignore: excluded (anchored at the root).  rsyncdirs: only those
+ * folders are copied, with what the workers need besides: the
+ * virtualenv, the develop eggs, the ini file and the root conftest.py.
+ */
+static int push_filters(const struct cloud_config *cfg, struct strvec *out)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < cfg->rsyncignore.n; i++) {
+		rc |= strvec_pushf(out, "--exclude=/%s", cfg->rsyncignore.v[i]);
+	}
+	if (cfg->rsyncdirs.n == 0 || is_whole_root(&cfg->rsyncdirs)) {
+		return rc;
+	}
+	for (i = 0; i < cfg->rsyncdirs.n; i++) {
+		rc |= include_path(out, cfg->rsyncdirs.v[i], 1);
+	}
+	for (i = 0; i < cfg->develop_eggs.n; i++) {
+		rc |= include_path(out, cfg->develop_eggs.v[i], 1);
+	}
+	if (cfg->venv_rel != NULL) {
+		rc |= include_path(out, cfg->venv_rel, 1);
+	}
+	if (cfg->inifile_rel != NULL) {
+		rc |= include_path(out, cfg->inifile_rel, 0);
+	}
+	rc |= strvec_push(out, "--include=/conftest.py");
+	rc |= strvec_push(out, "--exclude=*");
+	return rc;
+}
+
 int rsync_build_argv(const struct cloud_config *cfg,
 		     const struct node_report *r, struct strvec *out,
 		     char *err, size_t errlen)
@@ -58,9 +124,11 @@ int rsync_build_argv(const struct cloud_config *cfg,
 	rc |= strvec_push(out, "--hard-links");
 	rc |= strvec_push(out, "--delete");
 	rc |= strvec_push(out, "--stats");
+	rc |= strvec_pushf(out, "--timeout=%ld", rsync_io_timeout(cfg));
 	rc |= strvec_push(out, "--exclude=__pycache__");
 	rc |= strvec_push(out, "--exclude=*.pyc");
 	rc |= strvec_push(out, "--exclude=.pytest_cache");
+	rc |= push_filters(cfg, out);
 	if (cfg->rsync_bandwidth_limit > 0) {
 		rc |= strvec_pushf(out, "--bwlimit=%ld",
 				   cfg->rsync_bandwidth_limit);

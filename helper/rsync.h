@@ -6,9 +6,10 @@
  * is double-quoted there).  rsync_sync_node runs it through spawn and
  * records the outcome in the node's report.
  *
- *   rsync --archive --hard-links --delete --stats
+ *   rsync --archive --hard-links --delete --stats --timeout=SECONDS
  *         --exclude=__pycache__ --exclude=*.pyc --exclude=.pytest_cache
- *         [--bwlimit=KBPS] --rsh=SSH -- ROOTDIR/ [USER@]HOST:CHDIR/
+ *         [--exclude=/IGNORED ...] [rsyncdirs: --include=/DIR/ and all below ...
+ *         --exclude=*] [--bwlimit=KBPS] --rsh=SSH -- ROOTDIR/ [USER@]HOST:CHDIR/
  *
  * with SSH = ssh -o BatchMode=yes -o ConnectTimeout=N -o Compression=no
  *            -c CIPHER [-F CONFIG] [-p PORT].

@@ -115,9 +115,10 @@ class Cluster:
     def __init__(self, base_dir):
         self.dir = base_dir
         self.nodes = {}
-        # 127.A.B.x: a subnet of its own per cluster
-        self.net = "127.%d.%d" % (random.randint(100, 250), random.randint(1, 250))
-        self.next_host = 1
+        # 127.A.B.x (B counting up past 250 hosts): addresses of its own
+        self.net = "127.%d" % random.randint(100, 250)
+        self.subnet = random.randint(1, 200)
+        self.next_host = 0
         self.user = pwd.getpwuid(os.geteuid()).pw_name
         self.login_home = pwd.getpwuid(os.geteuid()).pw_dir
         self.client_key = os.path.join(base_dir, "client_key")
@@ -130,9 +131,9 @@ class Cluster:
         os.makedirs("/run/sshd", exist_ok=True)
 
     def _address(self):
-        addr = "%s.%d" % (self.net, self.next_host)
+        i = self.next_host
         self.next_host += 1
-        return addr
+        return "%s.%d.%d" % (self.net, self.subnet + i // 250, i % 250 + 1)
 
     def add(self, name, kind="sshd", cpus=None, env=None, memory_limit=None):
         node = Node(self, name, self._address(), kind, cpus, env, memory_limit)

@@ -124,7 +124,7 @@ def test_node_whose_python_cannot_import_xdist_is_left_out(project):
     assert r.returncode == 0, r.stdout + r.stderr
     assert "27 passed" in r.stdout
     assert "node 'broken': excluded: worker python 'pytest_%s_proj/.venv/bin/python' cannot import " \
-        "pytest and xdist (exit 1): ImportError: xdist is broken on this node" % nodes.user in r.stderr
+        "pytest, xdist (exit 1): ImportError: xdist is broken on this node" % nodes.user in r.stderr
     assert project.records(nodes.nodes["broken"]) == []
     assert len(project.records(nodes.nodes["node2"])) == 27
 

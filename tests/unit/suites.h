@@ -12,5 +12,6 @@ int suite_render(void);
 int suite_shquote(void);
 int suite_spawn(void);
 int suite_sshcfg(void);
+int suite_rsync(void);
 
 #endif

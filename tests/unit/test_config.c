@@ -357,6 +357,7 @@ static void test_path_lists(void)
 	CU_ASSERT_EQUAL_FATAL(resolve(&cfg, ini, NULL, NULL, err, sizeof(err)),
 			      0);
 	cfg.rootdir = strdup("/p");
+	cfg.virtualenv_path = strdup("venv");
 	CU_ASSERT_EQUAL_FATAL(config_finish(&cfg, "u", NULL, err, sizeof(err)),
 			      0);
 	CU_ASSERT_EQUAL_FATAL(cfg.develop_eggs.n, 2);
@@ -371,6 +372,7 @@ static void test_path_lists(void)
 	CU_ASSERT_EQUAL_FATAL(resolve(&cfg, ini, env, NULL, err, sizeof(err)),
 			      0);
 	cfg.rootdir = strdup("/p");
+	cfg.virtualenv_path = strdup("venv");
 	CU_ASSERT_EQUAL_FATAL(config_finish(&cfg, "u", NULL, err, sizeof(err)),
 			      0);
 	CU_ASSERT_EQUAL_FATAL(cfg.develop_eggs.n, 1);
@@ -387,6 +389,14 @@ static void test_path_lists(void)
 	CU_ASSERT_EQUAL(config_finish(&cfg, "u", NULL, err, sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "cloud_develop_eggs: '/p/../other' is "
 					   "outside the project root"));
+	config_release(&cfg);
+
+	/* develop eggs need a virtualenv in the project */
+	CU_ASSERT_EQUAL_FATAL(resolve(&cfg, ini, NULL, NULL, err, sizeof(err)),
+			      0);
+	cfg.rootdir = strdup("/p");
+	CU_ASSERT_EQUAL(config_finish(&cfg, "u", NULL, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "needs a virtualenv"));
 	config_release(&cfg);
 }
 

@@ -1,0 +1,136 @@
+"""Propagation: rsyncdirs/rsyncignore, develop eggs installed on the nodes
+in development mode, the bandwidth limit."""
+
+import json
+import os
+import shutil
+import subprocess
+
+from conftest import PYTHON, TIMEOUT
+
+
+def test_rsyncdirs_and_rsyncignore_are_respected(project):
+    nodes = project.cluster
+    project.write_ini(
+        cloud_nodes="node2",
+        cloud_ssh_config=nodes.ssh_config,
+        cloud_connect_timeout=TIMEOUT,
+        rsyncdirs="tests",
+        rsyncignore="tests/test_part3.py",
+    )
+    os.makedirs(os.path.join(project.path, "docs"))
+    with open(os.path.join(project.path, "docs", "big.txt"), "w") as f:
+        f.write("not needed on the nodes\n")
+    r = project.helper(env=project.env(VIRTUAL_ENV=os.path.join(project.path, ".venv")))
+    assert r.returncode == 0, r.stderr
+    node = nodes.nodes["node2"]
+    chdir = "pytest_%s_proj" % nodes.user
+    assert os.path.isfile(node.path(chdir, "tests", "test_part1.py"))
+    assert not os.path.exists(node.path(chdir, "tests", "test_part3.py"))
+    assert not os.path.exists(node.path(chdir, "docs"))
+    assert not os.path.exists(node.path(chdir, "calc.py"))
+    # what the workers need besides the rsyncdirs
+    assert os.path.isfile(node.path(chdir, "pytest.ini"))
+    assert os.path.isfile(node.path(chdir, "conftest.py"))
+    assert os.path.islink(node.path(chdir, ".venv", "bin", "python"))
+
+
+SETUP_PY = """from setuptools import setup
+setup(name="setuppkg", version="1.0", packages=["setuppkg"])
+"""
+PYPROJECT = """[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "tomlpkg"
+version = "1.0"
+
+[tool.setuptools]
+package-dir = {"" = "src"}
+packages = ["tomlpkg"]
+"""
+EGG_TEST = '''import os
+import setuppkg
+import tomlpkg
+
+
+def test_eggs_come_from_the_node_copy():
+    here = os.path.realpath(os.getcwd())
+    for mod in (setuppkg, tomlpkg):
+        assert os.path.realpath(mod.__file__).startswith(here + os.sep), mod.__file__
+    assert setuppkg.VALUE + tomlpkg.VALUE == 3
+    with open(os.path.join(here, "eggs_seen.txt"), "w") as f:
+        f.write("%s\\n%s\\n" % (setuppkg.__file__, tomlpkg.__file__))
+'''
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def test_develop_eggs_import_from_the_node_copy(tmp_path, nodes):
+    """A setup.py package and a pyproject.toml package, installed on the
+    nodes in development mode into the synced virtualenv, without any
+    package index; the workers import them from the node's CHDIR."""
+    proj = str(tmp_path / "eggs")
+    write(os.path.join(proj, "libs", "setuppkg", "setup.py"), SETUP_PY)
+    write(os.path.join(proj, "libs", "setuppkg", "setuppkg", "__init__.py"), "VALUE = 1\n")
+    write(os.path.join(proj, "libs", "tomlpkg", "pyproject.toml"), PYPROJECT)
+    write(os.path.join(proj, "libs", "tomlpkg", "src", "tomlpkg", "__init__.py"), "VALUE = 2\n")
+    write(os.path.join(proj, "tests", "test_eggs.py"), EGG_TEST)
+    shutil.copy(os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))),
+                             "conftest_template", "conftest.py"), proj)
+    write(os.path.join(proj, "pytest.ini"),
+          "[pytest]\ntestpaths = tests\ncloud_nodes = node1 node2\n"
+          "cloud_develop_eggs =\n    libs/setuppkg\n    libs/tomlpkg\n"
+          "cloud_ssh_config = %s\ncloud_connect_timeout = %d\n" % (nodes.ssh_config, TIMEOUT))
+    # a seeded virtualenv (pip and setuptools from Debian's wheels)
+    subprocess.run([PYTHON, "-m", "virtualenv", "-q", "--system-site-packages",
+                    os.path.join(proj, ".venv")], check=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_CLOUD_", "PYTEST_XDIST"))}
+    from conftest import HELPER
+    env["PYTEST_CLOUD_HELPER"] = HELPER
+    r = subprocess.run([os.path.join(proj, ".venv", "bin", "python"), "-m", "pytest",
+                        "-p", "no:cacheprovider"], cwd=proj, env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "1 passed" in r.stdout
+    chdir = "pytest_%s_eggs" % nodes.user
+    seen = [n for n in ("node1", "node2")
+            if os.path.exists(nodes.nodes[n].path(chdir, "eggs_seen.txt"))]
+    assert len(seen) == 1
+    with open(nodes.nodes[seen[0]].path(chdir, "eggs_seen.txt")) as f:
+        files = f.read().split()
+    login_chdir = os.path.join(nodes.login_home, chdir)
+    assert files[0] == os.path.join(login_chdir, "libs", "setuppkg", "setuppkg", "__init__.py")
+    assert files[1] == os.path.join(login_chdir, "libs", "tomlpkg", "src", "tomlpkg", "__init__.py")
+    # the controller's own virtualenv was not touched by the install
+    r = subprocess.run([os.path.join(proj, ".venv", "bin", "python"), "-c", "import setuppkg"],
+                       cwd="/", stderr=subprocess.PIPE)
+    assert r.returncode != 0
+
+
+def test_develop_eggs_without_virtualenv_is_refused(project):
+    os.makedirs(os.path.join(project.path, "libs", "p"))
+    r = project.helper("--dry-run", env=project.env(PYTEST_CLOUD_DEVELOP_EGGS="libs/p"))
+    assert r.returncode == 2
+    assert "cloud_develop_eggs: installing develop eggs needs a virtualenv inside the project root" in r.stderr
+
+
+def test_bandwidth_limit_slows_a_large_file(project):
+    nodes = project.cluster
+    with open(os.path.join(project.path, "big.bin"), "wb") as f:
+        f.write(os.urandom(1024 * 1024))
+    seconds = {}
+    for limit in ("0", "256"):
+        nodes.clear_homes()
+        r = project.helper("--cloud-nodes=node2", "--cloud-rsync-bandwidth-limit=" + limit)
+        assert r.returncode == 0, r.stderr
+        seconds[limit] = r.plan["nodes"][0]["sync"]["seconds"]
+        assert r.plan["nodes"][0]["sync"]["bytes_sent"] > 1024 * 1024
+    # 1 MiB at 256 KB/s takes seconds; unlimited, a fraction of one
+    assert seconds["256"] > 2.0, seconds
+    assert seconds["256"] > 5 * seconds["0"], seconds
