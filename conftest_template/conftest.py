@@ -44,6 +44,7 @@ _OPTIONS = (
     ("rsync-cipher", "ssh cipher for rsync", False),
     ("ssh-config", "OpenSSH client config for every SSH connection", False),
     ("connect-timeout", "seconds to set up each SSH connection", False),
+    ("max-connections", "most SSH connections being set up at once", False),
 )
 
 _INI_ONLY = (

@@ -61,6 +61,7 @@ struct run {
 	char *probe_command;
 	char *check_command;
 	char *rsync_path;
+	struct run_timings seconds;
 };
 
 /* Bound on the after-sync steps of one node (pyc clean-up, checks). */
@@ -186,6 +187,44 @@ out:
 	return rc;
 }
 
+/*
+ * The ssh config must exist, and every ssh of the run (rsync's, the
+ * workers' from another folder) must find it: it becomes an absolute,
+ * normalised path (relative to the ini file's folder when the ini gave
+ * it, else to the current folder).
+ */
+static int absolute_ssh_config(struct cloud_config *cfg)
+{
+	char *joined = NULL;
+	char *abs;
+	struct stat st;
+	const char *path = cfg->ssh_config;
+
+	if (path[0] != '/' && cfg->src[OPT_SSH_CONFIG] == SRC_INI &&
+	    cfg->inifile != NULL) {
+		const char *slash = strrchr(cfg->inifile, '/');
+
+		if (asprintf(&joined, "%.*s/%s", (int)(slash - cfg->inifile),
+			     cfg->inifile, path) < 0) {
+			errorf("out of memory");
+			return -1;
+		}
+		path = joined;
+	}
+	abs = absolute_dir(path);
+	if (abs == NULL || stat(abs, &st) < 0 || !S_ISREG(st.st_mode)) {
+		errorf("cloud_ssh_config: '%s': %s", cfg->ssh_config,
+		       abs == NULL ? strerror(errno) : "not a regular file");
+		free(abs);
+		free(joined);
+		return -1;
+	}
+	free(joined);
+	free(cfg->ssh_config);
+	cfg->ssh_config = abs;
+	return 0;
+}
+
 /* Resolves every option; returns 0, or an exit status. */
 static int resolve(struct run *run, int argc, char **argv)
 {
@@ -193,7 +232,6 @@ static int resolve(struct run *run, int argc, char **argv)
 	char err[1024];
 	char *user = NULL;
 	int status = EXIT_BAD_INPUT;
-	struct stat st;
 
 	if (config_init(&cli) < 0 || config_init(&run->cfg) < 0) {
 		errorf("out of memory");
@@ -236,9 +274,7 @@ static int resolve(struct run *run, int argc, char **argv)
 		goto out;
 	}
 	if (run->cfg.ssh_config != NULL &&
-	    (stat(run->cfg.ssh_config, &st) < 0 || !S_ISREG(st.st_mode))) {
-		errorf("cloud_ssh_config: '%s': %s", run->cfg.ssh_config,
-		       errno ? strerror(errno) : "not a regular file");
+	    absolute_ssh_config(&run->cfg) < 0) {
 		goto out;
 	}
 	status = 0;
@@ -622,7 +658,9 @@ static int sync_nodes(struct run *run)
 	      run->cfg.chdir, count_state(run, NODE_PROBED));
 	fanout_run(run->n, (size_t)run->cfg.rsync_max_processes, sync_job,
 		   run);
+	run->seconds.sync = now_seconds() - start;
 	fanout_run(run->n, 0, prepare_job, run);
+	run->seconds.prepare = now_seconds() - start - run->seconds.sync;
 	for (i = 0; i < run->n; i++) {
 		if (run->nodes[i].synced && run->nodes[i].bytes_sent > 0) {
 			bytes += run->nodes[i].bytes_sent;
@@ -645,7 +683,7 @@ static int emit(struct run *run)
 		errorf("out of memory");
 		goto out;
 	}
-	json = render_json(&run->cfg, run->nodes, run->n, &tx);
+	json = render_json(&run->cfg, run->nodes, run->n, &tx, &run->seconds);
 	if (json == NULL) {
 		errorf("out of memory");
 		goto out;
@@ -731,7 +769,9 @@ int main(int argc, char **argv)
 	ssh_init();
 	infof("probing %zu nodes (connect timeout %lds)", run.n,
 	      run.cfg.connect_timeout);
+	run.seconds.probe = now_seconds();
 	fanout_run(run.n, (size_t)run.cfg.max_connections, probe_job, &run);
+	run.seconds.probe = now_seconds() - run.seconds.probe;
 	if (run.cfg.dry_run) {
 		finish_dry_run(&run);
 		status = 0;

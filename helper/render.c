@@ -100,7 +100,7 @@ static cJSON *node_json(const struct node_report *r)
 
 char *render_json(const struct cloud_config *cfg,
 		  const struct node_report *nodes, size_t n,
-		  const struct strvec *tx)
+		  const struct strvec *tx, const struct run_timings *t)
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON *arr;
@@ -130,6 +130,15 @@ char *render_json(const struct cloud_config *cfg,
 	cJSON_AddNumberToObject(root, "connect_timeout",
 				(double)cfg->connect_timeout);
 	cJSON_AddBoolToObject(root, "dry_run", cfg->dry_run);
+	if (t != NULL) {
+		cJSON *secs = cJSON_AddObjectToObject(root, "seconds");
+
+		if (secs != NULL) {
+			cJSON_AddNumberToObject(secs, "probe", t->probe);
+			cJSON_AddNumberToObject(secs, "sync", t->sync);
+			cJSON_AddNumberToObject(secs, "prepare", t->prepare);
+		}
+	}
 	text = cJSON_Print(root);
 	if (text != NULL) {
 		out = strdup(text);

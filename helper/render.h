@@ -23,11 +23,20 @@
 int render_specs(const struct cloud_config *cfg,
 		 const struct node_report *nodes, size_t n, struct strvec *tx);
 
+/* Wall-clock seconds of the run's phases (0 for a phase not run). */
+struct run_timings {
+	double probe;
+	double sync;
+	double prepare;
+};
+
 /* Returns the JSON document (caller frees with free()), or NULL when out
- * of memory.  Keys: tx, nodes[], rootdir, chdir, python, dry_run. */
+ * of memory.  Keys: tx, nodes[], rootdir, inifile, chdir, python,
+ * connect_timeout, dry_run, seconds {probe, sync, prepare}; t may be
+ * NULL. */
 char *render_json(const struct cloud_config *cfg,
 		  const struct node_report *nodes, size_t n,
-		  const struct strvec *tx);
+		  const struct strvec *tx, const struct run_timings *t);
 
 /* Returns the human table (caller frees), or NULL when out of memory:
  * one line per node with status or reason, CPUs, memory, processes. */

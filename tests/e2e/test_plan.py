@@ -140,3 +140,13 @@ def test_chdir_that_is_a_file_excludes_the_node(project):
     with open(nodes.nodes["node1"].path(chdir)) as f:
         assert f.read() == "a file, not ours\n"
     assert all("node1" not in spec for spec in r.plan["tx"])
+
+
+def test_relative_ssh_config_in_the_ini_is_taken_from_its_folder(project):
+    import shutil
+
+    shutil.copy(project.cluster.ssh_config, os.path.join(project.path, "nodes.ssh_config"))
+    project.write_ini(cloud_nodes="node1", cloud_ssh_config="nodes.ssh_config")
+    r = project.helper("--dry-run", cwd=os.path.join(project.path, "tests"))
+    assert r.returncode == 0, r.stderr
+    assert r.plan["tx"][0].endswith("//ssh_config=" + os.path.join(project.path, "nodes.ssh_config"))

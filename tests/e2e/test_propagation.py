@@ -134,3 +134,30 @@ def test_bandwidth_limit_slows_a_large_file(project):
     # 1 MiB at 256 KB/s takes seconds; unlimited, a fraction of one
     assert seconds["256"] > 2.0, seconds
     assert seconds["256"] > 5 * seconds["0"], seconds
+
+
+def test_rsync_gets_an_argument_vector_not_a_shell_line(project, tmp_path):
+    """A fake rsync first on PATH records its arguments, then runs the
+    real one: every value arrives as one argument, as built."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    log = tmp_path / "argv.json"
+    fake = bindir / "rsync"
+    fake.write_text(
+        "#!/usr/bin/python3\n"
+        "import json, os, sys\n"
+        "with open(%r, 'a') as f:\n"
+        "    f.write(json.dumps(sys.argv[1:]) + '\\n')\n"
+        "os.execv('/usr/bin/rsync', ['rsync'] + sys.argv[1:])\n" % str(log))
+    fake.chmod(0o755)
+    nodes = project.cluster
+    env = project.env(PATH="%s:%s" % (bindir, os.environ["PATH"]))
+    r = project.helper("--cloud-nodes=node1", "--cloud-chdir=odd@name%,+:x", env=env)
+    assert r.returncode == 0, r.stderr
+    argv = json.loads(log.read_text().splitlines()[0])
+    assert argv[-3:] == ["--", project.path + "/", "node1:odd@name%,+:x/"]
+    rsh = [a for a in argv if a.startswith("--rsh=")]
+    assert rsh == ["--rsh=ssh -o BatchMode=yes -o ConnectTimeout=3 -o Compression=no "
+                   "-c aes128-gcm@openssh.com -F \"%s\"" % nodes.ssh_config]
+    assert "--delete" in argv and "--bwlimit=10000" in argv
+    assert os.path.isdir(nodes.nodes["node1"].path("odd@name%,+:x", "tests"))
