@@ -84,7 +84,7 @@ cfg, source, names = sys.argv[1], sys.argv[2], sys.argv[3:]
 ok = 0
 for name in names:
     gw = execnet.makegateway("ssh=%s//ssh_config=%s//chdir=xdist_copy//python=python3" % (name, cfg))
-    rs = HostRSync(source, ignores=NodeManager.DEFAULT_IGNORES)
+    rs = HostRSync(source, ignores=NodeManager.DEFAULT_IGNORES, verbose=False)
     done = []
     rs.add_target_host(gw, finished=lambda: done.append(1))
     rs.send()
@@ -98,7 +98,8 @@ def xdist_sync(cluster, proj, names):
     start = time.monotonic()
     out = subprocess.run(["/usr/bin/python3", "-c", XDIST, cluster.ssh_config, proj] + names,
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    return time.monotonic() - start, int(out.stdout.strip() or 0)
+    lines = out.stdout.strip().splitlines()  # execnet's RSync reports each file
+    return time.monotonic() - start, int(lines[-1]) if lines else 0
 
 
 def main():

@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <libssh/libssh.h>
 #include <limits.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -62,6 +63,7 @@ struct run {
 	char *check_command;
 	char *rsync_path;
 	struct run_timings seconds;
+	int live; /* a live display of the sync runs on stderr */
 };
 
 /* Bound on the after-sync steps of one node (pyc clean-up, checks). */
@@ -456,12 +458,19 @@ static void sync_job(size_t i, void *arg)
 	if (r->state != NODE_PROBED) {
 		return;
 	}
-	rsync_sync_node(&run->cfg, run->rsync_path, r);
+	__atomic_store_n(&r->live_state, LIVE_SYNCING, __ATOMIC_RELAXED);
+	rsync_sync_node(&run->cfg, run->rsync_path, r, run->live);
+	__atomic_store_n(&r->live_state,
+			 r->state == NODE_EXCLUDED ? LIVE_FAILED : LIVE_DONE,
+			 __ATOMIC_RELAXED);
+	if (run->live) {
+		return; /* the display shows it; lines follow at the end */
+	}
 	if (r->state == NODE_EXCLUDED) {
 		warnf("node '%s': excluded: %s", r->name, r->reason);
 	} else {
-		infof("node '%s': synced %lld bytes in %.1fs", r->name,
-		      r->bytes_sent, r->sync_seconds);
+		infof("node '%s': synced %lld files, %lld bytes in %.1fs",
+		      r->name, r->files_sent, r->bytes_sent, r->sync_seconds);
 	}
 }
 
@@ -643,10 +652,89 @@ static void finish_dry_run(struct run *run)
 	}
 }
 
+/*
+ * The live display: while the sync runs on a terminal, one line per
+ * syncing node (state and bytes sent so far), redrawn in place every
+ * 250 ms by its own thread from the nodes' live_* fields.
+ */
+struct display {
+	struct run *run;
+	int done;  /* __atomic: set when the sync is over */
+	int drawn; /* lines drawn last time */
+	int width;
+};
+
+static void display_draw(struct display *d)
+{
+	static const char *words[] = { "", "waiting", "syncing", "synced",
+				       "failed" };
+	struct run *run = d->run;
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	size_t i;
+	int lines = 0;
+
+	if (f == NULL) {
+		return;
+	}
+	if (d->drawn > 0) {
+		fprintf(f, "\033[%dA", d->drawn);
+	}
+	for (i = 0; i < run->n; i++) {
+		struct node_report *r = &run->nodes[i];
+		int state = __atomic_load_n(&r->live_state, __ATOMIC_RELAXED);
+		long long bytes =
+			__atomic_load_n(&r->live_bytes, __ATOMIC_RELAXED);
+
+		if (state == LIVE_IDLE) {
+			continue;
+		}
+		fprintf(f, "\033[2K  %-*s  %-8s %12lld bytes\n", d->width,
+			r->name, words[state], bytes);
+		lines++;
+	}
+	if (fclose(f) == 0 && write(STDERR_FILENO, buf, size) < 0) {
+		/* the terminal went away: nothing to do */
+	}
+	free(buf);
+	d->drawn = lines;
+}
+
+static void *display_loop(void *arg)
+{
+	struct display *d = arg;
+
+	while (!__atomic_load_n(&d->done, __ATOMIC_RELAXED)) {
+		display_draw(d);
+		usleep(250 * 1000);
+	}
+	display_draw(d);
+	return NULL;
+}
+
+/* Prints the per-node lines the live display stood in for. */
+static void report_sync_lines(const struct run *run)
+{
+	size_t i;
+
+	for (i = 0; i < run->n; i++) {
+		const struct node_report *r = &run->nodes[i];
+
+		if (r->live_state == LIVE_FAILED) {
+			warnf("node '%s': excluded: %s", r->name, r->reason);
+		}
+	}
+}
+
 static int sync_nodes(struct run *run)
 {
+	struct display d;
+	pthread_t th;
+	int threaded = 0;
 	double start = now_seconds();
 	long long bytes = 0;
+	long long files = 0;
 	size_t i;
 
 	run->rsync_path = spawn_find_program("rsync");
@@ -656,8 +744,28 @@ static int sync_nodes(struct run *run)
 	}
 	infof("syncing '%s' to '%s' on %zu nodes", run->cfg.rootdir,
 	      run->cfg.chdir, count_state(run, NODE_PROBED));
+	memset(&d, 0, sizeof(d));
+	d.run = run;
+	d.width = 4;
+	for (i = 0; i < run->n; i++) {
+		if (run->nodes[i].state == NODE_PROBED) {
+			run->nodes[i].live_state = LIVE_WAITING;
+			if ((int)strlen(run->nodes[i].name) > d.width) {
+				d.width = (int)strlen(run->nodes[i].name);
+			}
+		}
+	}
+	if (run->live) {
+		threaded = pthread_create(&th, NULL, display_loop, &d) == 0;
+		run->live = threaded;
+	}
 	fanout_run(run->n, (size_t)run->cfg.rsync_max_processes, sync_job,
 		   run);
+	if (threaded) {
+		__atomic_store_n(&d.done, 1, __ATOMIC_RELAXED);
+		pthread_join(th, NULL);
+		report_sync_lines(run);
+	}
 	run->seconds.sync = now_seconds() - start;
 	fanout_run(run->n, 0, prepare_job, run);
 	run->seconds.prepare = now_seconds() - start - run->seconds.sync;
@@ -665,9 +773,12 @@ static int sync_nodes(struct run *run)
 		if (run->nodes[i].synced && run->nodes[i].bytes_sent > 0) {
 			bytes += run->nodes[i].bytes_sent;
 		}
+		if (run->nodes[i].synced && run->nodes[i].files_sent > 0) {
+			files += run->nodes[i].files_sent;
+		}
 	}
-	infof("sync done: %zu nodes, %lld bytes sent, %.1fs",
-	      count_state(run, NODE_OK), bytes, now_seconds() - start);
+	infof("sync done: %zu nodes, %lld files and %lld bytes sent, %.1fs",
+	      count_state(run, NODE_OK), files, bytes, now_seconds() - start);
 	return 0;
 }
 
@@ -755,6 +866,9 @@ int main(int argc, char **argv)
 	}
 	if (run.cfg.quiet || run.cfg.json_only) {
 		msgs_set_level(MSGS_QUIET);
+	} else {
+		run.live = isatty(STDERR_FILENO) && getenv("TERM") != NULL &&
+			   strcmp(getenv("TERM"), "dumb") != 0;
 	}
 	if (setup_nodes(&run) < 0) {
 		errorf("out of memory");

@@ -92,6 +92,8 @@ static cJSON *node_json(const struct node_report *r)
 		if (s != NULL) {
 			cJSON_AddNumberToObject(s, "bytes_sent",
 						(double)r->bytes_sent);
+			cJSON_AddNumberToObject(s, "files_sent",
+						(double)r->files_sent);
 			cJSON_AddNumberToObject(s, "seconds", r->sync_seconds);
 		}
 	}

@@ -25,6 +25,15 @@ enum node_state {
 	NODE_EXCLUDED
 };
 
+/* A node's sync as the live display shows it. */
+enum live_state {
+	LIVE_IDLE = 0,
+	LIVE_WAITING,
+	LIVE_SYNCING,
+	LIVE_DONE,
+	LIVE_FAILED
+};
+
 struct node_report {
 	const char *name;       /* the node as given; not owned */
 	struct nodename addr;   /* parsed name; owned */
@@ -39,6 +48,10 @@ struct node_report {
 	double probe_seconds;
 	int synced;
 	long long bytes_sent;
+	long long files_sent;   /* regular files transferred, -1 unknown */
+	/* for the live display, read by another thread: __atomic only */
+	int live_state;         /* enum live_state */
+	long long live_bytes;   /* bytes rsync has sent so far */
 	double sync_seconds;
 };
 

@@ -148,7 +148,11 @@ int rsync_build_argv(const struct cloud_config *cfg,
 
 long long rsync_parse_bytes_sent(const char *output)
 {
-	const char *key = "Total bytes sent:";
+	return rsync_parse_stat(output, "Total bytes sent:");
+}
+
+long long rsync_parse_stat(const char *output, const char *key)
+{
 	const char *p = output ? strstr(output, key) : NULL;
 	long long v = 0;
 	int digits = 0;
@@ -201,9 +205,58 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-void rsync_sync_node(const struct cloud_config *cfg, const char *rsync_path,
-		     struct node_report *r)
+long long rsync_progress_bytes(const char *data, size_t len)
 {
+	size_t i = len;
+	long long v = 0;
+	int digits = 0;
+
+	while (i > 0 && data[i - 1] != '\r') {
+		i--;
+	}
+	if (i == 0) {
+		return -1;
+	}
+	while (i < len && data[i] == ' ') {
+		i++;
+	}
+	for (; i < len && ((data[i] >= '0' && data[i] <= '9') ||
+			   data[i] == ','); i++) {
+		if (data[i] != ',' && digits < 18) {
+			v = v * 10 + (data[i] - '0');
+			digits++;
+		}
+	}
+	return digits ? v : -1;
+}
+
+static void watch_progress(const char *data, size_t len, void *arg)
+{
+	struct node_report *r = arg;
+	long long v = rsync_progress_bytes(data, len);
+
+	if (v >= 0) {
+		__atomic_store_n(&r->live_bytes, v, __ATOMIC_RELAXED);
+	}
+}
+
+/* argv with --info=progress2 after argv[0], for the live display. */
+static int with_progress(const struct strvec *argv, struct strvec *out)
+{
+	size_t i;
+	int rc = strvec_push(out, argv->v[0]);
+
+	rc |= strvec_push(out, "--info=progress2");
+	for (i = 1; i < argv->n; i++) {
+		rc |= strvec_push(out, argv->v[i]);
+	}
+	return rc;
+}
+
+void rsync_sync_node(const struct cloud_config *cfg, const char *rsync_path,
+		     struct node_report *r, int live)
+{
+	struct strvec built = STRVEC_INIT;
 	struct strvec argv = STRVEC_INIT;
 	struct spawn_result res;
 	char why[512];
@@ -213,11 +266,17 @@ void rsync_sync_node(const struct cloud_config *cfg, const char *rsync_path,
 	double start = now_seconds();
 
 	r->state = NODE_SYNCING;
-	if (rsync_build_argv(cfg, r, &argv, why, sizeof(why)) < 0) {
+	if (rsync_build_argv(cfg, r, &built, why, sizeof(why)) < 0) {
 		report_exclude(r, "rsync: %s", why);
 		goto out;
 	}
-	if (spawn_run(rsync_path, argv.v, &res, why, sizeof(why)) < 0) {
+	if (live && with_progress(&built, &argv) != 0) {
+		report_exclude(r, "rsync: out of memory");
+		goto out;
+	}
+	if (spawn_run_watch(rsync_path, live ? argv.v : built.v, &res,
+			    live ? watch_progress : NULL, r, why,
+			    sizeof(why)) < 0) {
 		report_exclude(r, "rsync: %s", why);
 		goto out;
 	}
@@ -234,9 +293,12 @@ void rsync_sync_node(const struct cloud_config *cfg, const char *rsync_path,
 	} else {
 		r->synced = 1;
 		r->bytes_sent = rsync_parse_bytes_sent(res.output);
+		r->files_sent = rsync_parse_stat(
+			res.output, "Number of regular files transferred:");
 		r->state = NODE_OK;
 	}
 	spawn_result_release(&res);
 out:
+	strvec_clear(&built);
 	strvec_clear(&argv);
 }

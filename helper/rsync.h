@@ -34,6 +34,10 @@ int rsync_build_argv(const struct cloud_config *cfg,
 /* "Total bytes sent: 1,234" in rsync's --stats output; -1 when absent. */
 long long rsync_parse_bytes_sent(const char *output);
 
+/* The number after "label" ("Number of regular files transferred:") in
+ * rsync's --stats output, commas allowed; -1 when absent. */
+long long rsync_parse_stat(const char *output, const char *label);
+
 /* The first non-empty line of output, copied into buf. */
 void rsync_first_line(const char *output, char *buf, size_t len);
 
@@ -41,8 +45,14 @@ void rsync_first_line(const char *output, char *buf, size_t len);
 void rsync_last_line(const char *output, char *buf, size_t len);
 
 /* Runs rsync (at rsync_path) for the node; on failure excludes it with
- * rsync's own message; on success fills bytes_sent and sync_seconds. */
+ * rsync's own message; on success fills bytes_sent and sync_seconds.
+ * With live set, rsync reports its progress (--info=progress2) into
+ * r->live_bytes as it goes. */
 void rsync_sync_node(const struct cloud_config *cfg, const char *rsync_path,
-		     struct node_report *r);
+		     struct node_report *r, int live);
+
+/* The bytes figure of the newest progress2 update in data ("\r  1,234
+ * 12% ..."); -1 when data has none. */
+long long rsync_progress_bytes(const char *data, size_t len);
 
 #endif

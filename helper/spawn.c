@@ -79,7 +79,8 @@ fail:
 	_exit(127);
 }
 
-static void read_output(int fd, struct spawn_result *res)
+static void read_output(int fd, struct spawn_result *res,
+			spawn_watch_fn watch, void *arg)
 {
 	char buf[8192];
 	size_t len = 0;
@@ -92,6 +93,9 @@ static void read_output(int fd, struct spawn_result *res)
 		}
 		if (n <= 0) {
 			break;
+		}
+		if (watch != NULL) {
+			watch(buf, (size_t)n, arg);
 		}
 		if (res->output == NULL) {
 			continue;
@@ -117,6 +121,13 @@ static void read_output(int fd, struct spawn_result *res)
 
 int spawn_run(const char *path, char *const argv[], struct spawn_result *res,
 	      char *why, size_t whylen)
+{
+	return spawn_run_watch(path, argv, res, NULL, NULL, why, whylen);
+}
+
+int spawn_run_watch(const char *path, char *const argv[],
+		    struct spawn_result *res, spawn_watch_fn watch, void *arg,
+		    char *why, size_t whylen)
 {
 	int out[2] = { -1, -1 };
 	int notify[2] = { -1, -1 };
@@ -147,7 +158,7 @@ int spawn_run(const char *path, char *const argv[], struct spawn_result *res,
 	out[1] = -1;
 	close(notify[1]);
 	notify[1] = -1;
-	read_output(out[0], res);
+	read_output(out[0], res, watch, arg);
 	do {
 		n = read(notify[0], &e, sizeof(e));
 	} while (n < 0 && errno == EINTR);

@@ -32,6 +32,14 @@ char *spawn_find_program(const char *name);
 int spawn_run(const char *path, char *const argv[], struct spawn_result *res,
 	      char *why, size_t whylen);
 
+/* Called with each chunk of the child's output as it arrives. */
+typedef void (*spawn_watch_fn)(const char *data, size_t len, void *arg);
+
+/* spawn_run, calling watch (when not NULL) on the output as it comes. */
+int spawn_run_watch(const char *path, char *const argv[],
+		    struct spawn_result *res, spawn_watch_fn watch, void *arg,
+		    char *why, size_t whylen);
+
 /* Describes how the child ended: "exited 23", "killed by signal 9",
  * "could not start: No such file or directory". */
 void spawn_describe(const struct spawn_result *res, char *buf, size_t len);

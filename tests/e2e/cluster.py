@@ -148,25 +148,7 @@ class Cluster:
     def write_ssh_config(self, path=None, known_hosts=None, identity=None, extra=""):
         """Writes the ssh config (by default the cluster's own); a variant
         can name another known_hosts or client key."""
-        lines = []
-        for node in self.nodes.values():
-            lines += [
-                "Host %s" % node.name,
-                "  HostName %s" % node.addr,
-                "  Port %d" % PORT,
-                "  User %s" % self.user,
-                "  IdentityFile %s" % (identity or self.client_key),
-                "  IdentitiesOnly yes",
-                "  UserKnownHostsFile %s" % (known_hosts or self.known_hosts),
-                "  GlobalKnownHostsFile /dev/null",
-                "  StrictHostKeyChecking yes",
-                "  BatchMode yes",
-                "  LogLevel ERROR",
-                "",
-            ]
-        # nodes named by address ([user@]127.x.y.z:port) get the same keys
-        lines += [
-            "Host %s.*" % self.net,
+        common = [
             "  User %s" % self.user,
             "  IdentityFile %s" % (identity or self.client_key),
             "  IdentitiesOnly yes",
@@ -177,6 +159,12 @@ class Cluster:
             "  LogLevel ERROR",
             "",
         ]
+        lines = []
+        for node in self.nodes.values():
+            lines += ["Host %s" % node.name, "  HostName %s" % node.addr, "  Port %d" % PORT]
+            lines += common
+        # nodes named by address ([user@]127.x.y.z:port) get the same keys
+        lines += ["Host %s.*" % self.net] + common
         with open(path or self.ssh_config, "w") as f:
             f.write("\n".join(lines) + extra)
 

@@ -161,3 +161,52 @@ def test_rsync_gets_an_argument_vector_not_a_shell_line(project, tmp_path):
                    "-c aes128-gcm@openssh.com -F \"%s\"" % nodes.ssh_config]
     assert "--delete" in argv and "--bwlimit=10000" in argv
     assert os.path.isdir(nodes.nodes["node1"].path("odd@name%,+:x", "tests"))
+
+
+def test_no_change_resync_sends_no_files(project):
+    env = project.env(VIRTUAL_ENV=os.path.join(project.path, ".venv"))
+    first = project.helper("--cloud-nodes=node1 node2", env=env)
+    assert first.returncode == 0, first.stderr
+    again = project.helper("--cloud-nodes=node1 node2", env=env)
+    assert again.returncode == 0, again.stderr
+    for a, b in zip(first.plan["nodes"], again.plan["nodes"]):
+        assert a["sync"]["files_sent"] > 10
+        assert b["sync"]["files_sent"] == 0
+        assert b["sync"]["bytes_sent"] < a["sync"]["bytes_sent"] / 4
+    assert "sync done: 2 nodes, 0 files and" in again.stderr
+
+
+def test_live_display_on_a_terminal(project):
+    """On a terminal the sync shows one line per node, redrawn in place;
+    elsewhere (as above) plain lines."""
+    import pty
+    import select
+
+    with open(os.path.join(project.path, "big.bin"), "wb") as f:
+        f.write(os.urandom(512 * 1024))
+    env = project.env(TERM="xterm", VIRTUAL_ENV=os.path.join(project.path, ".venv"))
+    master, slave = pty.openpty()
+    from conftest import HELPER
+    proc = subprocess.Popen([HELPER, "--cloud-nodes=node1 node2", "--cloud-rsync-bandwidth-limit=400"],
+                            cwd=project.path, env=env, stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    screen = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], 30)
+        if not ready:
+            break
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        screen += chunk
+    proc.stdout.read()
+    assert proc.wait() == 0
+    os.close(master)
+    text = screen.decode("utf-8", "replace")
+    assert "\x1b[2A" in text  # two lines redrawn in place
+    assert "syncing" in text and "synced" in text
+    for name in ("node1", "node2"):
+        assert "  %s  synced" % name in text

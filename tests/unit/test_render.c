@@ -205,6 +205,11 @@ static void test_rsync_argv(void)
 					       "\nTotal bytes received: 9\n"),
 			1234567);
 	CU_ASSERT_EQUAL(rsync_parse_bytes_sent("no stats"), -1);
+	CU_ASSERT_EQUAL(rsync_progress_bytes("\r      1,024   1%\r    327,680  "
+					     "45%  1.2MB/s", 45),
+			327680);
+	CU_ASSERT_EQUAL(rsync_progress_bytes("no carriage return", 18), -1);
+	CU_ASSERT_EQUAL(rsync_progress_bytes("\r   ", 4), -1);
 	report_release(&r);
 	config_release(&cfg);
 }
