@@ -8,6 +8,8 @@
 #define _GNU_SOURCE
 #include "sshconn.h"
 
+#include "shquote.h"
+
 #include <libssh/libssh.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -35,6 +37,48 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/*
+ * libssh turns ProxyJump into "ssh [-l U] [-p P] [-J REST] -W '[%h]:%p'
+ * JUMP", run through the shell.  That ssh would read the default config,
+ * not the one given: as OpenSSH does for its jump hosts, it gets the same
+ * -F, and runs without prompts within the connect timeout.
+ */
+static int fix_proxy_jump(ssh_session s, const struct sshconn_target *t)
+{
+	char *pc = NULL;
+	char *cfg_q = NULL;
+	char *fixed = NULL;
+	int rc = 0;
+
+	if (ssh_options_get(s, SSH_OPTIONS_PROXYCOMMAND, &pc) != SSH_OK ||
+	    pc == NULL) {
+		return 0;
+	}
+	if (strncmp(pc, "ssh ", 4) != 0 || strstr(pc, " -W '[%h]:%p' ") == NULL) {
+		goto out; /* the user's own ProxyCommand: as written */
+	}
+	if (t->ssh_config != NULL) {
+		cfg_q = shquote(t->ssh_config);
+		if (cfg_q == NULL) {
+			rc = -1;
+			goto out;
+		}
+	}
+	if (asprintf(&fixed, "ssh%s%s -o BatchMode=yes -o ConnectTimeout=%ld %s",
+		     cfg_q ? " -F " : "", cfg_q ? cfg_q : "",
+		     t->connect_timeout, pc + 4) < 0) {
+		fixed = NULL;
+		rc = -1;
+		goto out;
+	}
+	rc = ssh_options_set(s, SSH_OPTIONS_PROXYCOMMAND, fixed) < 0 ? -1 : 0;
+out:
+	ssh_string_free_char(pc);
+	free(cfg_q);
+	free(fixed);
+	return rc;
+}
+
 static int set_options(ssh_session s, const struct sshconn_target *t,
 		       char *why, size_t whylen)
 {
@@ -50,6 +94,10 @@ static int set_options(ssh_session s, const struct sshconn_target *t,
 	if (ssh_options_parse_config(s, t->ssh_config) < 0) {
 		snprintf(why, whylen, "ssh config '%s': cannot be used",
 			 t->ssh_config ? t->ssh_config : "~/.ssh/config");
+		return -1;
+	}
+	if (fix_proxy_jump(s, t) < 0) {
+		snprintf(why, whylen, "ssh options: ProxyJump: out of memory");
 		return -1;
 	}
 	/* the config's LogLevel is ssh's, not ours: libssh stays quiet */

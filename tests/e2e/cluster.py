@@ -148,10 +148,12 @@ class Cluster:
     def write_ssh_config(self, path=None, known_hosts=None, identity=None, extra=""):
         """Writes the ssh config (by default the cluster's own); a variant
         can name another known_hosts or client key."""
-        common = [
-            "  User %s" % self.user,
+        keys = [] if identity == "" else [  # "": no key file (ssh-agent)
             "  IdentityFile %s" % (identity or self.client_key),
             "  IdentitiesOnly yes",
+        ]
+        common = keys + [
+            "  User %s" % self.user,
             "  UserKnownHostsFile %s" % (known_hosts or self.known_hosts),
             "  GlobalKnownHostsFile /dev/null",
             "  StrictHostKeyChecking yes",
