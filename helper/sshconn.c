@@ -12,6 +12,7 @@
 
 #include <libssh/libssh.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +226,24 @@ static int authenticate(ssh_session s, char *why, size_t whylen)
 	return -1;
 }
 
+/* Where a timed-out connect stood: no TCP connection, no SSH banner from
+ * the server, or in the key exchange after the banner. */
+static const char *timeout_step(ssh_session s)
+{
+	socket_t fd = ssh_get_fd(s);
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+
+	if (ssh_get_serverbanner(s) != NULL) {
+		return "in the key exchange";
+	}
+	if (fd != SSH_INVALID_SOCKET &&
+	    getpeername(fd, (struct sockaddr *)&peer, &len) == 0) {
+		return "waiting for the server's SSH banner";
+	}
+	return "in the TCP connect";
+}
+
 struct sshconn *sshconn_open(const struct sshconn_target *t, char *why,
 			     size_t whylen)
 {
@@ -245,8 +264,8 @@ struct sshconn *sshconn_open(const struct sshconn_target *t, char *why,
 
 		if (now_seconds() - start >= (double)t->connect_timeout - 0.5) {
 			snprintf(why, whylen,
-				 "ssh connect: timed out after %lds (%s)",
-				 t->connect_timeout, e);
+				 "ssh connect: timed out after %lds %s (%s)",
+				 t->connect_timeout, timeout_step(s), e);
 		} else {
 			snprintf(why, whylen, "ssh connect: %s", e);
 		}

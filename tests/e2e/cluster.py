@@ -36,9 +36,11 @@ print("ready", flush=True)
 held = []
 while True:
     c, _ = s.accept()
-    c.send(b"S")
+    c.send(sys.argv[3].encode())
     held.append(c)
 """
+# what each kind of stalling listener sends before it says nothing more
+GREETINGS = {"silent": "S", "banner": "SSH-2.0-stalls_after_banner\r\n"}
 
 
 def _run(argv, **kw):
@@ -91,7 +93,7 @@ class Node:
         self.cluster = cluster
         self.name = name
         self.addr = addr
-        self.kind = kind  # "sshd", "refused", "silent"
+        self.kind = kind  # "sshd", "refused", "silent", "banner"
         self.cpus = cpus  # taskset CPU list, e.g. "0"
         self.env = env or {}  # environment of the node's sessions
         self.memory_limit = memory_limit  # bytes, through a cgroup
@@ -237,7 +239,7 @@ class Cluster:
 
     def _start_silent(self, node):
         node.proc = subprocess.Popen(
-            [sys.executable, "-c", SILENT_LISTENER, node.addr, str(PORT)],
+            [sys.executable, "-c", SILENT_LISTENER, node.addr, str(PORT), GREETINGS[node.kind]],
             stdout=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
         )
@@ -262,7 +264,7 @@ class Cluster:
         for node in self.nodes.values():
             if node.kind == "sshd":
                 self._start_sshd(node)
-            elif node.kind == "silent":
+            elif node.kind in GREETINGS:
                 self._start_silent(node)
         deadline = time.monotonic() + 20
         for node in self.nodes.values():

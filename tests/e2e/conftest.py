@@ -36,8 +36,8 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory):
-    """node1 pinned to CPU 0, node2 on every CPU, a refusing alias and two
-    silent listeners; broken, whose python imports a broken xdist first;
+    """node1 pinned to CPU 0, node2 on every CPU, a refusing alias, two
+    silent listeners and one that stalls after its SSH banner; broken, whose python imports a broken xdist first;
     small, in a cgroup of 512 MiB (when this machine allows making one)."""
     base = str(tmp_path_factory.mktemp("cluster"))
     fake = os.path.join(base, "broken-site", "xdist")
@@ -52,6 +52,7 @@ def cluster(tmp_path_factory):
     c.add("refused", kind="refused")
     c.add("silent1", kind="silent")
     c.add("silent2", kind="silent")
+    c.add("banner", kind="banner")
     with c:
         yield c
 

@@ -35,7 +35,7 @@ def test_dry_run_plans_by_cpu_and_leaves_out_dead_nodes(project):
     assert "Connection refused" in got["refused"]["reason"]
     for name in ("silent1", "silent2"):
         assert got[name]["status"] == "excluded"
-        assert "timed out after %ds" % TIMEOUT in got[name]["reason"]
+        assert "timed out after %ds waiting for the server's SSH banner" % TIMEOUT in got[name]["reason"]
         assert got[name]["cpus"] is None and got[name]["mem_available_mb"] is None
         assert "node '%s': excluded: ssh connect: timed out" % name in r.stderr
     # two silent nodes cost one timeout, not two
@@ -43,6 +43,15 @@ def test_dry_run_plans_by_cpu_and_leaves_out_dead_nodes(project):
     # a dry run writes nothing to any node
     for node in (nodes.nodes["node1"], nodes.nodes["node2"]):
         assert os.listdir(node.home) == []
+
+
+def test_timeout_names_its_step(project):
+    r = project.helper("--dry-run", "--cloud-nodes=banner silent1 node1")
+    got = by_node(r.plan)
+    assert got["banner"]["reason"].startswith("ssh connect: timed out after %ds in the key exchange" % TIMEOUT)
+    assert got["silent1"]["reason"].startswith(
+        "ssh connect: timed out after %ds waiting for the server's SSH banner" % TIMEOUT)
+    assert got["node1"]["status"] == "ok"
 
 
 def test_limits_and_no_usable_node(project):
