@@ -46,7 +46,7 @@ HEADERS = $(wildcard helper/*.h)
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_OBJS = $(UNIT_SRCS:tests/unit/%.c=$(B)/obj/unit_%.o)
 
-.PHONY: all test unit e2e e2e-asan demo install clean deps fuzz fuzz-short
+.PHONY: all test unit e2e e2e-asan demo demo-run install clean deps fuzz fuzz-short
 
 all: $(B)/pytest-cloud
 
@@ -144,9 +144,15 @@ fuzz-short: deps $(FUZZ_TARGETS:%=$(FB)/fuzz_%)
 		grep -h "^Done" $(FB)/scratch/$$t.log | sed "s/^/fuzz_$$t: /"; \
 	done
 
-test: unit fuzz-short e2e e2e-asan
+# deps first, then a new make that reads pkg-config with the packages in
+# place (a fresh machine has none of them when this Makefile is read)
+test: deps
+	@$(MAKE) --no-print-directory unit fuzz-short e2e e2e-asan
 
-demo: deps $(B)/pytest-cloud
+demo: deps
+	@$(MAKE) --no-print-directory demo-run
+
+demo-run: $(B)/pytest-cloud
 	sh tests/demo.sh
 
 install: $(B)/pytest-cloud
