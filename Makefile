@@ -36,9 +36,9 @@ LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lpthread
 
 B = build
 CORE = opts config nodename inifile probe_parse plan render report shquote \
-       strvec msgs
+       strvec msgs develop
 CXX_CORE = pyproject
-EDGE = sshconn sshcfg fanout spawn rsync
+EDGE = sshconn sshcfg fanout spawn rsync display
 CORE_OBJS = $(CORE:%=$(B)/obj/%.o) $(CXX_CORE:%=$(B)/obj/%.o)
 EDGE_OBJS = $(EDGE:%=$(B)/obj/%.o)
 HEADERS = $(wildcard helper/*.h)

@@ -19,7 +19,6 @@
 #include <fcntl.h>
 #include <libssh/libssh.h>
 #include <limits.h>
-#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +29,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "develop.h"
+#include "display.h"
 #include "fanout.h"
 #include "inifile.h"
 #include "msgs.h"
@@ -403,23 +404,6 @@ static void probe_job(size_t i, void *arg)
 	probe_node(arg, i);
 }
 
-/* Names the step of check_script that failed with status. */
-static const char *prepare_step(const struct cloud_config *cfg, int status)
-{
-	static __thread char buf[600];
-
-	if (status == 97) {
-		return "removing stale *.pyc in CHDIR failed";
-	}
-	if (status == 98) {
-		return "installing the develop eggs failed";
-	}
-	snprintf(buf, sizeof(buf), "worker python '%s' cannot import pytest, "
-		 "xdist%s", cfg->worker_python,
-		 cfg->develop_eggs.n ? " and the develop eggs" : "");
-	return buf;
-}
-
 /* After the sync, over the probe's session: stale *.pyc of the project
  * removed (rsync neither copies nor deletes them), develop eggs installed
  * into the synced virtualenv, then the worker python must import pytest,
@@ -438,9 +422,12 @@ static void prepare_job(size_t i, void *arg)
 			 &o, why, sizeof(why)) < 0) {
 		report_exclude(r, "worker check: %s", why);
 	} else if (o.exit_status != 0) {
+		char step[600];
+
 		rsync_last_line(o.err[0] ? o.err : o.out, why, sizeof(why));
 		report_exclude(r, "%s (exit %d)%s%s",
-			       prepare_step(&run->cfg, o.exit_status),
+			       develop_step(&run->cfg, o.exit_status, step,
+					    sizeof(step)),
 			       o.exit_status, why[0] ? ": " : "", why);
 	}
 	free(o.out);
@@ -474,146 +461,19 @@ static void sync_job(size_t i, void *arg)
 	}
 }
 
-/* "exec /bin/sh -c 'SCRIPT'" (takes script): the login shell may be any
- * shell.  NULL when script is NULL or memory ran out. */
-static char *sh_command(char *script)
-{
-	char *q = script ? shquote(script) : NULL;
-	char *command = NULL;
-
-	if (q == NULL || asprintf(&command, "exec /bin/sh -c %s", q) < 0) {
-		command = NULL;
-	}
-	free(q);
-	free(script);
-	return command;
-}
-
-/*
- * The worker check, run by the worker python from CHDIR with the develop
- * eggs as arguments: pytest and xdist import, and so does every top-level
- * package or module of each egg (its root or src/), from the node's copy.
- */
-static const char worker_check[] =
-	"import os, sys\n"
-	"import pytest, xdist\n"
-	"root = os.path.realpath(os.getcwd())\n"
-	"skip = {'setup.py', 'conftest.py', 'noxfile.py'}\n"
-	"for egg in sys.argv[1:]:\n"
-	"    base = os.path.realpath(egg)\n"
-	"    pkgs, mods = set(), set()\n"
-	"    for d in (base, os.path.join(base, 'src')):\n"
-	"        if not os.path.isdir(d):\n"
-	"            continue\n"
-	"        for e in os.listdir(d):\n"
-	"            p = os.path.join(d, e)\n"
-	"            if os.path.isfile(os.path.join(p, '__init__.py')):\n"
-	"                pkgs.add(e)\n"
-	"            elif e.endswith('.py') and e not in skip:\n"
-	"                mods.add(e[:-3])\n"
-	"    names = pkgs or mods\n"
-	"    if not names:\n"
-	"        sys.exit('develop egg %r: no package or module in it' % egg)\n"
-	"    for name in sorted(names):\n"
-	"        mod = __import__(name)\n"
-	"        where = os.path.realpath(getattr(mod, '__file__', '') or '')\n"
-	"        if not where.startswith(base + os.sep):\n"
-	"            sys.exit('develop egg %r: %s imports from %r, not from "
-	"the node copy' % (egg, name, where))\n";
-
-/* Appends " ARG" (shell-quoted) for each string of list to script. */
-static int append_quoted(char **script, const struct strvec *list,
-			 const char *prefix)
-{
-	size_t i;
-
-	for (i = 0; i < list->n; i++) {
-		char *q = shquote(list->v[i]);
-		char *grown = NULL;
-
-		if (q == NULL ||
-		    asprintf(&grown, "%s %s./%s", *script, prefix, q) < 0) {
-			free(q);
-			return -1;
-		}
-		free(q);
-		free(*script);
-		*script = grown;
-	}
-	return 0;
-}
-
-/*
- * The script run after the sync (see prepare_job), from the remote home:
- *   cd CHDIR; remove stale *.pyc outside the virtualenv    (exit 97)
- *   pip install --no-index --no-deps -e EGG...  (if any)   (exit 98)
- *   python -c WORKER_CHECK EGG...                          (its status)
- * Every value passes through shquote.
- */
-static char *check_script(const struct cloud_config *cfg)
-{
-	char *chdir_q = shquote(cfg->chdir);
-	char *venv_q = shquote(cfg->venv_rel ? cfg->venv_rel : "");
-	char *py_q = shquote(cfg->worker_python);
-	char *check_q = shquote(worker_check);
-	char *script = NULL;
-	char *pip = strdup("");
-	char *tail = NULL;
-	int ok = chdir_q && venv_q && py_q && check_q && pip;
-
-	if (ok && cfg->develop_eggs.n > 0) {
-		free(pip);
-		pip = NULL;
-		ok = asprintf(&pip, "\"$home\"/%s -m pip install --quiet "
-			      "--no-index --no-deps --no-build-isolation "
-			      "--disable-pip-version-check",
-			      py_q) >= 0;
-		if (!ok) {
-			pip = NULL;
-		}
-		ok = ok && append_quoted(&pip, &cfg->develop_eggs, "-e ") == 0;
-		if (ok) {
-			char *grown = NULL;
-
-			ok = asprintf(&grown, "%s >&2 || exit 98; ", pip) >= 0;
-			free(pip);
-			pip = ok ? grown : NULL;
-		}
-	}
-	if (ok) {
-		ok = asprintf(&tail, "exec %s%s -c %s", cfg->venv_rel ?
-			      "\"$home\"/" : "", py_q, check_q) >= 0;
-		if (!ok) {
-			tail = NULL;
-		}
-		ok = ok && append_quoted(&tail, &cfg->develop_eggs, "") == 0;
-	}
-	if (ok && asprintf(&script,
-			   "home=$(pwd); cd %s || exit 97; "
-			   "find . -path ./%s -prune -o -name '*.pyc' -type f "
-			   "-exec rm -f {} + || exit 97; %s%s",
-			   chdir_q, venv_q, pip, tail) < 0) {
-		script = NULL;
-	}
-	free(chdir_q);
-	free(venv_q);
-	free(py_q);
-	free(check_q);
-	free(pip);
-	free(tail);
-	return script;
-}
-
 static int setup_nodes(struct run *run)
 {
 	size_t i;
 	char why[256];
+	char *script;
 
 	run->n = run->cfg.nodes.n;
 	run->nodes = calloc(run->n, sizeof(*run->nodes));
 	run->conns = calloc(run->n, sizeof(*run->conns));
-	run->probe_command = sh_command(probe_script(run->cfg.chdir));
-	run->check_command = sh_command(check_script(&run->cfg));
+	script = probe_script(run->cfg.chdir);
+	run->probe_command = script ? shquote_sh_command(script) : NULL;
+	free(script);
+	run->check_command = develop_prepare_command(&run->cfg);
 	if (run->nodes == NULL || run->conns == NULL ||
 	    run->probe_command == NULL || run->check_command == NULL) {
 		return -1;
@@ -652,67 +512,6 @@ static void finish_dry_run(struct run *run)
 	}
 }
 
-/*
- * The live display: while the sync runs on a terminal, one line per
- * syncing node (state and bytes sent so far), redrawn in place every
- * 250 ms by its own thread from the nodes' live_* fields.
- */
-struct display {
-	struct run *run;
-	int done;  /* __atomic: set when the sync is over */
-	int drawn; /* lines drawn last time */
-	int width;
-};
-
-static void display_draw(struct display *d)
-{
-	static const char *words[] = { "", "waiting", "syncing", "synced",
-				       "failed" };
-	struct run *run = d->run;
-	char *buf = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&buf, &size);
-	size_t i;
-	int lines = 0;
-
-	if (f == NULL) {
-		return;
-	}
-	if (d->drawn > 0) {
-		fprintf(f, "\033[%dA", d->drawn);
-	}
-	for (i = 0; i < run->n; i++) {
-		struct node_report *r = &run->nodes[i];
-		int state = __atomic_load_n(&r->live_state, __ATOMIC_RELAXED);
-		long long bytes =
-			__atomic_load_n(&r->live_bytes, __ATOMIC_RELAXED);
-
-		if (state == LIVE_IDLE) {
-			continue;
-		}
-		fprintf(f, "\033[2K  %-*s  %-8s %12lld bytes\n", d->width,
-			r->name, words[state], bytes);
-		lines++;
-	}
-	if (fclose(f) == 0 && write(STDERR_FILENO, buf, size) < 0) {
-		/* the terminal went away: nothing to do */
-	}
-	free(buf);
-	d->drawn = lines;
-}
-
-static void *display_loop(void *arg)
-{
-	struct display *d = arg;
-
-	while (!__atomic_load_n(&d->done, __ATOMIC_RELAXED)) {
-		display_draw(d);
-		usleep(250 * 1000);
-	}
-	display_draw(d);
-	return NULL;
-}
-
 /* Prints the per-node lines the live display stood in for. */
 static void report_sync_lines(const struct run *run)
 {
@@ -729,9 +528,7 @@ static void report_sync_lines(const struct run *run)
 
 static int sync_nodes(struct run *run)
 {
-	struct display d;
-	pthread_t th;
-	int threaded = 0;
+	struct display *d = NULL;
 	double start = now_seconds();
 	long long bytes = 0;
 	long long files = 0;
@@ -744,26 +541,19 @@ static int sync_nodes(struct run *run)
 	}
 	infof("syncing '%s' to '%s' on %zu nodes", run->cfg.rootdir,
 	      run->cfg.chdir, count_state(run, NODE_PROBED));
-	memset(&d, 0, sizeof(d));
-	d.run = run;
-	d.width = 4;
 	for (i = 0; i < run->n; i++) {
 		if (run->nodes[i].state == NODE_PROBED) {
 			run->nodes[i].live_state = LIVE_WAITING;
-			if ((int)strlen(run->nodes[i].name) > d.width) {
-				d.width = (int)strlen(run->nodes[i].name);
-			}
 		}
 	}
 	if (run->live) {
-		threaded = pthread_create(&th, NULL, display_loop, &d) == 0;
-		run->live = threaded;
+		d = display_start(run->nodes, run->n);
+		run->live = d != NULL;
 	}
 	fanout_run(run->n, (size_t)run->cfg.rsync_max_processes, sync_job,
 		   run);
-	if (threaded) {
-		__atomic_store_n(&d.done, 1, __ATOMIC_RELAXED);
-		pthread_join(th, NULL);
+	if (d != NULL) {
+		display_stop(d);
 		report_sync_lines(run);
 	}
 	run->seconds.sync = now_seconds() - start;

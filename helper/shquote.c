@@ -1,5 +1,8 @@
 /* shquote: single-quote a string for sh (see shquote.h). */
+#define _GNU_SOURCE
 #include "shquote.h"
+
+#include <stdio.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -33,4 +36,16 @@ char *shquote(const char *s)
 	*o++ = '\'';
 	*o = '\0';
 	return out;
+}
+
+char *shquote_sh_command(const char *script)
+{
+	char *q = shquote(script);
+	char *command = NULL;
+
+	if (q == NULL || asprintf(&command, "exec /bin/sh -c %s", q) < 0) {
+		command = NULL;
+	}
+	free(q);
+	return command;
 }

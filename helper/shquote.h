@@ -11,4 +11,9 @@
  * out of memory. */
 char *shquote(const char *s);
 
+/* Returns "exec /bin/sh -c 'SCRIPT'" (newly allocated), the form every
+ * remote command takes: the login shell may be any shell.  NULL when out
+ * of memory. */
+char *shquote_sh_command(const char *script);
+
 #endif

@@ -13,5 +13,6 @@ int suite_shquote(void);
 int suite_spawn(void);
 int suite_sshcfg(void);
 int suite_rsync(void);
+int suite_develop(void);
 
 #endif

@@ -12,7 +12,8 @@ int main(void)
 				  suite_nodename,    suite_plan,
 				  suite_probe_parse, suite_render,
 				  suite_shquote,     suite_spawn,
-				  suite_sshcfg,      suite_rsync };
+				  suite_sshcfg,      suite_rsync,
+				  suite_develop };
 	unsigned int failed;
 	size_t i;
 

@@ -1,0 +1,153 @@
+/*
+ * develop: the command each node runs after the sync, built here (pure)
+ * and run at the edge over the node's SSH session (main.c prepare_job).
+ */
+#define _GNU_SOURCE
+#include "develop.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shquote.h"
+
+/*
+ * The worker check, run by the worker python from CHDIR with the develop
+ * eggs as arguments: pytest and xdist import, and so does every top-level
+ * package or module of each egg (its root or src/), from the node's copy.
+ */
+static const char worker_check[] =
+	"import os, sys\n"
+	"import pytest, xdist\n"
+	"root = os.path.realpath(os.getcwd())\n"
+	"skip = {'setup.py', 'conftest.py', 'noxfile.py'}\n"
+	"for egg in sys.argv[1:]:\n"
+	"    base = os.path.realpath(egg)\n"
+	"    pkgs, mods = set(), set()\n"
+	"    for d in (base, os.path.join(base, 'src')):\n"
+	"        if not os.path.isdir(d):\n"
+	"            continue\n"
+	"        for e in os.listdir(d):\n"
+	"            p = os.path.join(d, e)\n"
+	"            if os.path.isfile(os.path.join(p, '__init__.py')):\n"
+	"                pkgs.add(e)\n"
+	"            elif e.endswith('.py') and e not in skip:\n"
+	"                mods.add(e[:-3])\n"
+	"    names = pkgs or mods\n"
+	"    if not names:\n"
+	"        sys.exit('develop egg %r: no package or module in it' % egg)\n"
+	"    for name in sorted(names):\n"
+	"        mod = __import__(name)\n"
+	"        where = os.path.realpath(getattr(mod, '__file__', '') or '')\n"
+	"        if not where.startswith(base + os.sep):\n"
+	"            sys.exit('develop egg %r: %s imports from %r, not from "
+	"the node copy' % (egg, name, where))\n";
+
+/* Appends " ARG" (shell-quoted) for each string of list to script. */
+static int append_quoted(char **script, const struct strvec *list,
+			 const char *prefix)
+{
+	size_t i;
+
+	for (i = 0; i < list->n; i++) {
+		char *q = shquote(list->v[i]);
+		char *grown = NULL;
+
+		if (q == NULL ||
+		    asprintf(&grown, "%s %s./%s", *script, prefix, q) < 0) {
+			free(q);
+			return -1;
+		}
+		free(q);
+		free(*script);
+		*script = grown;
+	}
+	return 0;
+}
+
+/*
+ * The script run after the sync, from the remote home:
+ *   cd CHDIR; remove stale *.pyc outside the virtualenv    (exit 97)
+ *   pip install --no-index --no-deps -e EGG...  (if any)   (exit 98)
+ *   python -c WORKER_CHECK EGG...                          (its status)
+ * Every value passes through shquote.
+ */
+static char *prepare_script(const struct cloud_config *cfg)
+{
+	char *chdir_q = shquote(cfg->chdir);
+	char *venv_q = shquote(cfg->venv_rel ? cfg->venv_rel : "");
+	char *py_q = shquote(cfg->worker_python);
+	char *check_q = shquote(worker_check);
+	char *script = NULL;
+	char *pip = strdup("");
+	char *tail = NULL;
+	int ok = chdir_q && venv_q && py_q && check_q && pip;
+
+	if (ok && cfg->develop_eggs.n > 0) {
+		free(pip);
+		pip = NULL;
+		ok = asprintf(&pip, "\"$home\"/%s -m pip install --quiet "
+			      "--no-index --no-deps --no-build-isolation "
+			      "--disable-pip-version-check",
+			      py_q) >= 0;
+		if (!ok) {
+			pip = NULL;
+		}
+		ok = ok && append_quoted(&pip, &cfg->develop_eggs, "-e ") == 0;
+		if (ok) {
+			char *grown = NULL;
+
+			ok = asprintf(&grown, "%s >&2 || exit 98; ", pip) >= 0;
+			free(pip);
+			pip = ok ? grown : NULL;
+		}
+	}
+	if (ok) {
+		ok = asprintf(&tail, "exec %s%s -c %s", cfg->venv_rel ?
+			      "\"$home\"/" : "", py_q, check_q) >= 0;
+		if (!ok) {
+			tail = NULL;
+		}
+		ok = ok && append_quoted(&tail, &cfg->develop_eggs, "") == 0;
+	}
+	if (ok && asprintf(&script,
+			   "home=$(pwd); cd %s || exit 97; "
+			   "find . -path ./%s -prune -o -name '*.pyc' -type f "
+			   "-exec rm -f {} + || exit 97; %s%s",
+			   chdir_q, venv_q, pip, tail) < 0) {
+		script = NULL;
+	}
+	free(chdir_q);
+	free(venv_q);
+	free(py_q);
+	free(check_q);
+	free(pip);
+	free(tail);
+	return script;
+}
+
+char *develop_prepare_command(const struct cloud_config *cfg)
+{
+	char *script = prepare_script(cfg);
+	char *command = script ? shquote_sh_command(script) : NULL;
+
+	free(script);
+	return command;
+}
+
+const char *develop_step(const struct cloud_config *cfg, int status,
+			 char *buf, size_t len)
+{
+
+	if (status == 97) {
+		return "removing stale *.pyc in CHDIR failed";
+	}
+	if (status == 98) {
+		return "installing the develop eggs failed";
+	}
+	snprintf(buf, len, "worker python '%s' cannot import pytest, "
+		 "xdist%s", cfg->worker_python,
+		 cfg->develop_eggs.n ? " and the develop eggs" : "");
+	return buf;
+}
+
