@@ -406,6 +406,22 @@ static int shell_safe(const char *s)
 			 "0123456789._/+-@%,:") == strlen(s);
 }
 
+/* The name of the source that set option id, for messages. */
+static const char *source_name(const struct cloud_config *cfg,
+			       enum opt_id id)
+{
+	const struct opt_def *def = opts_get(id);
+
+	switch (cfg->src[id]) {
+	case SRC_CLI:
+		return def->flag;
+	case SRC_ENV:
+		return def->env;
+	default:
+		return def->ini;
+	}
+}
+
 static const char *chdir_problem(const char *chdir)
 {
 	const char *p = chdir;
@@ -458,19 +474,25 @@ int config_verify(const struct cloud_config *cfg, char *err, size_t errlen)
 		why = chdir_problem(cfg->chdir);
 		if (why != NULL) {
 			snprintf(err, errlen, "%s: '%s' %s",
-				 cfg->src[OPT_CHDIR] == SRC_CLI ? "--cloud-chdir"
-				 : cfg->src[OPT_CHDIR] == SRC_ENV
-					 ? "PYTEST_CLOUD_CHDIR"
-					 : "cloud_chdir",
-				 cfg->chdir, why);
+				 source_name(cfg, OPT_CHDIR), cfg->chdir, why);
 			return -1;
 		}
 	}
+	if (cfg->rsync_cipher[0] == '-' ||
+	    strspn(cfg->rsync_cipher, "abcdefghijklmnopqrstuvwxyz"
+				      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+				      "@.,_-") != strlen(cfg->rsync_cipher)) {
+		snprintf(err, errlen,
+			 "%s: '%s' is not a cipher name (letters, digits and "
+			 "@.,_- only)",
+			 source_name(cfg, OPT_RSYNC_CIPHER), cfg->rsync_cipher);
+		return -1;
+	}
 	if (!shell_safe(cfg->python)) {
 		snprintf(err, errlen,
-			 "cloud_python: '%s' has characters that would reach "
-			 "the remote shell unquoted (execnet runs it as is)",
-			 cfg->python);
+			 "%s: '%s' has characters that would reach the remote "
+			 "shell unquoted (execnet runs it as is)",
+			 source_name(cfg, OPT_PYTHON), cfg->python);
 		return -1;
 	}
 	return 0;
