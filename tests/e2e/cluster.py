@@ -325,7 +325,11 @@ class Cluster:
                 node.cgroup = None
 
     def __enter__(self):
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()  # what did start is stopped, by pid
+            raise
 
     def __exit__(self, *exc):
         self.stop()
