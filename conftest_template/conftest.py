@@ -70,6 +70,13 @@ def pytest_addoption(parser):
         )
         if name != "node":
             parser.addini(_dest(name), help_text)
+    group.addoption(
+        "--no-cloud",
+        dest="cloud_off",
+        action="store_true",
+        default=False,
+        help="run here, ignoring the cloud settings",
+    )
     for key, help_text in _INI_ONLY:
         parser.addini(key, help_text)
 
@@ -79,14 +86,22 @@ def _on_worker(config):
 
 
 def _requested(config):
-    """True when nodes are configured in any source."""
+    """True when nodes are configured in any source and the run is not
+    local on purpose (--no-cloud, or xdist's -n for local workers)."""
     opt = config.option
-    return bool(
+    configured = bool(
         opt.cloud_node
         or opt.cloud_nodes
         or os.environ.get("PYTEST_CLOUD_NODES")
         or config.getini("cloud_nodes")
     )
+    if not configured or opt.cloud_off:
+        return False
+    if getattr(opt, "numprocesses", None):
+        sys.stderr.write("pytest-cloud: -n/--numprocesses asks for local workers: "
+                         "the cloud nodes are not used in this run\n")
+        return False
+    return True
 
 
 def _find_helper(config):

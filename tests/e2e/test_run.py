@@ -86,6 +86,23 @@ def test_no_usable_node_stops_the_session(project):
     assert "passed" not in r.stdout
 
 
+def test_local_runs_on_purpose(project):
+    """-n asks xdist for local workers; --no-cloud runs here: the nodes are
+    neither used nor written to."""
+    r = project.pytest("-q", "-n", "2")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "27 passed" in r.stdout
+    assert "-n/--numprocesses asks for local workers" in r.stderr
+    assert "probing" not in r.stderr
+    r = project.pytest("-q", "--no-cloud")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "27 passed" in r.stdout
+    assert "pytest-cloud" not in r.stderr
+    for node in project.cluster.nodes.values():
+        assert os.listdir(node.home) == []
+    assert os.path.isdir(os.path.join(project.path, "ran"))
+
+
 def test_without_nodes_the_conftest_stays_out_of_the_way(project):
     project.write_ini()
     r = project.pytest("-q")
