@@ -1,7 +1,9 @@
 """Untrusted nodes are left out, each with its reason: a changed host key,
 an unknown host, a client key the node does not accept."""
 
+import json
 import os
+import subprocess
 
 from cluster import keygen
 
@@ -77,3 +79,19 @@ def test_accept_new_adds_unknown_hosts_but_never_changed_ones(project, tmp_path)
     got = {n["node"]: n for n in r.plan["nodes"]}
     assert got["node1"]["status"] == "ok"
     assert got["node2"]["reason"].startswith("host key changed")
+
+
+def test_name_that_does_not_resolve(project, tmp_path):
+    """Run in a network namespace of its own (loopback down, no route):
+    the lookup fails here and no query leaves the machine."""
+    from conftest import HELPER
+
+    cfg = str(tmp_path / "none.ssh_config")
+    with open(cfg, "w") as f:
+        f.write("Host ghost\n  HostName ghost.invalid\n  BatchMode yes\n")
+    r = subprocess.run(["unshare", "--net", HELPER, "--dry-run", "--cloud-node=ghost",
+                        "--cloud-ssh-config=" + cfg],
+                       cwd=project.path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert r.returncode == 1, r.stderr
+    reason = json.loads(r.stdout)["nodes"][0]["reason"]
+    assert reason.startswith("ssh connect: Failed to resolve hostname ghost.invalid"), reason
