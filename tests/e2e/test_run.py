@@ -38,6 +38,14 @@ def test_pytest_runs_tests_on_the_nodes(project):
     assert os.path.islink(nodes.nodes["node1"].path(chdir, ".venv", "bin", "python"))
 
 
+def test_serial_bring_up_still_works(project):
+    nodes = project.cluster
+    r = project.pytest(env=project.env(PYTEST_CLOUD_BRINGUP="serial"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "27 passed" in r.stdout
+    assert workers_seen(project.records(nodes.nodes["node2"])) == ["node2_0", "node2_1"]
+
+
 def test_test_ids_on_the_command_line(project):
     nodes = project.cluster
     r = project.pytest("tests/test_part1.py::test_part1_import_is_local", "tests/test_part2.py")
