@@ -18,6 +18,8 @@ CASES = [
     (["--cloud-virtualenv-path=../elsewhere"], {}, "is not inside the project root"),
     (["--cloud-ssh-config=/nonexistent/ssh_config"], {}, "cloud_ssh_config: '/nonexistent/ssh_config': No such file"),
     (["--cloud-nodes=  "], {}, "no nodes"),
+    ([], {"PYTEST_CLOUD_MAX_CONNECTIONS": "0"}, "PYTEST_CLOUD_MAX_CONNECTIONS: '0' must be at least 1"),
+    (["--cloud-rsync-bandwidth-limit=-5"], {}, "--cloud-rsync-bandwidth-limit: '-5' is negative"),
     (["--cloud-rsync-cipher=aes128-ctr -oProxyCommand=touch /tmp/pwned"], {},
      "--cloud-rsync-cipher: 'aes128-ctr -oProxyCommand=touch /tmp/pwned' is not a cipher name"),
     ([], {"PYTEST_CLOUD_PYTHON": "python3;id"}, "PYTEST_CLOUD_PYTHON: 'python3;id' has characters"),
