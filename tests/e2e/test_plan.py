@@ -94,9 +94,9 @@ def test_ini_examples_are_valid(project):
     """Every file in ini/ configures a run the helper accepts."""
     examples = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "ini")
     names = sorted(os.listdir(examples))
-    assert {"pytest.ini", "setup.cfg", "tox.ini"} <= set(names)
+    assert {"pytest.ini", "setup.cfg", "tox.ini", "pyproject.toml"} <= set(names)
     for name in names:
-        for old in ("pytest.ini", "setup.cfg", "tox.ini"):
+        for old in ("pytest.ini", "setup.cfg", "tox.ini", "pyproject.toml"):
             if os.path.exists(os.path.join(project.path, old)):
                 os.unlink(os.path.join(project.path, old))
         with open(os.path.join(examples, name)) as f:
@@ -111,6 +111,7 @@ def test_ini_examples_are_valid(project):
         )
         assert r.returncode == 0, (name, r.stderr)
         assert r.plan["chdir"] == "pytest_cloud_example", name
+        assert r.plan["inifile"] == os.path.join(project.path, name)
         assert r.plan["nodes"][0]["processes"] == 1, name
         assert "warning" not in r.stderr, (name, r.stderr)
 
