@@ -196,20 +196,34 @@ def _remote_args(config):
 
 
 def _args_for_xdist(config):
-    """pytest's own command line as xdist should pass it on.
+    """pytest's own command line as xdist should pass it on to the workers.
 
     xdist rewrites every argument that names an existing path to be
     relative to one of its rsync roots and fails on any other.  The test
     paths reach the workers through ``cloud_args`` instead, so they are
-    left out here; other existing paths become absolute (inside the
-    project root, xdist's rewrite then accepts them).
+    left out here.  --rootdir is left out too (the workers' folder is the
+    project root), and -c's file is given relative to the project root,
+    where the workers find it.  Other existing paths become absolute
+    (inside the project root, xdist's rewrite then accepts them).
     """
     here = str(config.invocation_params.dir)
+    root = str(config.rootpath)
     positional = {str(a) for a in config.args}
+    args = [str(a) for a in config.invocation_params.args]
     result = []
-    for arg in config.invocation_params.args:
-        arg = str(arg)
-        if arg in positional:
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        if arg in positional or arg.startswith("--rootdir="):
+            continue
+        if arg == "--rootdir":
+            i += 1
+            continue
+        if arg in ("-c", "--config-file") and i < len(args):
+            full = os.path.normpath(os.path.join(here, args[i]))
+            result += [arg, os.path.relpath(full, root)]
+            i += 1
             continue
         path = arg.partition("::")[0]
         if not arg.startswith("-") and os.path.exists(os.path.join(here, path)):

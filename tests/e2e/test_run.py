@@ -61,6 +61,17 @@ def test_test_ids_on_the_command_line(project):
     assert "1 passed" in r.stdout
 
 
+def test_config_file_and_rootdir_options_reach_the_workers(project):
+    """-c FILE and --rootdir name local paths: the workers get what fits
+    their copy of the project."""
+    tests_dir = os.path.join(project.path, "tests")
+    r = project.pytest("-c", "../pytest.ini", "--rootdir=..", "test_part1.py", cwd=tests_dir)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "9 passed" in r.stdout
+    ran = project.records(project.cluster.nodes["node1"]) + project.records(project.cluster.nodes["node2"])
+    assert sorted({rec["nodeid"].split("::")[0] for rec in ran}) == ["tests/test_part1.py"]
+
+
 def test_deleted_files_disappear_and_outside_chdir_survives(project):
     nodes = project.cluster
     node = nodes.nodes["node2"]
