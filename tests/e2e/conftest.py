@@ -87,6 +87,12 @@ class Project:
         with open(os.path.join(self.path, "pytest.ini"), "w") as f:
             f.write("\n".join(lines) + "\n")
 
+    def use_nodes(self, nodes, **keys):
+        """pytest.ini listing nodes, with the cluster's ssh config and the
+        tests' connect timeout, plus any other keys."""
+        self.write_ini(cloud_nodes=nodes, cloud_ssh_config=self.cluster.ssh_config,
+                       cloud_connect_timeout=TIMEOUT, **keys)
+
     def env(self, **extra):
         env = dict(os.environ, PYTEST_CLOUD_HELPER=HELPER)
         for key in list(env):
@@ -146,9 +152,5 @@ def project(tmp_path, nodes, venv_template):
     shutil.copy(TEMPLATE, os.path.join(path, "conftest.py"))
     shutil.copytree(venv_template, os.path.join(path, ".venv"), symlinks=True)
     p = Project(path, nodes)
-    p.write_ini(
-        cloud_nodes="node1 node2",
-        cloud_ssh_config=nodes.ssh_config,
-        cloud_connect_timeout=TIMEOUT,
-    )
+    p.use_nodes("node1 node2")
     return p

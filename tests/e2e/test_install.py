@@ -6,7 +6,7 @@ import shutil
 import stat
 import subprocess
 
-from conftest import HELPER, ROOT, TEMPLATE, TIMEOUT
+from conftest import HELPER, ROOT, TEMPLATE
 
 
 def test_install_layout(tmp_path):
@@ -23,9 +23,7 @@ def test_install_layout(tmp_path):
 
 
 def test_conftest_finds_the_helper(project, tmp_path):
-    nodes = project.cluster
-    project.write_ini(cloud_nodes="node2", cloud_ssh_config=nodes.ssh_config,
-                      cloud_connect_timeout=TIMEOUT)
+    project.use_nodes("node2")
     bindir = tmp_path / "bin"
     bindir.mkdir()
     shutil.copy(HELPER, str(bindir / "pytest-cloud"))

@@ -11,13 +11,7 @@ from conftest import PYTHON, TIMEOUT
 
 def test_rsyncdirs_and_rsyncignore_are_respected(project):
     nodes = project.cluster
-    project.write_ini(
-        cloud_nodes="node2",
-        cloud_ssh_config=nodes.ssh_config,
-        cloud_connect_timeout=TIMEOUT,
-        rsyncdirs="tests",
-        rsyncignore="tests/test_part3.py",
-    )
+    project.use_nodes("node2", rsyncdirs="tests", rsyncignore="tests/test_part3.py")
     os.makedirs(os.path.join(project.path, "docs"))
     with open(os.path.join(project.path, "docs", "big.txt"), "w") as f:
         f.write("not needed on the nodes\n")

@@ -3,7 +3,6 @@ runs the tests on the nodes."""
 
 import os
 
-from conftest import TIMEOUT
 
 
 def workers_seen(records):
@@ -12,11 +11,7 @@ def workers_seen(records):
 
 def test_pytest_runs_tests_on_the_nodes(project):
     nodes = project.cluster
-    project.write_ini(
-        cloud_nodes="node1 node2 refused silent1",
-        cloud_ssh_config=nodes.ssh_config,
-        cloud_connect_timeout=TIMEOUT,
-    )
+    project.use_nodes("node1 node2 refused silent1")
     r = project.pytest()
     assert r.returncode == 0, r.stdout + r.stderr
     assert "27 passed" in r.stdout
@@ -92,12 +87,7 @@ def test_deleted_files_disappear_and_outside_chdir_survives(project):
 
 
 def test_no_usable_node_stops_the_session(project):
-    nodes = project.cluster
-    project.write_ini(
-        cloud_nodes="refused",
-        cloud_ssh_config=nodes.ssh_config,
-        cloud_connect_timeout=TIMEOUT,
-    )
+    project.use_nodes("refused")
     r = project.pytest()
     assert r.returncode == 4, r.stdout + r.stderr
     assert "no node can run tests" in r.stderr
@@ -135,11 +125,7 @@ def test_nodes_named_by_address_and_port(project):
     """user@host:port reaches every connection: probe, rsync, workers."""
     nodes = project.cluster
     n1, n2 = nodes.nodes["node1"], nodes.nodes["node2"]
-    project.write_ini(
-        cloud_nodes="%s@%s:2222 %s:2222" % (nodes.user, n2.addr, n1.addr),
-        cloud_ssh_config=nodes.ssh_config,
-        cloud_connect_timeout=TIMEOUT,
-    )
+    project.use_nodes("%s@%s:2222 %s:2222" % (nodes.user, n2.addr, n1.addr))
     r = project.pytest()
     assert r.returncode == 0, r.stdout + r.stderr
     assert "27 passed" in r.stdout
@@ -151,11 +137,7 @@ def test_nodes_named_by_address_and_port(project):
 
 def test_node_whose_python_cannot_import_xdist_is_left_out(project):
     nodes = project.cluster
-    project.write_ini(
-        cloud_nodes="broken node2",
-        cloud_ssh_config=nodes.ssh_config,
-        cloud_connect_timeout=TIMEOUT,
-    )
+    project.use_nodes("broken node2")
     r = project.pytest()
     assert r.returncode == 0, r.stdout + r.stderr
     assert "27 passed" in r.stdout
@@ -169,12 +151,7 @@ def test_rsync_failure_excludes_the_node(project):
     """CHDIR's parent is not writable on one node: rsync fails there, the
     node gets no spec, the others run the tests."""
     nodes = project.cluster
-    project.write_ini(
-        cloud_nodes="node1 node2",
-        cloud_chdir="locked/proj",
-        cloud_ssh_config=nodes.ssh_config,
-        cloud_connect_timeout=TIMEOUT,
-    )
+    project.use_nodes("node1 node2", cloud_chdir="locked/proj")
     os.makedirs(nodes.nodes["node2"].path("locked", "proj"))
     # node1's 'locked' is a file: rsync cannot make locked/proj below it
     with open(nodes.nodes["node1"].path("locked"), "w") as f:
