@@ -437,6 +437,10 @@ static const char *chdir_problem(const char *chdir)
 		return "starts with '~' (it is already relative to the "
 		       "remote home)";
 	}
+	if (chdir[0] == ':') {
+		return "starts with ':' (rsync would take it for a daemon "
+		       "module)";
+	}
 	if (!shell_safe(chdir)) {
 		return "has characters other than letters, digits and "
 		       "._/+-@%,:";
@@ -590,6 +594,20 @@ static int default_chdir(struct cloud_config *cfg, const char *local_user)
 	return 0;
 }
 
+/* CHDIR in one spelling: no "." parts, no doubled or trailing '/'
+ * (config_verify has refused ".." and the home itself). */
+static int normalise_chdir(struct cloud_config *cfg)
+{
+	char *norm = config_path_inside("/", "/", cfg->chdir);
+
+	if (norm == NULL) {
+		return -1;
+	}
+	free(cfg->chdir);
+	cfg->chdir = norm;
+	return 0;
+}
+
 static int find_venv(struct cloud_config *cfg, const char *virtual_env,
 		     char *err, size_t errlen)
 {
@@ -659,6 +677,10 @@ int config_finish(struct cloud_config *cfg, const char *local_user,
 		return -1;
 	}
 	if (cfg->chdir == NULL && default_chdir(cfg, local_user) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (normalise_chdir(cfg) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}

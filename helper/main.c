@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "claim.h"
 #include "config.h"
 #include "develop.h"
 #include "display.h"
@@ -62,6 +63,7 @@ struct run {
 	size_t n;
 	char *probe_command;
 	char *check_command;
+	char *claim_command;
 	char *rsync_path;
 	struct run_timings seconds;
 	int live; /* a live display of the sync runs on stderr */
@@ -289,16 +291,13 @@ out:
 
 /* Leaves out a node whose CHDIR cannot receive the project. */
 static int check_chdir(const struct run *run, struct node_report *r,
-		       enum chdir_state state)
+		       enum chdir_state state, const char *real)
 {
-	if (state == CHDIR_NOTDIR) {
-		report_exclude(r, "'%s' exists on the node and is not a folder "
-			       "(left as it is)", run->cfg.chdir);
-		return -1;
-	}
-	if (state == CHDIR_READONLY) {
-		report_exclude(r, "'%s' on the node is not writable",
-			       run->cfg.chdir);
+	char why[600];
+
+	if (claim_refusal(state, run->cfg.chdir, real, why, sizeof(why)) !=
+	    NULL) {
+		report_exclude(r, "%s", why);
 		return -1;
 	}
 	return 0;
@@ -366,7 +365,7 @@ static void probe_node(struct run *run, size_t i)
 	r->cpus = pr.cpus;
 	r->have_mem = pr.have_mem;
 	r->mem_available_mb = pr.mem_available_mb;
-	if (check_chdir(run, r, pr.chdir) < 0) {
+	if (check_chdir(run, r, pr.chdir, pr.chdir_real) < 0) {
 		goto out;
 	}
 	lim.max_processes = run->cfg.max_processes;
@@ -437,6 +436,40 @@ static void prepare_job(size_t i, void *arg)
 	}
 }
 
+/* Checks CHDIR once more and makes it, over the node's session, right
+ * before its copy; leaves the node out unless CHDIR is now a folder of
+ * ours. */
+static int claim_chdir(struct run *run, size_t i)
+{
+	struct node_report *r = &run->nodes[i];
+	struct sshconn_output o = { NULL, NULL, -1 };
+	char why[1024];
+	char real[256];
+	enum chdir_state state;
+	int rc = -1;
+
+	if (sshconn_exec(run->conns[i], run->claim_command,
+			 run->cfg.connect_timeout, &o, why, sizeof(why)) < 0) {
+		report_exclude(r, "making '%s': %s", run->cfg.chdir, why);
+		return -1;
+	}
+	state = claim_parse(o.out, real, sizeof(real));
+	if (o.exit_status != 0) {
+		rsync_last_line(o.err, why, sizeof(why));
+		report_exclude(r, "making '%s' failed (exit %d)%s%s",
+			       run->cfg.chdir, o.exit_status,
+			       why[0] ? ": " : "", why);
+	} else if (state != CHDIR_DIR) {
+		check_chdir(run, r, state == CHDIR_ABSENT ? CHDIR_UNKNOWN
+							  : state, real);
+	} else {
+		rc = 0;
+	}
+	free(o.out);
+	free(o.err);
+	return rc;
+}
+
 static void sync_job(size_t i, void *arg)
 {
 	struct run *run = arg;
@@ -446,7 +479,9 @@ static void sync_job(size_t i, void *arg)
 		return;
 	}
 	__atomic_store_n(&r->live_state, LIVE_SYNCING, __ATOMIC_RELAXED);
-	rsync_sync_node(&run->cfg, run->rsync_path, r, run->live);
+	if (claim_chdir(run, i) == 0) {
+		rsync_sync_node(&run->cfg, run->rsync_path, r, run->live);
+	}
 	__atomic_store_n(&r->live_state,
 			 r->state == NODE_EXCLUDED ? LIVE_FAILED : LIVE_DONE,
 			 __ATOMIC_RELAXED);
@@ -474,8 +509,10 @@ static int setup_nodes(struct run *run)
 	run->probe_command = script ? shquote_sh_command(script) : NULL;
 	free(script);
 	run->check_command = develop_prepare_command(&run->cfg);
+	run->claim_command = claim_command(run->cfg.chdir);
 	if (run->nodes == NULL || run->conns == NULL ||
-	    run->probe_command == NULL || run->check_command == NULL) {
+	    run->probe_command == NULL || run->check_command == NULL ||
+	    run->claim_command == NULL) {
 		return -1;
 	}
 	for (i = 0; i < run->n; i++) {
@@ -635,6 +672,8 @@ static void run_release(struct run *run)
 	run->probe_command = NULL;
 	free(run->check_command);
 	run->check_command = NULL;
+	free(run->claim_command);
+	run->claim_command = NULL;
 	free(run->rsync_path);
 	run->rsync_path = NULL;
 	config_release(&run->cfg);

@@ -47,12 +47,6 @@ static const char script_head[] =
 	"echo \"inactive_pages $(sysctl -n vm.stats.vm.v_inactive_count)\";; "
 	"esac; ";
 
-static const char script_tail[] =
-	"if [ -e \"$d\" ] && [ ! -d \"$d\" ]; then echo chdir notdir; "
-	"elif [ -d \"$d\" ] && [ ! -w \"$d\" ]; then echo chdir readonly; "
-	"elif [ -d \"$d\" ]; then echo chdir dir; "
-	"else echo chdir absent; fi";
-
 char *probe_script(const char *chdir)
 {
 	char *q = shquote(chdir);
@@ -61,7 +55,8 @@ char *probe_script(const char *chdir)
 	if (q == NULL) {
 		return NULL;
 	}
-	if (asprintf(&s, "%sd=%s; %s", script_head, q, script_tail) < 0) {
+	if (asprintf(&s, "%s%sd=%s; cloud_chk \"$d\"", script_head,
+		     claim_check_function(), q) < 0) {
 		s = NULL;
 	}
 	free(q);
@@ -169,7 +164,6 @@ struct facts {
 	long long pagesize;
 	long long free_pages;
 	long long inactive_pages;
-	enum chdir_state chdir;
 };
 
 static void take_quota(struct facts *f, long long quota, long long period)
@@ -228,25 +222,6 @@ static void take_cgroup(struct facts *f, const struct line *l)
 	}
 }
 
-static void take_chdir(struct facts *f, const struct line *l)
-{
-	static const struct {
-		const char *word;
-		enum chdir_state state;
-	} states[] = { { "dir", CHDIR_DIR },
-		       { "absent", CHDIR_ABSENT },
-		       { "notdir", CHDIR_NOTDIR },
-		       { "readonly", CHDIR_READONLY } };
-	size_t i;
-
-	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
-		if (l->vallen == strlen(states[i].word) &&
-		    strncmp(l->val, states[i].word, l->vallen) == 0) {
-			f->chdir = states[i].state;
-		}
-	}
-}
-
 static void gather(const char *text, struct facts *f)
 {
 	const char *p = text;
@@ -280,8 +255,6 @@ static void gather(const char *text, struct facts *f)
 			f->free_pages = word_number(&l, 0);
 		} else if (is_key(&l, "inactive_pages")) {
 			f->inactive_pages = word_number(&l, 0);
-		} else if (is_key(&l, "chdir")) {
-			take_chdir(f, &l);
 		}
 	}
 }
@@ -346,6 +319,7 @@ int probe_parse(const char *text, struct probe_result *out, char *why,
 		out->mem_available_mb = (long)(kb / 1024);
 		out->have_mem = 1;
 	}
-	out->chdir = f.chdir;
+	out->chdir = claim_parse(text, out->chdir_real,
+				 sizeof(out->chdir_real));
 	return 0;
 }

@@ -17,7 +17,9 @@
  *   pagesize 4096                 macOS and BSD: free and inactive pages
  *   free_pages 1000
  *   inactive_pages 2000
- *   chdir dir                     CHDIR is: dir, absent, notdir, readonly
+ *   chdir dir                     CHDIR's state, checked as claim.h says:
+ *                                 dir, absent, notdir, readonly, symlink,
+ *                                 outside REALPATH
  *
  * CPUs = min(cpus, ceil(quota / period) of every level with a quota).
  * Memory = min(MemAvailable (or free + inactive pages), limit - usage of
@@ -28,13 +30,7 @@
 
 #include <stddef.h>
 
-enum chdir_state {
-	CHDIR_UNKNOWN = 0, /* the probe did not say */
-	CHDIR_ABSENT,
-	CHDIR_DIR,
-	CHDIR_NOTDIR,
-	CHDIR_READONLY
-};
+#include "claim.h"
 
 struct probe_result {
 	long cpus;             /* >= 1 after a successful parse */
@@ -44,6 +40,7 @@ struct probe_result {
 	int cgroup_cpu;        /* 1 when a cgroup quota lowered cpus */
 	int cgroup_mem;        /* 1 when a cgroup limit lowered memory */
 	enum chdir_state chdir;
+	char chdir_real[256];  /* CHDIR's real path when CHDIR_OUTSIDE */
 };
 
 /*

@@ -15,6 +15,7 @@ CASES = [
     (["--cloud-chdir=../up"], {}, "--cloud-chdir: '../up' contains '..'"),
     (["--cloud-chdir=/tmp/abs"], {}, "--cloud-chdir: '/tmp/abs' is absolute"),
     ([], {"PYTEST_CLOUD_CHDIR": "a/../.."}, "PYTEST_CLOUD_CHDIR: 'a/../..' contains '..'"),
+    (["--cloud-chdir=:module/x"], {}, "--cloud-chdir: ':module/x' starts with ':' (rsync would take it for a daemon module)"),
     (["--cloud-virtualenv-path=../elsewhere"], {}, "is not inside the project root"),
     (["--cloud-ssh-config=/nonexistent/ssh_config"], {}, "cloud_ssh_config: '/nonexistent/ssh_config': No such file"),
     (["--cloud-nodes=  "], {}, "no nodes"),

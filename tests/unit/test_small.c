@@ -231,7 +231,7 @@ static void test_probe_recorded(void)
 static void test_probe_script_runs(void)
 {
 	char *sh = spawn_find_program("sh");
-	char *script = probe_script("no such dir; rm -rf ~");
+	char *script = probe_script("no such dir; touch canary");
 	char *argv[] = { "sh", "-c", script, NULL };
 	struct spawn_result res;
 	struct probe_result r;
@@ -245,6 +245,7 @@ static void test_probe_script_runs(void)
 	CU_ASSERT_TRUE(r.cpus >= 1);
 	CU_ASSERT_EQUAL(r.have_mem, 1);
 	CU_ASSERT_EQUAL(r.chdir, CHDIR_ABSENT);
+	CU_ASSERT_NOT_EQUAL(access("canary", F_OK), 0);
 	spawn_result_release(&res);
 	free(script);
 	free(sh);
@@ -313,7 +314,7 @@ static void test_shquote_rows(void)
 /* The quoting really survives a shell: run sh -c 'printf %s QUOTED'. */
 static void test_shquote_through_sh(void)
 {
-	const char *hostile[] = { "host;rm -rf ~", "it's", "$(id)", "a\nb",
+	const char *hostile[] = { "host;touch canary", "it's", "$(id)", "a\nb",
 				  "`x` \"y\" \\z" };
 	char *sh = spawn_find_program("sh");
 	size_t i;
