@@ -8,9 +8,14 @@ setup.cfg), list the nodes in the ini file and run ``pytest``:
 
 On the controller this conftest runs the ``pytest-cloud`` helper, which
 probes the nodes over SSH, plans the test processes and copies the project
-(with its virtualenv) to every usable node; the helper prints the
-pytest-xdist ``--tx`` specs, which this file hands to xdist with
-``--dist load``.  On the workers it only points pytest at the test paths
+(with its virtualenv) to every usable node.  The helper's plan gives each
+node one execnet proxy gateway (one SSH connection, with keepalives) and
+each test process a pytest-xdist worker that the proxy starts on the node
+(``popen//via=``).  This file brings the gateways up in parallel, hands the
+workers to xdist (``--dist load`` unless the user chose a mode), and
+looks after the run: a node that dies or stops answering is left out, its
+pending tests go to the other nodes, and the test it was running is run
+again once elsewhere.  On the workers it points pytest at the test paths
 of the command line, relative to the project root.
 
 The helper is found from, in order: the PYTEST_CLOUD_HELPER environment
@@ -22,10 +27,11 @@ pytest only knows them once it has loaded this file.
 
 import json
 import os
-import shutil
+import signal
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -46,12 +52,19 @@ _OPTIONS = (
     ("ssh-config", "OpenSSH client config for every SSH connection", False),
     ("connect-timeout", "seconds to set up each SSH connection", False),
     ("max-connections", "most SSH connections being set up at once", False),
+    ("keepalive", "seconds of silence after which a node is lost", False),
+    ("lock-timeout", "seconds to wait for another run using a node's CHDIR", False),
+    ("report", "JSON file written at the end: plan, lost nodes, re-runs", False),
 )
 
 _INI_ONLY = (
     ("cloud_develop_eggs", "packages installed in development mode on the nodes"),
     ("cloud_helper", "path of the pytest-cloud helper binary"),
 )
+
+# pytest's cache keys that decide what --lf/--ff/--nf/--sw select; the
+# workers get the controller's values (their copies have no cache).
+_SELECTION_CACHE_KEYS = ("cache/lastfailed", "cache/stepwise", "cache/nodeids")
 
 
 def _dest(name):
@@ -82,13 +95,22 @@ def pytest_addoption(parser):
         parser.addini(key, help_text)
 
 
-def _on_worker(config):
-    return hasattr(config, "workerinput") or "PYTEST_XDIST_WORKER" in os.environ
+def _xdist_version():
+    try:
+        import xdist
+    except ImportError:
+        return None
+    parts = []
+    for word in str(getattr(xdist, "__version__", "0")).split(".")[:2]:
+        digits = "".join(c for c in word if c.isdigit())
+        parts.append(int(digits or 0))
+    return tuple(parts)
 
 
 def _requested(config):
     """True when nodes are configured in any source and the run is not
-    local on purpose (--no-cloud, or xdist's -n for local workers)."""
+    local on purpose (--no-cloud, xdist's -n N for local workers, or -n 0
+    where the installed xdist reads it as "no distribution")."""
     opt = config.option
     configured = bool(
         opt.cloud_node
@@ -98,7 +120,13 @@ def _requested(config):
     )
     if not configured or opt.cloud_off:
         return False
-    if getattr(opt, "numprocesses", None):
+    numprocesses = getattr(opt, "numprocesses", None)
+    if numprocesses == 0 and (_xdist_version() or (0,)) >= (3, 6):
+        sys.stderr.write("pytest-cloud: -n 0 turns distribution off (pytest-xdist %s): "
+                         "the tests run here, the cloud nodes are not used\n"
+                         % ".".join(map(str, _xdist_version())))
+        return False
+    if numprocesses:
         sys.stderr.write("pytest-cloud: -n/--numprocesses asks for local workers: "
                          "the cloud nodes are not used in this run\n")
         return False
@@ -113,6 +141,8 @@ def _find_helper(config):
     if from_ini:
         base = config.inipath.parent if config.inipath else config.rootpath
         return str(base / from_ini)
+    import shutil
+
     found = shutil.which("pytest-cloud")
     if found:
         return found
@@ -138,39 +168,84 @@ def _helper_argv(config, helper):
         argv.append("--no-inifile")
     if sys.prefix != getattr(sys, "base_prefix", sys.prefix):
         argv.append("--interpreter-prefix=%s" % sys.prefix)
+    argv.append("--hold")
     return argv
 
 
-def _run_helper(config):
-    """Runs the helper, showing its progress; returns its JSON plan."""
-    argv = _helper_argv(config, _find_helper(config))
-    try:
-        proc = subprocess.Popen(
-            argv,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            cwd=str(config.invocation_params.dir),
-        )
-    except OSError as exc:
-        raise pytest.UsageError("pytest-cloud: cannot run %s: %s" % (argv[0], exc))
-    errors = []
-    for raw in proc.stderr:
-        line = raw.decode("utf-8", "replace")
-        sys.stderr.write(line)
-        sys.stderr.flush()
-        if ": error: " in line:
-            errors.append(line.strip())
-    out = proc.stdout.read()
-    status = proc.wait()
-    if status != 0:
-        raise pytest.UsageError(
-            "\n".join(errors) or "pytest-cloud: helper exited with status %d" % status
-        )
-    try:
-        return json.loads(out.decode("utf-8"))
-    except ValueError as exc:
-        raise pytest.UsageError("pytest-cloud: helper printed no JSON: %s" % exc)
+class _Helper:
+    """The helper process.  Its progress (stderr) is shown as it comes;
+    its plan (stdout, one JSON document of any size) is read meanwhile.
+    With --hold it then keeps each node's CHDIR locked for this run until
+    its stdin closes (release()), or until this process dies."""
+
+    def __init__(self, config):
+        self.argv = _helper_argv(config, _find_helper(config))
+        self.errors = []
+        try:
+            self.proc = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=str(config.invocation_params.dir),
+            )
+        except OSError as exc:
+            raise pytest.UsageError("pytest-cloud: cannot run %s: %s" % (self.argv[0], exc))
+        self.pump = threading.Thread(target=self._show_progress, daemon=True)
+        self.pump.start()
+
+    def _show_progress(self):
+        for raw in self.proc.stderr:
+            line = raw.decode("utf-8", "replace")
+            sys.stderr.write(line)
+            sys.stderr.flush()
+            if ": error: " in line:
+                self.errors.append(line.strip())
+
+    def plan(self):
+        """The plan; raises UsageError (after the helper ended) when there
+        is none or it has no test process."""
+        try:
+            out = self.proc.stdout.read()
+        except BaseException:  # Ctrl-C or SIGTERM while it probes or syncs
+            self.stop()
+            raise
+        self.proc.stdout.close()
+        try:
+            plan = json.loads(out.decode("utf-8")) if out.strip() else None
+        except ValueError as exc:
+            self.release()
+            raise pytest.UsageError("pytest-cloud: helper printed no JSON: %s" % exc)
+        if plan is None or not plan.get("tx"):
+            status = self.release()
+            raise pytest.UsageError(
+                "\n".join(self.errors) or "pytest-cloud: helper exited with status %s" % status
+            )
+        return plan
+
+    def stop(self):
+        """Stops the helper now (it stops its rsync and ssh children)."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        self.release()
+
+    def release(self):
+        """Ends the helper's hold and waits for it; returns its status."""
+        if not self.proc.stdin.closed:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+        try:
+            status = self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            status = self.proc.wait()
+        self.pump.join(timeout=5)
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if not stream.closed:
+                stream.close()
+        return status
 
 
 def _remote_args(config):
@@ -195,20 +270,25 @@ def _remote_args(config):
     return result
 
 
-def _args_for_xdist(config):
-    """pytest's own command line as xdist should pass it on to the workers.
-
-    xdist rewrites every argument that names an existing path to be
-    relative to one of its rsync roots and fails on any other.  The test
-    paths reach the workers through ``cloud_args`` instead, so they are
-    left out here.  --rootdir is left out too (the workers' folder is the
-    project root), and -c's file is given relative to the project root,
-    where the workers find it.  Other existing paths become absolute
-    (inside the project root, xdist's rewrite then accepts them).
+def _args_for_workers(config):
+    """pytest's own command line as the workers should get it: they run in
+    the node's copy of the project root.  The test paths reach them through
+    ``cloud_args`` and are left out here; so is --rootdir (their folder is
+    the project root).  Any other argument that names an existing path
+    inside the project root, -c's file among them, becomes relative to it.
     """
     here = str(config.invocation_params.dir)
     root = str(config.rootpath)
     positional = {str(a) for a in config.args}
+
+    def rooted(arg):
+        path, sep, rest = arg.partition("::")
+        full = os.path.normpath(os.path.join(here, path))
+        rel = os.path.relpath(full, root)
+        if not os.path.exists(full) or rel == ".." or rel.startswith(".." + os.sep):
+            return arg
+        return rel + sep + rest
+
     args = [str(a) for a in config.invocation_params.args]
     result = []
     i = 0
@@ -221,90 +301,568 @@ def _args_for_xdist(config):
             i += 1
             continue
         if arg in ("-c", "--config-file") and i < len(args):
-            full = os.path.normpath(os.path.join(here, args[i]))
-            result += [arg, os.path.relpath(full, root)]
+            result += [arg, rooted(args[i])]
             i += 1
             continue
-        path = arg.partition("::")[0]
-        if not arg.startswith("-") and os.path.exists(os.path.join(here, path)):
-            arg = os.path.normpath(os.path.join(here, arg))
-        result.append(arg)
+        result.append(arg if arg.startswith("-") else rooted(arg))
     return result
 
 
-def _premake_gateways(group, specs):
-    """Brings the workers' gateways up all at once (xdist makes them one
-    after another, ~0.3 s each over ssh); xdist then gets each one when it
-    asks the group for it."""
-    made = {}
-    failed = {}
-    original = group.makegateway
+def _spec_field(spec, key):
+    for part in spec.split("//"):
+        if part.startswith(key + "="):
+            return part[len(key) + 1:]
+    return None
 
-    def make(spec):
+
+def _ssh_children(words):
+    """Pids of this process's children that run ssh with the given words
+    in a row on their command line (Linux /proc; elsewhere none)."""
+    found = []
+    me = str(os.getpid())
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return found
+    for entry in entries:
+        if not entry.isdigit():
+            continue
         try:
-            made[spec.id] = original(spec)
-        except Exception as exc:  # reported when xdist asks for it
-            failed[spec.id] = exc
+            with open("/proc/%s/stat" % entry) as f:
+                stat = f.read()
+            if stat[stat.rindex(")") + 2:].split()[1] != me:
+                continue
+            with open("/proc/%s/cmdline" % entry, "rb") as f:
+                argv = f.read().decode("utf-8", "replace").split("\0")
+        except (OSError, ValueError, IndexError):
+            continue
+        if not argv or os.path.basename(argv[0]) != "ssh":
+            continue
+        n = len(words)
+        if any(argv[k:k + n] == words for k in range(len(argv) - n + 1)):
+            found.append(int(entry))
+    return found
 
-    threads = [threading.Thread(target=make, args=(spec,)) for spec in specs]
+
+def _kill_ssh(spec):
+    for pid in _ssh_children(spec.ssh.split()):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _in_parallel(make, items, bound, on_timeout):
+    """Calls make(item) for every item at once; returns {index: result or
+    exception}.  An item not done within bound seconds gets on_timeout(item)
+    (which must make it fail fast) and TimeoutError as its result."""
+    results = {}
+
+    def run(k, item):
+        try:
+            results[k] = make(item)
+        except Exception as exc:  # reported by the caller
+            results.setdefault(k, exc)
+
+    threads = [threading.Thread(target=run, args=(k, item), daemon=True) for k, item in enumerate(items)]
     for thread in threads:
         thread.start()
+    deadline = time.monotonic() + bound
+    for k, thread in enumerate(threads):
+        thread.join(max(0.0, deadline - time.monotonic()))
+        if thread.is_alive():
+            results[k] = TimeoutError("not up within %ds" % bound)
+            on_timeout(items[k])
     for thread in threads:
-        thread.join()
-
-    def makegateway(spec=None):
-        key = getattr(spec, "id", None)
-        if key in made:
-            return made.pop(key)
-        if key in failed:
-            raise failed.pop(key)
-        return original(spec)
-
-    group.makegateway = makegateway
+        thread.join(10)
+    return results
 
 
-class _CloudXdist:
-    """Hands the helper's plan to pytest-xdist on the controller."""
+# Runs in each proxy gateway: when its connection to the controller ends,
+# the proxy ends at once, and so its workers' input closes.
+_PROXY_WATCHDOG = """
+import os
+try:
+    channel.receive()
+except BaseException:
+    pass
+os._exit(0)
+"""
 
-    def __init__(self, config, plan):
+
+class _NodeAlias:
+    """A worker node seen by report consumers: attributes of the real one,
+    but equal to (and hashed as) another.  junit keys its test cases by
+    (test, worker): a re-run test's reports are filed with its first
+    attempt's, so junit shows it once."""
+
+    def __init__(self, real, key):
+        self._real = real
+        self._key = key
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+    def __eq__(self, other):
+        return other == self._key
+
+    def __hash__(self):
+        return hash(self._key)
+
+
+class _RerunLost:
+    """Wraps the scheduler the user's --dist chose; everything not below
+    is the wrapped scheduler's.
+
+    A lost node's pending tests go back to the others (the wrapped
+    scheduler does that), and the test it was running goes back too, once:
+    it is reported as crashed only when it is running on a lost node a
+    second time.  xdist lets a worker go as soon as nothing is left to hand
+    out; when a lost node's tests come back and every surviving worker is
+    already going, the run asks for a replacement worker on a surviving
+    node (see _CloudRun.clone_node)."""
+
+    def __init__(self, inner, run):
+        self.__dict__.update(_inner=inner, _run=run)
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+    def __setattr__(self, name, value):
+        setattr(self._inner, name, value)
+
+    def _unassigned(self):
+        """Tests waiting for a worker (load, worksteal: pending; the scope
+        schedulers: workqueue)."""
+        for name in ("pending", "workqueue"):
+            waiting = getattr(self._inner, name, None)
+            if waiting is not None:
+                return len(waiting)
+        return 0
+
+    def remove_node(self, node):
+        lost = self._run.gateway_of(node) in self._run.lost
+        if lost and node not in getattr(self._inner, "node2collection", {node: None}):
+            self._collection_lost()
+        crashed = self._rerun(node, self._inner.remove_node(node))  # KeyError: never added
+        if lost and self._unassigned() and not any(not other.shutting_down for other in self._inner.nodes):
+            self._run.replacements_wanted += 1
+        return crashed
+
+    def _collection_lost(self):
+        """A worker is lost before its collection came.  xdist waits for as
+        many collections as the run had workers; this one will not come,
+        and nothing else would start the scheduling."""
+        if getattr(self._inner, "numnodes", 0) > 0:
+            self._inner.numnodes -= 1
+        if getattr(self._inner, "collection", 0) is None and self._inner.nodes \
+                and self._inner.collection_is_completed:
+            self._inner.schedule()
+
+    def _rerun(self, node, crashed):
+        gateway = self._run.gateway_of(node)
+        if crashed is None or gateway not in self._run.lost:
+            return crashed
+        attempts = self._run.crashes.setdefault(crashed, [])
+        attempts.append((gateway, node))
+        if self._run.each:
+            self._run.not_run_on[gateway] = self._run.not_run_on.get(gateway, 0) + 1
+            return None  # every node runs every test: nothing to move
+        if len(attempts) > 1:
+            return crashed
+        try:
+            self._inner.mark_test_pending(crashed)
+        except NotImplementedError:
+            pass  # scope schedulers put the whole unfinished scope back
+        return None
+
+
+class _Standin:
+    """What xdist's _clone_node reads of a worker: its gateway's spec."""
+
+    def __init__(self, spec):
+        self.gateway = self
+        self.spec = spec
+
+
+class _CloudRun:
+    """Hands the helper's plan to pytest-xdist on the controller and looks
+    after the run."""
+
+    def __init__(self, config, plan, helper):
+        self.config = config
+        self.plan = plan
+        self.helper = helper
         self.rootpath = config.rootpath
-        self.ids = set()
-        for spec in plan["tx"]:
-            for part in spec.split("//"):
-                if part.startswith("id="):
-                    self.ids.add(part[3:])
-        self.ssh_options = "-o ConnectTimeout=%d -o BatchMode=yes" % int(
-            plan.get("connect_timeout", 10)
+        self.proxies = {_spec_field(s, "id"): s for s in plan.get("px", [])}
+        self.workers = {_spec_field(s, "id"): _spec_field(s, "via") for s in plan["tx"]}
+        timeout = int(plan.get("connect_timeout", 10))
+        keepalive = int(plan.get("keepalive", 15))
+        interval, count = max(1, keepalive // 4), 3
+        if keepalive < 4:
+            interval, count = 1, max(1, keepalive - 1)
+        self.connect_timeout = timeout
+        self.keepalive = keepalive
+        self.ssh_options = (
+            "-o ConnectTimeout=%d -o BatchMode=yes -o ServerAliveInterval=%d "
+            "-o ServerAliveCountMax=%d" % (timeout, interval, count)
         )
         self.remote_args = _remote_args(config)
+        self.left_out = {}  # gateway id -> why it was not brought up
+        self.lost = {}  # gateway id -> why it was lost during the run
+        self.crashes = {}  # test id -> [(gateway id, worker node)] lost under it
+        self.not_run_on = {}  # gateway id -> tests --dist each could not run there
+        self.each = False  # --dist each: every node runs every test
+        self.watchdogs = {}  # gateway id -> the proxy watchdog's channel
+        self.capacity = {}  # gateway id -> workers planned on it
+        self.replacements_wanted = 0  # lost workers whose tests need one
+        self.replaced = 0
+        self.collected = set()
+        self.dsession = None
+        self.group = None
+        self.started = time.monotonic()
+
+    # -- bring-up ---------------------------------------------------------
 
     def pytest_xdist_setupnodes(self, config, specs):
         dsession = config.pluginmanager.getplugin("dsession")
         manager = dsession.nodemanager
-        # The helper's rsync already copied the project: xdist copies
-        # nothing.  Its roots only decide how it rewrites arguments.
-        manager.roots = [self.rootpath]
+        self.dsession = dsession
+        self.group = manager.group
+        # the helper already copied the project: xdist copies nothing
         manager.rsync_roots = lambda gateway: None
         params = config.invocation_params
         config.invocation_params = type(params)(
-            args=tuple(_args_for_xdist(config)), plugins=params.plugins, dir=params.dir
+            args=tuple(_args_for_workers(config)), plugins=params.plugins, dir=params.dir
         )
-        ours = [spec for spec in specs if spec.ssh and spec.id in self.ids]
+        ours = [spec for spec in specs if spec.id in self.workers]
         for spec in ours:
+            self.capacity[self.workers[spec.id]] = self.capacity.get(self.workers[spec.id], 0) + 1
+        original = manager.group.makegateway
+        made = {}
+
+        def makegateway(spec=None):
+            gateway = made.pop(getattr(spec, "id", None), None)
+            if gateway is None:
+                gateway = original(spec)
+                if getattr(gateway.spec, "via", None) in self.proxies:
+                    _guard_proxied_io(gateway, manager.group[gateway.spec.via])
+            return gateway
+
+        manager.group.makegateway = makegateway
+        made.update(self._bring_up(manager.group, ours))
+        dropped = {spec.id for spec in ours if spec.id not in made}
+        specs[:] = [spec for spec in specs if spec.id not in dropped]
+        # xdist's schedulers wait for as many collections as --tx has specs
+        config.option.tx = [tx for tx in config.option.tx if _spec_field(tx, "id") not in dropped]
+        if not specs:
+            self._exit_no_nodes("no node could be brought up")
+        self._clone = dsession._clone_node
+        dsession._clone_node = self.clone_node
+
+    def clone_node(self, node):
+        """xdist replaces a worker that went down.  Never on a lost node:
+        there, only when the lost node's tests need a worker, on a
+        surviving node through its proxy."""
+        spec = node.gateway.spec
+        if self.gateway_of(node) not in self.lost:
+            spec.popen = True  # see pytest_configure_node
+            return self._clone(node)
+        if self.replacements_wanted <= 0:
+            return None
+        self.replacements_wanted -= 1
+        alive = [name for name in self.capacity if name not in self.lost and name not in self.left_out]
+        if not alive:
+            return None
+        self.replaced += 1
+        target = sorted(alive, key=lambda n: -self.capacity[n])[self.replaced % len(alive)]
+        parts = ["popen", "via=" + target, "python=" + spec.python]
+        if getattr(spec, "execmodel", None):
+            parts.append("execmodel=" + spec.execmodel)
+        import execnet
+
+        try:
+            return self._clone(_Standin(execnet.XSpec("//".join(parts))))
+        except Exception as exc:
+            self._say("pytest-cloud: node '%s': no replacement worker: %s" % (target, _describe(exc)))
+            return None
+
+    def _bring_up(self, group, specs):
+        """Makes every node's proxy, then every worker through it, all at
+        once; returns {worker id: gateway} of those that came up."""
+        by_proxy = {}
+        for spec in specs:
+            by_proxy.setdefault(self.workers[spec.id], []).append(spec)
+        names = sorted(by_proxy)
+        proxy_specs = []
+        for name in names:
+            import execnet
+
+            spec = execnet.XSpec(self.proxies[name])
             spec.ssh = "%s %s" % (self.ssh_options, spec.ssh)
-        if os.environ.get("PYTEST_CLOUD_BRINGUP", "parallel") != "serial":
-            _premake_gateways(manager.group, ours)
+            proxy_specs.append(spec)
+        results = _in_parallel(group.makegateway, proxy_specs, self.connect_timeout + 1, _kill_ssh)
+        up = {}
+        for k, name in enumerate(names):
+            result = results[k]
+            if isinstance(result, Exception):
+                self._leave_out(name, "gateway: %s" % _describe(result))
+                continue
+            up[name] = (result, proxy_specs[k])
+            try:
+                # kept open for the whole run: closing it ends the proxy
+                self.watchdogs[name] = result.remote_exec(_PROXY_WATCHDOG)
+            except Exception as exc:
+                self._leave_out(name, "gateway: %s" % _describe(exc))
+                del up[name]
+        worker_specs = [spec for name in up for spec in by_proxy[name]]
+
+        def kill_proxy(spec):
+            _kill_ssh(up[self.workers[spec.id]][1])
+
+        results = _in_parallel(group.makegateway, worker_specs, max(30, 3 * self.connect_timeout), kill_proxy)
+        made = {}
+        for k, spec in enumerate(worker_specs):
+            result = results[k]
+            name = self.workers[spec.id]
+            if not isinstance(result, Exception):
+                made[spec.id] = result
+            elif not up[name][0].hasreceiver():
+                self._leave_out(name, "connection lost while starting its workers: %s" % _describe(result))
+            else:
+                self._say("pytest-cloud: node '%s': worker %s not started: %s" % (name, spec.id, _describe(result)))
+        for name in up:
+            if name in self.left_out:
+                for spec in by_proxy[name]:
+                    made.pop(spec.id, None)
+        return made
+
+    def _leave_out(self, name, why):
+        if name not in self.left_out:
+            self.left_out[name] = why
+            self._say("pytest-cloud: node '%s': left out: %s" % (name, why))
+
+    def _say(self, line):
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+    def _exit_no_nodes(self, what):
+        reasons = "; ".join("%s: %s" % kv for kv in sorted({**self.left_out, **self.lost}.items()))
+        pytest.exit("pytest-cloud: %s (%s)" % (what, reasons), returncode=1)
 
     def pytest_configure_node(self, node):
+        if self.gateway_of(node) is None:
+            return
         node.workerinput["cloud_args"] = list(self.remote_args)
+        cache = getattr(self.config, "cache", None)
+        if cache is not None:
+            node.workerinput["cloud_cache"] = {
+                key: cache.get(key, None) for key in _SELECTION_CACHE_KEYS
+            }
+        # The worker runs on the node: xdist must not give it this
+        # machine's sys.path, as it does for popen workers (kept in
+        # clone_node for a restart on the same node).
+        node.gateway.spec.popen = False
+
+    # -- during the run ---------------------------------------------------
+
+    def gateway_of(self, node):
+        """The proxy (node) id of a worker of ours, else None."""
+        spec = getattr(getattr(node, "gateway", None), "spec", None)
+        via = getattr(spec, "via", None)
+        return via if via in self.proxies else None
+
+    def _proxy_alive(self, name):
+        try:
+            proxy = self.group[name]
+        except (KeyError, TypeError):
+            return False
+        deadline = time.monotonic() + 2
+        while proxy.hasreceiver() and time.monotonic() < deadline:
+            if self._proxy_answers(proxy):
+                return True
+            time.sleep(0.05)
+        return proxy.hasreceiver()
+
+    @staticmethod
+    def _proxy_answers(proxy):
+        try:
+            channel = proxy.remote_exec("channel.send(1)")
+            return channel.receive(1) == 1
+        except Exception:
+            return False
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_testnodedown(self, node, error):
+        name = self.gateway_of(node)
+        if name is None or error is None:
+            return
+        if name not in self.lost and not self._proxy_alive(name):
+            self.lost[name] = "connection lost (%s)" % _describe(error)
+            self._say("\npytest-cloud: node '%s' lost: %s" % (name, self.lost[name]))
+        if name not in self.lost:
+            return  # a worker crashed on a live node: xdist replaces it
+        if hasattr(self.dsession, "_failed_nodes_count"):
+            self.dsession._failed_nodes_count -= 1  # not a crashed worker
+        specs = self.dsession.nodemanager.specs
+        used = {getattr(spec, "via", None) for spec in specs}
+        if used <= set(self.lost) | set(self.left_out):
+            self.dsession.shouldstop = "pytest-cloud: every node was lost (%s)" % "; ".join(
+                "%s: %s" % kv for kv in sorted(self.lost.items()))
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_xdist_make_scheduler(self, config, log):
+        outcome = yield
+        inner = outcome.get_result()
+        if inner is not None:
+            self.each = type(inner).__name__ == "EachScheduling"
+            outcome.force_result(_RerunLost(inner, self))
+
+    def pytest_handlecrashitem(self, crashitem, report, sched):
+        attempts = self.crashes.get(crashitem, [])
+        if len(attempts) > 1:
+            report.longrepr = "pytest-cloud: %s was running when node '%s' was lost (%s), and again when " \
+                "node '%s' was lost (%s)" % (crashitem, attempts[0][0], self.lost.get(attempts[0][0]),
+                                             attempts[1][0], self.lost.get(attempts[1][0]))
+
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_runtest_logreport(self, report):
+        attempts = self.crashes.get(getattr(report, "nodeid", None))
+        real = getattr(report, "node", None)
+        if attempts and real is not None and real is not attempts[0][1]:
+            report.node = _NodeAlias(real, attempts[0][1])
+        yield
+
+    def pytest_xdist_node_collection_finished(self, node, ids):
+        self.collected.update(ids)
+
+    # -- the end ----------------------------------------------------------
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session, exitstatus):
+        cache = getattr(self.config, "cache", None)
+        if cache is not None and self.collected and not self.config.option.collectonly:
+            known = set(cache.get("cache/nodeids", []))
+            cache.set("cache/nodeids", sorted(known | self.collected))
+        path = self.config.getoption("cloud_report") or os.environ.get("PYTEST_CLOUD_REPORT") \
+            or self.config.getini("cloud_report")
+        if path:
+            path = os.path.join(str(self.config.invocation_params.dir), path)
+            with open(path, "w") as f:
+                json.dump(self.report(int(exitstatus)), f, indent=2)
+
+    def report(self, exitstatus):
+        reruns = []
+        for test, attempts in sorted(self.crashes.items()):
+            reruns.append({"test": test, "lost_on": [name for name, _node in attempts],
+                           "outcome": "failed" if len(attempts) > 1 else "re-run"})
+        return {
+            "plan": self.plan,
+            "left_out": [{"node": k, "reason": v} for k, v in sorted(self.left_out.items())],
+            "lost": [{"node": k, "reason": v} for k, v in sorted(self.lost.items())],
+            "reruns": reruns,
+            "exitstatus": exitstatus,
+            "seconds": round(time.monotonic() - self.started, 3),
+        }
+
+    def pytest_terminal_summary(self, terminalreporter):
+        lines = []
+        for name, why in sorted(self.left_out.items()):
+            lines.append("node '%s' left out at bring-up: %s" % (name, why))
+        for name, why in sorted(self.lost.items()):
+            line = "node '%s' lost during the run: %s" % (name, why)
+            if self.not_run_on.get(name):
+                line += " (--dist each: the rest of its tests did not run there)"
+            lines.append(line)
+        for test, attempts in sorted(self.crashes.items()):
+            if len(attempts) > 1:
+                lines.append("%s: running when '%s' and '%s' were lost: reported as failed"
+                             % (test, attempts[0][0], attempts[1][0]))
+            elif not self.each:
+                lines.append("%s: running when '%s' was lost: run again on another node"
+                             % (test, attempts[0][0]))
+        if lines:
+            terminalreporter.write_sep("=", "pytest-cloud")
+            for line in lines:
+                terminalreporter.write_line(line)
+
+    def pytest_unconfigure(self, config):
+        self.helper.release()
+
+
+def _guard_proxied_io(gateway, proxy):
+    """A worker made through a proxy is waited for and killed through it
+    (execnet asks the proxy).  Once the proxy is gone, there is nothing to
+    wait for or kill: the worker was the proxy's child and ends with it."""
+    io = gateway._io
+
+    def guarded(call):
+        def run():
+            if not proxy.hasreceiver():
+                return None
+            try:
+                return call()
+            except (OSError, EOFError):
+                return None
+        return run
+
+    io.wait, io.kill = guarded(io.wait), guarded(io.kill)
+
+
+def _describe(exc):
+    if isinstance(exc, str):
+        return exc
+    text = str(exc).strip().splitlines()
+    return "%s%s" % (type(exc).__name__, (": " + text[-1]) if text else "")
+
+
+def _seed_worker_cache(config, values):
+    """Writes the controller's selection cache into the node copy's cache,
+    before pytest's cache plugin reads it."""
+    if not values or not config.pluginmanager.has_plugin("cacheprovider"):
+        return
+    base = os.path.expanduser(os.path.expandvars(config.getini("cache_dir")))
+    base = os.path.join(str(config.rootpath), base, "v")
+    for key, value in values.items():
+        path = os.path.join(base, *key.split("/"))
+        if value is None:
+            if os.path.exists(path):
+                os.unlink(path)
+            continue
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = "%s.%d" % (path, os.getpid())
+        with open(tmp, "w") as f:
+            json.dump(value, f)
+        os.replace(tmp, path)
+
+
+def _end_with_parent():
+    """Ends this worker at once when its proxy (its parent) is gone: a
+    lost connection leaves nothing running on the node."""
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(70)
+
+    threading.Thread(target=watch, name="pytest-cloud-parent", daemon=True).start()
+
+
+def _on_sigterm(signum, frame):
+    raise KeyboardInterrupt("SIGTERM")
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config):
-    if _on_worker(config):
-        workerinput = getattr(config, "workerinput", {})
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
         if "cloud_args" in workerinput:
             config.args[:] = workerinput["cloud_args"]
+            # xdist gives a popen worker this machine's basetemp
+            config.option.basetemp = None
+            _seed_worker_cache(config, workerinput.get("cloud_cache"))
+            _end_with_parent()
         return None
     if not _requested(config) or config.option.collectonly:
         return None
@@ -312,8 +870,17 @@ def pytest_cmdline_main(config):
         raise pytest.UsageError(
             "pytest-cloud: pytest-xdist is needed (Debian: python3-pytest-xdist)"
         )
-    plan = _run_helper(config)
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM ends the run as Ctrl-C does: every process is stopped
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    helper = _Helper(config)
+    try:
+        plan = helper.plan()
+    except KeyboardInterrupt:
+        sys.stderr.write("pytest-cloud: interrupted: the helper and its copies were stopped\n")
+        return pytest.ExitCode.INTERRUPTED
     config.option.tx = list(config.option.tx or []) + list(plan["tx"])
-    config.option.dist = "load"
-    config.pluginmanager.register(_CloudXdist(config, plan), "pytest-cloud-xdist")
+    if config.option.dist == "no":
+        config.option.dist = "load"
+    config.pluginmanager.register(_CloudRun(config, plan, helper), "pytest-cloud-xdist")
     return None

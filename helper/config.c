@@ -36,6 +36,8 @@ int config_init(struct cloud_config *cfg)
 	cfg->rsync_bandwidth_limit = 10000;
 	cfg->connect_timeout = 10;
 	cfg->max_connections = 128;
+	cfg->keepalive = 15;
+	cfg->lock_timeout = 600;
 	if (set_string(&cfg->python, "python3") < 0 ||
 	    set_string(&cfg->rsync_cipher, "aes128-gcm@openssh.com") < 0) {
 		config_release(cfg);
@@ -51,7 +53,7 @@ void config_release(struct cloud_config *cfg)
 			     &cfg->ssh_config, &cfg->helper, &cfg->rootdir,
 			     &cfg->inifile, &cfg->interpreter_prefix,
 			     &cfg->venv_rel, &cfg->inifile_rel,
-			     &cfg->worker_python };
+			     &cfg->worker_python, &cfg->report };
 	size_t i;
 
 	for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
@@ -120,6 +122,10 @@ static long *number_field(struct cloud_config *cfg, enum opt_id id)
 		return &cfg->connect_timeout;
 	case OPT_MAX_CONNECTIONS:
 		return &cfg->max_connections;
+	case OPT_KEEPALIVE:
+		return &cfg->keepalive;
+	case OPT_LOCK_TIMEOUT:
+		return &cfg->lock_timeout;
 	default:
 		return NULL;
 	}
@@ -146,6 +152,8 @@ static char **string_field(struct cloud_config *cfg, enum opt_id id)
 		return &cfg->inifile;
 	case OPT_INTERPRETER_PREFIX:
 		return &cfg->interpreter_prefix;
+	case OPT_REPORT:
+		return &cfg->report;
 	default:
 		return NULL;
 	}
@@ -166,6 +174,8 @@ static int *flag_field(struct cloud_config *cfg, enum opt_id id)
 		return &cfg->no_inifile;
 	case OPT_PRINT_PROBE:
 		return &cfg->print_probe;
+	case OPT_HOLD:
+		return &cfg->hold;
 	case OPT_VERSION:
 		return &cfg->version;
 	default:

@@ -44,6 +44,9 @@ struct cloud_config {
 	char *ssh_config;           /* NULL = ssh's own defaults */
 	long connect_timeout;       /* seconds, >= 1 */
 	long max_connections;       /* probes in flight, >= 1 */
+	long keepalive;             /* seconds of silence: node lost */
+	long lock_timeout;          /* seconds to wait for a busy CHDIR */
+	char *report;               /* the conftest's report file, or NULL */
 	struct strvec develop_eggs; /* absolute, or relative to rootdir; after
 				     * config_finish relative to rootdir */
 	struct strvec rsyncdirs;    /* likewise */
@@ -57,6 +60,7 @@ struct cloud_config {
 	int version;
 	int no_inifile;
 	int print_probe;
+	int hold;
 	char *rootdir;            /* absolute; set by the caller or --rootdir */
 	char *inifile;            /* NULL when the run has no ini file */
 	char *interpreter_prefix; /* sys.prefix given by the conftest */

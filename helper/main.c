@@ -611,17 +611,18 @@ static int sync_nodes(struct run *run)
 
 static int emit(struct run *run)
 {
-	struct strvec tx = STRVEC_INIT;
+	struct render_specs specs = RENDER_SPECS_INIT;
 	char *json = NULL;
 	char *table = NULL;
 	int status = EXIT_INTERNAL;
 	size_t i;
 
-	if (render_specs(&run->cfg, run->nodes, run->n, &tx) < 0) {
+	if (render_specs(&run->cfg, run->nodes, run->n, &specs) < 0) {
 		errorf("out of memory");
 		goto out;
 	}
-	json = render_json(&run->cfg, run->nodes, run->n, &tx, &run->seconds);
+	json = render_json(&run->cfg, run->nodes, run->n, &specs,
+			   &run->seconds);
 	if (json == NULL) {
 		errorf("out of memory");
 		goto out;
@@ -634,7 +635,7 @@ static int emit(struct run *run)
 	}
 	printf("%s\n", json);
 	fflush(stdout);
-	if (tx.n == 0) {
+	if (specs.tx.n == 0) {
 		errorf("no node can run tests:");
 		for (i = 0; i < run->n; i++) {
 			errorf("node '%s': %s", run->nodes[i].name,
@@ -643,14 +644,14 @@ static int emit(struct run *run)
 		}
 		status = EXIT_NO_NODES;
 	} else {
-		infof("%zu test processes on %zu of %zu nodes", tx.n,
+		infof("%zu test processes on %zu of %zu nodes", specs.tx.n,
 		      count_state(run, NODE_OK), run->n);
 		status = 0;
 	}
 out:
 	free(table);
 	free(json);
-	strvec_clear(&tx);
+	render_specs_release(&specs);
 	return status;
 }
 

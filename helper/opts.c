@@ -47,6 +47,16 @@ static const struct opt_def table[] = {
 	CLOUD(OPT_MAX_CONNECTIONS, "max-connections", "max_connections",
 	      "MAX_CONNECTIONS", OPT_T_POSITIVE, "128",
 	      "most SSH connections being set up at once"),
+	CLOUD(OPT_KEEPALIVE, "keepalive", "keepalive", "KEEPALIVE",
+	      OPT_T_POSITIVE, "15",
+	      "seconds of silence after which a node is lost"),
+	CLOUD(OPT_LOCK_TIMEOUT, "lock-timeout", "lock_timeout",
+	      "LOCK_TIMEOUT", OPT_T_UNSIGNED, "600",
+	      "seconds to wait for another run that uses the node's CHDIR; "
+	      "0: do not wait"),
+	CLOUD(OPT_REPORT, "report", "report", "REPORT", OPT_T_STRING, NULL,
+	      "JSON file the conftest writes at the end of the run: the "
+	      "plan, lost nodes and re-run tests"),
 	{ OPT_DEVELOP_EGGS, NULL, "cloud_develop_eggs",
 	  "PYTEST_CLOUD_DEVELOP_EGGS", OPT_T_PATHS, NULL,
 	  "packages installed in development mode on the nodes" },
@@ -74,6 +84,9 @@ static const struct opt_def table[] = {
 	  "sys.prefix of the python running pytest (set by the conftest)" },
 	{ OPT_PRINT_PROBE, "--print-probe", NULL, NULL, OPT_T_FLAG, NULL,
 	  "print the probe's remote command and exit (for benchmarks)" },
+	{ OPT_HOLD, "--hold", NULL, NULL, OPT_T_FLAG, NULL,
+	  "keep each node's CHDIR locked until stdin closes (set by the "
+	  "conftest for the test run)" },
 	{ OPT_HELP, "--help", NULL, NULL, OPT_T_FLAG, NULL,
 	  "show the options" },
 	{ OPT_VERSION, "--version", NULL, NULL, OPT_T_FLAG, NULL,

@@ -7,48 +7,96 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int render_one(const struct cloud_config *cfg,
-		      const struct node_report *r, long index,
-		      struct strvec *tx)
-{
-	char ssh[600];
-	char cfgpart[4200] = "";
+/* Longest worker python path in a spec (the virtualenv's, relative to
+ * the project root). */
+#define PATH_MAX_SPEC 4200
 
+/* The node's ssh destination as execnet passes it to ssh. */
+static void ssh_destination(const struct node_report *r, char *buf,
+			    size_t len)
+{
 	if (r->addr.port != 0) {
 		/* execnet splits the value into ssh's arguments; OpenSSH takes
 		 * options after the destination too */
-		snprintf(ssh, sizeof(ssh), "%s%s%s -p %d",
+		snprintf(buf, len, "%s%s%s -p %d",
 			 r->addr.user ? r->addr.user : "",
 			 r->addr.user ? "@" : "", r->addr.host, r->addr.port);
 	} else {
-		snprintf(ssh, sizeof(ssh), "%s", r->name);
+		snprintf(buf, len, "%s", r->name);
 	}
-	if (cfg->ssh_config != NULL) {
-		snprintf(cfgpart, sizeof(cfgpart), "//ssh_config=%s",
-			 cfg->ssh_config);
+}
+
+void render_gateway_id(const struct node_report *nodes, size_t i, char *buf,
+		       size_t len)
+{
+	size_t j;
+
+	for (j = 0; j < i; j++) {
+		if (strcmp(nodes[j].addr.host, nodes[i].addr.host) == 0) {
+			snprintf(buf, len, "%s-%zu", nodes[i].addr.host, i);
+			return;
+		}
 	}
-	return strvec_pushf(tx, "ssh=%s//id=%s_%ld//chdir=%s//python=%s%s",
-			    ssh, r->addr.host, index, cfg->chdir,
-			    cfg->worker_python, cfgpart);
+	snprintf(buf, len, "%s", nodes[i].addr.host);
+}
+
+/* The worker python as the proxy starts it, from CHDIR. */
+static const char *popen_python(const struct cloud_config *cfg, char *buf,
+				size_t len)
+{
+	if (cfg->venv_rel == NULL) {
+		return cfg->python;
+	}
+	snprintf(buf, len, "%s/bin/python", cfg->venv_rel);
+	return buf;
+}
+
+static int render_node(const struct cloud_config *cfg,
+		       const struct node_report *nodes, size_t i,
+		       struct render_specs *out)
+{
+	const struct node_report *r = &nodes[i];
+	char ssh[600];
+	char id[300];
+	char py[PATH_MAX_SPEC];
+	const char *popen_py = popen_python(cfg, py, sizeof(py));
+	long p;
+	int rc;
+
+	ssh_destination(r, ssh, sizeof(ssh));
+	render_gateway_id(nodes, i, id, sizeof(id));
+	rc = strvec_pushf(&out->px,
+			  "ssh=%s//id=%s//chdir=%s//python=%s"
+			  "//execmodel=thread%s%s",
+			  ssh, id, cfg->chdir, cfg->worker_python,
+			  cfg->ssh_config ? "//ssh_config=" : "",
+			  cfg->ssh_config ? cfg->ssh_config : "");
+	for (p = 0; rc == 0 && p < r->processes; p++) {
+		rc = strvec_pushf(&out->tx, "popen//id=%s_%ld//via=%s//python=%s",
+				  id, p, id, popen_py);
+	}
+	return rc;
 }
 
 int render_specs(const struct cloud_config *cfg,
-		 const struct node_report *nodes, size_t n, struct strvec *tx)
+		 const struct node_report *nodes, size_t n,
+		 struct render_specs *out)
 {
 	size_t i;
-	long p;
 
 	for (i = 0; i < n; i++) {
-		if (nodes[i].state != NODE_OK) {
-			continue;
-		}
-		for (p = 0; p < nodes[i].processes; p++) {
-			if (render_one(cfg, &nodes[i], p, tx) < 0) {
-				return -1;
-			}
+		if (nodes[i].state == NODE_OK &&
+		    render_node(cfg, nodes, i, out) < 0) {
+			return -1;
 		}
 	}
 	return 0;
+}
+
+void render_specs_release(struct render_specs *s)
+{
+	strvec_clear(&s->px);
+	strvec_clear(&s->tx);
 }
 
 static const char *state_name(enum node_state s)
@@ -61,15 +109,21 @@ static cJSON *number_or_null(int have, double v)
 	return have ? cJSON_CreateNumber(v) : cJSON_CreateNull();
 }
 
-static cJSON *node_json(const struct node_report *r)
+static cJSON *node_json(const struct node_report *nodes, size_t i)
 {
+	const struct node_report *r = &nodes[i];
 	cJSON *o = cJSON_CreateObject();
+	char id[300];
 
 	if (o == NULL) {
 		return NULL;
 	}
 	cJSON_AddStringToObject(o, "node", r->name);
 	cJSON_AddStringToObject(o, "status", state_name(r->state));
+	if (r->state == NODE_OK) {
+		render_gateway_id(nodes, i, id, sizeof(id));
+		cJSON_AddStringToObject(o, "gateway", id);
+	}
 	if (r->state != NODE_OK) {
 		cJSON_AddStringToObject(o, "reason",
 					r->reason ? r->reason : "unknown");
@@ -100,9 +154,21 @@ static cJSON *node_json(const struct node_report *r)
 	return o;
 }
 
+static void add_strings(cJSON *root, const char *key,
+			const struct strvec *v)
+{
+	cJSON *arr = cJSON_AddArrayToObject(root, key);
+	size_t i;
+
+	for (i = 0; arr != NULL && i < v->n; i++) {
+		cJSON_AddItemToArray(arr, cJSON_CreateString(v->v[i]));
+	}
+}
+
 char *render_json(const struct cloud_config *cfg,
 		  const struct node_report *nodes, size_t n,
-		  const struct strvec *tx, const struct run_timings *t)
+		  const struct render_specs *specs,
+		  const struct run_timings *t)
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON *arr;
@@ -113,13 +179,11 @@ char *render_json(const struct cloud_config *cfg,
 	if (root == NULL) {
 		return NULL;
 	}
-	arr = cJSON_AddArrayToObject(root, "tx");
-	for (i = 0; arr != NULL && i < tx->n; i++) {
-		cJSON_AddItemToArray(arr, cJSON_CreateString(tx->v[i]));
-	}
+	add_strings(root, "tx", &specs->tx);
+	add_strings(root, "px", &specs->px);
 	arr = cJSON_AddArrayToObject(root, "nodes");
 	for (i = 0; arr != NULL && i < n; i++) {
-		cJSON_AddItemToArray(arr, node_json(&nodes[i]));
+		cJSON_AddItemToArray(arr, node_json(nodes, i));
 	}
 	cJSON_AddStringToObject(root, "rootdir", cfg->rootdir);
 	if (cfg->inifile != NULL) {
@@ -131,6 +195,7 @@ char *render_json(const struct cloud_config *cfg,
 	cJSON_AddStringToObject(root, "python", cfg->worker_python);
 	cJSON_AddNumberToObject(root, "connect_timeout",
 				(double)cfg->connect_timeout);
+	cJSON_AddNumberToObject(root, "keepalive", (double)cfg->keepalive);
 	cJSON_AddBoolToObject(root, "dry_run", cfg->dry_run);
 	if (t != NULL) {
 		cJSON *secs = cJSON_AddObjectToObject(root, "seconds");

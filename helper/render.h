@@ -2,12 +2,21 @@
  * render: the run's output, built from the config and the node reports.
  * Pure: builds strings, prints nothing.
  *
- * Spec, one per test process (as the original pytest-cloud):
- *   ssh=NODE//id=HOST_INDEX//chdir=CHDIR//python=PYTHON[//ssh_config=F]
- * where NODE is the node as given ("user@host -p PORT" when it names a
- * port: ssh does not read "host:port", execnet splits the value into
- * ssh's arguments, and "//" of an ssh:// URL would end the spec field)
- * and HOST_INDEX is HOST_I for process I of the node.
+ * One SSH connection per node: each usable node gets one execnet proxy
+ * gateway (px), and each of its test processes a pytest-xdist worker that
+ * the proxy starts on the node (tx), as xdist's own --px/--tx do:
+ *
+ *   px  ssh=NODE//id=ID//chdir=CHDIR//python=PYTHON//execmodel=thread
+ *       [//ssh_config=F]
+ *   tx  popen//id=ID_I//via=ID//python=WORKER_PYTHON     (I = 0, 1, ...)
+ *
+ * NODE is the node as given ("user@host -p PORT" when it names a port:
+ * ssh does not read "host:port", execnet splits the value into ssh's
+ * arguments, and "//" of an ssh:// URL would end the spec field).  ID is
+ * the host, made unique with "-INDEX" when an earlier node has the same
+ * host.  PYTHON is CHDIR/VENV/bin/python (or cloud_python); the proxy runs
+ * from CHDIR, so WORKER_PYTHON is VENV/bin/python (or cloud_python).  The
+ * proxy's execmodel is "thread" so that it serves all its workers at once.
  */
 #ifndef PYTEST_CLOUD_RENDER_H
 #define PYTEST_CLOUD_RENDER_H
@@ -18,10 +27,25 @@
 #include "report.h"
 #include "strvec.h"
 
-/* Appends the specs of every NODE_OK node to tx.  Returns 0 or -1 (out of
- * memory). */
+struct render_specs {
+	struct strvec px; /* one proxy gateway per usable node */
+	struct strvec tx; /* one worker per test process */
+};
+
+#define RENDER_SPECS_INIT { STRVEC_INIT, STRVEC_INIT }
+
+/* Appends the specs of every NODE_OK node to out.  Returns 0 or -1 (out
+ * of memory). */
 int render_specs(const struct cloud_config *cfg,
-		 const struct node_report *nodes, size_t n, struct strvec *tx);
+		 const struct node_report *nodes, size_t n,
+		 struct render_specs *out);
+
+/* Frees both lists. */
+void render_specs_release(struct render_specs *s);
+
+/* The gateway id of nodes[i] (see above) in buf. */
+void render_gateway_id(const struct node_report *nodes, size_t i, char *buf,
+		       size_t len);
 
 /* Wall-clock seconds of the run's phases (0 for a phase not run). */
 struct run_timings {
@@ -31,12 +55,13 @@ struct run_timings {
 };
 
 /* Returns the JSON document (caller frees with free()), or NULL when out
- * of memory.  Keys: tx, nodes[], rootdir, inifile, chdir, python,
- * connect_timeout, dry_run, seconds {probe, sync, prepare}; t may be
- * NULL. */
+ * of memory.  Keys: tx, px, nodes[] (with "gateway" for usable ones),
+ * rootdir, inifile, chdir, python, connect_timeout, keepalive, dry_run,
+ * seconds {probe, sync, prepare}; t may be NULL. */
 char *render_json(const struct cloud_config *cfg,
 		  const struct node_report *nodes, size_t n,
-		  const struct strvec *tx, const struct run_timings *t);
+		  const struct render_specs *specs,
+		  const struct run_timings *t);
 
 /* Returns the human table (caller frees), or NULL when out of memory:
  * one line per node with status or reason, CPUs, memory, processes. */

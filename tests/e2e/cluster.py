@@ -89,7 +89,7 @@ def remove_cgroup(path):
 
 
 class Node:
-    def __init__(self, cluster, name, addr, kind, cpus=None, env=None, memory_limit=None):
+    def __init__(self, cluster, name, addr, kind, cpus=None, env=None, memory_limit=None, sshd_extra=()):
         self.cluster = cluster
         self.name = name
         self.addr = addr
@@ -97,6 +97,7 @@ class Node:
         self.cpus = cpus  # taskset CPU list, e.g. "0"
         self.env = env or {}  # environment of the node's sessions
         self.memory_limit = memory_limit  # bytes, through a cgroup
+        self.sshd_extra = list(sshd_extra)  # more sshd_config lines
         self.cgroup = None  # the cgroup folder made for memory_limit
         self.dir = os.path.join(cluster.dir, "nodes", name)
         self.home = os.path.join(self.dir, "home")
@@ -137,8 +138,8 @@ class Cluster:
         self.next_host += 1
         return "%s.%d.%d" % (self.net, self.subnet + i // 250, i % 250 + 1)
 
-    def add(self, name, kind="sshd", cpus=None, env=None, memory_limit=None):
-        node = Node(self, name, self._address(), kind, cpus, env, memory_limit)
+    def add(self, name, kind="sshd", cpus=None, env=None, memory_limit=None, sshd_extra=()):
+        node = Node(self, name, self._address(), kind, cpus, env, memory_limit, sshd_extra)
         os.makedirs(node.home, exist_ok=True)
         self.nodes[name] = node
         if kind == "sshd":
@@ -199,11 +200,12 @@ class Cluster:
                         "PermitRootLogin prohibit-password",
                         "PasswordAuthentication no",
                         "KbdInteractiveAuthentication no",
-                        "MaxStartups 500",
-                        "MaxSessions 100",
-                        "LogLevel ERROR",
+                        # sshd's stock MaxStartups and MaxSessions, as on
+                        # a real fleet; LogLevel INFO logs each login
+                        "LogLevel INFO",
                     ]
                     + ["SetEnv %s=%s" % kv for kv in sorted(node.env.items())]
+                    + node.sshd_extra
                     + [""]
                 )
             )

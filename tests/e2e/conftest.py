@@ -49,6 +49,7 @@ def cluster(tmp_path_factory):
     c.add("node2")
     c.add("broken", env={"PYTHONPATH": os.path.dirname(fake)})
     c.add("small", memory_limit=512 * 1024 * 1024)
+    c.add("oldcipher", sshd_extra=["Ciphers chacha20-poly1305@openssh.com"])
     c.add("refused", kind="refused")
     c.add("silent1", kind="silent")
     c.add("silent2", kind="silent")

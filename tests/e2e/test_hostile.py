@@ -92,4 +92,4 @@ def test_chdir_spelled_oddly_is_one_folder(project):
     r = project.helper("--dry-run")
     assert r.returncode == 0, r.stderr
     assert r.plan["chdir"] == "a/b"
-    assert "//chdir=a/b//" in r.plan["tx"][0]
+    assert "//chdir=a/b//" in r.plan["px"][0]

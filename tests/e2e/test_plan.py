@@ -20,11 +20,14 @@ def test_dry_run_plans_by_cpu_and_leaves_out_dead_nodes(project):
     assert r.returncode == 0, r.stderr
     chdir = "pytest_%s_proj" % nodes.user
     python = chdir + "/.venv/bin/python"
-    tail = "//chdir=%s//python=%s//ssh_config=%s" % (chdir, python, nodes.ssh_config)
+    # one proxy gateway (one SSH connection) per node, from CHDIR ...
+    tail = "//chdir=%s//python=%s//execmodel=thread//ssh_config=%s" % (chdir, python, nodes.ssh_config)
+    assert r.plan["px"] == ["ssh=node1//id=node1" + tail, "ssh=node2//id=node2" + tail]
+    # ... and each test process a worker it starts there
     assert r.plan["tx"] == [
-        "ssh=node1//id=node1_0" + tail,
-        "ssh=node2//id=node2_0" + tail,
-        "ssh=node2//id=node2_1" + tail,
+        "popen//id=node1_0//via=node1//python=.venv/bin/python",
+        "popen//id=node2_0//via=node2//python=.venv/bin/python",
+        "popen//id=node2_1//via=node2//python=.venv/bin/python",
     ]
     got = by_node(r.plan)
     assert [n["node"] for n in r.plan["nodes"]] == ["node1", "node2", "refused", "silent1", "silent2"]
@@ -159,4 +162,4 @@ def test_relative_ssh_config_in_the_ini_is_taken_from_its_folder(project):
     project.write_ini(cloud_nodes="node1", cloud_ssh_config="nodes.ssh_config")
     r = project.helper("--dry-run", cwd=os.path.join(project.path, "tests"))
     assert r.returncode == 0, r.stderr
-    assert r.plan["tx"][0].endswith("//ssh_config=" + os.path.join(project.path, "nodes.ssh_config"))
+    assert r.plan["px"][0].endswith("//ssh_config=" + os.path.join(project.path, "nodes.ssh_config"))

@@ -27,7 +27,8 @@ def test_changed_host_key_is_refused(project, tmp_path):
     assert got["node1"]["status"] == "excluded"
     assert got["node1"]["reason"].startswith("host key changed")
     assert got["node2"]["status"] == "ok"
-    assert [s.split("//")[0] for s in r.plan["tx"]] == ["ssh=node2", "ssh=node2"]
+    assert [s.split("//")[0] for s in r.plan["px"]] == ["ssh=node2"]
+    assert [s.split("//")[2] for s in r.plan["tx"]] == ["via=node2", "via=node2"]
 
 
 def test_unknown_host_is_refused(project, tmp_path):

@@ -36,41 +36,82 @@ static void test_specs(void)
 {
 	struct cloud_config cfg;
 	struct node_report r[3];
-	struct strvec tx = STRVEC_INIT;
+	struct render_specs specs = RENDER_SPECS_INIT;
 	size_t i;
 
 	config_init(&cfg);
 	cfg.chdir = strdup("pytest_me_proj");
+	cfg.venv_rel = strdup(".venv");
 	cfg.worker_python = strdup("pytest_me_proj/.venv/bin/python");
 	make_nodes(r);
-	CU_ASSERT_EQUAL_FATAL(render_specs(&cfg, r, 3, &tx), 0);
-	CU_ASSERT_EQUAL_FATAL(tx.n, 3);
-	CU_ASSERT_STRING_EQUAL(tx.v[0],
-			       "ssh=root@node1//id=node1_0//chdir=pytest_me_"
-			       "proj//python=pytest_me_proj/.venv/bin/python");
-	CU_ASSERT_STRING_EQUAL(tx.v[1],
-			       "ssh=root@node1//id=node1_1//chdir=pytest_me_"
-			       "proj//python=pytest_me_proj/.venv/bin/python");
-	CU_ASSERT_STRING_EQUAL(tx.v[2],
-			       "ssh=u@h2 -p 2222//id=h2_0//chdir=pytest_me_"
-			       "proj//python=pytest_me_proj/.venv/bin/python");
-	strvec_clear(&tx);
+	CU_ASSERT_EQUAL_FATAL(render_specs(&cfg, r, 3, &specs), 0);
+	/* one proxy gateway per usable node, from CHDIR ... */
+	CU_ASSERT_EQUAL_FATAL(specs.px.n, 2);
+	CU_ASSERT_STRING_EQUAL(specs.px.v[0],
+			       "ssh=root@node1//id=node1//chdir=pytest_me_proj"
+			       "//python=pytest_me_proj/.venv/bin/python"
+			       "//execmodel=thread");
+	CU_ASSERT_STRING_EQUAL(specs.px.v[1],
+			       "ssh=u@h2 -p 2222//id=h2//chdir=pytest_me_proj"
+			       "//python=pytest_me_proj/.venv/bin/python"
+			       "//execmodel=thread");
+	/* ... and a worker it starts for each process */
+	CU_ASSERT_EQUAL_FATAL(specs.tx.n, 3);
+	CU_ASSERT_STRING_EQUAL(specs.tx.v[0], "popen//id=node1_0//via=node1"
+					      "//python=.venv/bin/python");
+	CU_ASSERT_STRING_EQUAL(specs.tx.v[1], "popen//id=node1_1//via=node1"
+					      "//python=.venv/bin/python");
+	CU_ASSERT_STRING_EQUAL(specs.tx.v[2], "popen//id=h2_0//via=h2"
+					      "//python=.venv/bin/python");
+	render_specs_release(&specs);
+	/* no virtualenv: the workers run cloud_python; the ssh config is
+	 * the proxy's */
+	free(cfg.venv_rel);
+	cfg.venv_rel = NULL;
 	cfg.ssh_config = strdup("/etc/cloud/ssh_config");
-	CU_ASSERT_EQUAL_FATAL(render_specs(&cfg, r, 1, &tx), 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(tx.v[1],
+	CU_ASSERT_EQUAL_FATAL(render_specs(&cfg, r, 1, &specs), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(specs.px.v[0],
 				      "//ssh_config=/etc/cloud/ssh_config"));
-	strvec_clear(&tx);
+	CU_ASSERT_STRING_EQUAL(specs.tx.v[1], "popen//id=node1_1//via=node1"
+					      "//python=python3");
+	render_specs_release(&specs);
 	for (i = 0; i < 3; i++) {
 		report_release(&r[i]);
 	}
 	config_release(&cfg);
 }
 
+/* Two nodes on one host (other user or port) get gateways of their own. */
+static void test_gateway_ids(void)
+{
+	struct node_report r[3];
+	char why[64];
+	char id[64];
+	size_t i;
+
+	memset(r, 0, sizeof(r));
+	r[0].name = "a@h";
+	r[1].name = "b@h";
+	r[2].name = "h:2222";
+	for (i = 0; i < 3; i++) {
+		nodename_parse(r[i].name, &r[i].addr, why, sizeof(why));
+	}
+	render_gateway_id(r, 0, id, sizeof(id));
+	CU_ASSERT_STRING_EQUAL(id, "h");
+	render_gateway_id(r, 1, id, sizeof(id));
+	CU_ASSERT_STRING_EQUAL(id, "h-1");
+	render_gateway_id(r, 2, id, sizeof(id));
+	CU_ASSERT_STRING_EQUAL(id, "h-2");
+	for (i = 0; i < 3; i++) {
+		report_release(&r[i]);
+	}
+}
+
 static void test_json(void)
 {
 	struct cloud_config cfg;
 	struct node_report r[3];
-	struct strvec tx = STRVEC_INIT;
+	struct render_specs specs = RENDER_SPECS_INIT;
 	char *text;
 	cJSON *doc;
 	cJSON *nodes;
@@ -82,12 +123,19 @@ static void test_json(void)
 	cfg.worker_python = strdup("python3");
 	cfg.rootdir = strdup("/p");
 	make_nodes(r);
-	render_specs(&cfg, r, 3, &tx);
-	text = render_json(&cfg, r, 3, &tx, NULL);
+	render_specs(&cfg, r, 3, &specs);
+	text = render_json(&cfg, r, 3, &specs, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	doc = cJSON_Parse(text);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
 	CU_ASSERT_EQUAL(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "tx")), 3);
+	CU_ASSERT_EQUAL(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "px")), 2);
+	CU_ASSERT_STRING_EQUAL(
+		cJSON_GetObjectItem(cJSON_GetArrayItem(
+			cJSON_GetObjectItem(doc, "nodes"), 1), "gateway")
+			->valuestring,
+		"h2");
+	CU_ASSERT_EQUAL(cJSON_GetObjectItem(doc, "keepalive")->valueint, 15);
 	nodes = cJSON_GetObjectItem(doc, "nodes");
 	CU_ASSERT_EQUAL(cJSON_GetArraySize(nodes), 3);
 	CU_ASSERT_STRING_EQUAL(
@@ -119,7 +167,7 @@ static void test_json(void)
 					    "Connection refused"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "1024 MiB"));
 	free(text);
-	strvec_clear(&tx);
+	render_specs_release(&specs);
 	for (i = 0; i < 3; i++) {
 		report_release(&r[i]);
 	}
@@ -131,6 +179,7 @@ int suite_render(void)
 	CU_pSuite s = CU_add_suite("render", NULL, NULL);
 
 	return (s && CU_add_test(s, "specs", test_specs) &&
+		CU_add_test(s, "gateway ids", test_gateway_ids) &&
 		CU_add_test(s, "json and table", test_json))
 		       ? 0
 		       : -1;
