@@ -425,11 +425,31 @@ class _RerunLost:
     def __init__(self, inner, run):
         self.__dict__.update(_inner=inner, _run=run)
 
+    @property
+    def __class__(self):  # what xdist shows and checks is the user's choice
+        return type(self._inner)
+
     def __getattr__(self, name):
         return getattr(self._inner, name)
 
     def __setattr__(self, name, value):
         setattr(self._inner, name, value)
+
+    def add_node(self, node):
+        send = node.sendcommand
+
+        def sendcommand(name, **kwargs):
+            """A worker of ours whose connection is gone (its down event
+            not handled yet): what is sent to it stays on its books in the
+            scheduler and comes back when it is removed."""
+            try:
+                return send(name, **kwargs)
+            except (OSError, ValueError):
+                if self._run.gateway_of(node) is None:
+                    raise
+
+        node.sendcommand = sendcommand
+        self._inner.add_node(node)
 
     def _unassigned(self):
         """Tests waiting for a worker (load, worksteal: pending; the scope
@@ -511,9 +531,12 @@ class _CloudRun:
         self.left_out = {}  # gateway id -> why it was not brought up
         self.lost = {}  # gateway id -> why it was lost during the run
         self.crashes = {}  # test id -> [(gateway id, worker node)] lost under it
+        self.finished = set()  # of those, the ones that ran again to the end
+        self.unfinished = []  # of those, the ones no node was left to run
         self.not_run_on = {}  # gateway id -> tests --dist each could not run there
         self.each = False  # --dist each: every node runs every test
         self.watchdogs = {}  # gateway id -> the proxy watchdog's channel
+        self.ready = set()  # our workers that are up and not down yet
         self.capacity = {}  # gateway id -> workers planned on it
         self.replacements_wanted = 0  # lost workers whose tests need one
         self.replaced = 0
@@ -627,7 +650,7 @@ class _CloudRun:
             name = self.workers[spec.id]
             if not isinstance(result, Exception):
                 made[spec.id] = result
-            elif not up[name][0].hasreceiver():
+            elif name in self.left_out or not self._proxy_alive(name):
                 self._leave_out(name, "connection lost while starting its workers: %s" % _describe(result))
             else:
                 self._say("pytest-cloud: node '%s': worker %s not started: %s" % (name, spec.id, _describe(result)))
@@ -695,6 +718,7 @@ class _CloudRun:
     @pytest.hookimpl(tryfirst=True)
     def pytest_testnodedown(self, node, error):
         name = self.gateway_of(node)
+        self.ready.discard(node)
         if name is None or error is None:
             return
         if name not in self.lost and not self._proxy_alive(name):
@@ -706,9 +730,15 @@ class _CloudRun:
             self.dsession._failed_nodes_count -= 1  # not a crashed worker
         specs = self.dsession.nodemanager.specs
         used = {getattr(spec, "via", None) for spec in specs}
-        if used <= set(self.lost) | set(self.left_out):
+        # only once the last worker's down event is here: xdist 3.1 stops
+        # at once and handles no event after it
+        if used <= set(self.lost) | set(self.left_out) and not self.ready:
             self.dsession.shouldstop = "pytest-cloud: every node was lost (%s)" % "; ".join(
                 "%s: %s" % kv for kv in sorted(self.lost.items()))
+
+    def pytest_testnodeready(self, node):
+        if self.gateway_of(node) is not None:
+            self.ready.add(node)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_xdist_make_scheduler(self, config, log):
@@ -731,7 +761,27 @@ class _CloudRun:
         real = getattr(report, "node", None)
         if attempts and real is not None and real is not attempts[0][1]:
             report.node = _NodeAlias(real, attempts[0][1])
+        if attempts and report.when in ("teardown", "???"):
+            self.finished.add(report.nodeid)
         yield
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtestloop(self, session):
+        yield
+        # a test that was running on a lost node and found no node left to
+        # run it again did not finish: it is reported as failed, once
+        for test, attempts in sorted(self.crashes.items()):
+            if test in self.finished or self.each:
+                continue
+            path = test.split("::")[0]
+            report = pytest.TestReport(
+                nodeid=test, location=(path, None, path), keywords={}, outcome="failed",
+                longrepr="pytest-cloud: %s was running when node '%s' was lost (%s), and no node was left "
+                "to run it again" % (test, attempts[0][0], self.lost.get(attempts[0][0])),
+                when="call")
+            report.node = attempts[0][1]
+            self.config.hook.pytest_runtest_logreport(report=report)
+            self.unfinished.append(test)
 
     def pytest_xdist_node_collection_finished(self, node, ids):
         self.collected.update(ids)
@@ -755,7 +805,7 @@ class _CloudRun:
         reruns = []
         for test, attempts in sorted(self.crashes.items()):
             reruns.append({"test": test, "lost_on": [name for name, _node in attempts],
-                           "outcome": "failed" if len(attempts) > 1 else "re-run"})
+                           "outcome": "failed" if len(attempts) > 1 or test in self.unfinished else "re-run"})
         return {
             "plan": self.plan,
             "left_out": [{"node": k, "reason": v} for k, v in sorted(self.left_out.items())],
@@ -778,6 +828,9 @@ class _CloudRun:
             if len(attempts) > 1:
                 lines.append("%s: running when '%s' and '%s' were lost: reported as failed"
                              % (test, attempts[0][0], attempts[1][0]))
+            elif test in self.unfinished:
+                lines.append("%s: running when '%s' was lost, no node left to run it again: reported as "
+                             "failed" % (test, attempts[0][0]))
             elif not self.each:
                 lines.append("%s: running when '%s' was lost: run again on another node"
                              % (test, attempts[0][0]))

@@ -39,30 +39,95 @@ const char *claim_check_function(void)
 	return check_function;
 }
 
-char *claim_command(const char *chdir)
+/* Makes CHDIR when absent and prints its state; the refused states end
+ * the claim (no lock file, nothing made). */
+static const char make_dir[] =
+	"s=$(cloud_chk \"$d\"); case $s in 'chdir absent') "
+	"mkdir -p -- \"$d\" || exit 1; s=$(cloud_chk \"$d\");; esac; "
+	"echo \"$s\"; [ \"$s\" = 'chdir dir' ] || exit 0; ";
+
+char *claim_command(const char *chdir, const char *owner, long wait_s)
 {
-	char *q = shquote(chdir);
+	char *chdir_q = shquote(chdir);
+	char *owner_q = shquote(owner);
 	char *script = NULL;
 	char *command = NULL;
+	char wait[64];
 
-	if (q == NULL) {
-		return NULL;
+	if (chdir_q == NULL || owner_q == NULL) {
+		goto out;
 	}
-	/* made only when the check allows it; checked again once made */
+	if (wait_s > 0) {
+		snprintf(wait, sizeof(wait), "flock -w %ld 9 || ", wait_s);
+	} else {
+		wait[0] = '\0';
+	}
 	if (asprintf(&script,
-		     "%sd=%s; s=$(cloud_chk \"$d\"); "
-		     "case $s in 'chdir absent') "
-		     "(cd && mkdir -p -- \"$d\") || exit 1; "
-		     "s=$(cloud_chk \"$d\");; esac; echo \"$s\"",
-		     check_function, q) < 0) {
+		     "%sd=%s; o=%s; cd || exit 1; "
+		     "s=$(cloud_chk \"$d\"); case $s in 'chdir dir'|"
+		     "'chdir absent') ;; *) echo \"$s\"; exit 0;; esac; "
+		     "case $d in */*) p=${d%%/*};; *) p=.;; esac; "
+		     "mkdir -p -- \"$p\" || exit 1; "
+		     "if ! command -v flock >/dev/null 2>&1; then %s"
+		     "echo unlocked; exit 0; fi; "
+		     "l=$p/.${d##*/}.pytest-cloud-lock; "
+		     "if [ -L \"$l\" ]; then echo 'lockfile symlink'; exit 0; fi; "
+		     "exec 9>>\"$l\" || exit 1; "
+		     "if ! flock -n 9; then "
+		     "echo \"busy $(head -c 300 \"$l\" | tr -d '\\r\\n')\"; "
+		     "%s{ echo 'lock timeout'; exit 0; }; fi; "
+		     "printf '%%s\\n' \"$o\" > \"$l\"; %s"
+		     "echo locked; exec cat >/dev/null",
+		     check_function, chdir_q, owner_q, make_dir, wait,
+		     make_dir) < 0) {
 		script = NULL;
+		goto out;
 	}
-	free(q);
-	if (script != NULL) {
-		command = shquote_sh_command(script);
-		free(script);
-	}
+	command = shquote_sh_command(script);
+out:
+	free(script);
+	free(chdir_q);
+	free(owner_q);
 	return command;
+}
+
+static int starts_with_word(const char *line, const char *word)
+{
+	size_t n = strlen(word);
+
+	return strncmp(line, word, n) == 0 &&
+	       (line[n] == '\0' || line[n] == ' ' || line[n] == '\r');
+}
+
+enum claim_event claim_line(const char *line, enum chdir_state *state,
+			    char *text, size_t textlen)
+{
+	if (textlen > 0) {
+		text[0] = '\0';
+	}
+	if (starts_with_word(line, "chdir")) {
+		*state = claim_parse(line, text, textlen);
+		return CLAIM_STATE;
+	}
+	if (starts_with_word(line, "busy")) {
+		const char *who = line + 4 + (line[4] == ' ');
+
+		snprintf(text, textlen, "%.*s", (int)strcspn(who, "\r"), who);
+		return CLAIM_BUSY;
+	}
+	if (strcmp(line, "lock timeout") == 0) {
+		return CLAIM_TIMEOUT;
+	}
+	if (strcmp(line, "lockfile symlink") == 0) {
+		return CLAIM_LOCKLINK;
+	}
+	if (strcmp(line, "locked") == 0) {
+		return CLAIM_LOCKED;
+	}
+	if (strcmp(line, "unlocked") == 0) {
+		return CLAIM_UNLOCKED;
+	}
+	return CLAIM_OTHER;
 }
 
 enum chdir_state claim_parse(const char *text, char *real, size_t reallen)

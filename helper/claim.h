@@ -17,10 +17,23 @@
  *   CHDIR does not exist (its parent is safe)      -> "chdir absent"
  *
  * The probe runs the check and writes nothing.  Before the copy, the claim
- * command runs it again, creates CHDIR with its parents (rsync creates
- * only the last component), and checks once more: it prints the final
- * state, which must be "chdir dir" for the copy to go ahead.  Pure: builds
- * shell text (every value through shquote) and reads its output.
+ * command runs it again and, when it allows, locks CHDIR for this run,
+ * checks once more under the lock and makes CHDIR with its parents (rsync
+ * makes only the last part).  It prints one line per event:
+ *
+ *   chdir STATE [REAL]   CHDIR's state (the copy needs "chdir dir")
+ *   busy OWNER           another run holds the lock; OWNER is what that
+ *                        run wrote in the lock file; the claim waits
+ *   lock timeout         still held after the wait
+ *   lockfile symlink     the lock file is a link: refused, nothing written
+ *   locked               held until the command's stdin ends
+ *   unlocked             the node has no flock(1): copied without a lock
+ *
+ * The lock is flock(1) on PARENT/.NAME.pytest-cloud-lock beside CHDIR,
+ * taken by the claim's shell and kept by the "cat" it becomes, which ends
+ * when the helper's SSH channel closes: a run that dies frees its lock
+ * with its session.  Pure: builds shell text (every value through
+ * shquote) and reads its output.
  */
 #ifndef PYTEST_CLOUD_CLAIM_H
 #define PYTEST_CLOUD_CLAIM_H
@@ -42,11 +55,27 @@ enum chdir_state {
 const char *claim_check_function(void);
 
 /*
- * The claim command for chdir ("exec /bin/sh -c '...'"), newly
- * allocated; NULL when out of memory.  It prints the final "chdir ..."
- * line; it exits 0 unless mkdir failed (its stderr says why).
+ * The claim command for chdir ("exec /bin/sh -c '...'"), newly allocated;
+ * NULL when out of memory.  owner is written into the lock file for other
+ * runs to show; wait_s is how long to wait for another run's lock (0: not
+ * at all).  It exits 1 when it cannot make a folder (its stderr says why).
  */
-char *claim_command(const char *chdir);
+char *claim_command(const char *chdir, const char *owner, long wait_s);
+
+enum claim_event {
+	CLAIM_OTHER = 0, /* a line of no meaning */
+	CLAIM_STATE,     /* "chdir ..." */
+	CLAIM_BUSY,      /* "busy OWNER" */
+	CLAIM_TIMEOUT,   /* "lock timeout" */
+	CLAIM_LOCKLINK,  /* "lockfile symlink" */
+	CLAIM_LOCKED,    /* "locked" */
+	CLAIM_UNLOCKED   /* "unlocked" */
+};
+
+/* Reads one line of the claim's output: for CLAIM_STATE the state goes to
+ * *state and any real path to text, for CLAIM_BUSY the owner to text. */
+enum claim_event claim_line(const char *line, enum chdir_state *state,
+			    char *text, size_t textlen);
 
 /*
  * Reads the last "chdir ..." line of text.  Returns its state

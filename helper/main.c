@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <libssh/libssh.h>
 #include <limits.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -60,6 +61,7 @@ struct run {
 	struct cloud_config cfg;
 	struct node_report *nodes;
 	struct sshconn **conns;
+	struct sshconn_stream **locks; /* CHDIR locks held for this run */
 	size_t n;
 	char *probe_command;
 	char *check_command;
@@ -78,6 +80,41 @@ static double now_seconds(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Signals.  Until the plan is out, SIGINT, SIGTERM and SIGHUP stop the
+ * run: every rsync child gets SIGTERM and the helper ends by the signal
+ * (SSH sessions end with the process; rsync's ssh with rsync).  While it
+ * holds the nodes' locks (--hold), SIGINT is pytest's to handle (it closes
+ * our stdin when it is done) and SIGTERM or SIGHUP end the hold.
+ */
+static volatile sig_atomic_t holding;
+static volatile sig_atomic_t hold_ended_by;
+
+static void on_stop_signal(int sig)
+{
+	if (holding) {
+		hold_ended_by = sig;
+		return;
+	}
+	spawn_kill_all(SIGTERM);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void handle_stop_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		sigaction(sigs[i], &sa, NULL);
+	}
 }
 
 /* fds 0-2 must be open, or a later open() would take their place. */
@@ -436,38 +473,101 @@ static void prepare_job(size_t i, void *arg)
 	}
 }
 
-/* Checks CHDIR once more and makes it, over the node's session, right
- * before its copy; leaves the node out unless CHDIR is now a folder of
- * ours. */
-static int claim_chdir(struct run *run, size_t i)
+/* Why a claim ended without a lock, from its last lines. */
+static void claim_failed(struct run *run, struct node_report *r,
+			 struct sshconn_stream *st, enum chdir_state state,
+			 const char *real)
 {
-	struct node_report *r = &run->nodes[i];
-	struct sshconn_output o = { NULL, NULL, -1 };
-	char why[1024];
-	char real[256];
-	enum chdir_state state;
-	int rc = -1;
+	char why[600];
 
-	if (sshconn_exec(run->conns[i], run->claim_command,
-			 run->cfg.connect_timeout, &o, why, sizeof(why)) < 0) {
-		report_exclude(r, "making '%s': %s", run->cfg.chdir, why);
-		return -1;
+	if (state != CHDIR_UNKNOWN && state != CHDIR_DIR &&
+	    state != CHDIR_ABSENT) {
+		check_chdir(run, r, state, real);
+		return;
 	}
-	state = claim_parse(o.out, real, sizeof(real));
-	if (o.exit_status != 0) {
-		rsync_last_line(o.err, why, sizeof(why));
-		report_exclude(r, "making '%s' failed (exit %d)%s%s",
-			       run->cfg.chdir, o.exit_status,
-			       why[0] ? ": " : "", why);
-	} else if (state != CHDIR_DIR) {
-		check_chdir(run, r, state == CHDIR_ABSENT ? CHDIR_UNKNOWN
-							  : state, real);
+	rsync_last_line(sshconn_stream_stderr(st), why, sizeof(why));
+	report_exclude(r, "making '%s' failed%s%s", run->cfg.chdir,
+		       why[0] ? ": " : "", why);
+}
+
+/*
+ * Claims CHDIR on node i over its session (claim.h): waits for another
+ * run's lock when there is one, then keeps the lock in run->locks[i] for
+ * this run.  Leaves the node out when CHDIR cannot be ours.
+ */
+static void claim_job(size_t i, void *arg)
+{
+	struct run *run = arg;
+	struct node_report *r = &run->nodes[i];
+	struct sshconn_stream *st;
+	enum chdir_state state = CHDIR_UNKNOWN;
+	char line[600];
+	char text[400];
+	char owner[400] = "";
+	char why[300];
+	long wait_ms = run->cfg.connect_timeout * 1000;
+	int rc;
+
+	if (r->state != NODE_PROBED) {
+		return;
+	}
+	st = sshconn_stream_start(run->conns[i], run->claim_command, why,
+				  sizeof(why));
+	if (st == NULL) {
+		report_exclude(r, "claiming '%s': %s", run->cfg.chdir, why);
+		goto out;
+	}
+	while ((rc = sshconn_stream_line(st, wait_ms, line, sizeof(line), why,
+					 sizeof(why))) > 0) {
+		switch (claim_line(line, &state, text, sizeof(text))) {
+		case CLAIM_BUSY:
+			snprintf(owner, sizeof(owner), "%s", text);
+			infof("node '%s': '%s' is in use by another run (%s): "
+			      "waiting up to %lds", r->name, run->cfg.chdir,
+			      owner, run->cfg.lock_timeout);
+			wait_ms = (run->cfg.lock_timeout +
+				   run->cfg.connect_timeout) * 1000;
+			break;
+		case CLAIM_TIMEOUT:
+			report_exclude(r, "'%s' on the node is in use by another "
+				       "run (%s), still after %lds "
+				       "(cloud_lock_timeout)", run->cfg.chdir,
+				       owner, run->cfg.lock_timeout);
+			goto out;
+		case CLAIM_LOCKLINK:
+			report_exclude(r, "the lock file beside '%s' on the node "
+				       "is a symbolic link (left as it is)",
+				       run->cfg.chdir);
+			goto out;
+		case CLAIM_UNLOCKED:
+			warnf("node '%s': no flock(1) there: '%s' is not "
+			      "locked against other runs", r->name,
+			      run->cfg.chdir);
+			/* fall through */
+		case CLAIM_LOCKED:
+			if (state == CHDIR_DIR) {
+				run->locks[i] = st;
+				st = NULL;
+				return;
+			}
+			break;
+		case CLAIM_STATE:
+			wait_ms = run->cfg.connect_timeout * 1000;
+			break;
+		case CLAIM_OTHER:
+			break;
+		}
+	}
+	if (rc < 0) {
+		report_exclude(r, "claiming '%s': %s", run->cfg.chdir, why);
 	} else {
-		rc = 0;
+		claim_failed(run, r, st, state, text);
 	}
-	free(o.out);
-	free(o.err);
-	return rc;
+out:
+	sshconn_stream_close(st);
+	if (r->state == NODE_EXCLUDED) {
+		warnf("node '%s': excluded: %s", r->name, r->reason);
+	}
 }
 
 static void sync_job(size_t i, void *arg)
@@ -479,9 +579,7 @@ static void sync_job(size_t i, void *arg)
 		return;
 	}
 	__atomic_store_n(&r->live_state, LIVE_SYNCING, __ATOMIC_RELAXED);
-	if (claim_chdir(run, i) == 0) {
-		rsync_sync_node(&run->cfg, run->rsync_path, r, run->live);
-	}
+	rsync_sync_node(&run->cfg, run->rsync_path, r, run->live);
 	__atomic_store_n(&r->live_state,
 			 r->state == NODE_EXCLUDED ? LIVE_FAILED : LIVE_DONE,
 			 __ATOMIC_RELAXED);
@@ -496,10 +594,31 @@ static void sync_job(size_t i, void *arg)
 	}
 }
 
+/* What this run writes into a lock file it holds, for others to show. */
+static const char *run_owner(char *buf, size_t len)
+{
+	char host[256] = "?";
+	char when[32] = "?";
+	char *user = local_user();
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	if (gmtime_r(&now, &tm) != NULL) {
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	snprintf(buf, len, "pytest-cloud pid %ld by %s on %s since %s",
+		 (long)getpid(), user ? user : "?", host, when);
+	free(user);
+	return buf;
+}
+
 static int setup_nodes(struct run *run)
 {
 	size_t i;
 	char why[256];
+	char owner[600];
 	char *script;
 
 	run->n = run->cfg.nodes.n;
@@ -509,8 +628,11 @@ static int setup_nodes(struct run *run)
 	run->probe_command = script ? shquote_sh_command(script) : NULL;
 	free(script);
 	run->check_command = develop_prepare_command(&run->cfg);
-	run->claim_command = claim_command(run->cfg.chdir);
-	if (run->nodes == NULL || run->conns == NULL ||
+	run->locks = calloc(run->n, sizeof(*run->locks));
+	run->claim_command = claim_command(run->cfg.chdir, run_owner(owner,
+						sizeof(owner)),
+					   run->cfg.lock_timeout);
+	if (run->nodes == NULL || run->conns == NULL || run->locks == NULL ||
 	    run->probe_command == NULL || run->check_command == NULL ||
 	    run->claim_command == NULL) {
 		return -1;
@@ -576,6 +698,7 @@ static int sync_nodes(struct run *run)
 		errorf("rsync: not found on PATH (install the rsync package)");
 		return -1;
 	}
+	fanout_run(run->n, 0, claim_job, run);
 	infof("syncing '%s' to '%s' on %zu nodes", run->cfg.rootdir,
 	      run->cfg.chdir, count_state(run, NODE_PROBED));
 	for (i = 0; i < run->n; i++) {
@@ -655,6 +778,48 @@ out:
 	return status;
 }
 
+/*
+ * --hold: the plan is out (stdout closes, so the reader sees its end);
+ * the nodes' locks stay held until stdin ends.  Meanwhile what the nodes
+ * send is handled (keepalive requests among it), and a lock whose session
+ * ended is said once.
+ */
+static void hold(struct run *run)
+{
+	struct pollfd in = { STDIN_FILENO, POLLIN, 0 };
+	int devnull = open("/dev/null", O_WRONLY);
+	char buf[512];
+	size_t i;
+
+	fflush(stdout);
+	if (devnull >= 0) {
+		dup2(devnull, STDOUT_FILENO);
+		close(devnull);
+	}
+	signal(SIGINT, SIG_IGN);
+	holding = 1;
+	while (!hold_ended_by) {
+		int rc = poll(&in, 1, 1000);
+
+		if (rc < 0 && errno != EINTR) {
+			break;
+		}
+		if (rc > 0 && read(STDIN_FILENO, buf, sizeof(buf)) <= 0) {
+			break;
+		}
+		for (i = 0; i < run->n; i++) {
+			if (run->locks[i] != NULL &&
+			    !sshconn_stream_alive(run->locks[i])) {
+				warnf("node '%s': its lock on '%s' ended (the "
+				      "node is gone or restarted its sshd)",
+				      run->nodes[i].name, run->cfg.chdir);
+				sshconn_stream_close(run->locks[i]);
+				run->locks[i] = NULL;
+			}
+		}
+	}
+}
+
 static void run_release(struct run *run)
 {
 	size_t i;
@@ -662,6 +827,11 @@ static void run_release(struct run *run)
 	for (i = 0; run->nodes != NULL && i < run->n; i++) {
 		report_release(&run->nodes[i]);
 	}
+	for (i = 0; run->locks != NULL && i < run->n; i++) {
+		sshconn_stream_close(run->locks[i]);
+	}
+	free(run->locks);
+	run->locks = NULL;
 	for (i = 0; run->conns != NULL && i < run->n; i++) {
 		sshconn_close(run->conns[i]);
 	}
@@ -710,6 +880,12 @@ int main(int argc, char **argv)
 		run_release(&run);
 		return 0;
 	}
+	if (spawn_registry_init(run.n + 4) < 0) {
+		errorf("out of memory");
+		run_release(&run);
+		return EXIT_INTERNAL;
+	}
+	handle_stop_signals();
 	ssh_init();
 	infof("probing %zu nodes (connect timeout %lds)", run.n,
 	      run.cfg.connect_timeout);
@@ -725,7 +901,11 @@ int main(int argc, char **argv)
 	if (status == 0) {
 		status = emit(&run);
 	}
+	if (status == 0 && run.cfg.hold && !run.cfg.dry_run) {
+		hold(&run);
+	}
 	run_release(&run);
+	spawn_registry_release();
 	ssh_finalize();
 	return status;
 }

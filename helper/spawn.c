@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,12 +48,78 @@ char *spawn_find_program(const char *name)
 	return NULL;
 }
 
+/*
+ * The children running now, for spawn_kill_all (a signal handler): a
+ * fixed array sized before any thread starts; slots are taken and freed
+ * with atomic operations, 0 is a free slot.
+ */
+static pid_t *live;
+static size_t live_max;
+
+int spawn_registry_init(size_t max)
+{
+	live = calloc(max ? max : 1, sizeof(*live));
+	live_max = live ? (max ? max : 1) : 0;
+	return live ? 0 : -1;
+}
+
+void spawn_registry_release(void)
+{
+	free(live);
+	live = NULL;
+	live_max = 0;
+}
+
+static void live_add(pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < live_max; i++) {
+		pid_t free_slot = 0;
+
+		if (__atomic_compare_exchange_n(&live[i], &free_slot, pid, 0,
+						__ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST)) {
+			return;
+		}
+	}
+}
+
+static void live_remove(pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < live_max; i++) {
+		pid_t mine = pid;
+
+		if (__atomic_compare_exchange_n(&live[i], &mine, 0, 0,
+						__ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST)) {
+			return;
+		}
+	}
+}
+
+void spawn_kill_all(int sig)
+{
+	size_t i;
+
+	for (i = 0; i < live_max; i++) {
+		pid_t pid = __atomic_load_n(&live[i], __ATOMIC_SEQ_CST);
+
+		if (pid > 0) {
+			kill(pid, sig);
+		}
+	}
+}
+
 /* In the child: only async-signal-safe calls from here on. */
 static void child(const char *path, char *const argv[], int out_fd,
 		  int notify_fd)
 {
 	int devnull = open("/dev/null", O_RDONLY);
 	struct sigaction dfl;
+	sigset_t none;
 	int e;
 	int sig;
 
@@ -65,6 +132,8 @@ static void child(const char *path, char *const argv[], int out_fd,
 	for (sig = 1; sig < NSIG; sig++) {
 		sigaction(sig, &dfl, NULL);
 	}
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* keep notify_fd (close-on-exec) until exec; close the rest */
 	if (notify_fd > 3) {
 		close_range(3, (unsigned int)notify_fd - 1, 0);
@@ -135,6 +204,8 @@ int spawn_run_watch(const char *path, char *const argv[],
 	pid_t pid;
 	ssize_t n;
 	int e = 0;
+	sigset_t all;
+	sigset_t old;
 
 	memset(res, 0, sizeof(*res));
 	res->output = calloc(1, SPAWN_MAX_OUTPUT + 1);
@@ -146,13 +217,21 @@ int spawn_run_watch(const char *path, char *const argv[],
 		snprintf(why, whylen, "pipe: %s", strerror(errno));
 		goto fail;
 	}
+	/* no signal between fork and the registry: a handler that stops
+	 * the run must find every child */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	pid = fork();
+	if (pid == 0) {
+		child(path, argv, out[1], notify[1]);
+	}
+	if (pid > 0) {
+		live_add(pid);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
 		snprintf(why, whylen, "fork: %s", strerror(errno));
 		goto fail;
-	}
-	if (pid == 0) {
-		child(path, argv, out[1], notify[1]);
 	}
 	close(out[1]);
 	out[1] = -1;
@@ -167,10 +246,12 @@ int spawn_run_watch(const char *path, char *const argv[],
 	}
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
+			live_remove(pid);
 			snprintf(why, whylen, "waitpid: %s", strerror(errno));
 			goto fail;
 		}
 	}
+	live_remove(pid);
 	if (WIFEXITED(status)) {
 		res->exited = 1;
 		res->code = WEXITSTATUS(status);

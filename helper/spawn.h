@@ -47,4 +47,15 @@ void spawn_describe(const struct spawn_result *res, char *buf, size_t len);
 /* Frees res->output. */
 void spawn_result_release(struct spawn_result *res);
 
+/*
+ * The registry of running children, so that a run that is stopped stops
+ * them too.  spawn_registry_init(max) before any thread starts (max: most
+ * children at once; without it nothing is recorded); spawn_kill_all(sig)
+ * sends sig to every child running now and is async-signal-safe (a
+ * signal handler may call it); spawn_registry_release() at the end.
+ */
+int spawn_registry_init(size_t max);
+void spawn_kill_all(int sig);
+void spawn_registry_release(void);
+
 #endif

@@ -401,6 +401,159 @@ out:
 	return rc;
 }
 
+#define STREAM_BUF 4096
+
+struct sshconn_stream {
+	ssh_channel ch;
+	char out[STREAM_BUF]; /* stdout not yet returned as lines */
+	size_t outlen;
+	char err[STREAM_BUF + 1]; /* the last stderr bytes */
+	size_t errlen;
+	int eof;
+};
+
+struct sshconn_stream *sshconn_stream_start(struct sshconn *c,
+					    const char *command, char *why,
+					    size_t whylen)
+{
+	struct sshconn_stream *s = calloc(1, sizeof(*s));
+
+	if (s == NULL) {
+		snprintf(why, whylen, "exec: out of memory");
+		return NULL;
+	}
+	s->ch = ssh_channel_new(c->session);
+	if (s->ch == NULL || ssh_channel_open_session(s->ch) != SSH_OK ||
+	    ssh_channel_request_exec(s->ch, command) != SSH_OK) {
+		snprintf(why, whylen, "exec: %s", ssh_get_error(c->session));
+		sshconn_stream_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Keeps the last bytes of stderr. */
+static void keep_stderr(struct sshconn_stream *s, const char *data, size_t n)
+{
+	if (n >= STREAM_BUF) {
+		data += n - STREAM_BUF;
+		n = STREAM_BUF;
+	}
+	if (s->errlen + n > STREAM_BUF) {
+		size_t drop = s->errlen + n - STREAM_BUF;
+
+		memmove(s->err, s->err + drop, s->errlen - drop);
+		s->errlen -= drop;
+	}
+	memcpy(s->err + s->errlen, data, n);
+	s->errlen += n;
+	s->err[s->errlen] = '\0';
+}
+
+/* Moves one line out of the buffer; 1 when there was one (or a full
+ * buffer, cut), 0 otherwise. */
+static int take_line(struct sshconn_stream *s, char *line, size_t len,
+		     int at_end)
+{
+	char *nl = memchr(s->out, '\n', s->outlen);
+	size_t n;
+
+	if (nl == NULL && s->outlen < STREAM_BUF && !(at_end && s->outlen)) {
+		return 0;
+	}
+	n = nl ? (size_t)(nl - s->out) : s->outlen;
+	snprintf(line, len, "%.*s", (int)n, s->out);
+	n = nl ? n + 1 : n;
+	memmove(s->out, s->out + n, s->outlen - n);
+	s->outlen -= n;
+	return 1;
+}
+
+int sshconn_stream_line(struct sshconn_stream *s, long timeout_ms,
+			char *line, size_t len, char *why, size_t whylen)
+{
+	double deadline = now_seconds() + (double)timeout_ms / 1000.0;
+	char data[1024];
+
+	for (;;) {
+		double left = deadline - now_seconds();
+		int n;
+
+		if (take_line(s, line, len, s->eof)) {
+			return 1;
+		}
+		if (s->eof) {
+			return 0;
+		}
+		if (left <= 0) {
+			snprintf(why, whylen, "no answer within %lds",
+				 (timeout_ms + 999) / 1000);
+			return -1;
+		}
+		n = ssh_channel_read_timeout(s->ch, data,
+					     sizeof(data) <
+					     STREAM_BUF - s->outlen ?
+					     sizeof(data) :
+					     STREAM_BUF - s->outlen,
+					     0, left > 0.2 ? 200 : 10);
+		if (n == SSH_ERROR) {
+			snprintf(why, whylen, "read failed");
+			return -1;
+		}
+		if (n > 0) {
+			memcpy(s->out + s->outlen, data, (size_t)n);
+			s->outlen += (size_t)n;
+		}
+		n = ssh_channel_read_nonblocking(s->ch, data, sizeof(data), 1);
+		if (n > 0) {
+			keep_stderr(s, data, (size_t)n);
+		}
+		if (ssh_channel_is_eof(s->ch) && ssh_channel_poll(s->ch, 0) <= 0) {
+			s->eof = 1;
+		}
+	}
+}
+
+const char *sshconn_stream_stderr(const struct sshconn_stream *s)
+{
+	return s->err;
+}
+
+int sshconn_stream_alive(struct sshconn_stream *s)
+{
+	char data[1024];
+	int n;
+
+	if (s == NULL || s->ch == NULL) {
+		return 0;
+	}
+	/* reading processes every packet that came, replies included */
+	n = ssh_channel_read_nonblocking(s->ch, data, sizeof(data), 0);
+	if (n == SSH_ERROR) {
+		return 0;
+	}
+	n = ssh_channel_read_nonblocking(s->ch, data, sizeof(data), 1);
+	if (n > 0) {
+		keep_stderr(s, data, (size_t)n);
+	}
+	return !ssh_channel_is_closed(s->ch) && !ssh_channel_is_eof(s->ch);
+}
+
+void sshconn_stream_close(struct sshconn_stream *s)
+{
+	if (s == NULL) {
+		return;
+	}
+	if (s->ch != NULL) {
+		if (ssh_channel_is_open(s->ch)) {
+			ssh_channel_send_eof(s->ch);
+			ssh_channel_close(s->ch);
+		}
+		ssh_channel_free(s->ch);
+	}
+	free(s);
+}
+
 void sshconn_close(struct sshconn *c)
 {
 	if (c == NULL) {

@@ -60,6 +60,39 @@ struct sshconn_output {
 int sshconn_exec(struct sshconn *c, const char *command, long timeout_s,
 		 struct sshconn_output *res, char *why, size_t whylen);
 
+/*
+ * A command kept running on the node, read line by line (the node's CHDIR
+ * lock is held by one for the whole run).  Opaque; belongs to the thread
+ * that uses its session.
+ */
+struct sshconn_stream;
+
+/* Starts command in a new exec channel.  Returns the stream, or NULL
+ * with why ("exec: ..."). */
+struct sshconn_stream *sshconn_stream_start(struct sshconn *c,
+					    const char *command, char *why,
+					    size_t whylen);
+
+/*
+ * Reads the next line of the command's stdout (without its newline, cut to
+ * fit len) within timeout_ms.  Returns 1 with a line, 0 at the end of the
+ * output, -1 on timeout or a failed read (why says which).  Lines longer
+ * than 4 KiB are cut; stderr is kept apart (sshconn_stream_stderr).
+ */
+int sshconn_stream_line(struct sshconn_stream *s, long timeout_ms,
+			char *line, size_t len, char *why, size_t whylen);
+
+/* What the command wrote on stderr so far (its last 4 KiB at most). */
+const char *sshconn_stream_stderr(const struct sshconn_stream *s);
+
+/* Handles what the node sent meanwhile (keepalive requests among it)
+ * without waiting.  Returns 1 while the command runs, 0 once its
+ * channel is closed or the session is gone. */
+int sshconn_stream_alive(struct sshconn_stream *s);
+
+/* Closes the channel (the command's stdin ends) and frees; NULL is fine. */
+void sshconn_stream_close(struct sshconn_stream *s);
+
 /* Disconnects and frees; NULL is fine. */
 void sshconn_close(struct sshconn *c);
 

@@ -102,6 +102,7 @@ class Node:
         self.dir = os.path.join(cluster.dir, "nodes", name)
         self.home = os.path.join(self.dir, "home")
         self.proc = None
+        self.namespace = None  # its mount namespace, once started
 
     @property
     def host_key(self):
@@ -260,6 +261,65 @@ class Cluster:
                 time.sleep(0.02)
         raise RuntimeError("sshd for %s did not start" % node.name)
 
+    def _note_namespace(self, node):
+        try:
+            node.namespace = os.readlink("/proc/%d/ns/mnt" % node.proc.pid)
+        except OSError:
+            node.namespace = None
+        if node.namespace == os.readlink("/proc/self/ns/mnt"):
+            node.namespace = None  # not unshared yet
+
+    def processes(self, name, sessions_only=False):
+        """(pid, command line) of every process of node name (in its mount
+        namespace); sessions_only leaves out its listening sshd."""
+        node = self.nodes[name]
+        if node.namespace is None:
+            self._note_namespace(node)
+        if node.namespace is None:
+            return []
+        listener = node.proc.pid if node.proc is not None else None
+        found = []
+        for pid in self._namespace_pids({node.namespace}):
+            if sessions_only and pid == listener:
+                continue
+            try:
+                with open("/proc/%d/cmdline" % pid, "rb") as f:
+                    found.append((pid, f.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()))
+            except OSError:
+                continue
+        return found
+
+    def _signal_node(self, name, sig):
+        for pid, _cmd in self.processes(name):
+            try:
+                os.kill(pid, sig)
+            except OSError:
+                pass
+
+    def kill(self, name):
+        """The node dies: SIGKILL to every process of it, listener too."""
+        self._signal_node(name, signal.SIGKILL)
+        node = self.nodes[name]
+        if node.proc is not None:
+            node.proc.wait()
+
+    def freeze(self, name):
+        """The node hangs (as behind a network partition): SIGSTOP to
+        every process of it."""
+        self._signal_node(name, signal.SIGSTOP)
+
+    def thaw(self, name):
+        self._signal_node(name, signal.SIGCONT)
+
+    def restart(self, name):
+        """Starts a killed node's sshd again, same address and keys."""
+        node = self.nodes[name]
+        if node.proc is not None and node.proc.poll() is None:
+            return
+        self._start_sshd(node)
+        self._wait_listening(node, time.monotonic() + 20)
+        self._note_namespace(node)
+
     def start(self):
         self.write_ssh_config()
         self.write_known_hosts()
@@ -272,6 +332,7 @@ class Cluster:
         for node in self.nodes.values():
             if node.kind == "sshd":
                 self._wait_listening(node, deadline)
+                self._note_namespace(node)
         return self
 
     def _namespace_pids(self, namespaces):
@@ -290,14 +351,11 @@ class Cluster:
     def stop(self):
         """Stops every node: each sshd by its pid, then every process left
         in a node's own mount namespace (its sessions) by pid."""
-        namespaces = set()
-        for node in self.nodes.values():
-            if node.kind == "sshd" and node.proc is not None and node.proc.poll() is None:
-                try:
-                    namespaces.add(os.readlink("/proc/%d/ns/mnt" % node.proc.pid))
-                except OSError:
-                    pass
+        namespaces = {node.namespace for node in self.nodes.values() if node.namespace}
         namespaces.discard(os.readlink("/proc/self/ns/mnt"))
+        for node in self.nodes.values():
+            if node.namespace:
+                self.thaw(node.name)  # a frozen node's processes must see SIGTERM
         for node in self.nodes.values():
             proc, node.proc = node.proc, None
             if proc is None or proc.poll() is not None:

@@ -104,11 +104,14 @@ class Project:
         env.update(extra)
         return env
 
-    def pytest(self, *args, env=None, cwd=None):
+    def pytest_argv(self, *args, cache=False):
+        return [os.path.join(self.path, ".venv", "bin", "python"), "-m", "pytest"] + (
+            [] if cache else ["-p", "no:cacheprovider"]) + list(args)
+
+    def pytest(self, *args, env=None, cwd=None, cache=False):
         start = time.monotonic()
         proc = subprocess.run(
-            [os.path.join(self.path, ".venv", "bin", "python"), "-m", "pytest", "-p", "no:cacheprovider"]
-            + list(args),
+            self.pytest_argv(*args, cache=cache),
             cwd=cwd or self.path,
             env=env or self.env(),
             stdout=subprocess.PIPE,
@@ -155,3 +158,77 @@ def project(tmp_path, nodes, venv_template):
     p = Project(path, nodes)
     p.use_nodes("node1 node2")
     return p
+
+
+SLOW_TESTS = '''
+import time
+
+import pytest
+
+
+@pytest.mark.parametrize("n", range(48))
+def test_slow(n):
+    time.sleep(0.3)
+'''
+
+
+@pytest.fixture
+def slow_project(tmp_path, venv_template):
+    """A project whose 48 tests of 0.3 s each record where they ran."""
+    def make(cluster):
+        path = str(tmp_path / "slow")
+        os.makedirs(os.path.join(path, "tests"))
+        shutil.copy(TEMPLATE, os.path.join(path, "conftest.py"))
+        shutil.copy(os.path.join(EXAMPLE, "tests", "conftest.py"), os.path.join(path, "tests", "conftest.py"))
+        with open(os.path.join(path, "tests", "test_slow.py"), "w") as f:
+            f.write(SLOW_TESTS)
+        shutil.copytree(venv_template, os.path.join(path, ".venv"), symlinks=True)
+        return Project(path, cluster)
+    return make
+
+
+def junit_outcomes(path):
+    """{test id: [outcome, ...]} from a junit file, one entry per testcase."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.parse(path).getroot()
+    found = {}
+    for case in root.iter("testcase"):
+        test = "%s::%s" % (case.get("classname").replace(".", "/") + ".py", case.get("name"))
+        outcome = "passed"
+        for tag in ("failure", "error", "skipped"):
+            if case.find(tag) is not None:
+                outcome = tag
+        found.setdefault(test, []).append(outcome)
+    return found
+
+
+def session_processes(sid):
+    """(pid, command line) of the processes in session sid (what a pytest
+    started with start_new_session=True left running)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                stat = f.read()
+            if int(stat[stat.rindex(")") + 2:].split()[3]) != sid:
+                continue
+            with open("/proc/%s/cmdline" % entry, "rb") as f:
+                found.append((int(entry), f.read().replace(b"\0", b" ").decode("utf-8", "replace")))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def wait_until(what, check, timeout):
+    """Waits for check() to return a true value; fails naming what."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("%s: not within %ss" % (what, timeout))
+        time.sleep(0.05)

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -145,58 +147,160 @@ static void test_check_states(void)
 	}
 }
 
-/* The claim makes a nested CHDIR and refuses links, writing nothing. */
+/* The events of a claim's output, and the state it ended in. */
+struct claim_run {
+	enum chdir_state state;
+	int locked, unlocked, timeout, locklink;
+	char busy[200];
+};
+
+static void read_claim(const char *out, struct claim_run *c)
+{
+	const char *p = out;
+
+	memset(c, 0, sizeof(*c));
+	while (p != NULL && *p != '\0') {
+		char line[400];
+		char text[300];
+		size_t n = strcspn(p, "\n");
+
+		snprintf(line, sizeof(line), "%.*s", (int)n, p);
+		switch (claim_line(line, &c->state, text, sizeof(text))) {
+		case CLAIM_BUSY:
+			snprintf(c->busy, sizeof(c->busy), "%s", text);
+			break;
+		case CLAIM_TIMEOUT:
+			c->timeout = 1;
+			break;
+		case CLAIM_LOCKLINK:
+			c->locklink = 1;
+			break;
+		case CLAIM_LOCKED:
+			c->locked = 1;
+			break;
+		case CLAIM_UNLOCKED:
+			c->unlocked = 1;
+			break;
+		default:
+			break;
+		}
+		p = p[n] == '\n' ? p + n + 1 : NULL;
+	}
+}
+
+static int claim(const char *chdir, long wait_s, struct claim_run *c)
+{
+	char *cmd = claim_command(chdir, "run A", wait_s);
+	char *out;
+	int code = -1;
+
+	if (cmd == NULL) {
+		return -1;
+	}
+	out = run_sh(cmd, &code);
+	free(cmd);
+	if (out == NULL) {
+		return -1;
+	}
+	read_claim(out, c);
+	free(out);
+	return code;
+}
+
+/* The claim makes a nested CHDIR under its lock, and refuses links,
+ * writing nothing. */
 static void test_claim_command(void)
 {
 	static const struct {
 		const char *chdir;
 		enum chdir_state state;
+		int locked;
 	} rows[] = {
-		{ "work/proj", CHDIR_DIR },
-		{ "work/proj", CHDIR_DIR },   /* a second claim: still fine */
-		{ "victim", CHDIR_SYMLINK },
-		{ "away/proj", CHDIR_OUTSIDE },
-		{ "afile/x", CHDIR_NOTDIR },  /* below a file */
-		{ "afile/x/y", CHDIR_NOTDIR },
+		{ "work/proj", CHDIR_DIR, 1 },
+		{ "work/proj", CHDIR_DIR, 1 },   /* a second claim: still fine */
+		{ "victim", CHDIR_SYMLINK, 0 },
+		{ "away/proj", CHDIR_OUTSIDE, 0 },
+		{ "afile/x", CHDIR_NOTDIR, 0 },  /* below a file */
+		{ "afile/x/y", CHDIR_NOTDIR, 0 },
 	};
 	size_t i;
 	char path[512];
 	struct stat st;
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		char *cmd = claim_command(rows[i].chdir);
-		char real[256];
-		char *out;
-		int code = -1;
+		struct claim_run c;
 
-		CU_ASSERT_PTR_NOT_NULL_FATAL(cmd);
-		out = run_sh(cmd, &code);
-		CU_ASSERT_PTR_NOT_NULL_FATAL(out);
-		CU_ASSERT_EQUAL(claim_parse(out, real, sizeof(real)),
-				rows[i].state);
-		free(out);
-		free(cmd);
+		CU_ASSERT_EQUAL(claim(rows[i].chdir, 1, &c), 0);
+		CU_ASSERT_EQUAL(c.state, rows[i].state);
+		CU_ASSERT_EQUAL(c.locked, rows[i].locked);
+		CU_ASSERT_EQUAL(c.busy[0], '\0');
 	}
 	snprintf(path, sizeof(path), "%s/home/work/proj", scratch);
 	CU_ASSERT_EQUAL(stat(path, &st), 0);
 	CU_ASSERT_TRUE(S_ISDIR(st.st_mode));
+	/* the lock file sits beside CHDIR */
+	snprintf(path, sizeof(path), "%s/home/work/.proj.pytest-cloud-lock",
+		 scratch);
+	CU_ASSERT_EQUAL(stat(path, &st), 0);
 	snprintf(path, sizeof(path), "%s/outside/proj", scratch);
 	CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/outside/.proj.pytest-cloud-lock",
+		 scratch);
+	CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0);
+}
+
+/* Another run holds the lock: the claim says whose, waits its bound and
+ * gives up, making nothing; once the lock is free, the claim takes it. */
+static void test_claim_waits_for_a_held_lock(void)
+{
+	char path[512];
+	struct claim_run c;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/home/.held.pytest-cloud-lock", scratch);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, "run B on ci7\n", 13), 13);
+	CU_ASSERT_EQUAL_FATAL(flock(fd, LOCK_EX), 0);
+	CU_ASSERT_EQUAL(claim("held", 1, &c), 0);
+	CU_ASSERT_STRING_EQUAL(c.busy, "run B on ci7");
+	CU_ASSERT_EQUAL(c.timeout, 1);
+	CU_ASSERT_EQUAL(c.locked, 0);
+	CU_ASSERT_EQUAL(c.state, CHDIR_UNKNOWN); /* nothing made */
+	snprintf(path, sizeof(path), "%s/home/held", scratch);
+	CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0);
+	/* no wait at all */
+	CU_ASSERT_EQUAL(claim("held", 0, &c), 0);
+	CU_ASSERT_EQUAL(c.timeout, 1);
+	close(fd);
+	CU_ASSERT_EQUAL(claim("held", 1, &c), 0);
+	CU_ASSERT_EQUAL(c.locked, 1);
+	CU_ASSERT_EQUAL(c.state, CHDIR_DIR);
+}
+
+static void test_claim_refuses_a_linked_lock_file(void)
+{
+	char path[512];
+	char target[512];
+	struct claim_run c;
+
+	snprintf(target, sizeof(target), "%s/outside/file", scratch);
+	snprintf(path, sizeof(path), "%s/home/.linked.pytest-cloud-lock",
+		 scratch);
+	CU_ASSERT_EQUAL_FATAL(symlink(target, path), 0);
+	CU_ASSERT_EQUAL(claim("linked", 1, &c), 0);
+	CU_ASSERT_EQUAL(c.locklink, 1);
+	CU_ASSERT_EQUAL(c.locked, 0);
 }
 
 /* Hostile text in CHDIR stays one word (it is refused as bad input before
  * any node sees it; this checks the quoting underneath). */
 static void test_claim_quoting(void)
 {
-	char *cmd = claim_command("x'; touch canary; '");
+	struct claim_run c;
 	char path[512];
-	char *out;
-	int code = -1;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(cmd);
-	out = run_sh(cmd, &code);
-	free(out);
-	free(cmd);
+	CU_ASSERT_EQUAL(claim("x'; touch canary; '", 1, &c), 0);
 	snprintf(path, sizeof(path), "%s/home/canary", scratch);
 	CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0);
 	snprintf(path, sizeof(path), "%s/home/x'; touch canary; '", scratch);
@@ -205,12 +309,22 @@ static void test_claim_quoting(void)
 
 static void test_claim_parse_and_refusal(void)
 {
+	enum chdir_state st = CHDIR_UNKNOWN;
 	char real[8];
 	char buf[300];
 
 	CU_ASSERT_EQUAL(claim_parse("", real, sizeof(real)), CHDIR_UNKNOWN);
 	CU_ASSERT_EQUAL(claim_parse("chdir\n", real, sizeof(real)),
 			CHDIR_UNKNOWN);
+	CU_ASSERT_EQUAL(claim_line("busy", &st, real, sizeof(real)),
+			CLAIM_BUSY);
+	CU_ASSERT_STRING_EQUAL(real, "");
+	CU_ASSERT_EQUAL(claim_line("lockedx", &st, real, sizeof(real)),
+			CLAIM_OTHER);
+	CU_ASSERT_EQUAL(claim_line("chdir outside /x", &st, real,
+				   sizeof(real)),
+			CLAIM_STATE);
+	CU_ASSERT_EQUAL(st, CHDIR_OUTSIDE);
 	CU_ASSERT_EQUAL(claim_parse("chdir dirt\n", real, sizeof(real)),
 			CHDIR_UNKNOWN);
 	/* the last line counts; the real path is cut to fit */
@@ -238,6 +352,9 @@ int suite_claim(void)
 
 	return (s && CU_add_test(s, "check states", test_check_states) &&
 		CU_add_test(s, "claim command", test_claim_command) &&
+		CU_add_test(s, "held lock", test_claim_waits_for_a_held_lock) &&
+		CU_add_test(s, "linked lock file",
+			    test_claim_refuses_a_linked_lock_file) &&
 		CU_add_test(s, "quoting", test_claim_quoting) &&
 		CU_add_test(s, "parse and refusal",
 			    test_claim_parse_and_refusal))

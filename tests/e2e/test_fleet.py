@@ -1,0 +1,388 @@
+"""The run on a fleet: one SSH connection per node on stock sshd, nodes that
+die or hang mid-run, Ctrl-C and SIGTERM at every phase, concurrent runs,
+and pytest as the user asked.
+
+Each fault test checks every test's outcome (junit), where the tests ran
+(the nodes' records) and that nothing is left running, on this machine or
+on any node."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from cluster import Cluster
+from conftest import HELPER, TIMEOUT, junit_outcomes, session_processes, wait_until
+
+SLOW_IDS = ["tests/test_slow.py::test_slow[%d]" % n for n in range(48)]
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    """Stock sshd nodes: f1 on CPU 0, f2 on CPU 1, f3 on both (2 workers);
+    big says it has 24 CPUs; a refusing and a silent alias."""
+    c = Cluster(str(tmp_path_factory.mktemp("fleet")))
+    c.add("f1", cpus="0")
+    c.add("f2", cpus="1")
+    c.add("f3", cpus="0,1")
+    c.add("big", env={"OMP_NUM_THREADS": "24"})
+    c.add("refused", kind="refused")
+    c.add("silent", kind="silent")
+    with c:
+        yield c
+
+
+@pytest.fixture
+def fleet_up(fleet):
+    """The fleet with every node up, running, and its home emptied."""
+    for name, node in fleet.nodes.items():
+        if node.kind == "sshd":
+            fleet.thaw(name)
+            fleet.restart(name)
+    fleet.clear_homes()
+    return fleet
+
+
+class Run:
+    """pytest (or the helper) running in a session of its own, its output
+    read as it comes, each line with the time it came."""
+
+    def __init__(self, argv, cwd, env):
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        self.lines = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for raw in self.proc.stdout:
+            self.lines.append((time.monotonic(), raw.decode("utf-8", "replace").rstrip("\n")))
+
+    @property
+    def output(self):
+        return "\n".join(line for _t, line in self.lines)
+
+    def when(self, pattern, count=1, timeout=60):
+        """Waits until pattern has shown count times; returns the time."""
+        def seen():
+            hits = [t for t, line in list(self.lines) if re.search(pattern, line)]
+            return hits[count - 1] if len(hits) >= count else None
+        return wait_until("%r x%d in the output:\n%s" % (pattern, count, self.output), seen, timeout)
+
+    def signal(self, sig, group=True):
+        if group:
+            os.killpg(self.proc.pid, sig)  # as a terminal's Ctrl-C does
+        else:
+            self.proc.send_signal(sig)
+
+    def finish(self, timeout=120):
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("did not end within %ss:\n%s" % (timeout, self.output))
+        self.reader.join(10)
+        self.proc.stdout.close()
+        self.ended = time.monotonic()
+        return self.proc.returncode
+
+
+def start(project, *args, env=None, cache=False):
+    return Run(project.pytest_argv(*args, cache=cache), project.path, env or project.env())
+
+
+def python_on(cluster, name):
+    return [p for p in cluster.processes(name, sessions_only=True) if "python" in p[1]]
+
+
+def nothing_left(run, cluster, names, timeout=5):
+    """Within timeout after the run ended: no process of its session on
+    this machine and no python on any node."""
+    wait_until("processes of the run", lambda: not session_processes(run.proc.pid), timeout)
+    for name in names:
+        wait_until("python left on %s: %s" % (name, python_on(cluster, name)),
+                   lambda: not python_on(cluster, name), timeout)
+
+
+def ran_on(project, cluster, names):
+    """{test id: [worker, ...]} from the records the tests wrote."""
+    found = {}
+    for name in names:
+        for rec in project.records(cluster.nodes[name]):
+            found.setdefault(rec["nodeid"], []).append(rec["worker"])
+    return found
+
+
+def accepted(cluster, name):
+    """Logins sshd of node name has logged so far."""
+    with open(os.path.join(cluster.nodes[name].dir, "sshd.log")) as f:
+        return f.read().count("Accepted publickey")
+
+
+def test_big_node_on_stock_sshd_gets_one_connection(fleet_up, slow_project, tmp_path):
+    """24 workers on one node whose sshd has the stock MaxStartups and
+    MaxSessions: one SSH connection carries them all."""
+    p = slow_project(fleet_up)
+    p.use_nodes("big")
+    before = accepted(fleet_up, "big")
+    junit = str(tmp_path / "junit.xml")
+    r = p.pytest("--junitxml=" + junit)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "24 test processes on 1 of 1 nodes" in r.stderr
+    assert junit_outcomes(junit) == {t: ["passed"] for t in SLOW_IDS}
+    workers = {w for ws in ran_on(p, fleet_up, ["big"]).values() for w in ws}
+    assert len(workers) > 10 and all(w.startswith("big_") for w in workers), workers
+    # the probe's, rsync's and the run's: one connection for the 24 workers
+    assert accepted(fleet_up, "big") - before == 3
+
+
+def lost_node_run(nodes, p, tmp_path, hurt, when):
+    """Runs the slow suite on f1 f2 f3 and hurts f3 at the given moment;
+    returns (run, junit outcomes, where each test ran)."""
+    p.use_nodes("f1 f2 f3", cloud_keepalive=4)
+    junit = str(tmp_path / "junit.xml")
+    run = start(p, "-v", "--junitxml=" + junit)
+    run.when(*when)
+    hurt("f3")
+    hurt_at = time.monotonic()
+    assert run.finish() == 0, run.output
+    run.hurt_seconds = run.ended - hurt_at
+    return run, junit_outcomes(junit), ran_on(p, nodes, ["f1", "f2", "f3"])
+
+
+@pytest.mark.parametrize("how", ["killed", "hung"])
+def test_lost_node_mid_run_costs_one_rerun(fleet_up, slow_project, tmp_path, how):
+    p = slow_project(fleet_up)
+    hurt = fleet_up.kill if how == "killed" else fleet_up.freeze
+    run, outcomes, where = lost_node_run(fleet_up, p, tmp_path, hurt, (r"PASSED", 12))
+    # every test once in junit, passed; none ran twice to the end
+    assert outcomes == {t: ["passed"] for t in SLOW_IDS}, run.output
+    assert sorted(where) == sorted(SLOW_IDS)
+    assert "node 'f3' lost during the run: connection lost" in run.output
+    rerun = re.findall(r"(tests/test_slow.py::test_slow\[\d+\]): running when 'f3' was lost: run again on another node",
+                       run.output)
+    for test in rerun:
+        assert all(not w.startswith("f3_") for w in where[test]), (test, where[test])
+    # the run ends within the rest of the tests plus 20 s
+    assert run.hurt_seconds < 20, run.hurt_seconds
+    if how == "hung":
+        fleet_up.thaw("f3")
+    nothing_left(run, fleet_up, ["f1", "f2", "f3"])
+
+
+def test_node_lost_during_bring_up(fleet_up, slow_project, tmp_path):
+    """f3 dies once the plan is out, while its gateway comes up."""
+    p = slow_project(fleet_up)
+    run, outcomes, where = lost_node_run(fleet_up, p, tmp_path, fleet_up.kill, (r"test processes on 3 of 3 nodes",))
+    assert outcomes == {t: ["passed"] for t in SLOW_IDS}, run.output
+    assert re.search(r"node 'f3' (left out at bring-up|lost during the run)", run.output), run.output
+    nothing_left(run, fleet_up, ["f1", "f2"])
+
+
+def test_every_node_lost_ends_the_run_clearly(fleet_up, slow_project, tmp_path):
+    p = slow_project(fleet_up)
+    p.use_nodes("f1 f3", cloud_keepalive=4)
+    junit = str(tmp_path / "junit.xml")
+    run = start(p, "-v", "--junitxml=" + junit)
+    run.when(r"PASSED", 6)
+    fleet_up.kill("f1")
+    fleet_up.kill("f3")
+    status = run.finish()
+    assert status not in (0, 3), run.output
+    assert "INTERNALERROR" not in run.output
+    assert "pytest-cloud: every node was lost" in run.output
+    outcomes = junit_outcomes(junit)
+    # what finished is reported once; the tests running when the last
+    # node went are failed, saying so; the rest did not run
+    assert all(len(v) == 1 for v in outcomes.values()), outcomes
+    failed = sorted(t for t, v in outcomes.items() if v != ["passed"])
+    assert 1 <= len(failed) <= 3, outcomes
+    for test in failed:
+        assert re.search(r"%s: running when '(f1|f3)' was lost, no node left to run it again" % re.escape(test),
+                         run.output), run.output
+    assert sum(v == ["passed"] for v in outcomes.values()) >= 6
+    nothing_left(run, fleet_up, [])
+
+
+@pytest.mark.parametrize("phase", ["probe", "sync", "run"])
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_interrupt_stops_everything(fleet_up, slow_project, phase, how):
+    """Ctrl-C (SIGINT to the process group) or SIGTERM to pytest alone,
+    during the probe, the sync or the run: within 5 s nothing the run
+    started is left, here or on a node."""
+    p = slow_project(fleet_up)
+    names = "f1 f3"
+    if phase == "probe":
+        names += " silent"  # the probe waits for it
+    if phase == "sync":
+        with open(os.path.join(p.path, "big.bin"), "wb") as f:
+            f.write(os.urandom(3 * 1024 * 1024))
+    p.use_nodes(names, cloud_rsync_bandwidth_limit=300)
+    run = start(p, "-v")
+    run.when({"probe": r"probing 3 nodes", "sync": r"syncing '", "run": r"PASSED"}[phase])
+    time.sleep(0.3)
+    stopped = time.monotonic()
+    run.signal(signal.SIGINT if how == "ctrl-c" else signal.SIGTERM, group=how == "ctrl-c")
+    status = run.finish(timeout=10)
+    assert run.ended - stopped < 5, run.output
+    assert status == 2, run.output
+    assert "INTERNALERROR" not in run.output
+    nothing_left(run, fleet_up, ["f1", "f3"], timeout=5 - (time.monotonic() - stopped))
+
+
+def test_sigterm_to_the_helper_stops_its_copies(fleet_up, slow_project):
+    p = slow_project(fleet_up)
+    with open(os.path.join(p.path, "big.bin"), "wb") as f:
+        f.write(os.urandom(3 * 1024 * 1024))
+    p.use_nodes("f1 f3", cloud_rsync_bandwidth_limit=300)
+    run = Run([HELPER], p.path, p.env())
+    run.when(r"syncing '")
+    wait_until("rsync running", lambda: [q for q in session_processes(run.proc.pid) if q[1].startswith("rsync")], 5)
+    stopped = time.monotonic()
+    run.signal(signal.SIGTERM, group=False)
+    run.finish(timeout=10)
+    assert run.proc.returncode == -signal.SIGTERM
+    wait_until("rsync and ssh gone", lambda: not session_processes(run.proc.pid), 5 - (time.monotonic() - stopped))
+
+
+def test_concurrent_runs_on_one_chdir_take_turns(fleet_up, slow_project):
+    p = slow_project(fleet_up)
+    p.use_nodes("f1 f3")
+    first = start(p, "-v")
+    first.when(r"PASSED")
+    second = start(p, "-v")
+    assert first.finish() == 0, first.output
+    assert second.finish() == 0, second.output
+    m = re.search(r"node 'f1': 'pytest_\w+' is in use by another run \(pytest-cloud pid (\d+) by", second.output)
+    assert m, second.output
+    # it copied only once the first run had ended
+    synced = second.when(r"node 'f1': synced")
+    assert synced >= first.ended - 0.5
+    assert "48 passed" in second.output
+
+
+def test_waiting_for_a_lock_is_bounded(fleet_up, slow_project):
+    p = slow_project(fleet_up)
+    p.use_nodes("f1 f3")
+    first = start(p, "-v")
+    first.when(r"PASSED")
+    r = p.pytest(env=p.env(PYTEST_CLOUD_LOCK_TIMEOUT="1"))
+    assert r.returncode != 0
+    assert re.search(r"node 'f1': 'pytest_\w+' on the node is in use by another run \(pytest-cloud pid \d+ .*\), "
+                     r"still after 1s \(cloud_lock_timeout\)", r.stderr), r.stderr
+    assert first.finish() == 0, first.output
+
+
+def test_a_dead_runs_lock_is_free(fleet_up, slow_project):
+    p = slow_project(fleet_up)
+    p.use_nodes("f1 f3")
+    first = start(p, "-v")
+    first.when(r"PASSED")
+    first.signal(signal.SIGKILL)  # the whole run dies at once
+    first.finish()
+    began = time.monotonic()
+    r = p.pytest()
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "48 passed" in r.stdout
+    assert time.monotonic() - began < 30
+
+
+def _xdist_modes():
+    import xdist
+
+    version = tuple(int(x) for x in xdist.__version__.split(".")[:2])
+    modes = ["load", "loadscope", "loadfile", "loadgroup", "each"]
+    return modes + (["worksteal"] if version >= (3, 2) else [])
+
+
+@pytest.mark.parametrize("mode", _xdist_modes())
+def test_the_users_dist_mode_is_kept(project, mode):
+    nodes = project.cluster
+    r = project.pytest("-v", "--dist", mode)
+    assert r.returncode == 0, r.stdout + r.stderr
+    sched = {"load": "LoadScheduling", "loadscope": "LoadScopeScheduling", "loadfile": "LoadFileScheduling",
+             "loadgroup": "LoadGroupScheduling", "each": "EachScheduling",
+             "worksteal": "WorkStealingScheduling"}[mode]
+    assert "scheduling tests via %s" % sched in r.stdout
+    ran = project.records(nodes.nodes["node1"]) + project.records(nodes.nodes["node2"])
+    if mode == "each":
+        assert "81 passed" in r.stdout  # 27 tests on each of 3 workers
+    else:
+        assert "27 passed" in r.stdout
+        assert len({rec["nodeid"] for rec in ran}) == 27
+
+
+def test_last_failed_selects_from_the_controllers_cache(project):
+    nodes = project.cluster
+    failing = os.path.join(project.path, "tests", "test_fails.py")
+    with open(failing, "w") as f:
+        f.write("def test_fails():\n    assert open('fail.txt').read() == 'no'\n")
+    with open(os.path.join(project.path, "fail.txt"), "w") as f:
+        f.write("yes")
+    r = project.pytest(cache=True)
+    assert r.returncode == 1
+    assert "1 failed, 27 passed" in r.stdout
+    nodes.clear_homes()
+    r = project.pytest("--lf", cache=True)
+    assert r.returncode == 1, r.stdout
+    assert "1 failed" in r.stdout and "passed" not in r.stdout.splitlines()[-1]
+    ran = project.records(nodes.nodes["node1"]) + project.records(nodes.nodes["node2"])
+    assert [rec["nodeid"] for rec in ran] == ["tests/test_fails.py::test_fails"]
+    with open(os.path.join(project.path, "fail.txt"), "w") as f:
+        f.write("no")
+    r = project.pytest("--lf", cache=True)
+    assert r.returncode == 0, r.stdout
+    assert "1 passed" in r.stdout
+    r = project.pytest("--lf", cache=True)
+    assert "28 passed" in r.stdout  # nothing failed last: all run
+
+
+def test_config_file_given_from_the_root(project):
+    r = project.pytest("-c", "pytest.ini")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "27 passed" in r.stdout
+
+
+def test_a_pytest_started_by_a_test_is_not_a_worker(project):
+    """PYTEST_XDIST_WORKER in the environment (as in a pytest that a test
+    starts) does not make this pytest a worker."""
+    r = project.pytest(env=project.env(PYTEST_XDIST_WORKER="gw7"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert len(project.records(project.cluster.nodes["node2"])) > 0
+
+
+FAKE_HELPER = r'''
+import json, os, sys
+n = 20000
+for i in range(n):
+    sys.stderr.write("pytest-cloud: node 'refused': progress line %d of a big plan\n" % i)
+sys.stderr.flush()
+px = ["ssh=refused//id=refused//chdir=c//python=python3//execmodel=thread//ssh_config=%s" % sys.argv[1]]
+tx = ["popen//id=refused_%d//via=refused//python=python3" % i for i in range(n)]
+sys.stdout.write(json.dumps({"tx": tx, "px": px, "nodes": [], "connect_timeout": 3, "keepalive": 15}))
+sys.stdout.flush()
+os.close(1)  # the plan ends; as the helper does, it holds until stdin ends
+sys.stdin.read()
+'''
+
+
+def test_a_plan_of_20000_specs(project, tmp_path):
+    """The plan and the progress are read together: no size deadlocks."""
+    fake = tmp_path / "fake-helper"
+    fake.write_text("#!/bin/sh\nexec %s -c '%s' %s\n" % (sys.executable, FAKE_HELPER.replace("'", "'\\''"),
+                                                          project.cluster.ssh_config))
+    fake.chmod(0o755)
+    r = project.pytest(env=project.env(PYTEST_CLOUD_HELPER=str(fake)))
+    assert r.stderr.count("progress line") == 20000
+    assert "pytest-cloud: no node could be brought up (refused: gateway: " in r.stderr
+    assert r.returncode == 1
+    assert r.seconds < 60
