@@ -169,6 +169,7 @@ def _helper_argv(config, helper):
     if sys.prefix != getattr(sys, "base_prefix", sys.prefix):
         argv.append("--interpreter-prefix=%s" % sys.prefix)
     argv.append("--hold")
+    argv.append("--gateway-check")
     return argv
 
 
@@ -638,6 +639,7 @@ class _CloudRun:
             except Exception as exc:
                 self._leave_out(name, "gateway: %s" % _describe(exc))
                 del up[name]
+        self._check_workers(up)
         worker_specs = [spec for name in up for spec in by_proxy[name]]
 
         def kill_proxy(spec):
@@ -659,6 +661,30 @@ class _CloudRun:
                 for spec in by_proxy[name]:
                     made.pop(spec.id, None)
         return made
+
+    def _check_workers(self, up):
+        """The helper's worker check (the worker python imports pytest,
+        xdist and the develop eggs from the node's copy), run by each
+        proxy, which is that python, in CHDIR: no python of its own."""
+        check = self.plan.get("worker_check") or {}
+        if check.get("by") != "gateway":
+            return
+        code = "import sys\nsys.argv = ['pytest-cloud-check'] + %r\n%s" % (
+            list(check.get("args", [])), check["source"])
+        names = sorted(up)
+        bound = max(30, 3 * self.connect_timeout)
+
+        def run(name):
+            channel = up[name][0].remote_exec(code)
+            channel.waitclose(bound + 5)
+
+        results = _in_parallel(run, names, bound, lambda name: _kill_ssh(up[name][1]))
+        for k, name in enumerate(names):
+            if isinstance(results.get(k), Exception):
+                why = str(results[k]).strip().splitlines() or [_describe(results[k])]
+                self._leave_out(name, "worker python '%s' cannot import pytest, xdist%s: %s" % (
+                    self.plan.get("python"), " and the develop eggs" if check.get("args") else "", why[-1]))
+                del up[name]
 
     def _leave_out(self, name, why):
         if name not in self.left_out:

@@ -176,6 +176,8 @@ static int *flag_field(struct cloud_config *cfg, enum opt_id id)
 		return &cfg->print_probe;
 	case OPT_HOLD:
 		return &cfg->hold;
+	case OPT_GATEWAY_CHECK:
+		return &cfg->gateway_check;
 	case OPT_VERSION:
 		return &cfg->version;
 	default:

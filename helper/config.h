@@ -61,6 +61,7 @@ struct cloud_config {
 	int no_inifile;
 	int print_probe;
 	int hold;
+	int gateway_check;
 	char *rootdir;            /* absolute; set by the caller or --rootdir */
 	char *inifile;            /* NULL when the run has no ini file */
 	char *interpreter_prefix; /* sys.prefix given by the conftest */

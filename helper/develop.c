@@ -70,6 +70,8 @@ static int append_quoted(char **script, const struct strvec *list,
  *   cd CHDIR; remove stale *.pyc outside the virtualenv    (exit 97)
  *   pip install --no-index --no-deps -e EGG...  (if any)   (exit 98)
  *   python -c WORKER_CHECK EGG...                          (its status)
+ * With --gateway-check the last step is the conftest's, in each node's
+ * proxy gateway (one python fewer per node).
  * Every value passes through shquote.
  */
 static char *prepare_script(const struct cloud_config *cfg)
@@ -102,7 +104,10 @@ static char *prepare_script(const struct cloud_config *cfg)
 			pip = ok ? grown : NULL;
 		}
 	}
-	if (ok) {
+	if (ok && cfg->gateway_check) {
+		tail = strdup("exit 0"); /* the conftest's gateway checks */
+		ok = tail != NULL;
+	} else if (ok) {
 		ok = asprintf(&tail, "exec %s%s -c %s", cfg->venv_rel ?
 			      "\"$home\"/" : "", py_q, check_q) >= 0;
 		if (!ok) {
@@ -133,6 +138,23 @@ char *develop_prepare_command(const struct cloud_config *cfg)
 
 	free(script);
 	return command;
+}
+
+const char *develop_worker_check(void)
+{
+	return worker_check;
+}
+
+int develop_check_args(const struct cloud_config *cfg, struct strvec *out)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->develop_eggs.n; i++) {
+		if (strvec_pushf(out, "./%s", cfg->develop_eggs.v[i]) < 0) {
+			return -1;
+		}
+	}
+	return 0;
 }
 
 const char *develop_step(const struct cloud_config *cfg, int status,

@@ -13,10 +13,24 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "strvec.h"
 
 /* The remote command ("exec /bin/sh -c '...'"), newly allocated; NULL
  * when out of memory.  Needs config_finish()ed cfg. */
 char *develop_prepare_command(const struct cloud_config *cfg);
+
+/*
+ * The worker check's python source (static): run by the worker python in
+ * CHDIR, with develop_check_args as its arguments (sys.argv[1:]); it
+ * exits non-zero with the reason when pytest, xdist or an egg's package
+ * does not import, or imports from elsewhere than the node's copy.  The
+ * plan carries it for the conftest (--gateway-check).
+ */
+const char *develop_worker_check(void);
+
+/* Appends the check's arguments ("./EGG" for each develop egg) to out.
+ * Returns 0 or -1 (out of memory). */
+int develop_check_args(const struct cloud_config *cfg, struct strvec *out);
 
 /* Names the step that failed with the command's exit status; the text
  * is in buf (or static) and returned. */

@@ -87,6 +87,9 @@ static const struct opt_def table[] = {
 	{ OPT_HOLD, "--hold", NULL, NULL, OPT_T_FLAG, NULL,
 	  "keep each node's CHDIR locked until stdin closes (set by the "
 	  "conftest for the test run)" },
+	{ OPT_GATEWAY_CHECK, "--gateway-check", NULL, NULL, OPT_T_FLAG, NULL,
+	  "leave the worker check to the conftest, which runs it in each "
+	  "node's gateway (the plan carries it)" },
 	{ OPT_HELP, "--help", NULL, NULL, OPT_T_FLAG, NULL,
 	  "show the options" },
 	{ OPT_VERSION, "--version", NULL, NULL, OPT_T_FLAG, NULL,

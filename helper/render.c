@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "develop.h"
+
 /* Longest worker python path in a spec (the virtualenv's, relative to
  * the project root). */
 #define PATH_MAX_SPEC 4200
@@ -165,6 +167,24 @@ static void add_strings(cJSON *root, const char *key,
 	}
 }
 
+/* The worker check, for a conftest that runs it in its gateways. */
+static void add_worker_check(cJSON *root, const struct cloud_config *cfg)
+{
+	cJSON *check = cJSON_AddObjectToObject(root, "worker_check");
+	struct strvec args = STRVEC_INIT;
+
+	if (check == NULL) {
+		return;
+	}
+	cJSON_AddStringToObject(check, "by", cfg->gateway_check ? "gateway"
+								  : "helper");
+	cJSON_AddStringToObject(check, "source", develop_worker_check());
+	if (develop_check_args(cfg, &args) == 0) {
+		add_strings(check, "args", &args);
+	}
+	strvec_clear(&args);
+}
+
 char *render_json(const struct cloud_config *cfg,
 		  const struct node_report *nodes, size_t n,
 		  const struct render_specs *specs,
@@ -196,6 +216,7 @@ char *render_json(const struct cloud_config *cfg,
 	cJSON_AddNumberToObject(root, "connect_timeout",
 				(double)cfg->connect_timeout);
 	cJSON_AddNumberToObject(root, "keepalive", (double)cfg->keepalive);
+	add_worker_check(root, cfg);
 	cJSON_AddBoolToObject(root, "dry_run", cfg->dry_run);
 	if (t != NULL) {
 		cJSON *secs = cJSON_AddObjectToObject(root, "seconds");

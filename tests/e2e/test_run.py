@@ -137,15 +137,24 @@ def test_nodes_named_by_address_and_port(project):
 
 
 def test_node_whose_python_cannot_import_xdist_is_left_out(project):
+    """Under pytest the check runs in the node's gateway (no python of its
+    own); the helper run alone runs it itself."""
     nodes = project.cluster
     project.use_nodes("broken node2")
     r = project.pytest()
     assert r.returncode == 0, r.stdout + r.stderr
     assert "27 passed" in r.stdout
-    assert "node 'broken': excluded: worker python 'pytest_%s_proj/.venv/bin/python' cannot import " \
-        "pytest, xdist (exit 1): ImportError: xdist is broken on this node" % nodes.user in r.stderr
+    assert "node 'broken': left out: worker python 'pytest_%s_proj/.venv/bin/python' cannot import " \
+        "pytest, xdist: ImportError: xdist is broken on this node" % nodes.user in r.stderr
+    assert "node 'broken' left out at bring-up: worker python" in r.stdout
     assert project.records(nodes.nodes["broken"]) == []
     assert len(project.records(nodes.nodes["node2"])) == 27
+    r = project.helper(env=project.env(VIRTUAL_ENV=os.path.join(project.path, ".venv")))
+    assert r.returncode == 0, r.stderr
+    [broken] = [n for n in r.plan["nodes"] if n["node"] == "broken"]
+    assert broken["reason"] == "worker python 'pytest_%s_proj/.venv/bin/python' cannot import pytest, xdist " \
+        "(exit 1): ImportError: xdist is broken on this node" % nodes.user
+    assert r.plan["worker_check"]["by"] == "helper"
 
 
 def test_rsync_failure_excludes_the_node(project):
