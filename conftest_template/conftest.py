@@ -465,7 +465,8 @@ class _RerunLost:
         lost = self._run.gateway_of(node) in self._run.lost
         if lost and node not in getattr(self._inner, "node2collection", {node: None}):
             self._collection_lost()
-        crashed = self._rerun(node, self._inner.remove_node(node))  # KeyError: never added
+        before = self._pending_of(node)
+        crashed = self._rerun(node, self._inner.remove_node(node), before)  # KeyError: never added
         if lost and self._unassigned() and not any(not other.shutting_down for other in self._inner.nodes):
             self._run.replacements_wanted += 1
         return crashed
@@ -480,22 +481,69 @@ class _RerunLost:
                 and self._inner.collection_is_completed:
             self._inner.schedule()
 
-    def _rerun(self, node, crashed):
-        gateway = self._run.gateway_of(node)
-        if crashed is None or gateway not in self._run.lost:
+    def _pending_of(self, node):
+        """The tests sent to node and not finished, in order, as xdist's
+        books have them (load, worksteal: node2pending; scope schedulers:
+        assigned_work)."""
+        inner = self._inner
+        collection = getattr(inner, "collection", None) or []
+        pending = getattr(inner, "node2pending", None)
+        if pending is not None:
+            return [collection[i] for i in pending.get(node, ()) if i < len(collection)]
+        work = getattr(inner, "assigned_work", None) or {}
+        return [test for unit in work.get(node, {}).values() for test, done in unit.items() if not done]
+
+    def _rerun(self, node, crashed, before):
+        """xdist takes the first of a lost worker's pending tests for the one
+        it was running.  Messages in flight are lost with the node, so that
+        test may have finished (its last report came, its end did not reach
+        xdist's books), and the one really running may have sent nothing.
+        The reports say which it was: the test whose setup report came and
+        whose teardown report did not; else the first of its pending tests
+        whose last report did not come."""
+        run = self._run
+        gateway = run.gateway_of(node)
+        running = run.running.pop(node, None)
+        if gateway not in run.lost:
             return crashed
-        attempts = self._run.crashes.setdefault(crashed, [])
+        victim = running or next((test for test in before if test not in run.done), None)
+        if crashed is not None and crashed != victim and crashed not in run.done:
+            self._again(crashed)  # popped by xdist, not finished: back it goes
+        if victim is None:
+            return None
+        attempts = run.crashes.setdefault(victim, [])
         attempts.append((gateway, node))
-        if self._run.each:
-            self._run.not_run_on[gateway] = self._run.not_run_on.get(gateway, 0) + 1
+        if run.each:
+            run.not_run_on[gateway] = run.not_run_on.get(gateway, 0) + 1
             return None  # every node runs every test: nothing to move
         if len(attempts) > 1:
-            return crashed
+            if victim != crashed:
+                self._take_back(victim)
+            return victim  # xdist reports it (see pytest_handlecrashitem)
+        if victim == crashed:
+            self._again(victim)
+        return None
+
+    def _again(self, test):
         try:
-            self._inner.mark_test_pending(crashed)
+            self._inner.mark_test_pending(test)
         except NotImplementedError:
             pass  # scope schedulers put the whole unfinished scope back
-        return None
+
+    def _take_back(self, test):
+        """test is not to run again: out of the tests waiting for a worker
+        (load, worksteal: indices in pending; scope schedulers: a work
+        unit's entry marked done)."""
+        inner = self._inner
+        collection = getattr(inner, "collection", None) or []
+        pending = getattr(inner, "pending", None)
+        if pending is not None and test in collection:
+            index = collection.index(test)
+            while index in pending:
+                pending.remove(index)
+        for unit in (getattr(inner, "workqueue", None) or {}).values():
+            if test in unit:
+                unit[test] = True
 
 
 class _Standin:
@@ -532,7 +580,8 @@ class _CloudRun:
         self.left_out = {}  # gateway id -> why it was not brought up
         self.lost = {}  # gateway id -> why it was lost during the run
         self.crashes = {}  # test id -> [(gateway id, worker node)] lost under it
-        self.finished = set()  # of those, the ones that ran again to the end
+        self.running = {}  # worker node -> the test it is running (reports)
+        self.done = set()  # tests whose last report came
         self.unfinished = []  # of those, the ones no node was left to run
         self.not_run_on = {}  # gateway id -> tests --dist each could not run there
         self.each = False  # --dist each: every node runs every test
@@ -777,18 +826,25 @@ class _CloudRun:
     def pytest_handlecrashitem(self, crashitem, report, sched):
         attempts = self.crashes.get(crashitem, [])
         if len(attempts) > 1:
+            self.done.add(crashitem)
+            report.when = "call"  # a failed test, in junit too
             report.longrepr = "pytest-cloud: %s was running when node '%s' was lost (%s), and again when " \
                 "node '%s' was lost (%s)" % (crashitem, attempts[0][0], self.lost.get(attempts[0][0]),
                                              attempts[1][0], self.lost.get(attempts[1][0]))
 
     @pytest.hookimpl(hookwrapper=True, tryfirst=True)
     def pytest_runtest_logreport(self, report):
-        attempts = self.crashes.get(getattr(report, "nodeid", None))
+        test = getattr(report, "nodeid", None)
         real = getattr(report, "node", None)
+        if report.when == "setup" and real is not None:
+            self.running[real] = test
+        elif report.when in ("teardown", "???"):
+            self.done.add(test)
+            if self.running.get(real) == test:
+                del self.running[real]
+        attempts = self.crashes.get(test)
         if attempts and real is not None and real is not attempts[0][1]:
             report.node = _NodeAlias(real, attempts[0][1])
-        if attempts and report.when in ("teardown", "???"):
-            self.finished.add(report.nodeid)
         yield
 
     @pytest.hookimpl(hookwrapper=True)
@@ -797,7 +853,7 @@ class _CloudRun:
         # a test that was running on a lost node and found no node left to
         # run it again did not finish: it is reported as failed, once
         for test, attempts in sorted(self.crashes.items()):
-            if test in self.finished or self.each:
+            if test in self.done or self.each:
                 continue
             path = test.split("::")[0]
             report = pytest.TestReport(

@@ -346,6 +346,35 @@ def test_last_failed_selects_from_the_controllers_cache(project):
     assert "28 passed" in r.stdout  # nothing failed last: all run
 
 
+def test_stepwise_and_new_first_use_the_controllers_cache(project):
+    nodes = project.cluster
+    failing = os.path.join(project.path, "tests", "test_fails.py")
+    with open(failing, "w") as f:
+        f.write("def test_a():\n    pass\n\n"
+                "def test_b():\n    assert open('fail.txt').read() == 'no'\n\n"
+                "def test_c():\n    pass\n")
+    with open(os.path.join(project.path, "fail.txt"), "w") as f:
+        f.write("yes")
+    r = project.pytest("--sw", "tests/test_fails.py", cache=True)
+    assert r.returncode == 1
+    with open(os.path.join(project.path, "fail.txt"), "w") as f:
+        f.write("no")
+    nodes.clear_homes()
+    # stepwise starts again from the test that failed
+    r = project.pytest("--sw", "tests/test_fails.py", "-v", cache=True)
+    assert r.returncode == 0, r.stdout
+    ran = sorted(rec["nodeid"] for rec in project.records(nodes.nodes["node1"]) + project.records(nodes.nodes["node2"]))
+    assert ran == ["tests/test_fails.py::test_b", "tests/test_fails.py::test_c"], ran
+    # --nf: the ids this machine has seen come back from the run
+    with open(os.path.join(project.path, "tests", "test_new.py"), "w") as f:
+        f.write("def test_new():\n    pass\n")
+    r = project.pytest("--nf", "-v", "-p", "no:randomly", cache=True)
+    assert r.returncode == 0, r.stdout
+    with open(os.path.join(project.path, ".pytest_cache", "v", "cache", "nodeids")) as f:
+        known = json.load(f)
+    assert "tests/test_new.py::test_new" in known and "tests/test_fails.py::test_c" in known
+
+
 def test_config_file_given_from_the_root(project):
     r = project.pytest("-c", "pytest.ini")
     assert r.returncode == 0, r.stdout + r.stderr
@@ -386,3 +415,63 @@ def test_a_plan_of_20000_specs(project, tmp_path):
     assert "pytest-cloud: no node could be brought up (refused: gateway: " in r.stderr
     assert r.returncode == 1
     assert r.seconds < 60
+
+
+NODE_KILLER = '''
+import os
+import signal
+import time
+
+
+def test_takes_its_node_down():
+    # runs a moment (its start reaches the controller), then kills this
+    # worker's gateway: the node's connection ends with it
+    time.sleep(0.5)
+    if os.environ.get("PYTEST_XDIST_WORKER", "").startswith(("f1_", "f2_", "f3_")):
+        os.kill(os.getppid(), signal.SIGKILL)
+'''
+
+
+def test_a_test_that_takes_two_nodes_down_fails_naming_both(fleet_up, slow_project, tmp_path):
+    p = slow_project(fleet_up)
+    with open(os.path.join(p.path, "tests", "test_killer.py"), "w") as f:
+        f.write(NODE_KILLER)
+    p.use_nodes("f1 f2 f3", cloud_keepalive=4)
+    junit = str(tmp_path / "junit.xml")
+    report = str(tmp_path / "report.json")
+    r = p.pytest("--junitxml=" + junit, "--cloud-report=" + report)
+    assert r.returncode == 1, r.stdout + r.stderr
+    outcomes = junit_outcomes(junit)
+    killer = "tests/test_killer.py::test_takes_its_node_down"
+    assert outcomes.pop(killer) == ["failure"]
+    assert outcomes == {t: ["passed"] for t in SLOW_IDS}
+    m = re.search(r"test_takes_its_node_down: running when '(f\d)' and '(f\d)' were lost: reported as failed",
+                  r.stdout)
+    assert m and m.group(1) != m.group(2), r.stdout
+    with open(report) as f:
+        data = json.load(f)
+    assert sorted(n["node"] for n in data["lost"]) == sorted([m.group(1), m.group(2)])
+    reruns = {x["test"]: x for x in data["reruns"]}
+    assert reruns.pop(killer) == {"test": killer, "lost_on": [m.group(1), m.group(2)], "outcome": "failed"}
+    # what the lost nodes' other workers were running went elsewhere, once
+    assert all(x["outcome"] == "re-run" and len(x["lost_on"]) == 1 for x in reruns.values())
+    assert data["exitstatus"] == 1
+    assert [n["node"] for n in data["plan"]["nodes"]] == ["f1", "f2", "f3"]
+
+
+def test_report_names_the_lost_node_and_its_reruns(fleet_up, slow_project, tmp_path):
+    p = slow_project(fleet_up)
+    p.use_nodes("f1 f2 f3", cloud_keepalive=4)
+    report = str(tmp_path / "report.json")
+    run = start(p, "-v", "--cloud-report=" + report)
+    run.when(r"PASSED", 12)
+    fleet_up.kill("f3")
+    assert run.finish() == 0, run.output
+    with open(report) as f:
+        data = json.load(f)
+    assert [n["node"] for n in data["lost"]] == ["f3"]
+    assert data["lost"][0]["reason"].startswith("connection lost")
+    shown = set(re.findall(r"(tests/test_slow.py::test_slow\[\d+\]): running when 'f3' was lost", run.output))
+    assert {x["test"] for x in data["reruns"]} == shown and shown
+    assert all(x["lost_on"] == ["f3"] and x["outcome"] == "re-run" for x in data["reruns"])
+    assert data["exitstatus"] == 0
