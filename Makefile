@@ -35,8 +35,8 @@ ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
 LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lpthread
 
 B = build
-CORE = opts config nodename inifile probe_parse claim plan render report shquote \
-       strvec msgs develop
+CORE = opts config nodename inifile probe_parse claim knownhosts plan render \
+       report shquote strvec msgs develop
 CXX_CORE = pyproject
 EDGE = sshconn sshcfg fanout spawn rsync display
 CORE_OBJS = $(CORE:%=$(B)/obj/%.o) $(CXX_CORE:%=$(B)/obj/%.o)

@@ -418,6 +418,19 @@ static int shell_safe(const char *s)
 			 "0123456789._/+-@%,:") == strlen(s);
 }
 
+/* The first byte of s below 0x20 or 0x7f, or -1. */
+static int first_control(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f) {
+			return c;
+		}
+	}
+	return -1;
+}
+
 /* The name of the source that set option id, for messages. */
 static const char *source_name(const struct cloud_config *cfg,
 			       enum opt_id id)
@@ -502,6 +515,22 @@ int config_verify(const struct cloud_config *cfg, char *err, size_t errlen)
 			 "%s: '%s' is not a cipher name (letters, digits and "
 			 "@.,_- only)",
 			 source_name(cfg, OPT_RSYNC_CIPHER), cfg->rsync_cipher);
+		return -1;
+	}
+	if (cfg->ssh_config != NULL && first_control(cfg->ssh_config) >= 0) {
+		snprintf(err, errlen,
+			 "%s: the path has a control character (byte 0x%02x), "
+			 "which ssh's and rsync's command lines cannot carry",
+			 source_name(cfg, OPT_SSH_CONFIG),
+			 first_control(cfg->ssh_config));
+		return -1;
+	}
+	if (strstr(cfg->python, "//") != NULL ||
+	    cfg->python[strlen(cfg->python) - 1] == '/') {
+		snprintf(err, errlen,
+			 "%s: '%s' has '//' or ends with '/' (execnet's spec "
+			 "syntax would split it there)",
+			 source_name(cfg, OPT_PYTHON), cfg->python);
 		return -1;
 	}
 	if (!shell_safe(cfg->python)) {

@@ -8,10 +8,10 @@
 
 #include "shquote.h"
 
-/* Largest figures accepted: a node with more is a parse error, not a
- * node (they would overflow the planner's arithmetic). */
-#define PROBE_MAX_CPUS 65536L
-#define PROBE_MAX_MEM_KB (1LL << 40)
+/* Largest figures believed: a node that claims more (65,536 CPUs would
+ * be 65,536 workers) is left out as implausible. */
+#define PROBE_MAX_CPUS 4096L
+#define PROBE_MAX_MEM_KB (1LL << 36) /* 64 TiB */
 /* cgroup v1 says "no limit" with a number near 2^63 */
 #define PROBE_NO_LIMIT_BYTES (1LL << 50)
 
@@ -245,8 +245,7 @@ static void gather(const char *text, struct facts *f)
 		} else if (is_key(&l, "mem_available_kb") && l.vallen > 0) {
 			f->mem = l;
 			f->mem_kb = parse_decimal(l.val, l.vallen);
-			f->mem_line_bad = f->mem_kb < 0 ||
-					  f->mem_kb > PROBE_MAX_MEM_KB;
+			f->mem_line_bad = f->mem_kb < 0;
 		} else if (is_key(&l, "cg")) {
 			take_cgroup(f, &l);
 		} else if (is_key(&l, "pagesize")) {
@@ -263,9 +262,11 @@ static void gather(const char *text, struct facts *f)
 static long long pages_kb(const struct facts *f)
 {
 	if (f->pagesize <= 0 || f->pagesize > (1 << 24) ||
-	    f->free_pages < 0 || f->inactive_pages < 0 ||
-	    f->free_pages > (1LL << 40) || f->inactive_pages > (1LL << 40)) {
+	    f->free_pages < 0 || f->inactive_pages < 0) {
 		return -1;
+	}
+	if (f->free_pages > (1LL << 40) || f->inactive_pages > (1LL << 40)) {
+		return PROBE_MAX_MEM_KB + 1; /* implausible, not unknown */
 	}
 	return (f->free_pages + f->inactive_pages) * (f->pagesize / 1024);
 }
@@ -289,11 +290,21 @@ int probe_parse(const char *text, struct probe_result *out, char *why,
 		return -1;
 	}
 	n = parse_decimal(f.cpus.val, f.cpus.vallen);
-	if (n < 1 || n > PROBE_MAX_CPUS) {
+	if (n > PROBE_MAX_CPUS) {
+		snprintf(why, whylen, "implausible probe output: %lld CPUs "
+			 "(most %ld)", n, PROBE_MAX_CPUS);
+		return -1;
+	}
+	if (n < 1) {
 		snprintf(why, whylen,
 			 "CPU count '%.*s' is not a number in 1..%ld",
 			 (int)(f.cpus.vallen > 40 ? 40 : f.cpus.vallen),
 			 f.cpus.val, PROBE_MAX_CPUS);
+		return -1;
+	}
+	if (f.mem_kb > PROBE_MAX_MEM_KB) {
+		snprintf(why, whylen, "implausible probe output: %lld KiB of "
+			 "memory (most 64 TiB)", f.mem_kb);
 		return -1;
 	}
 	if (f.mem_line_bad) {
@@ -310,6 +321,12 @@ int probe_parse(const char *text, struct probe_result *out, char *why,
 		out->cgroup_cpu = 1;
 	}
 	kb = f.mem_kb >= 0 ? f.mem_kb : pages_kb(&f);
+	if (kb > PROBE_MAX_MEM_KB) {
+		snprintf(why, whylen, "implausible probe output: %lld KiB of "
+			 "memory (most 64 TiB)", kb);
+		memset(out, 0, sizeof(*out));
+		return -1;
+	}
 	if (f.mem_limit_left >= 0 &&
 	    (kb < 0 || f.mem_limit_left / 1024 < kb)) {
 		kb = f.mem_limit_left / 1024;

@@ -9,6 +9,33 @@
 
 #include "spawn.h"
 
+int rsync_rsh_quote(const char *arg, const char *prefix, char *buf,
+		    size_t len)
+{
+	size_t n = strlen(prefix);
+	const char *p;
+
+	if (n + 3 > len) {
+		return -1;
+	}
+	memcpy(buf, prefix, n);
+	buf[n++] = '\'';
+	for (p = arg; *p != '\0'; p++) {
+		size_t need = *p == '\'' ? 2 : 1;
+
+		if (n + need + 2 > len) {
+			return -1;
+		}
+		buf[n++] = *p;
+		if (*p == '\'') {
+			buf[n++] = '\''; /* rsync: '' inside '...' is one ' */
+		}
+	}
+	buf[n++] = '\'';
+	buf[n] = '\0';
+	return 0;
+}
+
 static int build_rsh(const struct cloud_config *cfg,
 		     const struct node_report *r, char **out, char *err,
 		     size_t errlen)
@@ -17,16 +44,11 @@ static int build_rsh(const struct cloud_config *cfg,
 	char cfgpart[4200] = "";
 	char portpart[32] = "";
 
-	if (cfg->ssh_config != NULL) {
-		if (strpbrk(cfg->ssh_config, "\"\\") != NULL) {
-			snprintf(err, errlen,
-				 "ssh config '%s': a path with '\"' or '\\' "
-				 "cannot be passed to rsync",
-				 cfg->ssh_config);
-			return -1;
-		}
-		snprintf(cfgpart, sizeof(cfgpart), " -F \"%s\"",
-			 cfg->ssh_config);
+	if (cfg->ssh_config != NULL &&
+	    rsync_rsh_quote(cfg->ssh_config, " -F ", cfgpart,
+			    sizeof(cfgpart)) < 0) {
+		snprintf(err, errlen, "ssh config path too long");
+		return -1;
 	}
 	if (r->addr.port != 0) {
 		snprintf(portpart, sizeof(portpart), " -p %d", r->addr.port);

@@ -55,4 +55,12 @@ void rsync_sync_node(const struct cloud_config *cfg, const char *rsync_path,
  * 12% ..."); -1 when data has none. */
 long long rsync_progress_bytes(const char *data, size_t len);
 
+/*
+ * Writes prefix and then arg as one word of an --rsh command in buf:
+ * rsync splits --rsh at spaces and reads '...' as one word, with '' in it
+ * for a '.  Returns 0, or -1 when buf is too small.
+ */
+int rsync_rsh_quote(const char *arg, const char *prefix, char *buf,
+		    size_t len);
+
 #endif

@@ -58,6 +58,17 @@ static enum host_key_policy parse_policy(const char *v)
 }
 
 /* Splits one line into keyword and value (both trimmed, in place). */
+/* The stricter of two policies (POLICY_UNSET: no information). */
+static enum host_key_policy stricter(enum host_key_policy a,
+				     enum host_key_policy b)
+{
+	static const int rank[] = { [POLICY_UNSET] = 0, [POLICY_NO] = 1,
+				    [POLICY_ACCEPT_NEW] = 2,
+				    [POLICY_STRICT] = 3 };
+
+	return rank[a] >= rank[b] ? a : b;
+}
+
 static void split_line(char *line, char **key, char **value)
 {
 	char *p = line + strspn(line, " \t");
@@ -88,9 +99,11 @@ enum host_key_policy sshcfg_policy(const char *text, const char *host,
 {
 	const char *p = text;
 	int active = 1; /* lines before any Host apply to every host */
+	int in_match = 0;
 	enum host_key_policy found = POLICY_UNSET;
+	enum host_key_policy from_match = POLICY_UNSET;
 
-	while (*p != '\0' && found == POLICY_UNSET) {
+	while (*p != '\0') {
 		size_t len = strcspn(p, "\n");
 		char *line = strndup(p, len);
 		char *key;
@@ -108,8 +121,16 @@ enum host_key_policy sshcfg_policy(const char *text, const char *host,
 			/* blank or comment */
 		} else if (strcasecmp(key, "Host") == 0) {
 			active = host_matches(value, host);
+			in_match = 0;
 		} else if (strcasecmp(key, "Match") == 0) {
 			active = 0;
+			in_match = 1;
+		} else if (in_match &&
+			   strcasecmp(key, "StrictHostKeyChecking") == 0) {
+			/* not evaluated: it could apply, and be first */
+			from_match = stricter(from_match, parse_policy(value));
+		} else if (found != POLICY_UNSET) {
+			/* the first value found wins */
 		} else if (active && strcasecmp(key, "Include") == 0 &&
 			   include_fn != NULL) {
 			found = include_fn(value, host, arg);
@@ -118,6 +139,11 @@ enum host_key_policy sshcfg_policy(const char *text, const char *host,
 			found = parse_policy(value);
 		}
 		free(line);
+	}
+	if (from_match != POLICY_UNSET) {
+		/* unset means ssh's default, the strictest */
+		return found == POLICY_UNSET ? POLICY_STRICT
+					     : stricter(found, from_match);
 	}
 	return found;
 }

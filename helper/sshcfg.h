@@ -8,7 +8,9 @@
  * patterns ('*', '?', '!negation'), the first value found wins, keywords
  * in any case, "Key value" or "Key=value", "Include" of further files
  * (at the edge, sshcfg_policy_file).  "Match" blocks are not evaluated:
- * their settings are skipped, which can only make the policy stricter.
+ * a StrictHostKeyChecking in one could apply and come first, so a config
+ * with any gives the strictest of that value and what the Host blocks
+ * give (ssh's default, strict, when they give nothing).
  */
 #ifndef PYTEST_CLOUD_SSHCFG_H
 #define PYTEST_CLOUD_SSHCFG_H

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "sshconn.h"
 
+#include "knownhosts.h"
 #include "shquote.h"
 
 #include <libssh/libssh.h>
@@ -97,6 +98,13 @@ static int set_options(ssh_session s, const struct sshconn_target *t,
 			 t->ssh_config ? t->ssh_config : "~/.ssh/config");
 		return -1;
 	}
+	/* libssh 0.10 returns "known" for a changed key when its own
+	 * StrictHostKeyChecking (read from the config) is off; the policy is
+	 * ours (check_host_key), so libssh is always strict */
+	if (ssh_options_set(s, SSH_OPTIONS_STRICTHOSTKEYCHECK, &yes) < 0) {
+		snprintf(why, whylen, "ssh options: %s", ssh_get_error(s));
+		return -1;
+	}
 	if (fix_proxy_jump(s, t) < 0) {
 		snprintf(why, whylen, "ssh options: ProxyJump: out of memory");
 		return -1;
@@ -149,10 +157,93 @@ static int add_host_key(ssh_session s, char *why, size_t whylen)
 	return 0;
 }
 
+/* Reads a whole (small) file; NULL when it cannot be read. */
+static char *read_text(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *text = NULL;
+	size_t size = 0;
+	size_t n = 0;
+
+	if (f == NULL) {
+		return NULL;
+	}
+	for (;;) {
+		char *grown;
+
+		if (n + 4096 + 1 > size) {
+			size = size ? size * 2 : 8192;
+			if (size > (64u << 20)) { /* no known_hosts is this big */
+				break;
+			}
+			grown = realloc(text, size);
+			if (grown == NULL) {
+				break;
+			}
+			text = grown;
+		}
+		n += fread(text + n, 1, size - n - 1, f);
+		if (feof(f) || ferror(f)) {
+			break;
+		}
+	}
+	fclose(f);
+	if (text != NULL) {
+		text[n] = '\0';
+	}
+	return text;
+}
+
+/* 1 when the node's key is on an "@revoked" line of the user's or the
+ * global known_hosts (libssh skips those lines). */
+static int host_key_revoked(ssh_session s)
+{
+	static const enum ssh_options_e files[] = {
+		SSH_OPTIONS_KNOWNHOSTS, SSH_OPTIONS_GLOBAL_KNOWNHOSTS
+	};
+	ssh_key key = NULL;
+	char *b64 = NULL;
+	const char *type;
+	size_t i;
+	int revoked = 0;
+
+	if (ssh_get_server_publickey(s, &key) != SSH_OK ||
+	    ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK) {
+		goto out;
+	}
+	type = ssh_key_type_to_char(ssh_key_type(key));
+	for (i = 0; i < sizeof(files) / sizeof(files[0]) && !revoked; i++) {
+		char *path = NULL;
+		char *text;
+
+		if (ssh_options_get(s, files[i], &path) != SSH_OK ||
+		    path == NULL) {
+			continue;
+		}
+		text = read_text(path);
+		revoked = text != NULL && type != NULL &&
+			  knownhosts_revoked(text, type, b64);
+		free(text);
+		ssh_string_free_char(path);
+	}
+out:
+	ssh_string_free_char(b64);
+	ssh_key_free(key);
+	return revoked;
+}
+
 static int check_host_key(ssh_session s, enum host_key_policy policy,
 			  char *why, size_t whylen)
 {
-	enum ssh_known_hosts_e k = ssh_session_is_known_server(s);
+	enum ssh_known_hosts_e k;
+
+	if (host_key_revoked(s)) {
+		snprintf(why, whylen,
+			 "host key revoked: known_hosts marks the node's key "
+			 "@revoked (not connecting through it)");
+		return -1;
+	}
+	k = ssh_session_is_known_server(s);
 
 	switch (k) {
 	case SSH_KNOWN_HOSTS_OK:

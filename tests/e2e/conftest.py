@@ -91,8 +91,9 @@ class Project:
     def use_nodes(self, nodes, **keys):
         """pytest.ini listing nodes, with the cluster's ssh config and the
         tests' connect timeout, plus any other keys."""
-        self.write_ini(cloud_nodes=nodes, cloud_ssh_config=self.cluster.ssh_config,
-                       cloud_connect_timeout=TIMEOUT, **keys)
+        settings = {"cloud_ssh_config": self.cluster.ssh_config, "cloud_connect_timeout": TIMEOUT}
+        settings.update(keys)
+        self.write_ini(cloud_nodes=nodes, **settings)
 
     def env(self, **extra):
         env = dict(os.environ, PYTEST_CLOUD_HELPER=HELPER)

@@ -24,6 +24,11 @@ CASES = [
     (["--cloud-rsync-cipher=aes128-ctr -oProxyCommand=touch /tmp/pwned"], {},
      "--cloud-rsync-cipher: 'aes128-ctr -oProxyCommand=touch /tmp/pwned' is not a cipher name"),
     ([], {"PYTEST_CLOUD_PYTHON": "python3;id"}, "PYTEST_CLOUD_PYTHON: 'python3;id' has characters"),
+    # execnet reads "work//popen" in a spec as a field of its own
+    (["--cloud-python=bin//popen"], {}, "--cloud-python: 'bin//popen' has '//' or ends with '/'"),
+    (["--cloud-python=venv/bin/"], {}, "--cloud-python: 'venv/bin/' has '//' or ends with '/'"),
+    ([], {"PYTEST_CLOUD_SSH_CONFIG": "/tmp/ssh\nconfig"},
+     "PYTEST_CLOUD_SSH_CONFIG: the path has a control character (byte 0x0a)"),
 ]
 
 

@@ -96,3 +96,79 @@ def test_name_that_does_not_resolve(project, tmp_path):
     assert r.returncode == 1, r.stderr
     reason = json.loads(r.stdout)["nodes"][0]["reason"]
     assert reason.startswith("ssh connect: Failed to resolve hostname ghost.invalid"), reason
+
+
+def test_changed_key_is_refused_even_with_checking_off(project, tmp_path):
+    """StrictHostKeyChecking no adds unknown keys; a changed key still
+    leaves the node out (libssh alone would take it)."""
+    other = str(tmp_path / "other_key")
+    keygen(other)
+    known = str(tmp_path / "known_hosts")
+    project.cluster.write_known_hosts(path=known, keys={"node1": other + ".pub"})
+    cfg = variant(project, tmp_path, "off", known_hosts=known)
+    with open(cfg) as f:
+        text = f.read()
+    with open(cfg, "w") as f:
+        f.write("Host *\n  StrictHostKeyChecking no\n\n" + text)
+    r = project.helper("--dry-run", "--cloud-ssh-config=" + cfg)
+    got = {n["node"]: n for n in r.plan["nodes"]}
+    assert got["node1"]["status"] == "excluded"
+    assert got["node1"]["reason"].startswith("host key changed"), got["node1"]["reason"]
+    assert got["node2"]["status"] == "ok"
+
+
+def test_revoked_key_is_refused_whatever_the_policy(project, tmp_path):
+    nodes = project.cluster
+    known = str(tmp_path / "known_hosts")
+    nodes.write_known_hosts(path=known)
+    with open(nodes.nodes["node1"].host_key + ".pub") as f:
+        key = " ".join(f.read().split()[:2])
+    with open(known, "a") as f:
+        f.write("@revoked * %s\n" % key)
+    for policy in ("yes", "accept-new", "no"):
+        cfg = variant(project, tmp_path, "revoked-" + policy, known_hosts=known)
+        with open(cfg) as f:
+            text = f.read()
+        with open(cfg, "w") as f:
+            f.write("Host *\n  StrictHostKeyChecking %s\n\n" % policy + text)
+        r = project.helper("--dry-run", "--cloud-ssh-config=" + cfg)
+        got = {n["node"]: n for n in r.plan["nodes"]}
+        assert got["node1"]["status"] == "excluded"
+        assert got["node1"]["reason"].startswith("host key revoked"), (policy, got["node1"]["reason"])
+        assert got["node2"]["status"] == "ok"
+    # nothing was added for it either
+    with open(known) as f:
+        assert f.read().count(key) == 2
+
+
+def test_match_block_cannot_loosen_the_policy(project, tmp_path):
+    """OpenSSH takes the first value: for node1 the Match block's "yes",
+    and an unknown key is refused.  Match blocks are not evaluated: a config
+    with one gives the strictest value it could."""
+    known = str(tmp_path / "known_hosts")
+    project.cluster.write_known_hosts(path=known, skip={"node1", "node2"})
+    cfg = variant(project, tmp_path, "match", known_hosts=known)
+    with open(cfg) as f:
+        text = f.read()
+    with open(cfg, "w") as f:
+        f.write("Match host node1\n  StrictHostKeyChecking yes\n\nHost *\n  StrictHostKeyChecking no\n\n" + text)
+    r = project.helper("--dry-run", "--cloud-ssh-config=" + cfg)
+    got = {n["node"]: n for n in r.plan["nodes"]}
+    assert got["node1"]["status"] == "excluded"
+    assert got["node1"]["reason"].startswith("host key unknown"), got["node1"]["reason"]
+    with open(known) as f:
+        assert "[%s]:2222" % project.cluster.nodes["node1"].addr not in f.read()
+
+
+def test_ssh_config_path_with_quotes_works_for_every_connection(project, tmp_path):
+    """A path with ", ' and a space reaches rsync's ssh as one word."""
+    import shutil
+
+    odd = tmp_path / 'it\'s a "cfg"'
+    odd.mkdir()
+    path = str(odd / "ssh_config")
+    shutil.copy(project.cluster.ssh_config, path)
+    project.use_nodes("node1", cloud_ssh_config=path)
+    r = project.pytest()
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "27 passed" in r.stdout

@@ -6,6 +6,7 @@
 int suite_claim(void);
 int suite_config(void);
 int suite_inifile(void);
+int suite_knownhosts(void);
 int suite_nodename(void);
 int suite_plan(void);
 int suite_probe_parse(void);

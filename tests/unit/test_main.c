@@ -13,7 +13,8 @@ int main(void)
 				  suite_probe_parse, suite_render,
 				  suite_shquote,     suite_spawn,
 				  suite_sshcfg,      suite_rsync,
-				  suite_develop,     suite_claim };
+				  suite_develop,     suite_claim,
+				  suite_knownhosts };
 	unsigned int failed;
 	size_t i;
 

@@ -266,11 +266,21 @@ static void test_probe_parse_bad(void)
 		{ "pytest-cloud-probe 1\ncpus 4x\n", "'4x'" },
 		{ "pytest-cloud-probe 1\ncpus 99999999999999999999\n",
 		  "is not a number" },
-		{ "pytest-cloud-probe 1\ncpus 70000\n", "1..65536" },
+		{ "pytest-cloud-probe 1\ncpus 70000\n",
+		  "implausible probe output: 70000 CPUs (most 4096)" },
+		{ "pytest-cloud-probe 1\ncpus 4097\n",
+		  "implausible probe output: 4097 CPUs" },
+		{ "pytest-cloud-probe 1\ncpus 2\nmem_available_kb "
+		  "68719476737\n",
+		  "implausible probe output: 68719476737 KiB of memory" },
+		{ "pytest-cloud-probe 1\ncpus 2\nmem_available_kb \n"
+		  "pagesize 16384\nfree_pages 1099511627776\n"
+		  "inactive_pages 0\n",
+		  "implausible probe output" },
 		{ "pytest-cloud-probe 1\ncpus 2\nmem_available_kb lots\n",
 		  "'lots'" },
 		{ "pytest-cloud-probe 1\ncpus 2\nmem_available_kb "
-		  "99999999999999\n",
+		  "9999999999999999999\n",
 		  "not a number of KiB" },
 	};
 	size_t i;
@@ -454,9 +464,22 @@ static void test_sshcfg_policy(void)
 		{ "Host x a\n StrictHostKeyChecking \"accept-new\"\n", "a",
 		  POLICY_ACCEPT_NEW },
 		{ "# StrictHostKeyChecking no\nHost a\n", "a", POLICY_UNSET },
-		/* Match blocks are not evaluated: skipped */
+		/* Match blocks are not evaluated: their value could apply and
+		 * come first, so the strictest possible one is taken */
 		{ "Match host a\n StrictHostKeyChecking no\n", "a",
-		  POLICY_UNSET },
+		  POLICY_STRICT },
+		{ "Match host good1\n StrictHostKeyChecking yes\nHost *\n "
+		  "StrictHostKeyChecking no\n",
+		  "good1", POLICY_STRICT },
+		{ "Match host good1\n StrictHostKeyChecking yes\nHost *\n "
+		  "StrictHostKeyChecking no\n",
+		  "other", POLICY_STRICT },
+		{ "Host *\n StrictHostKeyChecking accept-new\nMatch all\n "
+		  "StrictHostKeyChecking no\n",
+		  "a", POLICY_ACCEPT_NEW },
+		{ "Match exec true\n User x\nHost *\n "
+		  "StrictHostKeyChecking no\n",
+		  "a", POLICY_NO },
 		{ "Host a?\n StrictHostKeyChecking ask\n", "ab",
 		  POLICY_STRICT },
 	};
