@@ -36,7 +36,7 @@ LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lpthread
 
 B = build
 CORE = opts config nodename inifile probe_parse claim knownhosts plan render \
-       report shquote strvec msgs develop
+       report shquote strvec msgs develop text
 CXX_CORE = pyproject
 EDGE = sshconn sshcfg fanout spawn rsync display
 CORE_OBJS = $(CORE:%=$(B)/obj/%.o) $(CXX_CORE:%=$(B)/obj/%.o)
@@ -88,8 +88,10 @@ e2e: deps $(B)/pytest-cloud
 	sh tests/e2e/run.sh
 
 # The end-to-end suite again, with the helper built with AddressSanitizer
-# (leaks included) and UBSan: any report fails the run.
-ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:exitcode=86:abort_on_error=0 \
+# (leaks included; full malloc stacks, so that tests/lsan.supp can name the
+# one libssh frame it suppresses) and UBSan: any report fails the run.
+ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:exitcode=86:abort_on_error=0:fast_unwind_on_malloc=0 \
+	   LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	   UBSAN_OPTIONS=halt_on_error=1:exitcode=87:print_stacktrace=1 \
 	   PYTEST_CLOUD_TEST_HELPER=$(CURDIR)/build/asan/pytest-cloud
 e2e-asan: deps

@@ -37,6 +37,7 @@ int config_init(struct cloud_config *cfg)
 	cfg->connect_timeout = 10;
 	cfg->max_connections = 128;
 	cfg->keepalive = 15;
+	cfg->sync_timeout = 300;
 	cfg->lock_timeout = 600;
 	if (set_string(&cfg->python, "python3") < 0 ||
 	    set_string(&cfg->rsync_cipher, "aes128-gcm@openssh.com") < 0) {
@@ -124,6 +125,8 @@ static long *number_field(struct cloud_config *cfg, enum opt_id id)
 		return &cfg->max_connections;
 	case OPT_KEEPALIVE:
 		return &cfg->keepalive;
+	case OPT_SYNC_TIMEOUT:
+		return &cfg->sync_timeout;
 	case OPT_LOCK_TIMEOUT:
 		return &cfg->lock_timeout;
 	default:

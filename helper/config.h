@@ -45,6 +45,8 @@ struct cloud_config {
 	long connect_timeout;       /* seconds, >= 1 */
 	long max_connections;       /* probes in flight, >= 1 */
 	long keepalive;             /* seconds of silence: node lost */
+	long sync_timeout;          /* seconds for a node's copy, and again
+				     * for its after-copy steps */
 	long lock_timeout;          /* seconds to wait for a busy CHDIR */
 	char *report;               /* the conftest's report file, or NULL */
 	struct strvec develop_eggs; /* absolute, or relative to rootdir; after

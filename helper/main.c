@@ -45,6 +45,7 @@
 #include "spawn.h"
 #include "sshcfg.h"
 #include "sshconn.h"
+#include "text.h"
 
 #define EXIT_NO_NODES 1
 #define EXIT_BAD_INPUT 2
@@ -70,9 +71,6 @@ struct run {
 	struct run_timings seconds;
 	int live; /* a live display of the sync runs on stderr */
 };
-
-/* Bound on the after-sync steps of one node (pyc clean-up, checks). */
-#define PREPARE_TIMEOUT 300
 
 static double now_seconds(void)
 {
@@ -356,6 +354,20 @@ static void note_limits(struct node_report *r, const struct probe_result *pr,
 	}
 }
 
+/* How a remote command ended: "exit 3", "killed by signal KILL", or
+ * "ended without an exit status". */
+static void describe_end(const struct sshconn_output *o, char *buf,
+			 size_t len)
+{
+	if (o->exit_status >= 0) {
+		snprintf(buf, len, "exit %d", o->exit_status);
+	} else if (o->exit_signal[0] != '\0') {
+		snprintf(buf, len, "killed by signal %s", o->exit_signal);
+	} else {
+		snprintf(buf, len, "ended without an exit status");
+	}
+}
+
 /* Opens node i's session and runs the probe; keeps the session in
  * run->conns[i] when the node can take tests. */
 static void probe_node(struct run *run, size_t i)
@@ -363,7 +375,7 @@ static void probe_node(struct run *run, size_t i)
 	struct node_report *r = &run->nodes[i];
 	struct sshconn_target t;
 	struct sshconn *c;
-	struct sshconn_output o = { NULL, NULL, -1 };
+	struct sshconn_output o = { NULL, NULL, -1, "" };
 	struct probe_result pr;
 	struct plan_limits lim;
 	char why[1024];
@@ -375,6 +387,7 @@ static void probe_node(struct run *run, size_t i)
 	t.addr = &r->addr;
 	t.ssh_config = run->cfg.ssh_config;
 	t.connect_timeout = run->cfg.connect_timeout;
+	t.keepalive = run->cfg.keepalive;
 	t.policy = sshcfg_policy_file(run->cfg.ssh_config, r->addr.host);
 	r->state = NODE_CONNECTING;
 	c = sshconn_open(&t, why, sizeof(why));
@@ -389,8 +402,11 @@ static void probe_node(struct run *run, size_t i)
 		goto out;
 	}
 	if (o.exit_status != 0) {
-		rsync_last_line(o.err, why, sizeof(why));
-		report_exclude(r, "probe failed (exit %d)%s%s", o.exit_status,
+		char how[80];
+
+		describe_end(&o, how, sizeof(how));
+		text_last_line(o.err, why, sizeof(why));
+		report_exclude(r, "probe failed (%s)%s%s", how,
 			       why[0] ? ": " : "", why);
 		goto out;
 	}
@@ -448,23 +464,25 @@ static void prepare_job(size_t i, void *arg)
 {
 	struct run *run = arg;
 	struct node_report *r = &run->nodes[i];
-	struct sshconn_output o = { NULL, NULL, -1 };
+	struct sshconn_output o = { NULL, NULL, -1, "" };
 	char why[1024];
 
 	if (r->state != NODE_OK || run->conns[i] == NULL) {
 		return;
 	}
-	if (sshconn_exec(run->conns[i], run->check_command, PREPARE_TIMEOUT,
-			 &o, why, sizeof(why)) < 0) {
-		report_exclude(r, "worker check: %s", why);
+	if (sshconn_exec(run->conns[i], run->check_command,
+			 run->cfg.sync_timeout, &o, why, sizeof(why)) < 0) {
+		report_exclude(r, "after the copy: %s", why);
 	} else if (o.exit_status != 0) {
 		char step[600];
+		char how[80];
 
-		rsync_last_line(o.err[0] ? o.err : o.out, why, sizeof(why));
-		report_exclude(r, "%s (exit %d)%s%s",
+		describe_end(&o, how, sizeof(how));
+		text_last_line(o.err[0] ? o.err : o.out, why, sizeof(why));
+		report_exclude(r, "%s (%s)%s%s",
 			       develop_step(&run->cfg, o.exit_status, step,
 					    sizeof(step)),
-			       o.exit_status, why[0] ? ": " : "", why);
+			       how, why[0] ? ": " : "", why);
 	}
 	free(o.out);
 	free(o.err);
@@ -485,7 +503,7 @@ static void claim_failed(struct run *run, struct node_report *r,
 		check_chdir(run, r, state, real);
 		return;
 	}
-	rsync_last_line(sshconn_stream_stderr(st), why, sizeof(why));
+	text_last_line(sshconn_stream_stderr(st), why, sizeof(why));
 	report_exclude(r, "making '%s' failed%s%s", run->cfg.chdir,
 		       why[0] ? ": " : "", why);
 }
@@ -522,6 +540,7 @@ static void claim_job(size_t i, void *arg)
 		switch (claim_line(line, &state, text, sizeof(text))) {
 		case CLAIM_BUSY:
 			snprintf(owner, sizeof(owner), "%s", text);
+			text_clean(owner); /* the node's text, printed */
 			infof("node '%s': '%s' is in use by another run (%s): "
 			      "waiting up to %lds", r->name, run->cfg.chdir,
 			      owner, run->cfg.lock_timeout);

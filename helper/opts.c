@@ -50,6 +50,10 @@ static const struct opt_def table[] = {
 	CLOUD(OPT_KEEPALIVE, "keepalive", "keepalive", "KEEPALIVE",
 	      OPT_T_POSITIVE, "15",
 	      "seconds of silence after which a node is lost"),
+	CLOUD(OPT_SYNC_TIMEOUT, "sync-timeout", "sync_timeout",
+	      "SYNC_TIMEOUT", OPT_T_POSITIVE, "300",
+	      "seconds each node's copy may take, and again its steps after "
+	      "the copy"),
 	CLOUD(OPT_LOCK_TIMEOUT, "lock-timeout", "lock_timeout",
 	      "LOCK_TIMEOUT", OPT_T_UNSIGNED, "600",
 	      "seconds to wait for another run that uses the node's CHDIR; "

@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "report.h"
 
+#include "text.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +20,8 @@ int report_exclude(struct node_report *r, const char *fmt, ...)
 	rc = vasprintf(&s, fmt, ap);
 	va_end(ap);
 	free(r->reason);
-	r->reason = rc < 0 ? NULL : s;
+	/* node text may be in it: made safe for the terminal and JSON */
+	r->reason = rc < 0 ? NULL : text_clean(s);
 	return rc < 0 ? -1 : 0;
 }
 

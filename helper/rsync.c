@@ -8,6 +8,14 @@
 #include <time.h>
 
 #include "spawn.h"
+#include "text.h"
+
+/* ssh's ServerAliveInterval with ServerAliveCountMax 3, so that a node
+ * silent for keepalive seconds is given up (as the conftest's ssh). */
+static long alive_interval(long keepalive)
+{
+	return keepalive / 4 >= 1 ? keepalive / 4 : 1;
+}
 
 int rsync_rsh_quote(const char *arg, const char *prefix, char *buf,
 		    size_t len)
@@ -55,9 +63,10 @@ static int build_rsh(const struct cloud_config *cfg,
 	}
 	if (asprintf(&s,
 		     "ssh -o BatchMode=yes -o ConnectTimeout=%ld "
+		     "-o ServerAliveInterval=%ld -o ServerAliveCountMax=3 "
 		     "-o Compression=no -c %s%s%s",
-		     cfg->connect_timeout, cfg->rsync_cipher, cfgpart,
-		     portpart) < 0) {
+		     cfg->connect_timeout, alive_interval(cfg->keepalive),
+		     cfg->rsync_cipher, cfgpart, portpart) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -65,10 +74,11 @@ static int build_rsh(const struct cloud_config *cfg,
 	return 0;
 }
 
-/* rsync's I/O timeout: no data for this long fails the copy. */
+/* rsync's I/O timeout: a node silent for the keepalive fails the copy
+ * (rsync keeps a quiet but working connection alive itself). */
 static long rsync_io_timeout(const struct cloud_config *cfg)
 {
-	return cfg->connect_timeout * 3 > 30 ? cfg->connect_timeout * 3 : 30;
+	return cfg->keepalive;
 }
 
 static int is_whole_root(const struct strvec *dirs)
@@ -196,29 +206,6 @@ long long rsync_parse_stat(const char *output, const char *key)
 	return digits ? v : -1;
 }
 
-void rsync_first_line(const char *output, char *buf, size_t len)
-{
-	const char *p = output + strspn(output, "\r\n ");
-
-	snprintf(buf, len, "%.*s", (int)strcspn(p, "\r\n"), p);
-}
-
-void rsync_last_line(const char *output, char *buf, size_t len)
-{
-	const char *end = output + strlen(output);
-	const char *start;
-
-	while (end > output && (end[-1] == '\n' || end[-1] == '\r' ||
-				end[-1] == ' ')) {
-		end--;
-	}
-	start = end;
-	while (start > output && start[-1] != '\n') {
-		start--;
-	}
-	snprintf(buf, len, "%.*s", (int)(end - start), start);
-}
-
 static double now_seconds(void)
 {
 	struct timespec ts;
@@ -297,16 +284,20 @@ void rsync_sync_node(const struct cloud_config *cfg, const char *rsync_path,
 		goto out;
 	}
 	if (spawn_run_watch(rsync_path, live ? argv.v : built.v, &res,
-			    live ? watch_progress : NULL, r, why,
-			    sizeof(why)) < 0) {
+			    live ? watch_progress : NULL, r,
+			    cfg->sync_timeout, why, sizeof(why)) < 0) {
 		report_exclude(r, "rsync: %s", why);
 		goto out;
 	}
 	r->sync_seconds = now_seconds() - start;
-	if (res.exec_errno != 0 || !res.exited || res.code != 0) {
+	if (res.timed_out) {
+		report_exclude(r, "rsync to '%s' did not end within %lds "
+			       "(cloud_sync_timeout)", cfg->chdir,
+			       cfg->sync_timeout);
+	} else if (res.exec_errno != 0 || !res.exited || res.code != 0) {
 		spawn_describe(&res, how, sizeof(how));
-		rsync_first_line(res.output, first, sizeof(first));
-		rsync_last_line(res.output, last, sizeof(last));
+		text_first_line(res.output, first, sizeof(first));
+		text_last_line(res.output, last, sizeof(last));
 		/* the first line says why; the last is rsync's summary */
 		report_exclude(r, "rsync to '%s' %s%s%s%s%s", cfg->chdir, how,
 			       first[0] ? ": " : "", first,

@@ -38,11 +38,6 @@ long long rsync_parse_bytes_sent(const char *output);
  * rsync's --stats output, commas allowed; -1 when absent. */
 long long rsync_parse_stat(const char *output, const char *label);
 
-/* The first non-empty line of output, copied into buf. */
-void rsync_first_line(const char *output, char *buf, size_t len);
-
-/* The last non-empty line of output, copied into buf. */
-void rsync_last_line(const char *output, char *buf, size_t len);
 
 /* Runs rsync (at rsync_path) for the node; on failure excludes it with
  * rsync's own message; on success fills bytes_sent and sync_seconds.

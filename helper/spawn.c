@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SPAWN_MAX_OUTPUT (64 * 1024)
@@ -148,14 +150,62 @@ fail:
 	_exit(127);
 }
 
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Waits for the child's output until deadline (0: no deadline); 1 when
+ * there is some (or its end), 0 when the deadline passed. */
+static int output_within(int fd, double deadline)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	for (;;) {
+		int ms = -1;
+		int rc;
+
+		if (deadline > 0) {
+			double left = deadline - now_seconds();
+
+			if (left <= 0) {
+				return 0;
+			}
+			ms = (int)(left * 1000) + 1;
+		}
+		rc = poll(&p, 1, ms);
+		if (rc > 0 || (rc < 0 && errno != EINTR)) {
+			return 1;
+		}
+	}
+}
+
+/* Stops a child that ran out of time: SIGTERM, SIGKILL after 2 s. */
+static void stop_child(pid_t pid, int fd)
+{
+	kill(pid, SIGTERM);
+	if (!output_within(fd, now_seconds() + 2)) {
+		kill(pid, SIGKILL);
+	}
+}
+
 static void read_output(int fd, struct spawn_result *res,
-			spawn_watch_fn watch, void *arg)
+			spawn_watch_fn watch, void *arg, pid_t pid,
+			double deadline)
 {
 	char buf[8192];
 	size_t len = 0;
 	ssize_t n;
 
 	for (;;) {
+		if (!res->timed_out && !output_within(fd, deadline)) {
+			res->timed_out = 1;
+			stop_child(pid, fd);
+			deadline = 0; /* now read to its end */
+		}
 		n = read(fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR) {
 			continue;
@@ -191,12 +241,12 @@ static void read_output(int fd, struct spawn_result *res,
 int spawn_run(const char *path, char *const argv[], struct spawn_result *res,
 	      char *why, size_t whylen)
 {
-	return spawn_run_watch(path, argv, res, NULL, NULL, why, whylen);
+	return spawn_run_watch(path, argv, res, NULL, NULL, 0, why, whylen);
 }
 
 int spawn_run_watch(const char *path, char *const argv[],
 		    struct spawn_result *res, spawn_watch_fn watch, void *arg,
-		    char *why, size_t whylen)
+		    long timeout_s, char *why, size_t whylen)
 {
 	int out[2] = { -1, -1 };
 	int notify[2] = { -1, -1 };
@@ -237,7 +287,8 @@ int spawn_run_watch(const char *path, char *const argv[],
 	out[1] = -1;
 	close(notify[1]);
 	notify[1] = -1;
-	read_output(out[0], res, watch, arg);
+	read_output(out[0], res, watch, arg, pid,
+		    timeout_s > 0 ? now_seconds() + (double)timeout_s : 0);
 	do {
 		n = read(notify[0], &e, sizeof(e));
 	} while (n < 0 && errno == EINTR);

@@ -20,6 +20,7 @@ struct spawn_result {
 	int exited;     /* 1: exited with code; 0: killed by signal */
 	int code;
 	int signal;
+	int timed_out;  /* 1: stopped for running out of its time */
 	char *output;   /* stdout and stderr merged, last 64 KiB; owned */
 };
 
@@ -35,10 +36,12 @@ int spawn_run(const char *path, char *const argv[], struct spawn_result *res,
 /* Called with each chunk of the child's output as it arrives. */
 typedef void (*spawn_watch_fn)(const char *data, size_t len, void *arg);
 
-/* spawn_run, calling watch (when not NULL) on the output as it comes. */
+/* spawn_run, calling watch (when not NULL) on the output as it comes;
+ * a child still running after timeout_s seconds (0: no bound) gets
+ * SIGTERM, then SIGKILL 2 s later, and res->timed_out is set. */
 int spawn_run_watch(const char *path, char *const argv[],
 		    struct spawn_result *res, spawn_watch_fn watch, void *arg,
-		    char *why, size_t whylen);
+		    long timeout_s, char *why, size_t whylen);
 
 /* Describes how the child ended: "exited 23", "killed by signal 9",
  * "could not start: No such file or directory". */

@@ -10,8 +10,11 @@
 
 #include "knownhosts.h"
 #include "shquote.h"
+#include "text.h"
 
+#include <libssh/callbacks.h>
 #include <libssh/libssh.h>
+#include <libssh/server.h> /* ssh_send_keepalive */
 #include <pthread.h>
 #include <sys/socket.h>
 #include <stdio.h>
@@ -19,7 +22,6 @@
 #include <string.h>
 #include <time.h>
 
-#define SSHCONN_MAX_OUTPUT (64 * 1024)
 
 /* Key exchange: curve25519 first (fast, well supported), then NIST and
  * group14 for older servers. */
@@ -29,6 +31,7 @@
 
 struct sshconn {
 	ssh_session session;
+	long keepalive; /* seconds of silence before the node is given up */
 };
 
 static double now_seconds(void)
@@ -284,7 +287,15 @@ static void describe_methods(int methods, char *buf, size_t len)
 		 (methods & SSH_AUTH_METHOD_GSSAPI_MIC) ? " gssapi" : "");
 }
 
-static int authenticate(ssh_session s, char *why, size_t whylen)
+/* An auth step that did not end: it ran out of the connect timeout. */
+static int auth_timed_out(int rc, double deadline)
+{
+	return rc == SSH_AUTH_AGAIN ||
+	       (rc == SSH_AUTH_ERROR && now_seconds() >= deadline - 0.5);
+}
+
+static int authenticate(ssh_session s, double deadline, long timeout_s,
+			char *why, size_t whylen)
 {
 	int rc = ssh_userauth_none(s, NULL);
 	int methods;
@@ -292,6 +303,11 @@ static int authenticate(ssh_session s, char *why, size_t whylen)
 
 	if (rc == SSH_AUTH_SUCCESS) {
 		return 0;
+	}
+	if (auth_timed_out(rc, deadline)) {
+		snprintf(why, whylen, "ssh connect: timed out after %lds "
+			 "during authentication", timeout_s);
+		return -1;
 	}
 	if (rc == SSH_AUTH_ERROR) {
 		snprintf(why, whylen, "authentication: %s", ssh_get_error(s));
@@ -302,6 +318,11 @@ static int authenticate(ssh_session s, char *why, size_t whylen)
 		rc = ssh_userauth_publickey_auto(s, NULL, NULL);
 		if (rc == SSH_AUTH_SUCCESS) {
 			return 0;
+		}
+		if (auth_timed_out(rc, deadline)) {
+			snprintf(why, whylen, "ssh connect: timed out after "
+				 "%lds during authentication", timeout_s);
+			return -1;
 		}
 		if (rc == SSH_AUTH_ERROR) {
 			snprintf(why, whylen, "authentication: %s",
@@ -371,7 +392,8 @@ struct sshconn *sshconn_open(const struct sshconn_target *t, char *why,
 	}
 	ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &left);
 	if (check_host_key(s, t->policy, why, whylen) < 0 ||
-	    authenticate(s, why, whylen) < 0) {
+	    authenticate(s, start + (double)t->connect_timeout,
+			 t->connect_timeout, why, whylen) < 0) {
 		ssh_disconnect(s);
 		goto fail;
 	}
@@ -382,102 +404,221 @@ struct sshconn *sshconn_open(const struct sshconn_target *t, char *why,
 		goto fail;
 	}
 	c->session = s;
+	c->keepalive = t->keepalive;
 	return c;
 fail:
 	ssh_free(s);
 	return NULL;
 }
 
-/* Appends up to n bytes to a capped buffer. */
-static int buf_append(char **buf, size_t *len, const char *data, size_t n)
+/*
+ * Sets the session's bound for the blocking libssh request that follows
+ * (a live sshd answers one at once): what is left until deadline, and no
+ * more than the keepalive; at least 1 s.  Returns the bound.
+ */
+static long bound_request(struct sshconn *c, double deadline)
 {
-	char *grown;
+	long left = (long)(deadline - now_seconds() + 0.999);
 
-	if (*len + n > SSHCONN_MAX_OUTPUT) {
-		n = SSHCONN_MAX_OUTPUT - *len;
+	if (c->keepalive > 0 && left > c->keepalive) {
+		left = c->keepalive;
 	}
-	grown = realloc(*buf, *len + n + 1);
-	if (grown == NULL) {
-		return -1;
+	if (left < 1) {
+		left = 1;
 	}
-	memcpy(grown + *len, data, n);
-	*len += n;
-	grown[*len] = '\0';
-	*buf = grown;
+	ssh_options_set(c->session, SSH_OPTIONS_TIMEOUT, &left);
+	return left;
+}
+
+/* A request's failure: "STEP: the node did not answer for Ns" when it
+ * used up its bound, else "STEP: libssh's error". */
+static void step_failed(ssh_session s, const char *step, double start,
+			long bound, char *why, size_t whylen)
+{
+	if (now_seconds() - start >= (double)bound - 0.5) {
+		snprintf(why, whylen, "%s: the node did not answer for %lds",
+			 step, bound);
+	} else {
+		snprintf(why, whylen, "%s: %s", step, ssh_get_error(s));
+	}
+}
+
+/*
+ * Asks the node for a reply (OpenSSH's "keepalive@openssh.com" global
+ * request, which sshd answers even while the command is silent).  libssh
+ * waits for the reply up to the session's timeout and says nothing of it:
+ * an answer is a return before that time with the session up.
+ */
+static int node_answers(ssh_session s, long timeout_s)
+{
+	double start = now_seconds();
+
+	ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout_s);
+	ssh_send_keepalive(s);
+	return ssh_is_connected(s) &&
+	       now_seconds() - start < (double)timeout_s - 0.05;
+}
+
+void sshconn_set_keepalive(struct sshconn *c, long keepalive_s)
+{
+	c->keepalive = keepalive_s;
+}
+
+/* The pause between pings and the time a ping may wait: together no more
+ * than the keepalive (as ssh's ServerAliveInterval and CountMax). */
+static void ping_plan(const struct sshconn *c, double *every, long *wait)
+{
+	long k = c->keepalive > 1 ? c->keepalive : 2;
+
+	*every = k / 4 >= 1 ? (double)(k / 4) : 1.0;
+	*wait = k - (long)*every;
+	if (*wait < 1) {
+		*wait = 1;
+	}
+}
+
+/* Takes everything both streams have now; -1 when the session failed. */
+static int drain(ssh_channel ch, struct textcap *out, struct textcap *err,
+		 double *last_rx)
+{
+	char data[16384];
+	int stream;
+
+	for (stream = 0; stream < 2; stream++) {
+		int n;
+
+		while ((n = ssh_channel_read_nonblocking(ch, data,
+							 sizeof(data),
+							 stream)) > 0) {
+			textcap_add(stream ? err : out, data, (size_t)n);
+			*last_rx = now_seconds();
+		}
+		if (n == SSH_ERROR) {
+			return -1;
+		}
+	}
 	return 0;
 }
 
-static int read_streams(ssh_channel ch, double deadline,
-			struct sshconn_output *res, char *why, size_t whylen,
-			long timeout_s)
+/*
+ * Reads until the command's output ends, whatever the node sends: both
+ * streams are drained on every turn (libssh reopens the window as we read,
+ * so what it buffers stays within one window), and only their first and
+ * last bytes are kept.  A node silent for a while is pinged; one that
+ * does not answer is given up on.
+ */
+static int read_streams(struct sshconn *c, ssh_channel ch, double deadline,
+			long timeout_s, struct textcap *out,
+			struct textcap *err, char *why, size_t whylen)
 {
-	size_t outlen = 0;
-	size_t errlen = 0;
-	char data[4096];
+	double last_rx = now_seconds();
+	double every;
+	long wait;
 
-	res->out = calloc(1, 1);
-	res->err = calloc(1, 1);
+	ping_plan(c, &every, &wait);
+	for (;;) {
+		double left = deadline - now_seconds();
+
+		if (drain(ch, out, err, &last_rx) < 0) {
+			snprintf(why, whylen, "waiting for its output: the "
+				 "connection failed (%s)",
+				 ssh_get_error(c->session));
+			return -1;
+		}
+		if (ssh_channel_is_eof(ch) || ssh_channel_is_closed(ch)) {
+			return 0;
+		}
+		if (left <= 0) {
+			snprintf(why, whylen, "waiting for its output: timed "
+				 "out after %lds", timeout_s);
+			return -1;
+		}
+		if (now_seconds() - last_rx >= every) {
+			if (!node_answers(c->session, wait)) {
+				snprintf(why, whylen, "the node stopped "
+					 "answering (no reply for %lds)",
+					 (long)every + wait);
+				return -1;
+			}
+			last_rx = now_seconds();
+		}
+		ssh_channel_poll_timeout(ch, left > 0.2 ? 200 : 10, 0);
+	}
+}
+
+static void on_exit_signal(ssh_session session, ssh_channel channel,
+			   const char *signal, int core, const char *errmsg,
+			   const char *lang, void *userdata)
+{
+	char *name = userdata;
+
+	(void)session;
+	(void)channel;
+	(void)core;
+	(void)errmsg;
+	(void)lang;
+	snprintf(name, SSHCONN_SIGNAL_LEN, "%s", signal ? signal : "?");
+}
+
+/* Output kept by read_streams, as the caller gets it. */
+static int take_output(struct textcap *out, struct textcap *err,
+		       struct sshconn_output *res, char *why, size_t whylen)
+{
+	res->out = textcap_text(out);
+	res->err = textcap_text(err);
 	if (res->out == NULL || res->err == NULL) {
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
-	for (;;) {
-		int n;
-		double left = deadline - now_seconds();
-
-		if (left <= 0) {
-			snprintf(why, whylen, "exec: timed out after %lds",
-				 timeout_s);
-			return -1;
-		}
-		n = ssh_channel_read_timeout(ch, data, sizeof(data), 0,
-					     left > 0.2 ? 200 : 10);
-		if (n == SSH_ERROR) {
-			snprintf(why, whylen, "exec: read failed");
-			return -1;
-		}
-		if (n > 0 && buf_append(&res->out, &outlen, data,
-					(size_t)n) < 0) {
-			snprintf(why, whylen, "out of memory");
-			return -1;
-		}
-		n = ssh_channel_read_nonblocking(ch, data, sizeof(data), 1);
-		if (n > 0 && buf_append(&res->err, &errlen, data,
-					(size_t)n) < 0) {
-			snprintf(why, whylen, "out of memory");
-			return -1;
-		}
-		if (ssh_channel_is_eof(ch) &&
-		    ssh_channel_poll(ch, 0) <= 0 &&
-		    ssh_channel_poll(ch, 1) <= 0) {
-			return 0;
-		}
-	}
+	return 0;
 }
 
 int sshconn_exec(struct sshconn *c, const char *command, long timeout_s,
 		 struct sshconn_output *res, char *why, size_t whylen)
 {
 	ssh_channel ch = ssh_channel_new(c->session);
-	double deadline = now_seconds() + (double)timeout_s;
+	struct ssh_channel_callbacks_struct cb;
+	double start = now_seconds();
+	double deadline = start + (double)timeout_s;
+	struct textcap *caps = calloc(2, sizeof(*caps));
+	double step;
+	long bound;
 	int rc = -1;
 
 	res->out = NULL;
 	res->err = NULL;
 	res->exit_status = -1;
-	if (ch == NULL) {
-		snprintf(why, whylen, "exec: out of memory");
-		return -1;
-	}
-	if (ssh_channel_open_session(ch) != SSH_OK ||
-	    ssh_channel_request_exec(ch, command) != SSH_OK) {
-		snprintf(why, whylen, "exec: %s", ssh_get_error(c->session));
+	res->exit_signal[0] = '\0';
+	memset(&cb, 0, sizeof(cb));
+	if (ch == NULL || caps == NULL) {
+		snprintf(why, whylen, "out of memory");
 		goto out;
 	}
-	if (read_streams(ch, deadline, res, why, whylen, timeout_s) < 0) {
+	cb.userdata = res->exit_signal;
+	cb.channel_exit_signal_function = on_exit_signal;
+	ssh_callbacks_init(&cb);
+	ssh_set_channel_callbacks(ch, &cb);
+	bound = bound_request(c, deadline);
+	step = now_seconds();
+	if (ssh_channel_open_session(ch) != SSH_OK) {
+		step_failed(c->session, "opening a channel", step, bound, why,
+			    whylen);
+		goto out;
+	}
+	bound = bound_request(c, deadline);
+	step = now_seconds();
+	if (ssh_channel_request_exec(ch, command) != SSH_OK) {
+		step_failed(c->session, "starting the command", step, bound,
+			    why, whylen);
+		goto out;
+	}
+	if (read_streams(c, ch, deadline, timeout_s, &caps[0], &caps[1], why,
+			 whylen) < 0 ||
+	    take_output(&caps[0], &caps[1], res, why, whylen) < 0) {
 		goto out;
 	}
 	ssh_channel_send_eof(ch);
+	bound_request(c, deadline);
 	res->exit_status = ssh_channel_get_exit_status(ch);
 	rc = 0;
 out:
@@ -487,19 +628,28 @@ out:
 		free(res->err);
 		res->err = NULL;
 	}
-	ssh_channel_close(ch);
-	ssh_channel_free(ch);
+	if (ch != NULL) {
+		/* libssh keeps a freed channel until the node confirms its
+		 * close, and may get more of its data meanwhile: the callbacks
+		 * (on this stack) go first */
+		ssh_remove_channel_callbacks(ch, &cb);
+		ssh_channel_close(ch);
+		ssh_channel_free(ch);
+	}
+	free(caps);
 	return rc;
 }
 
 #define STREAM_BUF 4096
 
 struct sshconn_stream {
+	struct sshconn *c;
 	ssh_channel ch;
 	char out[STREAM_BUF]; /* stdout not yet returned as lines */
 	size_t outlen;
-	char err[STREAM_BUF + 1]; /* the last stderr bytes */
-	size_t errlen;
+	struct textcap err;   /* stderr: first and last bytes */
+	char *err_text;       /* what sshconn_stream_stderr last gave */
+	double last_rx;
 	int eof;
 };
 
@@ -508,37 +658,40 @@ struct sshconn_stream *sshconn_stream_start(struct sshconn *c,
 					    size_t whylen)
 {
 	struct sshconn_stream *s = calloc(1, sizeof(*s));
+	double start = now_seconds();
+	double deadline = start + (double)(c->keepalive > 0 ? c->keepalive
+							     : 10);
+	long bound;
 
 	if (s == NULL) {
-		snprintf(why, whylen, "exec: out of memory");
+		snprintf(why, whylen, "out of memory");
 		return NULL;
 	}
+	s->c = c;
+	s->last_rx = start;
+	textcap_init(&s->err);
 	s->ch = ssh_channel_new(c->session);
-	if (s->ch == NULL || ssh_channel_open_session(s->ch) != SSH_OK ||
-	    ssh_channel_request_exec(s->ch, command) != SSH_OK) {
-		snprintf(why, whylen, "exec: %s", ssh_get_error(c->session));
+	if (s->ch == NULL) {
+		snprintf(why, whylen, "out of memory");
+		sshconn_stream_close(s);
+		return NULL;
+	}
+	bound = bound_request(c, deadline);
+	if (ssh_channel_open_session(s->ch) != SSH_OK) {
+		step_failed(c->session, "opening a channel", start, bound, why,
+			    whylen);
+		sshconn_stream_close(s);
+		return NULL;
+	}
+	start = now_seconds();
+	bound = bound_request(c, start + (double)bound);
+	if (ssh_channel_request_exec(s->ch, command) != SSH_OK) {
+		step_failed(c->session, "starting the command", start, bound,
+			    why, whylen);
 		sshconn_stream_close(s);
 		return NULL;
 	}
 	return s;
-}
-
-/* Keeps the last bytes of stderr. */
-static void keep_stderr(struct sshconn_stream *s, const char *data, size_t n)
-{
-	if (n >= STREAM_BUF) {
-		data += n - STREAM_BUF;
-		n = STREAM_BUF;
-	}
-	if (s->errlen + n > STREAM_BUF) {
-		size_t drop = s->errlen + n - STREAM_BUF;
-
-		memmove(s->err, s->err + drop, s->errlen - drop);
-		s->errlen -= drop;
-	}
-	memcpy(s->err + s->errlen, data, n);
-	s->errlen += n;
-	s->err[s->errlen] = '\0';
 }
 
 /* Moves one line out of the buffer; 1 when there was one (or a full
@@ -560,73 +713,84 @@ static int take_line(struct sshconn_stream *s, char *line, size_t len,
 	return 1;
 }
 
+/* Takes what the channel has now: stdout while there is room for it
+ * (the rest waits in libssh, within its window), all of stderr. */
+static int stream_drain(struct sshconn_stream *s)
+{
+	char data[4096];
+	int n;
+
+	while (s->outlen < STREAM_BUF &&
+	       (n = ssh_channel_read_nonblocking(
+			s->ch, s->out + s->outlen, STREAM_BUF - s->outlen,
+			0)) > 0) {
+		s->outlen += (size_t)n;
+		s->last_rx = now_seconds();
+	}
+	while ((n = ssh_channel_read_nonblocking(s->ch, data, sizeof(data),
+						 1)) > 0) {
+		textcap_add(&s->err, data, (size_t)n);
+		s->last_rx = now_seconds();
+	}
+	return n == SSH_ERROR ? -1 : 0;
+}
+
 int sshconn_stream_line(struct sshconn_stream *s, long timeout_ms,
 			char *line, size_t len, char *why, size_t whylen)
 {
 	double deadline = now_seconds() + (double)timeout_ms / 1000.0;
-	char data[1024];
+	double every;
+	long wait;
 
+	ping_plan(s->c, &every, &wait);
 	for (;;) {
-		double left = deadline - now_seconds();
-		int n;
-
+		if (stream_drain(s) < 0) {
+			snprintf(why, whylen, "the connection failed (%s)",
+				 ssh_get_error(s->c->session));
+			return -1;
+		}
+		if (!s->eof && (ssh_channel_is_eof(s->ch) ||
+				ssh_channel_is_closed(s->ch)) &&
+		    ssh_channel_poll(s->ch, 0) <= 0) {
+			s->eof = 1;
+		}
 		if (take_line(s, line, len, s->eof)) {
 			return 1;
 		}
 		if (s->eof) {
 			return 0;
 		}
-		if (left <= 0) {
+		if (now_seconds() >= deadline) {
 			snprintf(why, whylen, "no answer within %lds",
 				 (timeout_ms + 999) / 1000);
 			return -1;
 		}
-		n = ssh_channel_read_timeout(s->ch, data,
-					     sizeof(data) <
-					     STREAM_BUF - s->outlen ?
-					     sizeof(data) :
-					     STREAM_BUF - s->outlen,
-					     0, left > 0.2 ? 200 : 10);
-		if (n == SSH_ERROR) {
-			snprintf(why, whylen, "read failed");
-			return -1;
+		if (now_seconds() - s->last_rx >= every) {
+			if (!node_answers(s->c->session, wait)) {
+				snprintf(why, whylen, "the node stopped "
+					 "answering (no reply for %lds)",
+					 (long)every + wait);
+				return -1;
+			}
+			s->last_rx = now_seconds();
 		}
-		if (n > 0) {
-			memcpy(s->out + s->outlen, data, (size_t)n);
-			s->outlen += (size_t)n;
-		}
-		n = ssh_channel_read_nonblocking(s->ch, data, sizeof(data), 1);
-		if (n > 0) {
-			keep_stderr(s, data, (size_t)n);
-		}
-		if (ssh_channel_is_eof(s->ch) && ssh_channel_poll(s->ch, 0) <= 0) {
-			s->eof = 1;
-		}
+		ssh_channel_poll_timeout(s->ch, 200, 0);
 	}
 }
 
-const char *sshconn_stream_stderr(const struct sshconn_stream *s)
+const char *sshconn_stream_stderr(struct sshconn_stream *s)
 {
-	return s->err;
+	free(s->err_text);
+	s->err_text = textcap_text(&s->err);
+	return s->err_text ? s->err_text : "";
 }
 
 int sshconn_stream_alive(struct sshconn_stream *s)
 {
-	char data[1024];
-	int n;
-
-	if (s == NULL || s->ch == NULL) {
+	if (s == NULL || s->ch == NULL || stream_drain(s) < 0) {
 		return 0;
 	}
-	/* reading processes every packet that came, replies included */
-	n = ssh_channel_read_nonblocking(s->ch, data, sizeof(data), 0);
-	if (n == SSH_ERROR) {
-		return 0;
-	}
-	n = ssh_channel_read_nonblocking(s->ch, data, sizeof(data), 1);
-	if (n > 0) {
-		keep_stderr(s, data, (size_t)n);
-	}
+	s->outlen = 0; /* nothing more is expected; keep no more of it */
 	return !ssh_channel_is_closed(s->ch) && !ssh_channel_is_eof(s->ch);
 }
 
@@ -642,6 +806,7 @@ void sshconn_stream_close(struct sshconn_stream *s)
 		}
 		ssh_channel_free(s->ch);
 	}
+	free(s->err_text);
 	free(s);
 }
 

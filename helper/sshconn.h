@@ -34,6 +34,7 @@ struct sshconn_target {
 	const struct nodename *addr;
 	const char *ssh_config;     /* NULL = ssh's default files */
 	long connect_timeout;       /* seconds */
+	long keepalive;             /* seconds of silence: node given up */
 	enum host_key_policy policy; /* StrictHostKeyChecking for the node */
 };
 
@@ -45,17 +46,26 @@ struct sshconn_target {
 struct sshconn *sshconn_open(const struct sshconn_target *t, char *why,
 			     size_t whylen);
 
+#define SSHCONN_SIGNAL_LEN 32
+
 struct sshconn_output {
 	char *out;       /* stdout, NUL-terminated; caller frees */
 	char *err;       /* stderr, NUL-terminated; caller frees */
 	int exit_status; /* -1 when the node sent none */
+	char exit_signal[SSHCONN_SIGNAL_LEN]; /* "KILL" when the command was
+					       * killed by a signal, else "" */
 };
 
 /*
- * Runs command in a new exec channel and collects its output (64 KiB of
- * each stream at most), within timeout_s seconds.  Returns 0 with *res
- * filled, or -1 with why ("exec: timed out after 10s").  On 0 the caller
- * frees res->out and res->err.
+ * Runs command in a new exec channel and collects its output within
+ * timeout_s seconds: of each stream its first and last 4 KiB (text.h
+ * textcap), whatever the node sends.  Each step has what is left of the
+ * time and its own name in why: "opening a channel: ...", "starting the
+ * command: ...", "waiting for its output: timed out after 10s".  While
+ * the command is silent the node is pinged; one that does not answer
+ * within its keepalive gives "the node stopped answering (no reply for
+ * 15s)".  Returns 0 with *res filled (the caller frees res->out and
+ * res->err), or -1 with why.
  */
 int sshconn_exec(struct sshconn *c, const char *command, long timeout_s,
 		 struct sshconn_output *res, char *why, size_t whylen);
@@ -83,7 +93,7 @@ int sshconn_stream_line(struct sshconn_stream *s, long timeout_ms,
 			char *line, size_t len, char *why, size_t whylen);
 
 /* What the command wrote on stderr so far (its last 4 KiB at most). */
-const char *sshconn_stream_stderr(const struct sshconn_stream *s);
+const char *sshconn_stream_stderr(struct sshconn_stream *s);
 
 /* Handles what the node sent meanwhile (keepalive requests among it)
  * without waiting.  Returns 1 while the command runs, 0 once its
@@ -92,6 +102,10 @@ int sshconn_stream_alive(struct sshconn_stream *s);
 
 /* Closes the channel (the command's stdin ends) and frees; NULL is fine. */
 void sshconn_stream_close(struct sshconn_stream *s);
+
+/* Sets the seconds of silence after which the node is given up (the
+ * target's keepalive until then). */
+void sshconn_set_keepalive(struct sshconn *c, long keepalive_s);
 
 /* Disconnects and frees; NULL is fine. */
 void sshconn_close(struct sshconn *c);

@@ -42,6 +42,79 @@ while True:
 # what each kind of stalling listener sends before it says nothing more
 GREETINGS = {"silent": "S", "banner": "SSH-2.0-stalls_after_banner\r\n"}
 
+# A TCP proxy in front of a node's sshd that stops forwarding, both ways,
+# once the client sends its message number STALL_AT (1: its banner, 2:
+# KEXINIT, 3: ECDH init, 4: NEWKEYS, 5: service request, 6: auth "none",
+# 7: publickey query, 8: signed publickey, 9: channel open, 10: exec, 11:
+# what follows).  The sshd behind it speaks only aes128-gcm, whose packet
+# lengths are in clear text, so messages can be counted unread.
+STALL_PROXY = r"""
+import socket, struct, sys, threading, time
+host, port, inner, stall_at = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+
+def messages(buf, st):
+    # yields the sizes of the whole client messages at the start of buf
+    used = 0
+    if not st["banner"]:
+        i = buf.find(b"\n")
+        if i < 0:
+            return
+        st["banner"] = True
+        used = i + 1
+        yield used
+    while len(buf) - used >= 4:
+        length = struct.unpack(">I", buf[used:used + 4])[0]
+        total = 4 + length + (16 if st["enc"] else 0)
+        if len(buf) - used < total:
+            return
+        if not st["enc"] and buf[used + 5] == 21:  # NEWKEYS
+            st["enc"] = True
+        used += total
+        yield total
+
+def serve(c):
+    u = socket.create_connection((host, inner))
+    st = {"banner": False, "enc": False, "n": 0, "stalled": False}
+
+    def up():
+        pending = b""
+        while not st["stalled"]:
+            data = c.recv(65536)
+            if not data:
+                break
+            pending += data
+            for size in list(messages(pending, st)):
+                st["n"] += 1
+                if st["n"] >= stall_at:
+                    st["stalled"] = True
+                    return
+                u.sendall(pending[:size])
+                pending = pending[size:]
+        u.shutdown(socket.SHUT_WR)
+
+    def down():
+        while True:
+            data = u.recv(65536)
+            if not data or st["stalled"]:
+                break
+            c.sendall(data)
+        if not st["stalled"]:
+            c.shutdown(socket.SHUT_WR)
+
+    threading.Thread(target=up, daemon=True).start()
+    threading.Thread(target=down, daemon=True).start()
+
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind((host, port))
+srv.listen(64)
+print("ready", flush=True)
+while True:
+    conn, _ = srv.accept()
+    serve(conn)
+"""
+INNER_PORT = 2223
+
 
 def _run(argv, **kw):
     return subprocess.run(argv, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kw)
@@ -89,7 +162,8 @@ def remove_cgroup(path):
 
 
 class Node:
-    def __init__(self, cluster, name, addr, kind, cpus=None, env=None, memory_limit=None, sshd_extra=()):
+    def __init__(self, cluster, name, addr, kind, cpus=None, env=None, memory_limit=None, sshd_extra=(),
+                 stall_at=None):
         self.cluster = cluster
         self.name = name
         self.addr = addr
@@ -98,6 +172,8 @@ class Node:
         self.env = env or {}  # environment of the node's sessions
         self.memory_limit = memory_limit  # bytes, through a cgroup
         self.sshd_extra = list(sshd_extra)  # more sshd_config lines
+        self.stall_at = stall_at  # a stalling proxy in front (STALL_PROXY)
+        self.proxy = None
         self.cgroup = None  # the cgroup folder made for memory_limit
         self.dir = os.path.join(cluster.dir, "nodes", name)
         self.home = os.path.join(self.dir, "home")
@@ -139,12 +215,25 @@ class Cluster:
         self.next_host += 1
         return "%s.%d.%d" % (self.net, self.subnet + i // 250, i % 250 + 1)
 
-    def add(self, name, kind="sshd", cpus=None, env=None, memory_limit=None, sshd_extra=()):
-        node = Node(self, name, self._address(), kind, cpus, env, memory_limit, sshd_extra)
+    def add(self, name, kind="sshd", cpus=None, env=None, memory_limit=None, sshd_extra=(),
+            force_command=None, stall_at=None):
+        """A node.  force_command: a shell script sshd runs for every
+        session instead of the command asked for (which it finds in
+        $SSH_ORIGINAL_COMMAND); stall_at: a proxy in front that stalls at
+        that client message (STALL_PROXY)."""
+        node = Node(self, name, self._address(), kind, cpus, env, memory_limit, sshd_extra, stall_at)
         os.makedirs(node.home, exist_ok=True)
         self.nodes[name] = node
         if kind == "sshd":
             keygen(node.host_key)
+        if force_command is not None:
+            script = os.path.join(node.dir, "force_command")
+            with open(script, "w") as f:
+                f.write("#!/bin/sh\n" + force_command)
+            os.chmod(script, 0o755)
+            node.sshd_extra.append("ForceCommand " + script)
+        if stall_at is not None:
+            node.sshd_extra.append("Ciphers aes128-gcm@openssh.com")
         return node
 
     # -- files -------------------------------------------------------------
@@ -192,7 +281,7 @@ class Cluster:
             f.write(
                 "\n".join(
                     [
-                        "ListenAddress %s:%d" % (node.addr, PORT),
+                        "ListenAddress %s:%d" % (node.addr, INNER_PORT if node.stall_at else PORT),
                         "HostKey %s" % node.host_key,
                         "PidFile none",
                         "AuthorizedKeysFile %s" % self.authorized_keys,
@@ -248,13 +337,20 @@ class Cluster:
         )
         node.proc.stdout.readline()
 
+    def _start_stall_proxy(self, node):
+        node.proxy = subprocess.Popen(
+            [sys.executable, "-c", STALL_PROXY, node.addr, str(PORT), str(INNER_PORT), str(node.stall_at)],
+            stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        node.proxy.stdout.readline()
+
     def _wait_listening(self, node, deadline):
         while time.monotonic() < deadline:
             if node.proc.poll() is not None:
                 log = open(os.path.join(node.dir, "sshd.log")).read()
                 raise RuntimeError("sshd for %s exited: %s" % (node.name, log))
             try:
-                with socket.create_connection((node.addr, PORT), timeout=1) as s:
+                port = INNER_PORT if node.stall_at else PORT
+                with socket.create_connection((node.addr, port), timeout=1) as s:
                     if s.recv(4) == b"SSH-":
                         return
             except OSError:
@@ -326,6 +422,8 @@ class Cluster:
         for node in self.nodes.values():
             if node.kind == "sshd":
                 self._start_sshd(node)
+                if node.stall_at:
+                    self._start_stall_proxy(node)
             elif node.kind in GREETINGS:
                 self._start_silent(node)
         deadline = time.monotonic() + 20
@@ -357,6 +455,11 @@ class Cluster:
             if node.namespace:
                 self.thaw(node.name)  # a frozen node's processes must see SIGTERM
         for node in self.nodes.values():
+            if node.proxy is not None:
+                node.proxy.kill()
+                node.proxy.wait()
+                node.proxy.stdout.close()
+                node.proxy = None
             proc, node.proc = node.proc, None
             if proc is None or proc.poll() is not None:
                 continue

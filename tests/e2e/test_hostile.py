@@ -93,3 +93,196 @@ def test_chdir_spelled_oddly_is_one_folder(project):
     assert r.returncode == 0, r.stderr
     assert r.plan["chdir"] == "a/b"
     assert "//chdir=a/b//" in r.plan["px"][0]
+
+
+# --- nodes that lie, stall, flood or die ------------------------------------
+
+import json as _json
+import shutil
+import subprocess
+import time
+
+from cluster import Cluster
+from conftest import EXAMPLE, HELPER, TEMPLATE, Project
+
+PASS = 'exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n'
+STEPS = {"probe": "*pytest-cloud-probe*", "copy": '"rsync --server"*', "after": '*"find . -path"*'}
+
+
+def on(step, action):
+    """A ForceCommand script: action at that step, the command asked for
+    otherwise."""
+    return 'case "$SSH_ORIGINAL_COMMAND" in %s) %s;; esac\n' % (STEPS[step], action) + PASS
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    c = Cluster(str(tmp_path_factory.mktemp("hostile")))
+    for i in range(1, 7):
+        c.add("h%d" % i, cpus="0")
+    c.add("flood", force_command="exec yes >&2\n")
+    c.add("floodafter", cpus="0", force_command=on("after", "exec yes >&2"))
+    c.add("huge", force_command=on("probe", "printf 'pytest-cloud-probe 1\\ncpus 65536\\nmem_available_kb 1000\\n"
+                                            "chdir absent\\n'; exit 0"))
+    c.add("hugemem", force_command=on("probe", "printf 'pytest-cloud-probe 1\\ncpus 2\\n"
+                                               "mem_available_kb 99999999999\\nchdir absent\\n'; exit 0"))
+    c.add("bytes", force_command=on("probe", "printf 'pytest-cloud-probe 1\\ncpus '; "
+                                             "i=128; while [ $i -le 255 ]; do printf \"\\\\$(printf %o $i)\"; "
+                                             "i=$((i+1)); done; echo; exit 0"))
+    c.add("escapes", force_command=on("probe", "printf '\\033]0;owned\\007\\033[2J\\033[31mred\\n' >&2; exit 1"))
+    c.add("killed", force_command=on("probe", "kill -9 $$"))
+    c.add("stallcopy", cpus="0", force_command=on("copy", "exec sleep 1000"))
+    c.add("stallafter", cpus="0", force_command=on("after", "exec sleep 1000"))
+    # the session's own sshd stops: the node stays up, the connection is
+    # silent (as behind a partition)
+    c.add("silentcopy", cpus="0", force_command=on("copy", "kill -STOP $PPID"))
+    c.add("silentafter", cpus="0", force_command=on("after", "kill -STOP $PPID"))
+    for k in (2, 5, 7, 8, 9, 10):
+        c.add("stall%d" % k, stall_at=k)
+    with c:
+        yield c
+
+
+@pytest.fixture
+def hproject(tmp_path, venv_template, hostile):
+    hostile.clear_homes()
+    path = str(tmp_path / "proj")
+    shutil.copytree(EXAMPLE, path)
+    shutil.copy(TEMPLATE, os.path.join(path, "conftest.py"))
+    shutil.copytree(venv_template, os.path.join(path, ".venv"), symlinks=True)
+    return Project(path, hostile)
+
+
+def run_helper(project, *args, env=None):
+    """The helper with its peak memory (KiB) and time."""
+    start = time.monotonic()
+    proc = subprocess.Popen([HELPER] + list(args), cwd=project.path, env=env or project.env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = proc.communicate(timeout=120)
+    _, status, usage = os.wait4(proc.pid, 0) if proc.returncode is None else (0, 0, None)
+    proc.seconds = time.monotonic() - start
+    proc.raw_stdout, proc.raw_stderr = out, err
+    proc.stderr_text = err.decode("utf-8", "replace")
+    proc.plan = _json.loads(out.decode("utf-8")) if out.strip() else None  # strict UTF-8
+    return proc
+
+
+def peak_rss_kib(argv, cwd, env):
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    reader_out, reader_err = [], []
+    import threading
+    threads = [threading.Thread(target=lambda s=s, b=b: b.append(s.read()))
+               for s, b in ((proc.stdout, reader_out), (proc.stderr, reader_err))]
+    for t in threads:
+        t.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    for t in threads:
+        t.join()
+    proc.stdout.close()
+    proc.stderr.close()
+    return usage.ru_maxrss, os.waitstatus_to_exitcode(status), reader_out[0], reader_err[0]
+
+
+def reasons(plan):
+    return {n["node"]: n.get("reason") for n in plan["nodes"]}
+
+
+def test_a_flooding_node_keeps_the_helper_small(hproject):
+    """One node floods stderr at the probe, one after the copy, among 8:
+    the helper's memory stays bounded, each is left out when its time is up."""
+    hproject.use_nodes("h1 h2 h3 h4 h5 h6 flood floodafter", cloud_sync_timeout=5)
+    kib, status, out, err = peak_rss_kib([HELPER], hproject.path, hproject.env())
+    assert status == 0, err
+    got = reasons(_json.loads(out))
+    assert got["flood"] == "probe: waiting for its output: timed out after 3s", got
+    assert got["floodafter"] == "after the copy: waiting for its output: timed out after 5s", got
+    assert all(got["h%d" % i] is None for i in range(1, 7))
+    if "ASAN_OPTIONS" not in os.environ:  # a sanitizer's shadow memory is not the helper's
+        assert kib < 32 * 1024, "peak RSS %d KiB" % kib
+
+
+@pytest.mark.parametrize("node,sync_timeout,reason,bound", [
+    # the command stalls: cloud_sync_timeout bounds it
+    ("stallafter", 4, "after the copy: waiting for its output: timed out after 4s", 4),
+    ("stallcopy", 4, "rsync to 'pytest_root_proj' did not end within 4s (cloud_sync_timeout)", 4),
+    # the connection falls silent: the keepalive (3 s) does
+    ("silentafter", 30, "after the copy: the node stopped answering (no reply for 3s)", 3),
+    ("silentcopy", 30, "rsync to 'pytest_root_proj' exited ", 4),  # 12 or 255 as ssh goes
+])
+def test_one_stalled_node_costs_only_its_bound(hproject, node, sync_timeout, reason, bound):
+    """A node that stalls (its command) or falls silent (its connection)
+    during the copy or after it adds no more than its bound."""
+    settings = dict(cloud_sync_timeout=sync_timeout, cloud_keepalive=3)
+    hproject.use_nodes("h1 h2 h3", **settings)
+    base = run_helper(hproject)
+    assert base.returncode == 0, base.stderr_text
+    hproject.cluster.clear_homes()
+    hproject.use_nodes("h1 h2 h3 " + node, **settings)
+    r = run_helper(hproject)
+    assert r.returncode == 0, r.stderr_text
+    got = reasons(r.plan)
+    assert got[node].startswith(reason), got[node]
+    assert r.seconds < base.seconds + bound + 2.5, (r.seconds, base.seconds)
+    hproject.cluster.thaw(node)
+
+
+@pytest.mark.parametrize("node,reason", [
+    ("huge", "probe output not understood: implausible probe output: 65536 CPUs (most 4096)"),
+    ("hugemem", "probe output not understood: implausible probe output: 99999999999 KiB of memory"),
+])
+def test_implausible_figures_leave_the_node_out(hproject, node, reason):
+    r = run_helper(hproject, "--dry-run", "--cloud-nodes=%s h1" % node, "--cloud-ssh-config=" +
+                   hproject.cluster.ssh_config, "--cloud-connect-timeout=3")
+    assert r.returncode == 0, r.stderr_text
+    assert reasons(r.plan)[node].startswith(reason), reasons(r.plan)
+    assert len(r.plan["tx"]) == 1
+
+
+def test_bytes_that_are_not_utf8_cannot_break_the_run(hproject):
+    hproject.use_nodes("bytes h1")
+    r = run_helper(hproject, "--dry-run")  # the JSON decodes as strict UTF-8
+    assert r.returncode == 0, r.stderr_text
+    reason = reasons(r.plan)["bytes"]
+    assert reason.startswith("probe output not understood: CPU count '"), reason
+    assert "?" in reason
+    r.raw_stderr.decode("utf-8")  # and so does every message
+    p = hproject.pytest()
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "27 passed" in p.stdout
+
+
+def test_escape_sequences_never_reach_the_terminal(hproject):
+    r = run_helper(hproject, "--dry-run", "--cloud-nodes=escapes h1", "--cloud-ssh-config=" +
+                   hproject.cluster.ssh_config, "--cloud-connect-timeout=3")
+    assert r.returncode == 0, r.stderr_text
+    reason = reasons(r.plan)["escapes"]
+    assert reason == "probe failed (exit 1): ?]0;owned??[2J?[31mred", reason
+    assert b"\x1b" not in r.raw_stderr and b"\x07" not in r.raw_stderr
+    assert b"owned" in r.raw_stderr
+
+
+def test_a_command_killed_by_a_signal_is_named(hproject):
+    r = run_helper(hproject, "--dry-run", "--cloud-nodes=killed h1", "--cloud-ssh-config=" +
+                   hproject.cluster.ssh_config, "--cloud-connect-timeout=3")
+    assert r.returncode == 0, r.stderr_text
+    assert reasons(r.plan)["killed"] == "probe failed (killed by signal KILL)", reasons(r.plan)
+
+
+@pytest.mark.parametrize("stall,reason", [
+    (2, "ssh connect: timed out after 3s in the key exchange"),
+    (5, "ssh connect: timed out after 3s during authentication"),
+    (7, "ssh connect: timed out after 3s during authentication"),
+    (8, "ssh connect: timed out after 3s during authentication"),
+    (9, "probe: opening a channel: the node did not answer for "),
+    (10, "probe: starting the command: the node did not answer for "),
+])
+def test_a_stall_at_each_ssh_step_is_named(hproject, stall, reason):
+    """A proxy in front of the node stops at one SSH step: the helper
+    returns within the connect timeout and names the step."""
+    r = run_helper(hproject, "--dry-run", "--cloud-nodes=stall%d h1" % stall, "--cloud-ssh-config=" +
+                   hproject.cluster.ssh_config, "--cloud-connect-timeout=3")
+    assert r.returncode == 0, r.stderr_text  # a sanitizer's report fails it too
+    got = reasons(r.plan)
+    assert got["stall%d" % stall].startswith(reason), got
+    assert got["h1"] is None
+    assert r.seconds < 3 + 1.5, r.seconds

@@ -14,7 +14,7 @@ int main(void)
 				  suite_shquote,     suite_spawn,
 				  suite_sshcfg,      suite_rsync,
 				  suite_develop,     suite_claim,
-				  suite_knownhosts };
+				  suite_knownhosts,  suite_text };
 	unsigned int failed;
 	size_t i;
 

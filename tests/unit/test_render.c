@@ -198,7 +198,7 @@ static void test_rsync_argv(void)
 		"--hard-links",
 		"--delete",
 		"--stats",
-		"--timeout=30",
+		"--timeout=15",
 		"--exclude=__pycache__",
 		"--exclude=*.pyc",
 		"--exclude=.pytest_cache",
@@ -212,6 +212,7 @@ static void test_rsync_argv(void)
 		"--exclude=*",
 		"--bwlimit=500",
 		"--rsh=ssh -o BatchMode=yes -o ConnectTimeout=5 -o "
+		"ServerAliveInterval=3 -o ServerAliveCountMax=3 -o "
 		"Compression=no -c aes128-gcm@openssh.com -F '/my cfg' -p 2222",
 		"--",
 		"/p/",

@@ -392,6 +392,33 @@ static void test_spawn_outcomes(void)
 	free(sh);
 }
 
+/* A child past its time gets SIGTERM, and SIGKILL when it ignores that. */
+static void test_spawn_timeout(void)
+{
+	char *sh = spawn_find_program("sh");
+	char *obeys[] = { "sh", "-c", "echo started; exec sleep 30", NULL };
+	char *ignores[] = { "sh", "-c", "trap '' TERM; echo started; "
+			    "while :; do sleep 1; done", NULL };
+	struct spawn_result res;
+	char why[128];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sh);
+	CU_ASSERT_EQUAL_FATAL(spawn_run_watch(sh, obeys, &res, NULL, NULL, 1,
+					      why, sizeof(why)),
+			      0);
+	CU_ASSERT_EQUAL(res.timed_out, 1);
+	CU_ASSERT_EQUAL(res.signal, 15);
+	CU_ASSERT_STRING_EQUAL(res.output, "started\n");
+	spawn_result_release(&res);
+	CU_ASSERT_EQUAL_FATAL(spawn_run_watch(sh, ignores, &res, NULL, NULL, 1,
+					      why, sizeof(why)),
+			      0);
+	CU_ASSERT_EQUAL(res.timed_out, 1);
+	CU_ASSERT_EQUAL(res.signal, 9);
+	spawn_result_release(&res);
+	free(sh);
+}
+
 int suite_nodename(void)
 {
 	CU_pSuite s = CU_add_suite("nodename", NULL, NULL);
@@ -435,7 +462,10 @@ int suite_spawn(void)
 {
 	CU_pSuite s = CU_add_suite("spawn", NULL, NULL);
 
-	return (s && CU_add_test(s, "outcomes", test_spawn_outcomes)) ? 0 : -1;
+	return (s && CU_add_test(s, "outcomes", test_spawn_outcomes) &&
+		CU_add_test(s, "timeout", test_spawn_timeout))
+		       ? 0
+		       : -1;
 }
 
 static void test_sshcfg_policy(void)
