@@ -53,6 +53,7 @@ _OPTIONS = (
     ("connect-timeout", "seconds to set up each SSH connection", False),
     ("max-connections", "most SSH connections being set up at once", False),
     ("keepalive", "seconds of silence after which a node is lost", False),
+    ("sync-timeout", "seconds each node's copy (and its steps after it) may take", False),
     ("lock-timeout", "seconds to wait for another run using a node's CHDIR", False),
     ("report", "JSON file written at the end: plan, lost nodes, re-runs", False),
 )
@@ -984,6 +985,19 @@ def _end_with_parent():
     threading.Thread(target=watch, name="pytest-cloud-parent", daemon=True).start()
 
 
+def _raise_open_file_limit():
+    """Each node's gateway is an ssh with two pipes here: the soft limit
+    goes up to the hard one."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft < hard:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
 def _on_sigterm(signum, frame):
     raise KeyboardInterrupt("SIGTERM")
 
@@ -1008,6 +1022,7 @@ def pytest_cmdline_main(config):
     if threading.current_thread() is threading.main_thread():
         # SIGTERM ends the run as Ctrl-C does: every process is stopped
         signal.signal(signal.SIGTERM, _on_sigterm)
+    _raise_open_file_limit()
     helper = _Helper(config)
     try:
         plan = helper.plan()

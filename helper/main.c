@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -70,6 +71,7 @@ struct run {
 	char *rsync_path;
 	struct run_timings seconds;
 	int live; /* a live display of the sync runs on stderr */
+	long fd_limit; /* open files this process may have */
 };
 
 static double now_seconds(void)
@@ -113,6 +115,65 @@ static void handle_stop_signals(void)
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		sigaction(sigs[i], &sa, NULL);
 	}
+}
+
+/*
+ * File descriptors.  Each usable node keeps its session's socket for the
+ * whole run, a probe being set up holds one, and a running rsync two
+ * (four while it starts).  The soft limit is raised to the hard one, and
+ * the probes and the copies in flight are what is left once the sessions
+ * are counted.
+ */
+#define FD_RESERVE 16 /* stdio, /dev/null, files read on the way */
+
+static long fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		return 1024;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		struct rlimit raised = { rl.rlim_max, rl.rlim_max };
+
+		if (raised.rlim_cur == RLIM_INFINITY ||
+		    raised.rlim_cur > (1u << 20)) {
+			raised.rlim_cur = 1u << 20;
+		}
+		if (setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+			rl = raised;
+		}
+	}
+	return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (1u << 20)
+		       ? 1L << 20
+		       : (long)rl.rlim_cur;
+}
+
+/* What is left for things in flight once every node may keep its
+ * session; 0 when not even that fits. */
+static long fds_in_flight(const struct run *run)
+{
+	long spare = run->fd_limit - FD_RESERVE - (long)run->n;
+
+	return spare > 0 ? spare : 0;
+}
+
+static size_t probe_concurrency(const struct run *run)
+{
+	long spare = fds_in_flight(run);
+	long want = run->cfg.max_connections;
+
+	return (size_t)(want < spare ? want : (spare > 0 ? spare : 1));
+}
+
+static size_t rsync_concurrency(const struct run *run)
+{
+	long spare = fds_in_flight(run) / 4;
+	long want = run->cfg.rsync_max_processes > 0
+			    ? run->cfg.rsync_max_processes
+			    : (long)run->n;
+
+	return (size_t)(want < spare ? want : (spare > 0 ? spare : 1));
 }
 
 /* fds 0-2 must be open, or a later open() would take their place. */
@@ -729,7 +790,7 @@ static int sync_nodes(struct run *run)
 		d = display_start(run->nodes, run->n);
 		run->live = d != NULL;
 	}
-	fanout_run(run->n, (size_t)run->cfg.rsync_max_processes, sync_job,
+	fanout_run(run->n, rsync_concurrency(run), sync_job,
 		   run);
 	if (d != NULL) {
 		display_stop(d);
@@ -899,6 +960,14 @@ int main(int argc, char **argv)
 		run_release(&run);
 		return 0;
 	}
+	run.fd_limit = fd_limit();
+	if (run.fd_limit - FD_RESERVE - (long)run.n < 1) {
+		errorf("%zu nodes need more open files than the limit of %ld "
+		       "allows (one per node, and some in flight): raise it "
+		       "(ulimit -n)", run.n, run.fd_limit);
+		run_release(&run);
+		return EXIT_INTERNAL;
+	}
 	if (spawn_registry_init(run.n + 4) < 0) {
 		errorf("out of memory");
 		run_release(&run);
@@ -909,7 +978,7 @@ int main(int argc, char **argv)
 	infof("probing %zu nodes (connect timeout %lds)", run.n,
 	      run.cfg.connect_timeout);
 	run.seconds.probe = now_seconds();
-	fanout_run(run.n, (size_t)run.cfg.max_connections, probe_job, &run);
+	fanout_run(run.n, probe_concurrency(&run), probe_job, &run);
 	run.seconds.probe = now_seconds() - run.seconds.probe;
 	if (run.cfg.dry_run) {
 		finish_dry_run(&run);

@@ -115,6 +115,25 @@ while True:
 """
 INNER_PORT = 2223
 
+# Blackholes: addresses that accept a connection and never say a word,
+# all of them served by one process (so that hundreds are cheap).
+BLACKHOLES = r"""
+import selectors, socket, sys
+sel = selectors.DefaultSelector()
+for addr in sys.argv[2:]:
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, int(sys.argv[1])))
+    s.listen(64)
+    sel.register(s, selectors.EVENT_READ)
+print("ready", flush=True)
+held = []
+while True:
+    for key, _ in sel.select():
+        conn, _ = key.fileobj.accept()
+        held.append(conn)
+"""
+
 
 def _run(argv, **kw):
     return subprocess.run(argv, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kw)
@@ -201,6 +220,7 @@ class Cluster:
         self.next_host = 0
         self.user = pwd.getpwuid(os.geteuid()).pw_name
         self.login_home = pwd.getpwuid(os.geteuid()).pw_dir
+        self.blackholes = None  # the process serving every blackhole
         self.client_key = os.path.join(base_dir, "client_key")
         self.ssh_config = os.path.join(base_dir, "ssh_config")
         self.known_hosts = os.path.join(base_dir, "known_hosts")
@@ -426,6 +446,11 @@ class Cluster:
                     self._start_stall_proxy(node)
             elif node.kind in GREETINGS:
                 self._start_silent(node)
+        holes = [n.addr for n in self.nodes.values() if n.kind == "blackhole"]
+        if holes:
+            self.blackholes = subprocess.Popen([sys.executable, "-c", BLACKHOLES, str(PORT)] + holes,
+                                               stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+            self.blackholes.stdout.readline()
         deadline = time.monotonic() + 20
         for node in self.nodes.values():
             if node.kind == "sshd":
@@ -471,6 +496,11 @@ class Cluster:
                 proc.wait()
             if proc.stdout:
                 proc.stdout.close()
+        if self.blackholes is not None:
+            self.blackholes.kill()
+            self.blackholes.wait()
+            self.blackholes.stdout.close()
+            self.blackholes = None
         deadline = time.monotonic() + 5
         while namespaces and time.monotonic() < deadline:
             left = self._namespace_pids(namespaces)

@@ -168,19 +168,23 @@ def run_helper(project, *args, env=None):
 
 
 def peak_rss_kib(argv, cwd, env):
-    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    reader_out, reader_err = [], []
+    """Runs the helper with --hold; once its plan is out, its own peak
+    memory (VmHWM: not its rsync children's, which wait4 would add)."""
+    proc = subprocess.Popen(argv + ["--hold"], cwd=cwd, env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     import threading
-    threads = [threading.Thread(target=lambda s=s, b=b: b.append(s.read()))
-               for s, b in ((proc.stdout, reader_out), (proc.stderr, reader_err))]
-    for t in threads:
-        t.start()
-    _, status, usage = os.wait4(proc.pid, 0)
-    for t in threads:
-        t.join()
+    err = []
+    reader = threading.Thread(target=lambda: err.append(proc.stderr.read()))
+    reader.start()
+    out = proc.stdout.read()
+    with open("/proc/%d/status" % proc.pid) as f:
+        kib = int(next(line for line in f if line.startswith("VmHWM:")).split()[1])
+    proc.stdin.close()
+    status = proc.wait()
+    reader.join()
     proc.stdout.close()
     proc.stderr.close()
-    return usage.ru_maxrss, os.waitstatus_to_exitcode(status), reader_out[0], reader_err[0]
+    return kib, status, out, err[0]
 
 
 def reasons(plan):
