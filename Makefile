@@ -2,7 +2,8 @@
 #
 #   make            build build/pytest-cloud
 #   make test       everything CI runs: C unit tests (under valgrind) and
-#                   end-to-end tests on real local sshd nodes
+#                   end-to-end tests on real local sshd nodes, also with
+#                   an ASan helper and on newer pytest stacks
 #   make demo       a real distributed run of example/ on local SSH nodes
 #   make install    PREFIX=/usr/local DESTDIR=
 #
@@ -46,7 +47,7 @@ HEADERS = $(wildcard helper/*.h)
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_OBJS = $(UNIT_SRCS:tests/unit/%.c=$(B)/obj/unit_%.o)
 
-.PHONY: all test unit e2e e2e-asan demo demo-run install clean deps fuzz fuzz-short
+.PHONY: all test unit e2e e2e-asan e2e-stacks demo demo-run install clean deps fuzz fuzz-short
 
 all: $(B)/pytest-cloud
 
@@ -97,6 +98,12 @@ ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:exitcode=86:abort_on_error=0:fast_unwind_
 e2e-asan: deps
 	$(MAKE) B=build/asan SANITIZE=address,undefined build/asan/pytest-cloud
 	$(ASAN_ENV) sh tests/e2e/run.sh -x
+
+# The e2e tests marked 'stack' against pytest 8.4 and 9.1 (virtualenvs from
+# ../shared/wheels; both stacks side by side); says it is skipped without
+# the wheels.
+e2e-stacks: deps $(B)/pytest-cloud
+	$(PYTHON) tests/stacks.py run
 
 # libFuzzer targets under AddressSanitizer and UBSan (clang).  `make fuzz`
 # runs each for FUZZ_SECONDS and keeps new inputs in tests/fuzz/corpus;
@@ -149,7 +156,7 @@ fuzz-short: deps $(FUZZ_TARGETS:%=$(FB)/fuzz_%)
 # deps first, then a new make that reads pkg-config with the packages in
 # place (a fresh machine has none of them when this Makefile is read)
 test: deps
-	@$(MAKE) --no-print-directory unit fuzz-short e2e e2e-asan
+	@$(MAKE) --no-print-directory unit fuzz-short e2e e2e-asan e2e-stacks
 
 demo: deps
 	@$(MAKE) --no-print-directory demo-run

@@ -58,10 +58,15 @@ _OPTIONS = (
     ("report", "JSON file written at the end: plan, lost nodes, re-runs", False),
 )
 
+# (ini key, help, type): "args" reads as a list both from ini text and
+# from pytest 9's native TOML arrays
 _INI_ONLY = (
-    ("cloud_develop_eggs", "packages installed in development mode on the nodes"),
-    ("cloud_helper", "path of the pytest-cloud helper binary"),
+    ("cloud_develop_eggs", "packages installed in development mode on the nodes", "args"),
+    ("cloud_rsync_dirs", "the only folders copied to the nodes (with what workers need)", "args"),
+    ("cloud_rsync_ignore", "paths not copied to the nodes", "args"),
+    ("cloud_helper", "path of the pytest-cloud helper binary", None),
 )
+_LIST_OPTIONS = {"nodes"}
 
 # pytest's cache keys that decide what --lf/--ff/--nf/--sw select; the
 # workers get the controller's values (their copies have no cache).
@@ -84,7 +89,7 @@ def pytest_addoption(parser):
             help=help_text + " (write --cloud-%s=VALUE)" % name,
         )
         if name != "node":
-            parser.addini(_dest(name), help_text)
+            parser.addini(_dest(name), help_text, type="args" if name in _LIST_OPTIONS else None)
     group.addoption(
         "--no-cloud",
         dest="cloud_off",
@@ -92,8 +97,8 @@ def pytest_addoption(parser):
         default=False,
         help="run here, ignoring the cloud settings",
     )
-    for key, help_text in _INI_ONLY:
-        parser.addini(key, help_text)
+    for key, help_text, kind in _INI_ONLY:
+        parser.addini(key, help_text, type=kind)
 
 
 def _xdist_version():
@@ -1032,5 +1037,10 @@ def pytest_cmdline_main(config):
     config.option.tx = list(config.option.tx or []) + list(plan["tx"])
     if config.option.dist == "no":
         config.option.dist = "load"
+    if getattr(config.option, "maxworkerrestart", "unset") is None:
+        # as xdist bounds it for -n N: a worker that cannot start is not
+        # started again for ever (lost nodes do not count, see
+        # pytest_testnodedown)
+        config.option.maxworkerrestart = str(4 * len(config.option.tx))
     config.pluginmanager.register(_CloudRun(config, plan, helper), "pytest-cloud-xdist")
     return None

@@ -245,8 +245,10 @@ static int add_node(void *target, const char *word, const char *origin,
 static struct strvec *paths_field(struct cloud_config *cfg, enum opt_id id)
 {
 	switch (id) {
+	case OPT_RSYNC_DIRS:
 	case OPT_RSYNCDIRS:
 		return &cfg->rsyncdirs;
+	case OPT_RSYNC_IGNORE:
 	case OPT_RSYNCIGNORE:
 		return &cfg->rsyncignore;
 	default:
@@ -269,7 +271,16 @@ static int add_path(void *target, const char *word, const char *origin,
  * share one, so a higher source's nodes replace a lower one's. */
 static enum opt_id source_slot(enum opt_id id)
 {
-	return id == OPT_NODE ? OPT_NODES : id;
+	switch (id) {
+	case OPT_NODE:
+		return OPT_NODES;
+	case OPT_RSYNCDIRS: /* xdist's keys are ours by another name */
+		return OPT_RSYNC_DIRS;
+	case OPT_RSYNCIGNORE:
+		return OPT_RSYNC_IGNORE;
+	default:
+		return id;
+	}
 }
 
 int config_set(struct cloud_config *cfg, const struct opt_def *def,

@@ -291,26 +291,48 @@ static int load_ini_text(const char *text, const char *path,
 				 errlen) < 0) {
 		return -1;
 	}
+	/* pytest.ini counts even empty; .pytest.ini too from pytest 9 */
+	if (!has && strcmp(base_name(path), ".pytest.ini") == 0) {
+		return 2;
+	}
 	return has || strcmp(base_name(path), "pytest.ini") == 0;
 }
 
-int inifile_load(const char *path, struct ini_entries *out, char *err,
-		 size_t errlen)
+/* Reads path by its kind; 1 a config, 2 a config only for pytest 9 (a
+ * .pytest.ini without [pytest], a native TOML config), 0 not one, -1. */
+static int load_kind(const char *path, struct ini_entries *out, char *err,
+		     size_t errlen)
 {
 	size_t len = 0;
 	char *text = slurp(path, &len, err, errlen);
+	const char *base = base_name(path);
+	int native = 0;
 	int rc;
 
 	if (text == NULL) {
 		return -1;
 	}
 	if (ends_with(path, ".toml")) {
-		rc = pyproject_parse(text, len, path, out, err, errlen);
+		rc = pyproject_parse(text, len, path,
+				     strcmp(base, "pytest.toml") == 0 ||
+					     strcmp(base, ".pytest.toml") == 0,
+				     out, &native, err, errlen);
+		if (rc == 1 && native) {
+			rc = 2;
+		}
 	} else {
 		rc = load_ini_text(text, path, out, err, errlen);
 	}
 	free(text);
 	return rc;
+}
+
+int inifile_load(const char *path, struct ini_entries *out, char *err,
+		 size_t errlen)
+{
+	int rc = load_kind(path, out, err, errlen);
+
+	return rc > 0 ? 1 : rc;
 }
 
 static int is_file(const char *path)
@@ -350,13 +372,16 @@ static int walk_up(const char *startdir, int (*fn)(const char *, void *),
 
 struct find_state {
 	char **path;
+	char *first_pyproject; /* the nearest pyproject.toml, config or not */
+	enum inifile_rule rule;
 	char *err;
 	size_t errlen;
 };
 
 static int find_in_dir(const char *dir, void *arg)
 {
-	static const char *names[] = { "pytest.ini", ".pytest.ini",
+	static const char *names[] = { "pytest.toml", ".pytest.toml",
+				       "pytest.ini",  ".pytest.ini",
 				       "pyproject.toml", "tox.ini",
 				       "setup.cfg" };
 	struct find_state *st = arg;
@@ -376,28 +401,61 @@ static int find_in_dir(const char *dir, void *arg)
 			free(cand);
 			continue;
 		}
-		rc = inifile_load(cand, &e, st->err, st->errlen);
+		if (strcmp(names[i], "pyproject.toml") == 0 &&
+		    st->first_pyproject == NULL) {
+			st->first_pyproject = strdup(cand);
+		}
+		rc = load_kind(cand, &e, st->err, st->errlen);
 		inifile_entries_release(&e);
 		if (rc != 0) {
 			if (rc > 0) {
 				*st->path = cand;
+				st->rule = rc == 2 ? RULE_PYTEST9 : RULE_SAME;
 			} else {
 				free(cand);
 			}
-			return rc;
+			return rc < 0 ? -1 : 1;
 		}
 		free(cand);
 	}
 	return 0;
 }
 
-int inifile_find(const char *startdir, char **path, char *err,
-		 size_t errlen)
+int inifile_find(const char *startdir, char **path, enum inifile_rule *rule,
+		 char *err, size_t errlen)
 {
-	struct find_state st = { path, err, errlen };
+	struct find_state st = { path, NULL, RULE_SAME, err, errlen };
+	int rc;
 
 	*path = NULL;
-	return walk_up(startdir, find_in_dir, &st);
+	rc = walk_up(startdir, find_in_dir, &st);
+	if (rc == 0 && st.first_pyproject != NULL) {
+		/* no config anywhere up: a pyproject.toml is one (8.1) */
+		*path = st.first_pyproject;
+		st.first_pyproject = NULL;
+		st.rule = RULE_PYTEST81_PYPROJECT;
+		rc = 1;
+	}
+	free(st.first_pyproject);
+	*rule = st.rule;
+	return rc;
+}
+
+const char *inifile_rule_text(enum inifile_rule rule)
+{
+	switch (rule) {
+	case RULE_PYTEST9:
+		return "a rule of pytest 9 (pytest.toml, .pytest.toml, "
+		       "[tool.pytest], or a .pytest.ini without [pytest]); "
+		       "pytest 7 and 8 would not take this file";
+	case RULE_PYTEST81_PYPROJECT:
+		return "a rule of pytest 8.1 and later (a pyproject.toml "
+		       "without a pytest table makes the rootdir when no "
+		       "config is found); pytest 7 would not take it";
+	case RULE_SAME:
+		break;
+	}
+	return NULL;
 }
 
 static int has_setup_py(const char *dir, void *arg)

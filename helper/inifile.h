@@ -1,13 +1,16 @@
 /*
  * inifile: find the ini file pytest would use and read its pytest section.
  *
- * Discovery, as pytest 7 does it: in the start folder and then each
- * parent, the first of pytest.ini (always a match), .pytest.ini with a
- * [pytest] section, pyproject.toml with a [tool.pytest.ini_options] table,
- * tox.ini with a [pytest] section, setup.cfg with a [tool:pytest] section
- * (a setup.cfg with only [pytest] is an error, as in pytest).  The folder
- * of that file is the rootdir; with no file, the nearest folder holding a
- * setup.py, else the start folder.
+ * Discovery, as the newest pytest (9.1) does it: in the start folder and
+ * then each parent, the first of pytest.toml and .pytest.toml (always),
+ * pytest.ini (always), .pytest.ini (always), pyproject.toml with a
+ * [tool.pytest] or [tool.pytest.ini_options] table, tox.ini with a
+ * [pytest] section, setup.cfg with a [tool:pytest] section (a setup.cfg
+ * with only [pytest] is an error, as in pytest).  With none anywhere, the
+ * nearest pyproject.toml found on the way (pytest 8.1).  The folder of
+ * that file is the rootdir; with no file, the nearest folder holding a
+ * setup.py, else the start folder.  Where pytest 7 would choose otherwise
+ * the rule is said (inifile_rule).
  *
  * Values are read as pytest's ini reader gives them: "key = value" and
  * "key: value", whole-line '#' and ';' comments (no inline comments),
@@ -70,13 +73,23 @@ int inifile_load(const char *path, struct ini_entries *out, char *err,
  */
 char *inifile_rootdir_without_ini(const char *startdir);
 
+/* Why the file found is the one, where pytest versions differ. */
+enum inifile_rule {
+	RULE_SAME = 0,          /* pytest 7, 8 and 9 take it */
+	RULE_PYTEST9,           /* only pytest 9 takes it */
+	RULE_PYTEST81_PYPROJECT /* pytest 8.1 and later take it */
+};
+
 /*
  * Searches from startdir upwards.  On a match sets *path (malloc'ed, the
- * file) and returns 1; returns 0 when no file matched, -1 with err on a
- * read or parse error.
+ * file) and *rule, and returns 1; returns 0 when no file matched, -1 with
+ * err on a read or parse error.
  */
-int inifile_find(const char *startdir, char **path, char *err,
-		 size_t errlen);
+int inifile_find(const char *startdir, char **path, enum inifile_rule *rule,
+		 char *err, size_t errlen);
+
+/* What rule says, for a message; NULL for RULE_SAME.  Static storage. */
+const char *inifile_rule_text(enum inifile_rule rule);
 
 /*
  * Reads path (at most 1 MiB) and applies its cloud_* keys, rsyncdirs and

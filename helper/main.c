@@ -244,6 +244,7 @@ static int load_ini(struct cloud_config *cfg, const struct cloud_config *cli,
 {
 	char cwd[PATH_MAX];
 	char *ini = NULL;
+	enum inifile_rule rule = RULE_SAME;
 	int rc = 0;
 
 	if (getcwd(cwd, sizeof(cwd)) == NULL) {
@@ -259,8 +260,11 @@ static int load_ini(struct cloud_config *cfg, const struct cloud_config *cli,
 				 cli->inifile, strerror(errno));
 			return -1;
 		}
-	} else if (inifile_find(cwd, &ini, err, errlen) < 0) {
+	} else if (inifile_find(cwd, &ini, &rule, err, errlen) < 0) {
 		return -1;
+	} else if (ini != NULL && inifile_rule_text(rule) != NULL) {
+		infof("config file '%s': found by %s", ini,
+		      inifile_rule_text(rule));
 	}
 	if (cli->rootdir != NULL) {
 		cfg->rootdir = absolute_dir(cli->rootdir);

@@ -32,6 +32,8 @@ enum opt_id {
 	OPT_REPORT,
 	OPT_DEVELOP_EGGS,
 	OPT_HELPER,
+	OPT_RSYNC_DIRS,
+	OPT_RSYNC_IGNORE,
 	OPT_RSYNCDIRS,
 	OPT_RSYNCIGNORE,
 	/* run options: command line of the helper only */

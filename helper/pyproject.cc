@@ -59,13 +59,17 @@ int fail_at(const toml::node &n, const char *name, const std::string &key,
 }
 
 int read_table(const toml::table &t, const char *name,
-	       struct ini_entries *out, char *err, size_t errlen)
+	       struct ini_entries *out, char *err, size_t errlen,
+	       const char *skip)
 {
 	for (auto &&[k, v] : t) {
 		std::string key(k.str());
 		std::string text;
 		int line = (int)v.source().begin.line;
 
+		if (skip != nullptr && key == skip) {
+			continue;
+		}
 		if (auto arr = v.as_array()) {
 			bool first = true;
 
@@ -101,29 +105,84 @@ int read_table(const toml::table &t, const char *name,
 	return 1;
 }
 
+/* pyproject.toml: [tool.pytest] with keys of its own (native TOML, pytest
+ * 9) or [tool.pytest.ini_options] (ini mode); both is an error, as in
+ * pytest 9. */
+int read_pyproject(toml::table &root, const char *name,
+		   struct ini_entries *out, int *native, char *err,
+		   size_t errlen)
+{
+	toml::node_view<toml::node> tool = root["tool"]["pytest"];
+	toml::table native_keys;
+	toml::node_view<toml::node> opts;
+
+	if (!tool) {
+		return 0;
+	}
+	if (!tool.is_table()) {
+		std::snprintf(err, errlen, "%s: tool.pytest is not a table",
+			      name);
+		return -1;
+	}
+	for (auto &&[k, v] : *tool.as_table()) {
+		if (k.str() != "ini_options") {
+			native_keys.insert(k, v);
+		}
+	}
+	opts = tool["ini_options"];
+	if (!native_keys.empty() && opts) {
+		std::snprintf(err, errlen,
+			      "%s: cannot use both [tool.pytest] (native TOML "
+			      "types) and [tool.pytest.ini_options] (string-based "
+			      "INI format)",
+			      name);
+		return -1;
+	}
+	if (!native_keys.empty()) {
+		*native = 1;
+		return read_table(*tool.as_table(), name, out, err, errlen,
+				  "ini_options");
+	}
+	if (!opts) {
+		return 0;
+	}
+	if (!opts.is_table()) {
+		std::snprintf(err, errlen,
+			      "%s: tool.pytest.ini_options is not a table",
+			      name);
+		return -1;
+	}
+	return read_table(*opts.as_table(), name, out, err, errlen, nullptr);
+}
+
 } // namespace
 
 extern "C" int pyproject_parse(const char *text, size_t len, const char *name,
-			       struct ini_entries *out, char *err,
-			       size_t errlen)
+			       int pytest_toml, struct ini_entries *out,
+			       int *native, char *err, size_t errlen)
 {
+	*native = 0;
 	try {
 		toml::table root = toml::parse(std::string_view(text, len),
 					       std::string_view(name));
-		toml::node_view<toml::node> opts =
-			root["tool"]["pytest"]["ini_options"];
 
-		if (!opts) {
-			return 0;
+		if (!pytest_toml) {
+			return read_pyproject(root, name, out, native, err,
+					      errlen);
 		}
-		if (!opts.is_table()) {
-			std::snprintf(err, errlen,
-				      "%s: tool.pytest.ini_options is not a "
-				      "table",
+		/* pytest.toml: its [pytest] table; the file counts even
+		 * without one */
+		*native = 1;
+		if (!root["pytest"]) {
+			return 1;
+		}
+		if (!root["pytest"].is_table()) {
+			std::snprintf(err, errlen, "%s: pytest is not a table",
 				      name);
 			return -1;
 		}
-		return read_table(*opts.as_table(), name, out, err, errlen);
+		return read_table(*root["pytest"].as_table(), name, out, err,
+				  errlen, nullptr);
 	} catch (const toml::parse_error &e) {
 		std::snprintf(err, errlen, "%s:%u:%u: not valid TOML: %.*s", name,
 			      e.source().begin.line, e.source().begin.column,

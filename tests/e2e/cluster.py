@@ -214,8 +214,10 @@ class Cluster:
     def __init__(self, base_dir):
         self.dir = base_dir
         self.nodes = {}
-        # 127.A.B.x (B counting up past 250 hosts): addresses of its own
-        self.net = "127.%d" % random.randint(100, 250)
+        # 127.A.B.x (B counting up past 250 hosts): addresses of its own;
+        # runs side by side get ranges apart (PYTEST_CLOUD_TEST_NETS=lo-hi)
+        lo, hi = (int(x) for x in os.environ.get("PYTEST_CLOUD_TEST_NETS", "100-250").split("-"))
+        self.net = "127.%d" % random.randint(lo, hi)
         self.subnet = random.randint(1, 200)
         self.next_host = 0
         self.user = pwd.getpwuid(os.geteuid()).pw_name

@@ -27,7 +27,12 @@ PYTHON = "/usr/bin/python3"
 TIMEOUT = 3  # connect timeout the tests give the helper, seconds
 
 
+STACK = os.environ.get("PYTEST_CLOUD_TEST_STACK")  # tests/stacks.py
+
+
 def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "stack: also run against the newer pytest stacks (tests/stacks.py run)")
     if os.geteuid() != 0:
         raise pytest.UsageError("the end-to-end tests need root (sshd nodes, unshare)")
     if not os.access(HELPER, os.X_OK):
@@ -67,7 +72,15 @@ def nodes(cluster):
 
 @pytest.fixture(scope="session")
 def venv_template(tmp_path_factory):
+    """The projects' virtualenv: Debian's pytest and xdist, or those of the
+    stack PYTEST_CLOUD_TEST_STACK names (built from the wheels)."""
     path = str(tmp_path_factory.mktemp("venv") / ".venv")
+    if STACK:
+        sys.path.insert(0, os.path.join(ROOT, "tests"))
+        import stacks
+
+        stacks.build(STACK, path)
+        return path
     subprocess.run(
         [PYTHON, "-m", "virtualenv", "-q", "--system-site-packages", "--no-seed", path],
         check=True,
@@ -109,10 +122,11 @@ class Project:
         return [os.path.join(self.path, ".venv", "bin", "python"), "-m", "pytest"] + (
             [] if cache else ["-p", "no:cacheprovider"]) + list(args)
 
-    def pytest(self, *args, env=None, cwd=None, cache=False):
+    def pytest(self, *args, env=None, cwd=None, cache=False, python_args=()):
         start = time.monotonic()
+        argv = self.pytest_argv(*args, cache=cache)
         proc = subprocess.run(
-            self.pytest_argv(*args, cache=cache),
+            argv[:1] + list(python_args) + argv[1:],
             cwd=cwd or self.path,
             env=env or self.env(),
             stdout=subprocess.PIPE,
@@ -137,6 +151,13 @@ class Project:
         proc.seconds = time.monotonic() - start
         proc.plan = json.loads(proc.stdout) if proc.stdout.strip() else None
         return proc
+
+    def pytest_version(self):
+        """The version of the project's pytest, as a tuple."""
+        out = subprocess.run([os.path.join(self.path, ".venv", "bin", "python"), "-c",
+                              "import pytest, xdist; print(pytest.__version__, xdist.__version__)"],
+                             stdout=subprocess.PIPE, text=True, check=True).stdout.split()
+        return tuple(tuple(int(x) for x in v.split(".")[:2]) for v in out)
 
     def records(self, node):
         """What each test that ran on node recorded (see example/tests)."""

@@ -6,6 +6,8 @@ import os
 import shutil
 import subprocess
 
+import pytest
+
 from conftest import PYTHON, TIMEOUT
 
 
@@ -65,6 +67,7 @@ def write(path, text):
         f.write(text)
 
 
+@pytest.mark.stack
 def test_develop_eggs_import_from_the_node_copy(tmp_path, nodes):
     """A setup.py package and a pyproject.toml package, installed on the
     nodes in development mode into the synced virtualenv, without any

@@ -4,12 +4,14 @@ runs the tests on the nodes."""
 import os
 import re
 
+import pytest
 
 
 def workers_seen(records):
     return sorted({r["worker"] for r in records})
 
 
+@pytest.mark.stack
 def test_pytest_runs_tests_on_the_nodes(project):
     nodes = project.cluster
     project.use_nodes("node1 node2 refused silent1")
@@ -42,6 +44,7 @@ def test_serial_bring_up_still_works(project):
     assert workers_seen(project.records(nodes.nodes["node2"])) == ["node2_0", "node2_1"]
 
 
+@pytest.mark.stack
 def test_test_ids_on_the_command_line(project):
     nodes = project.cluster
     r = project.pytest("tests/test_part1.py::test_part1_import_is_local", "tests/test_part2.py")
@@ -57,6 +60,7 @@ def test_test_ids_on_the_command_line(project):
     assert "1 passed" in r.stdout
 
 
+@pytest.mark.stack
 def test_config_file_and_rootdir_options_reach_the_workers(project):
     """-c FILE and --rootdir name local paths: the workers get what fits
     their copy of the project."""
@@ -96,6 +100,7 @@ def test_no_usable_node_stops_the_session(project):
     assert "passed" not in r.stdout
 
 
+@pytest.mark.stack
 def test_local_runs_on_purpose(project):
     """-n asks xdist for local workers; --no-cloud runs here: the nodes are
     neither used nor written to."""
@@ -136,6 +141,7 @@ def test_nodes_named_by_address_and_port(project):
     assert r.plan["px"][0].startswith("ssh=%s@%s -p 2222//id=%s//" % (nodes.user, n2.addr, n2.addr))
 
 
+@pytest.mark.stack
 def test_node_whose_python_cannot_import_xdist_is_left_out(project):
     """Under pytest the check runs in the node's gateway (no python of its
     own); the helper run alone runs it itself."""
@@ -171,3 +177,18 @@ def test_rsync_failure_excludes_the_node(project):
                      r"connection unexpectedly closed" % nodes.user, r.stderr), r.stderr
     assert len(project.records(nodes.nodes["node2"])) == 27
     assert project.records(nodes.nodes["oldcipher"]) == []
+
+
+@pytest.mark.stack
+def test_workers_that_cannot_start_are_not_restarted_for_ever(project):
+    """A plugin the workers cannot import (it is not on the nodes): xdist
+    replaces crashed workers, at most 4 per worker, as for -n, and the run
+    ends."""
+    with open(os.path.join(project.path, "only_here.py"), "w") as f:
+        f.write("")
+    project.use_nodes("node1 node2", cloud_rsync_dirs="tests")
+    r = project.pytest("-p", "only_here")
+    assert r.returncode == 5, r.stdout  # nothing collected: no worker started
+    assert 'Error importing plugin "only_here"' in r.stdout + r.stderr
+    assert "maximum crashed workers reached: 12" in r.stdout + r.stderr, r.stdout + r.stderr
+    assert r.seconds < 120

@@ -18,6 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static int ready;
 	struct cloud_config cfg;
 	struct ini_entries e = { NULL, 0, 0 };
+	int native = 0;
 	char err[512];
 	char *text;
 
@@ -41,7 +42,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		config_release(&cfg);
 	}
-	pyproject_parse(text, strlen(text), "fuzz.toml", &e, err, sizeof(err));
+	pyproject_parse(text, strlen(text), "fuzz.toml", 0, &e, &native, err,
+			sizeof(err));
+	inifile_entries_release(&e);
+	pyproject_parse(text, strlen(text), "pytest.toml", 1, &e, &native, err,
+			sizeof(err));
 	inifile_entries_release(&e);
 	free(text);
 	return 0;

@@ -132,10 +132,12 @@ static void test_pyproject(void)
 	char err[256] = "";
 	size_t i;
 	int seen = 0;
+	int native = -1;
 
-	CU_ASSERT_EQUAL_FATAL(pyproject_parse(text, strlen(text), "pp.toml",
-					      &e, err, sizeof(err)),
+	CU_ASSERT_EQUAL_FATAL(pyproject_parse(text, strlen(text), "pp.toml", 0,
+					      &e, &native, err, sizeof(err)),
 			      1);
+	CU_ASSERT_EQUAL(native, 0);
 	for (i = 0; i < e.n; i++) {
 		if (strcmp(e.v[i].key, "cloud_nodes") == 0) {
 			CU_ASSERT_STRING_EQUAL(e.v[i].value, "a@n1\nn2:2222");
@@ -158,26 +160,80 @@ static void test_pyproject(void)
 	inifile_entries_release(&e);
 
 	/* no table: not a pytest config */
-	CU_ASSERT_EQUAL(pyproject_parse("[tool.black]\nx = 1\n", 19, "p", &e,
-					err, sizeof(err)),
+	CU_ASSERT_EQUAL(pyproject_parse("[tool.black]\nx = 1\n", 19, "p", 0, &e,
+					&native, err, sizeof(err)),
 			0);
 	CU_ASSERT_EQUAL(e.n, 0);
 	/* invalid TOML names file, line and column */
 	CU_ASSERT_EQUAL(pyproject_parse("[tool.pytest.ini_options]\nx = [\n",
-					35, "pyproject.toml", &e, err,
-					sizeof(err)),
+					35, "pyproject.toml", 0, &e, &native,
+					err, sizeof(err)),
 			-1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "pyproject.toml:"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not valid TOML"));
 	inifile_entries_release(&e);
 	/* a table value is not something pytest takes */
 	text = "[tool.pytest.ini_options]\ncloud_nodes = { a = 1 }\n";
-	CU_ASSERT_EQUAL(pyproject_parse(text, strlen(text), "p.toml", &e, err,
-					sizeof(err)),
+	CU_ASSERT_EQUAL(pyproject_parse(text, strlen(text), "p.toml", 0, &e,
+					&native, err, sizeof(err)),
 			-1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "p.toml:2:"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "cloud_nodes"));
 	inifile_entries_release(&e);
+}
+
+/* pytest 9: [tool.pytest] with native TOML types, pytest.toml's [pytest] */
+static void test_pytest9_toml(void)
+{
+	static const char native_pp[] =
+		"[tool.pytest]\n"
+		"minversion = \"9.0\"\n"
+		"cloud_nodes = [\"n1\", \"n2\"]\n"
+		"cloud_max_processes = 4\n";
+	static const char both[] =
+		"[tool.pytest]\ncloud_nodes = [\"n1\"]\n"
+		"[tool.pytest.ini_options]\ncloud_chdir = \"x\"\n";
+	static const char pytest_toml[] =
+		"[pytest]\ncloud_nodes = [\"a@n1\"]\ncloud_python = \"py\"\n";
+	struct ini_entries e = { NULL, 0, 0 };
+	char err[256] = "";
+	int native = 0;
+
+	CU_ASSERT_EQUAL(pyproject_parse(native_pp, strlen(native_pp),
+					"pyproject.toml", 0, &e, &native, err,
+					sizeof(err)),
+			1);
+	CU_ASSERT_EQUAL(native, 1);
+	CU_ASSERT_EQUAL_FATAL(e.n, 3);
+	for (size_t i = 0; i < e.n; i++) { /* toml++ sorts the keys */
+		if (strcmp(e.v[i].key, "cloud_nodes") == 0) {
+			CU_ASSERT_STRING_EQUAL(e.v[i].value, "n1\nn2");
+			CU_ASSERT_EQUAL(e.v[i].is_list, 1);
+			CU_ASSERT_EQUAL(e.v[i].line, 3);
+		} else if (strcmp(e.v[i].key, "cloud_max_processes") == 0) {
+			CU_ASSERT_STRING_EQUAL(e.v[i].value, "4");
+		}
+	}
+	inifile_entries_release(&e);
+	/* both at once: pytest 9 refuses it */
+	CU_ASSERT_EQUAL(pyproject_parse(both, strlen(both), "pyproject.toml",
+					0, &e, &native, err, sizeof(err)),
+			-1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "cannot use both [tool.pytest]"));
+	inifile_entries_release(&e);
+	CU_ASSERT_EQUAL(pyproject_parse(pytest_toml, strlen(pytest_toml),
+					"pytest.toml", 1, &e, &native, err,
+					sizeof(err)),
+			1);
+	CU_ASSERT_EQUAL(native, 1);
+	CU_ASSERT_EQUAL_FATAL(e.n, 2);
+	CU_ASSERT_STRING_EQUAL(e.v[0].value, "a@n1");
+	inifile_entries_release(&e);
+	/* a pytest.toml without the table is still the config */
+	CU_ASSERT_EQUAL(pyproject_parse("[tool.x]\n", 9, "pytest.toml", 1, &e,
+					&native, err, sizeof(err)),
+			1);
+	CU_ASSERT_EQUAL(e.n, 0);
 }
 
 int suite_inifile(void)
@@ -186,7 +242,8 @@ int suite_inifile(void)
 
 	return (s && CU_add_test(s, "syntax", test_syntax) &&
 		CU_add_test(s, "long lines", test_long_lines) &&
-		CU_add_test(s, "pyproject.toml", test_pyproject))
+		CU_add_test(s, "pyproject.toml", test_pyproject) &&
+		CU_add_test(s, "pytest 9 toml", test_pytest9_toml))
 		       ? 0
 		       : -1;
 }

@@ -1,0 +1,115 @@
+"""The pytest stacks the end-to-end tests run the conftest with.
+
+Debian 12's own (pytest 7.2, pytest-xdist 3.1, execnet 1.9) is the one
+`make test` runs everything with.  The newer stacks are virtualenvs built
+offline from the wheels in ../shared/wheels (see its README), each used as
+the project's virtualenv and, synced, on the nodes:
+
+    pytest8   pytest 8.4.2, pytest-xdist 3.8.0, execnet 2.1.2
+    pytest9   pytest 9.1.1, pytest-xdist 3.8.0, execnet 2.1.2
+
+    /usr/bin/python3 tests/stacks.py build NAME DEST   one virtualenv
+    /usr/bin/python3 tests/stacks.py run [NAME...]     the e2e tests marked
+                                                       'stack' against each
+
+Without the wheels (a user's clone) `run` prints one line saying it is
+skipped and why, and succeeds.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PYTHON = "/usr/bin/python3"
+
+COMMON = ["pluggy-1.6.0", "iniconfig-2.1.0", "packaging-25.0", "pygments-2.19.2", "execnet-2.1.2"]
+STACKS = {
+    "pytest8": ["pytest-8.4.2", "pytest_xdist-3.8.0"] + COMMON,
+    "pytest9": ["pytest-9.1.1", "pytest_xdist-3.8.0"] + COMMON,
+}
+
+
+def wheels_dir():
+    """The wheels folder (PYTEST_CLOUD_WHEELS, else ../shared/wheels beside
+    the project), or None when it is not there."""
+    path = os.environ.get("PYTEST_CLOUD_WHEELS") or os.path.join(ROOT, "..", "shared", "wheels")
+    return os.path.abspath(path) if os.path.isdir(path) else None
+
+
+def missing_wheels(name):
+    found = wheels_dir()
+    if found is None:
+        return STACKS[name]
+    return [w for w in STACKS[name] if not os.path.isfile(os.path.join(found, w + "-py3-none-any.whl"))]
+
+
+def build(name, dest):
+    """Makes the virtualenv of stack name at dest (once: a marker file
+    holds its wheel list); returns its python."""
+    python = os.path.join(dest, "bin", "python")
+    marker = os.path.join(dest, "pytest-cloud-stack")
+    wanted = "\n".join(STACKS[name]) + "\n"
+    if os.path.isfile(marker) and open(marker).read() == wanted:
+        return python
+    if missing_wheels(name):
+        raise RuntimeError("wheels missing for %s: %s" % (name, " ".join(missing_wheels(name))))
+    shutil.rmtree(dest, ignore_errors=True)
+    subprocess.run([PYTHON, "-m", "virtualenv", "-q", dest], check=True)
+    wheels = [os.path.join(wheels_dir(), w + "-py3-none-any.whl") for w in STACKS[name]]
+    subprocess.run([python, "-m", "pip", "install", "-q", "--no-index", "--no-deps",
+                    "--disable-pip-version-check"] + wheels, check=True)
+    subprocess.run([python, "-m", "pip", "check", "--disable-pip-version-check"], check=True,
+                   stdout=subprocess.DEVNULL)
+    with open(marker, "w") as f:
+        f.write(wanted)
+    return python
+
+
+def run(names):
+    names = names or sorted(STACKS)
+    if wheels_dir() is None:
+        print("e2e on newer pytest stacks: skipped, no wheels at %s (see tests/stacks.py)"
+              % os.path.abspath(os.path.join(ROOT, "..", "shared", "wheels")))
+        return 0
+    runs = []
+    for k, name in enumerate(names):
+        lacking = missing_wheels(name)
+        if lacking:
+            print("e2e on %s: skipped, wheels missing: %s" % (name, " ".join(lacking)))
+            continue
+        build(name, os.path.join(ROOT, "build", "stacks", name))
+        # side by side, each on addresses of its own, its output kept apart
+        env = dict(os.environ, PYTEST_CLOUD_TEST_STACK=name,
+                   PYTEST_CLOUD_TEST_NETS="%d-%d" % (40 + 30 * k, 69 + 30 * k))
+        log = open(os.path.join(ROOT, "build", "stacks", name + ".log"), "w")
+        runs.append((name, log, subprocess.Popen(
+            [PYTHON, "-m", "pytest", "-q", "-ra", "-m", "stack", "tests/e2e"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)))
+    status = 0
+    for name, log, proc in runs:
+        rc = proc.wait()
+        log.close()
+        with open(log.name) as f:
+            text = f.read()
+        print("e2e on %s (%s): %s" % (name, ", ".join(STACKS[name][:2] + STACKS[name][-1:]),
+                                     (text.strip().splitlines() or ["no output"])[-1]))
+        if rc != 0:
+            print(text)
+        status = status or rc
+    return status
+
+
+def main(argv):
+    if len(argv) >= 1 and argv[0] == "build" and len(argv) == 3:
+        print(build(argv[1], argv[2]))
+        return 0
+    if len(argv) >= 1 and argv[0] == "run":
+        return run(argv[1:])
+    sys.stderr.write(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
