@@ -47,7 +47,7 @@ HEADERS = $(wildcard helper/*.h)
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_OBJS = $(UNIT_SRCS:tests/unit/%.c=$(B)/obj/unit_%.o)
 
-.PHONY: all test unit e2e e2e-asan e2e-stacks demo demo-run install clean deps fuzz fuzz-short
+.PHONY: all test unit pyunit e2e e2e-asan e2e-stacks demo demo-run install clean deps fuzz fuzz-short
 
 all: $(B)/pytest-cloud
 
@@ -84,6 +84,10 @@ ifeq ($(SANITIZE),)
 else
 	$(B)/unit-tests
 endif
+
+# The conftest's pure logic (scheduling), with Debian's pytest; no nodes.
+pyunit: deps
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests/pyunit
 
 e2e: deps $(B)/pytest-cloud
 	sh tests/e2e/run.sh
@@ -156,7 +160,7 @@ fuzz-short: deps $(FUZZ_TARGETS:%=$(FB)/fuzz_%)
 # deps first, then a new make that reads pkg-config with the packages in
 # place (a fresh machine has none of them when this Makefile is read)
 test: deps
-	@$(MAKE) --no-print-directory unit fuzz-short e2e e2e-asan e2e-stacks
+	@$(MAKE) --no-print-directory unit pyunit fuzz-short e2e e2e-asan e2e-stacks
 
 demo: deps
 	@$(MAKE) --no-print-directory demo-run

@@ -28,6 +28,7 @@ pytest only knows them once it has loaded this file.
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import threading
@@ -56,6 +57,7 @@ _OPTIONS = (
     ("sync-timeout", "seconds each node's copy (and its steps after it) may take", False),
     ("lock-timeout", "seconds to wait for another run using a node's CHDIR", False),
     ("report", "JSON file written at the end: plan, lost nodes, re-runs", False),
+    ("schedule", "order without --dist: durations (longest first) or collection", False),
 )
 
 # (ini key, help, type): "args" reads as a list both from ini text and
@@ -397,6 +399,87 @@ os._exit(0)
 """
 
 
+# --- longest tests first ---------------------------------------------------
+#
+# The durations of earlier runs live in pytest's cache (key cloud/durations:
+# {test id: seconds}).  A test's value is setup + call + teardown; each run
+# moves it half way to what was measured (a smoothed value: one slow or fast
+# run does not swing it).  Pure functions, tested on their own.
+
+DURATIONS_KEY = "cloud/durations"
+
+
+def merge_durations(old, ran, keep=lambda test: True):
+    """The durations to store after a run: each test that ran gets the mean
+    of its earlier value and this run's; the others keep theirs when
+    keep(test) says so (their file is still there).  Values that are not
+    numbers (a cache written by something else) are dropped."""
+    merged = {}
+    for test, seconds in (old or {}).items() if isinstance(old, dict) else ():
+        if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds >= 0 and keep(test):
+            merged[test] = float(seconds)
+    for test, seconds in ran.items():
+        merged[test] = round(seconds if test not in merged else (merged[test] + seconds) / 2, 6)
+    return merged
+
+
+def expected_times(tests, durations):
+    """Each test's expected time: its recorded duration, or the median of
+    the recorded ones when it has none (0 when nothing is recorded); and
+    how many had one."""
+    known = [durations[t] for t in tests if t in durations]
+    median = statistics.median(known) if known else 0.0
+    return [durations.get(t, median) for t in tests], len(known)
+
+
+def longest_first(tests, durations):
+    """The indices of tests, longest expected first; ties keep their
+    collection order."""
+    times, _ = expected_times(tests, durations)
+    return sorted(range(len(tests)), key=lambda i: -times[i])
+
+
+def estimate(tests, durations, workers, order=None):
+    """(seconds, tests with a recorded duration, longest test): the run's
+    expected time on workers when the tests go out in order (indices;
+    collection order by default), each to the worker that is free first.
+    Never under sum / workers nor under the longest test."""
+    import heapq
+
+    times, known = expected_times(tests, durations)
+    if not times or workers < 1:
+        return 0.0, known, 0.0
+    free = [0.0] * min(workers, len(times))
+    for i in order if order is not None else range(len(times)):
+        heapq.heapreplace(free, free[0] + times[i])
+    return max(free), known, max(times)
+
+
+def _longest_first_scheduler(durations):
+    """xdist's load scheduling with the pending tests sorted, longest
+    first, before the first ones go out; the rest is load's (every test
+    once, work to idle workers, a lost worker's tests back to pending)."""
+    from xdist.scheduler import LoadScheduling
+
+    class LongestFirstScheduling(LoadScheduling):
+        _ordered = False
+
+        def _send_tests(self, node, num):
+            if not self._ordered:
+                self._times, _ = expected_times(self.collection, durations)
+                rank = {i: r for r, i in enumerate(longest_first(self.collection, durations))}
+                self.pending.sort(key=rank.__getitem__)
+                self._long = 2 * statistics.median(self._times) if self._times else 0
+                self._ordered = True
+            if self.pending and self._times[self.pending[0]] > self._long:
+                # nothing more waits behind a long test than the one a
+                # worker must know to start it
+                num = min(num, 2)
+            super()._send_tests(node, num)
+
+    return LongestFirstScheduling
+
+
 class _NodeAlias:
     """A worker node seen by report consumers: attributes of the real one,
     but equal to (and hashed as) another.  junit keys its test cases by
@@ -457,6 +540,12 @@ class _RerunLost:
 
         node.sendcommand = sendcommand
         self._inner.add_node(node)
+
+    def schedule(self):
+        if not self.__dict__.get("_announced"):
+            self.__dict__["_announced"] = True
+            self._run.scheduling(self._inner)
+        self._inner.schedule()
 
     def _unassigned(self):
         """Tests waiting for a worker (load, worksteal: pending; the scope
@@ -564,10 +653,19 @@ class _CloudRun:
     """Hands the helper's plan to pytest-xdist on the controller and looks
     after the run."""
 
-    def __init__(self, config, plan, helper):
+    def __init__(self, config, plan, helper, dist_defaulted=False):
         self.config = config
         self.plan = plan
         self.helper = helper
+        self.dist_defaulted = dist_defaulted
+        self.durations = None  # of earlier runs; None: pytest's cache is off
+        self.longest_first = False
+        self.ran = {}  # test id -> seconds this run (setup + call + teardown)
+        self.timed = set()  # tests whose teardown report came
+        self.expected = None  # the estimate said before the run
+        self.expected_tests = 0
+        self.sched_started = None
+        self.tests_ended = None
         self.rootpath = config.rootpath
         self.proxies = {_spec_field(s, "id"): s for s in plan.get("px", [])}
         self.workers = {_spec_field(s, "id"): _spec_field(s, "via") for s in plan["tx"]}
@@ -600,6 +698,15 @@ class _CloudRun:
         self.dsession = None
         self.group = None
         self.started = time.monotonic()
+
+    def pytest_configure(self, config):
+        """pytest's cache exists from here (its plugin's configure runs
+        first): the durations of earlier runs, and so the order."""
+        cache = getattr(config, "cache", None)
+        if cache is not None:
+            self.durations = merge_durations(cache.get(DURATIONS_KEY, {}), {})
+        self.longest_first = (self.dist_defaulted and self.plan.get("schedule", "durations") == "durations"
+                              and bool(self.durations))
 
     # -- bring-up ---------------------------------------------------------
 
@@ -825,6 +932,8 @@ class _CloudRun:
     def pytest_xdist_make_scheduler(self, config, log):
         outcome = yield
         inner = outcome.get_result()
+        if inner is not None and self.longest_first and type(inner).__name__ == "LoadScheduling":
+            inner = _longest_first_scheduler(self.durations)(config, log)
         if inner is not None:
             self.each = type(inner).__name__ == "EachScheduling"
             outcome.force_result(_RerunLost(inner, self))
@@ -848,6 +957,12 @@ class _CloudRun:
             self.done.add(test)
             if self.running.get(real) == test:
                 del self.running[real]
+        if report.when in ("setup", "call", "teardown"):
+            # a test run again starts its time afresh
+            self.ran[test] = (0.0 if report.when == "setup" else self.ran.get(test, 0.0)) + report.duration
+            if report.when == "teardown":
+                self.timed.add(test)
+                self.tests_ended = time.monotonic()
         attempts = self.crashes.get(test)
         if attempts and real is not None and real is not attempts[0][1]:
             report.node = _NodeAlias(real, attempts[0][1])
@@ -874,6 +989,36 @@ class _CloudRun:
     def pytest_xdist_node_collection_finished(self, node, ids):
         self.collected.update(ids)
 
+    def scheduling(self, sched):
+        """The first tests are about to go out: one line on what is known of
+        their durations and the run's expected time."""
+        self.sched_started = time.monotonic()
+        if self.durations is None:
+            return
+        # load, worksteal and each keep node2collection; the scope
+        # schedulers registered_collections
+        collections = getattr(sched, "node2collection", None) or getattr(sched, "registered_collections", {})
+        tests = next(iter(collections.values()), [])
+        self.expected_tests = len(tests)
+        workers = len(getattr(sched, "nodes", [])) or 1
+        order = longest_first(tests, self.durations) if self.longest_first else None
+        seconds, known, longest = estimate(tests, self.durations, workers, order)
+        how = "longest first" if self.longest_first and known else (
+            "in collection order" if self.config.option.dist == "load" else "--dist " + self.config.option.dist)
+        if known:
+            self.expected = seconds
+            self._write("pytest-cloud: %d tests, %d with a recorded duration, %s: about %.1f s on %d "
+                        "workers (longest test %.1f s)" % (len(tests), known, how, seconds, workers, longest))
+        else:
+            self._write("pytest-cloud: %d tests, none with a recorded duration yet (%s)" % (len(tests), how))
+
+    def _write(self, line):
+        terminal = self.config.pluginmanager.getplugin("terminalreporter")
+        if terminal is not None:
+            terminal.write_line(line)
+        else:
+            self._say(line)
+
     # -- the end ----------------------------------------------------------
 
     @pytest.hookimpl(trylast=True)
@@ -882,6 +1027,14 @@ class _CloudRun:
         if cache is not None and self.collected and not self.config.option.collectonly:
             known = set(cache.get("cache/nodeids", []))
             cache.set("cache/nodeids", sorted(known | self.collected))
+        if cache is not None and self.timed:
+            root = str(self.rootpath)
+
+            def still_there(test):
+                return os.path.exists(os.path.join(root, test.split("::")[0]))
+
+            cache.set(DURATIONS_KEY, merge_durations(
+                cache.get(DURATIONS_KEY, {}), {t: self.ran[t] for t in self.timed}, keep=still_there))
         path = self.config.getoption("cloud_report") or os.environ.get("PYTEST_CLOUD_REPORT") \
             or self.config.getini("cloud_report")
         if path:
@@ -922,6 +1075,10 @@ class _CloudRun:
             elif not self.each:
                 lines.append("%s: running when '%s' was lost: run again on another node"
                              % (test, attempts[0][0]))
+        if self.expected is not None and self.tests_ended is not None and self.sched_started is not None \
+                and len(self.timed) >= self.expected_tests:
+            lines.append("estimated %.1f s for the tests, took %.1f s" % (
+                self.expected, self.tests_ended - self.sched_started))
         if lines:
             terminalreporter.write_sep("=", "pytest-cloud")
             for line in lines:
@@ -1035,12 +1192,13 @@ def pytest_cmdline_main(config):
         sys.stderr.write("pytest-cloud: interrupted: the helper and its copies were stopped\n")
         return pytest.ExitCode.INTERRUPTED
     config.option.tx = list(config.option.tx or []) + list(plan["tx"])
-    if config.option.dist == "no":
+    dist_defaulted = config.option.dist == "no"
+    if dist_defaulted:
         config.option.dist = "load"
     if getattr(config.option, "maxworkerrestart", "unset") is None:
         # as xdist bounds it for -n N: a worker that cannot start is not
         # started again for ever (lost nodes do not count, see
         # pytest_testnodedown)
         config.option.maxworkerrestart = str(4 * len(config.option.tx))
-    config.pluginmanager.register(_CloudRun(config, plan, helper), "pytest-cloud-xdist")
+    config.pluginmanager.register(_CloudRun(config, plan, helper, dist_defaulted), "pytest-cloud-xdist")
     return None

@@ -40,6 +40,7 @@ int config_init(struct cloud_config *cfg)
 	cfg->sync_timeout = 300;
 	cfg->lock_timeout = 600;
 	if (set_string(&cfg->python, "python3") < 0 ||
+	    set_string(&cfg->schedule, "durations") < 0 ||
 	    set_string(&cfg->rsync_cipher, "aes128-gcm@openssh.com") < 0) {
 		config_release(cfg);
 		return -1;
@@ -54,7 +55,8 @@ void config_release(struct cloud_config *cfg)
 			     &cfg->ssh_config, &cfg->helper, &cfg->rootdir,
 			     &cfg->inifile, &cfg->interpreter_prefix,
 			     &cfg->venv_rel, &cfg->inifile_rel,
-			     &cfg->worker_python, &cfg->report };
+			     &cfg->worker_python, &cfg->report,
+			     &cfg->schedule };
 	size_t i;
 
 	for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
@@ -157,6 +159,8 @@ static char **string_field(struct cloud_config *cfg, enum opt_id id)
 		return &cfg->interpreter_prefix;
 	case OPT_REPORT:
 		return &cfg->report;
+	case OPT_SCHEDULE:
+		return &cfg->schedule;
 	default:
 		return NULL;
 	}
@@ -529,6 +533,13 @@ int config_verify(const struct cloud_config *cfg, char *err, size_t errlen)
 			 "%s: '%s' is not a cipher name (letters, digits and "
 			 "@.,_- only)",
 			 source_name(cfg, OPT_RSYNC_CIPHER), cfg->rsync_cipher);
+		return -1;
+	}
+	if (strcmp(cfg->schedule, "durations") != 0 &&
+	    strcmp(cfg->schedule, "collection") != 0) {
+		snprintf(err, errlen,
+			 "%s: '%s' is neither 'durations' nor 'collection'",
+			 source_name(cfg, OPT_SCHEDULE), cfg->schedule);
 		return -1;
 	}
 	if (cfg->ssh_config != NULL && first_control(cfg->ssh_config) >= 0) {

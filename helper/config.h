@@ -49,6 +49,7 @@ struct cloud_config {
 				     * for its after-copy steps */
 	long lock_timeout;          /* seconds to wait for a busy CHDIR */
 	char *report;               /* the conftest's report file, or NULL */
+	char *schedule;             /* "durations" or "collection" */
 	struct strvec develop_eggs; /* absolute, or relative to rootdir; after
 				     * config_finish relative to rootdir */
 	struct strvec rsyncdirs;    /* likewise */

@@ -61,6 +61,10 @@ static const struct opt_def table[] = {
 	CLOUD(OPT_REPORT, "report", "report", "REPORT", OPT_T_STRING, NULL,
 	      "JSON file the conftest writes at the end of the run: the "
 	      "plan, lost nodes and re-run tests"),
+	CLOUD(OPT_SCHEDULE, "schedule", "schedule", "SCHEDULE", OPT_T_STRING,
+	      "durations",
+	      "the order tests are handed out in when no --dist is given: "
+	      "durations (longest first, from earlier runs) or collection"),
 	{ OPT_DEVELOP_EGGS, NULL, "cloud_develop_eggs",
 	  "PYTEST_CLOUD_DEVELOP_EGGS", OPT_T_PATHS, NULL,
 	  "packages installed in development mode on the nodes" },

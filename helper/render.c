@@ -216,6 +216,7 @@ char *render_json(const struct cloud_config *cfg,
 	cJSON_AddNumberToObject(root, "connect_timeout",
 				(double)cfg->connect_timeout);
 	cJSON_AddNumberToObject(root, "keepalive", (double)cfg->keepalive);
+	cJSON_AddStringToObject(root, "schedule", cfg->schedule);
 	add_worker_check(root, cfg);
 	cJSON_AddBoolToObject(root, "dry_run", cfg->dry_run);
 	if (t != NULL) {

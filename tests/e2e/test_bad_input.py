@@ -27,6 +27,7 @@ CASES = [
     # execnet reads "work//popen" in a spec as a field of its own
     (["--cloud-python=bin//popen"], {}, "--cloud-python: 'bin//popen' has '//' or ends with '/'"),
     (["--cloud-python=venv/bin/"], {}, "--cloud-python: 'venv/bin/' has '//' or ends with '/'"),
+    ([], {"PYTEST_CLOUD_SCHEDULE": "fastest"}, "PYTEST_CLOUD_SCHEDULE: 'fastest' is neither 'durations' nor 'collection'"),
     ([], {"PYTEST_CLOUD_SSH_CONFIG": "/tmp/ssh\nconfig"},
      "PYTEST_CLOUD_SSH_CONFIG: the path has a control character (byte 0x0a)"),
 ]
