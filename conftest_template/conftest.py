@@ -1,7 +1,12 @@
 """pytest-cloud: run this project's tests on SSH nodes with pytest-xdist.
 
-Drop this file into the project root (next to pytest.ini, tox.ini or
-setup.cfg), list the nodes in the ini file and run ``pytest``:
+``pytest-cloud init`` puts this file into the project root: as
+``conftest.py`` when the project has none, else as the plugin module
+``pytest_cloud_plugin.py``, loaded from the project's own conftest.py by
+``pytest_plugins = ["pytest_cloud_plugin"]``.  It updates the file when
+the helper is newer; edits made here are lost then.  (Copying it by hand
+as ``conftest.py`` works too.)  List the nodes in the ini file and run
+``pytest``:
 
     [pytest]
     cloud_nodes = user@node1 user@node2
@@ -35,6 +40,11 @@ import threading
 import time
 
 import pytest
+
+# The pytest-cloud release this file came with.  The helper refuses a file
+# of another contract (major.minor) and warns about another patch level;
+# pytest-cloud init writes and updates it.
+PYTEST_CLOUD_VERSION = "0.2.0"
 
 # (option name, help, takes several); each --cloud-NAME also has the ini
 # key cloud_NAME and the environment variable PYTEST_CLOUD_NAME, which the
@@ -178,6 +188,8 @@ def _helper_argv(config, helper):
         argv.append("--interpreter-prefix=%s" % sys.prefix)
     argv.append("--hold")
     argv.append("--gateway-check")
+    argv.append("--conftest-version=%s" % PYTEST_CLOUD_VERSION)
+    argv.append("--conftest=%s" % os.path.abspath(__file__))
     return argv
 
 

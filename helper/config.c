@@ -56,7 +56,8 @@ void config_release(struct cloud_config *cfg)
 			     &cfg->inifile, &cfg->interpreter_prefix,
 			     &cfg->venv_rel, &cfg->inifile_rel,
 			     &cfg->worker_python, &cfg->report,
-			     &cfg->schedule };
+			     &cfg->schedule, &cfg->conftest_version,
+			     &cfg->conftest };
 	size_t i;
 
 	for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
@@ -161,6 +162,10 @@ static char **string_field(struct cloud_config *cfg, enum opt_id id)
 		return &cfg->report;
 	case OPT_SCHEDULE:
 		return &cfg->schedule;
+	case OPT_CONFTEST_VERSION:
+		return &cfg->conftest_version;
+	case OPT_CONFTEST:
+		return &cfg->conftest;
 	default:
 		return NULL;
 	}
@@ -535,8 +540,7 @@ int config_verify(const struct cloud_config *cfg, char *err, size_t errlen)
 			 source_name(cfg, OPT_RSYNC_CIPHER), cfg->rsync_cipher);
 		return -1;
 	}
-	if (strcmp(cfg->schedule, "durations") != 0 &&
-	    strcmp(cfg->schedule, "collection") != 0) {
+	if (!opts_is_choice(opts_get(OPT_SCHEDULE), cfg->schedule)) {
 		snprintf(err, errlen,
 			 "%s: '%s' is neither 'durations' nor 'collection'",
 			 source_name(cfg, OPT_SCHEDULE), cfg->schedule);

@@ -68,6 +68,8 @@ struct cloud_config {
 	char *rootdir;            /* absolute; set by the caller or --rootdir */
 	char *inifile;            /* NULL when the run has no ini file */
 	char *interpreter_prefix; /* sys.prefix given by the conftest */
+	char *conftest_version;   /* the plugin copy's release, or NULL */
+	char *conftest;           /* the plugin copy's file, or NULL */
 
 	/* derived by config_finish */
 	char *venv_rel;      /* virtualenv relative to rootdir, or NULL */

@@ -197,7 +197,7 @@ void inifile_entries_release(struct ini_entries *e)
 }
 
 /* Reads a whole file into a NUL-terminated buffer; NULL with err. */
-static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
+char *inifile_read(const char *path, size_t *len, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
 	char *buf = NULL;
@@ -300,18 +300,14 @@ static int load_ini_text(const char *text, const char *path,
 
 /* Reads path by its kind; 1 a config, 2 a config only for pytest 9 (a
  * .pytest.ini without [pytest], a native TOML config), 0 not one, -1. */
-static int load_kind(const char *path, struct ini_entries *out, char *err,
-		     size_t errlen)
+/* load_kind on text already read: 2 for native TOML, 1, 0 or -1. */
+static int parse_kind(const char *text, size_t len, const char *path,
+		      struct ini_entries *out, char *err, size_t errlen)
 {
-	size_t len = 0;
-	char *text = slurp(path, &len, err, errlen);
 	const char *base = base_name(path);
 	int native = 0;
 	int rc;
 
-	if (text == NULL) {
-		return -1;
-	}
 	if (ends_with(path, ".toml")) {
 		rc = pyproject_parse(text, len, path,
 				     strcmp(base, "pytest.toml") == 0 ||
@@ -323,8 +319,30 @@ static int load_kind(const char *path, struct ini_entries *out, char *err,
 	} else {
 		rc = load_ini_text(text, path, out, err, errlen);
 	}
+	return rc;
+}
+
+static int load_kind(const char *path, struct ini_entries *out, char *err,
+		     size_t errlen)
+{
+	size_t len = 0;
+	char *text = inifile_read(path, &len, err, errlen);
+	int rc;
+
+	if (text == NULL) {
+		return -1;
+	}
+	rc = parse_kind(text, len, path, out, err, errlen);
 	free(text);
 	return rc;
+}
+
+int inifile_parse_text(const char *text, const char *path,
+		       struct ini_entries *out, char *err, size_t errlen)
+{
+	int rc = parse_kind(text, strlen(text), path, out, err, errlen);
+
+	return rc > 0 ? 1 : rc;
 }
 
 int inifile_load(const char *path, struct ini_entries *out, char *err,

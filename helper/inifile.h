@@ -66,6 +66,15 @@ void inifile_entries_release(struct ini_entries *e);
 int inifile_load(const char *path, struct ini_entries *out, char *err,
 		 size_t errlen);
 
+/* The whole file at path (at most 1 MiB), NUL-terminated, its length in
+ * *len; or NULL with err ("PATH: cannot read: why"). */
+char *inifile_read(const char *path, size_t *len, char *err, size_t errlen);
+
+/* inifile_load on text already read, as the file at path (its name
+ * decides how it is read). */
+int inifile_parse_text(const char *text, const char *path,
+		       struct ini_entries *out, char *err, size_t errlen);
+
 /*
  * The rootdir pytest picks when no config file was found: the nearest of
  * startdir and its parents holding a setup.py, else startdir.  Returns a

@@ -6,13 +6,7 @@
  * project to the usable nodes with rsync (unless --dry-run), print the
  * JSON result on stdout.
  *
- * Exit status (main is the only place that picks it):
- *   0  at least one xdist spec came out
- *   1  no node can run tests (every node's reason is on stderr and in
- *      the JSON)
- *   2  bad input: options, ini file, environment; nothing was written to
- *      any node
- *   3  internal failure (out of memory, rsync missing, ...)
+ * Exit status: main is the only place that picks it (exits.h).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -30,11 +24,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "adopt.h"
 #include "claim.h"
 #include "config.h"
 #include "develop.h"
 #include "display.h"
+#include "exits.h"
 #include "fanout.h"
+#include "init.h"
 #include "inifile.h"
 #include "msgs.h"
 #include "plan.h"
@@ -46,16 +43,12 @@
 #include "spawn.h"
 #include "sshcfg.h"
 #include "sshconn.h"
+#include "template.h"
 #include "text.h"
-
-#define EXIT_NO_NODES 1
-#define EXIT_BAD_INPUT 2
-#define EXIT_INTERNAL 3
+#include "version.h"
 
 
-#ifndef PYTEST_CLOUD_VERSION
-#define PYTEST_CLOUD_VERSION "0.1.0"
-#endif
+
 
 /* Per-run state.  conns[i] is node i's SSH session, opened by the probe
  * and kept for the steps after the sync; NULL once the node is out. */
@@ -200,7 +193,9 @@ static void print_help(void)
 	size_t i;
 	const struct opt_def *t = opts_table(&n);
 
-	printf("usage: pytest-cloud [--dry-run] [--cloud-OPTION=VALUE ...]\n\n"
+	printf("usage: pytest-cloud [--dry-run] [--cloud-OPTION=VALUE ...]\n"
+	       "       pytest-cloud init [--nodes \"NODE ...\"] [--ini FILE] "
+	       "[--dry-run]\n\n"
 	       "Probes the test nodes over SSH, plans test processes, copies "
 	       "the project\nto the nodes and prints pytest-xdist --tx specs "
 	       "as JSON.\n\n");
@@ -330,6 +325,67 @@ static int absolute_ssh_config(struct cloud_config *cfg)
 	return 0;
 }
 
+/*
+ * The version handshake: the project's copy of the plugin must have this
+ * helper's contract (major.minor); another patch level only warns.  A
+ * copy from before the handshake (0.1.0) passes no version but always
+ * --rootdir, and the conftest.py there tells.  Returns 0, or -1 (said).
+ */
+static int check_copy(const struct cloud_config *cli)
+{
+	char version[32];
+	const char *file = "conftest.py";
+	enum adopt_contract contract;
+
+	if (cli->conftest_version != NULL) {
+		snprintf(version, sizeof(version), "%s", cli->conftest_version);
+		if (cli->conftest != NULL) {
+			file = strrchr(cli->conftest, '/') ?
+				       strrchr(cli->conftest, '/') + 1 :
+				       cli->conftest;
+		}
+	} else if (cli->rootdir != NULL) {
+		char err[600];
+		char *path = NULL;
+		char *text = NULL;
+		size_t len;
+		enum adopt_kind kind = ADOPT_NOT_OURS;
+
+		if (asprintf(&path, "%s/conftest.py", cli->rootdir) >= 0) {
+			text = inifile_read(path, &len, err, sizeof(err));
+		}
+		if (text != NULL) {
+			kind = adopt_classify(text, template_plugin, version,
+					      sizeof(version));
+		}
+		free(text);
+		free(path);
+		if (kind == ADOPT_NOT_OURS) {
+			return 0;
+		}
+	} else {
+		return 0;
+	}
+	contract = adopt_contract(version, PYTEST_CLOUD_VERSION);
+	if (contract == CONTRACT_SAME) {
+		return 0;
+	}
+	if (contract == CONTRACT_PATCH) {
+		warnf("%s is from pytest-cloud %s, this helper is %s: %s", file,
+		      version, PYTEST_CLOUD_VERSION,
+		      adopt_version_cmp(version, PYTEST_CLOUD_VERSION) > 0 ?
+			      "the same contract; a newer helper is out" :
+			      "run 'pytest-cloud init' to update it");
+		return 0;
+	}
+	errorf("%s is from pytest-cloud %s, this helper is %s: %s", file,
+	       version, PYTEST_CLOUD_VERSION,
+	       adopt_version_cmp(version, PYTEST_CLOUD_VERSION) > 0 ?
+		       "install the helper of that release" :
+		       "run 'pytest-cloud init' to update it");
+	return -1;
+}
+
 /* Resolves every option; returns 0, or an exit status. */
 static int resolve(struct run *run, int argc, char **argv)
 {
@@ -353,6 +409,9 @@ static int resolve(struct run *run, int argc, char **argv)
 			printf("pytest-cloud %s\n", PYTEST_CLOUD_VERSION);
 		}
 		status = -1;
+		goto out;
+	}
+	if (check_copy(&cli) < 0) {
 		goto out;
 	}
 	if (load_ini(&run->cfg, &cli, err, sizeof(err)) < 0 ||
@@ -943,6 +1002,10 @@ int main(int argc, char **argv)
 	sanitise_stdfd();
 	signal(SIGPIPE, SIG_IGN);
 	inifile_setup();
+	if (argc > 1 && strcmp(argv[1], "init") == 0) {
+		return init_main(argc - 1, argv + 1, template_plugin,
+				 PYTEST_CLOUD_VERSION);
+	}
 	status = resolve(&run, argc, argv);
 	if (status != 0) {
 		run_release(&run);

@@ -5,7 +5,11 @@
 
 #define CLOUD(id, name, ini, env, type, def, meaning) \
 	{ id, "--cloud-" name, "cloud_" ini, "PYTEST_CLOUD_" env, type, def, \
-	  meaning }
+	  meaning, NULL, OPT_V_TEXT }
+/* the same with fixed choices or a local path for a value */
+#define CLOUD_V(id, name, ini, env, type, def, meaning, choices, value) \
+	{ id, "--cloud-" name, "cloud_" ini, "PYTEST_CLOUD_" env, type, def, \
+	  meaning, choices, value }
 
 static const struct opt_def table[] = {
 	{ OPT_NODE, "--cloud-node", NULL, NULL, OPT_T_NODES, NULL,
@@ -19,9 +23,10 @@ static const struct opt_def table[] = {
 	      "pytest_<user>_<rootdir name>",
 	      "folder on the nodes, relative to the remote home, that "
 	      "receives the project"),
-	CLOUD(OPT_VIRTUALENV_PATH, "virtualenv-path", "virtualenv_path",
-	      "VIRTUALENV_PATH", OPT_T_STRING, "detected",
-	      "virtualenv inside the project root that the workers use"),
+	CLOUD_V(OPT_VIRTUALENV_PATH, "virtualenv-path", "virtualenv_path",
+		"VIRTUALENV_PATH", OPT_T_STRING, "detected",
+		"virtualenv inside the project root that the workers use",
+		NULL, OPT_V_DIR),
 	CLOUD(OPT_MEM_PER_PROCESS, "mem-per-process", "mem_per_process",
 	      "MEM_PER_PROCESS", OPT_T_POSITIVE, NULL,
 	      "MiB of available memory each test process needs"),
@@ -38,9 +43,10 @@ static const struct opt_def table[] = {
 	CLOUD(OPT_RSYNC_CIPHER, "rsync-cipher", "rsync_cipher",
 	      "RSYNC_CIPHER", OPT_T_STRING, "aes128-gcm@openssh.com",
 	      "ssh cipher for rsync"),
-	CLOUD(OPT_SSH_CONFIG, "ssh-config", "ssh_config", "SSH_CONFIG",
-	      OPT_T_STRING, "~/.ssh/config",
-	      "OpenSSH client config for every SSH connection of the run"),
+	CLOUD_V(OPT_SSH_CONFIG, "ssh-config", "ssh_config", "SSH_CONFIG",
+		OPT_T_STRING, "~/.ssh/config",
+		"OpenSSH client config for every SSH connection of the run",
+		NULL, OPT_V_FILE),
 	CLOUD(OPT_CONNECT_TIMEOUT, "connect-timeout", "connect_timeout",
 	      "CONNECT_TIMEOUT", OPT_T_POSITIVE, "10",
 	      "seconds to set up each SSH connection"),
@@ -58,19 +64,21 @@ static const struct opt_def table[] = {
 	      "LOCK_TIMEOUT", OPT_T_UNSIGNED, "600",
 	      "seconds to wait for another run that uses the node's CHDIR; "
 	      "0: do not wait"),
-	CLOUD(OPT_REPORT, "report", "report", "REPORT", OPT_T_STRING, NULL,
-	      "JSON file the conftest writes at the end of the run: the "
-	      "plan, lost nodes and re-run tests"),
-	CLOUD(OPT_SCHEDULE, "schedule", "schedule", "SCHEDULE", OPT_T_STRING,
-	      "durations",
-	      "the order tests are handed out in when no --dist is given: "
-	      "durations (longest first, from earlier runs) or collection"),
+	CLOUD_V(OPT_REPORT, "report", "report", "REPORT", OPT_T_STRING, NULL,
+		"JSON file the conftest writes at the end of the run: the "
+		"plan, lost nodes and re-run tests",
+		NULL, OPT_V_FILE),
+	CLOUD_V(OPT_SCHEDULE, "schedule", "schedule", "SCHEDULE", OPT_T_STRING,
+		"durations",
+		"the order tests are handed out in when no --dist is given: "
+		"durations (longest first, from earlier runs) or collection",
+		"durations collection", OPT_V_TEXT),
 	{ OPT_DEVELOP_EGGS, NULL, "cloud_develop_eggs",
 	  "PYTEST_CLOUD_DEVELOP_EGGS", OPT_T_PATHS, NULL,
 	  "packages installed in development mode on the nodes" },
 	{ OPT_HELPER, NULL, "cloud_helper", "PYTEST_CLOUD_HELPER",
 	  OPT_T_STRING, "pytest-cloud on PATH",
-	  "helper binary the conftest runs" },
+	  "helper binary the conftest runs", NULL, OPT_V_FILE },
 	{ OPT_RSYNC_DIRS, NULL, "cloud_rsync_dirs", "PYTEST_CLOUD_RSYNC_DIRS",
 	  OPT_T_PATHS, "the project root",
 	  "the only folders copied (plus what the workers need)" },
@@ -88,14 +96,15 @@ static const struct opt_def table[] = {
 	{ OPT_JSON, "--json", NULL, NULL, OPT_T_FLAG, NULL,
 	  "JSON only: no table or progress on stderr" },
 	{ OPT_ROOTDIR, "--rootdir", NULL, NULL, OPT_T_STRING, "detected",
-	  "project root (pytest's rootdir)" },
+	  "project root (pytest's rootdir)", NULL, OPT_V_DIR },
 	{ OPT_INIFILE, "--inifile", NULL, NULL, OPT_T_STRING, "detected",
-	  "ini file to read the cloud_* keys from" },
+	  "ini file to read the cloud_* keys from", NULL, OPT_V_FILE },
 	{ OPT_NO_INIFILE, "--no-inifile", NULL, NULL, OPT_T_FLAG, NULL,
 	  "read no ini file (pytest found none)" },
 	{ OPT_INTERPRETER_PREFIX, "--interpreter-prefix", NULL, NULL,
 	  OPT_T_STRING, NULL,
-	  "sys.prefix of the python running pytest (set by the conftest)" },
+	  "sys.prefix of the python running pytest (set by the conftest)",
+	  NULL, OPT_V_DIR },
 	{ OPT_PRINT_PROBE, "--print-probe", NULL, NULL, OPT_T_FLAG, NULL,
 	  "print the probe's remote command and exit (for benchmarks)" },
 	{ OPT_HOLD, "--hold", NULL, NULL, OPT_T_FLAG, NULL,
@@ -104,6 +113,14 @@ static const struct opt_def table[] = {
 	{ OPT_GATEWAY_CHECK, "--gateway-check", NULL, NULL, OPT_T_FLAG, NULL,
 	  "leave the worker check to the conftest, which runs it in each "
 	  "node's gateway (the plan carries it)" },
+	{ OPT_CONFTEST_VERSION, "--conftest-version", NULL, NULL, OPT_T_STRING,
+	  NULL,
+	  "the release of the project's plugin that runs the helper (set by "
+	  "the conftest): another contract stops here" },
+	{ OPT_CONFTEST, "--conftest", NULL, NULL, OPT_T_STRING, NULL,
+	  "the file of the project's plugin (set by the conftest; for "
+	  "messages)",
+	  NULL, OPT_V_FILE },
 	{ OPT_HELP, "--help", NULL, NULL, OPT_T_FLAG, NULL,
 	  "show the options" },
 	{ OPT_VERSION, "--version", NULL, NULL, OPT_T_FLAG, NULL,
@@ -212,6 +229,26 @@ static const char *nearest(const char *name, int by_ini)
 		return NULL;
 	}
 	return best;
+}
+
+int opts_is_choice(const struct opt_def *def, const char *value)
+{
+	const char *p = def->choices;
+	size_t len = strlen(value);
+
+	if (p == NULL) {
+		return 1;
+	}
+	while (*p != '\0') {
+		size_t w = strcspn(p, " ");
+
+		if (w == len && strncmp(p, value, len) == 0) {
+			return 1;
+		}
+		p += w;
+		p += *p == ' ';
+	}
+	return 0;
 }
 
 const char *opts_nearest_flag(const char *flag)

@@ -48,6 +48,8 @@ enum opt_id {
 	OPT_PRINT_PROBE,
 	OPT_HOLD,
 	OPT_GATEWAY_CHECK,
+	OPT_CONFTEST_VERSION,
+	OPT_CONFTEST,
 	OPT_HELP,
 	OPT_VERSION,
 	OPT_COUNT_
@@ -62,6 +64,13 @@ enum opt_type {
 	OPT_T_FLAG      /* no value */
 };
 
+/* What a value names, for completion and the man page. */
+enum opt_value {
+	OPT_V_TEXT = 0, /* anything of its type */
+	OPT_V_FILE,     /* a local file */
+	OPT_V_DIR       /* a local folder */
+};
+
 struct opt_def {
 	enum opt_id id;
 	const char *flag; /* "--cloud-mem-per-process", or NULL */
@@ -70,6 +79,8 @@ struct opt_def {
 	enum opt_type type;
 	const char *defval; /* default as shown to people, or NULL */
 	const char *meaning;
+	const char *choices; /* the only values, space-separated, or NULL */
+	enum opt_value value;
 };
 
 /* The whole table; *n receives its length.  Static storage. */
@@ -83,6 +94,9 @@ const struct opt_def *opts_by_flag(const char *flag);
 
 /* The row whose ini key is key, or NULL. */
 const struct opt_def *opts_by_ini(const char *key);
+
+/* Whether value is one of def's choices (or def has none). */
+int opts_is_choice(const struct opt_def *def, const char *value);
 
 /* The flag nearest to an unknown flag by edit distance (for "did you
  * mean"), or NULL when nothing is reasonably close.  Static storage. */

@@ -1,5 +1,6 @@
 /* rsync: argv building and running (see rsync.h). */
 #define _GNU_SOURCE
+#include "adopt.h"
 #include "rsync.h"
 
 #include <stdio.h>
@@ -111,7 +112,8 @@ static int include_path(struct strvec *out, const char *path, int tree)
 /*
  * rsyncignore: excluded (anchored at the root).  rsyncdirs: only those
  * folders are copied, with what the workers need besides: the
- * virtualenv, the develop eggs, the ini file and the root conftest.py.
+ * virtualenv, the develop eggs, the ini file, the root conftest.py and
+ * the plugin module beside it (adopt.h).
  */
 static int push_filters(const struct cloud_config *cfg, struct strvec *out)
 {
@@ -137,6 +139,7 @@ static int push_filters(const struct cloud_config *cfg, struct strvec *out)
 		rc |= include_path(out, cfg->inifile_rel, 0);
 	}
 	rc |= strvec_push(out, "--include=/conftest.py");
+	rc |= strvec_push(out, "--include=/" ADOPT_PLUGIN_MODULE ".py");
 	rc |= strvec_push(out, "--exclude=*");
 	return rc;
 }

@@ -1,10 +1,10 @@
 """make demo: a real distributed pytest run on local SSH nodes.
 
 Starts three sshd nodes on loopback (one pinned to a single CPU) and one
-address that refuses connections, copies example/ with the drop-in
-conftest and a virtualenv into a temporary folder, shows the helper's plan
-(a dry run), runs plain `pytest` there, shows where the tests ran, and
-stops the nodes.
+address that refuses connections, copies example/ and a virtualenv into a
+temporary folder, runs `pytest-cloud init --nodes ...` there (the plugin
+and cloud_nodes go in), shows the helper's plan (a dry run), runs plain
+`pytest`, shows where the tests ran, and stops the nodes.
 """
 
 import collections
@@ -40,16 +40,19 @@ def main():
         with cluster:
             proj = os.path.join(base, "example")
             shutil.copytree(os.path.join(ROOT, "example"), proj)
-            shutil.copy(os.path.join(ROOT, "conftest_template", "conftest.py"), proj)
             subprocess.run(
                 ["/usr/bin/python3", "-m", "virtualenv", "-q", "--system-site-packages",
                  "--no-seed", os.path.join(proj, ".venv")],
                 check=True,
             )
             with open(os.path.join(proj, "pytest.ini"), "a") as f:
-                f.write("cloud_nodes = node1 node2 node3 offline\n")
+                # the local test nodes' addresses, keys and a short timeout
                 f.write("cloud_ssh_config = %s\n" % cluster.ssh_config)
                 f.write("cloud_connect_timeout = 3\n")
+            banner('pytest-cloud init --nodes "node1 node2 node3 offline"')
+            init = subprocess.run([HELPER, "init", "--nodes", "node1 node2 node3 offline"], cwd=proj)
+            if init.returncode != 0:
+                return init.returncode
             env = dict(os.environ, PYTEST_CLOUD_HELPER=HELPER,
                        VIRTUAL_ENV=os.path.join(proj, ".venv"))
             banner("the project's pytest.ini")

@@ -3,6 +3,7 @@
 #ifndef PYTEST_CLOUD_TEST_SUITES_H
 #define PYTEST_CLOUD_TEST_SUITES_H
 
+int suite_adopt(void);
 int suite_claim(void);
 int suite_config(void);
 int suite_inifile(void);

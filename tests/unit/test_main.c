@@ -14,7 +14,8 @@ int main(void)
 				  suite_shquote,     suite_spawn,
 				  suite_sshcfg,      suite_rsync,
 				  suite_develop,     suite_claim,
-				  suite_knownhosts,  suite_text };
+				  suite_knownhosts,  suite_text,
+				  suite_adopt };
 	unsigned int failed;
 	size_t i;
 

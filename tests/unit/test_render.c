@@ -209,6 +209,7 @@ static void test_rsync_argv(void)
 		"--include=/.venv/***",
 		"--include=/pytest.ini",
 		"--include=/conftest.py",
+		"--include=/pytest_cloud_plugin.py",
 		"--exclude=*",
 		"--bwlimit=500",
 		"--rsh=ssh -o BatchMode=yes -o ConnectTimeout=5 -o "

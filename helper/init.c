@@ -1,0 +1,684 @@
+/* init: puts the plugin into a project (see init.h). */
+#define _GNU_SOURCE
+#include "init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "adopt.h"
+#include "exits.h"
+#include "inifile.h"
+#include "msgs.h"
+#include "nodename.h"
+#include "strvec.h"
+
+#define EXIT_REFUSED EXIT_BAD_INPUT
+
+/* One file init writes. */
+struct change {
+	char *path;      /* absolute */
+	const char *name; /* as shown: relative to the rootdir */
+	char *old;       /* NULL: a new file */
+	char *text;      /* what it becomes */
+	int ours;        /* pytest-cloud's own file: line is shown
+			  * instead of a diff */
+	char line[300];
+};
+
+struct init {
+	const char *plugin;
+	const char *version;
+	struct strvec nodes;
+	char *ini_arg;
+	int dry_run;
+	int plugin_module; /* the plugin goes beside the project's conftest */
+	char *rootdir;
+	struct change ch[3];
+	size_t n;
+};
+
+static void usage(void)
+{
+	printf("usage: pytest-cloud init [--nodes \"NODE ...\"] [--ini FILE] "
+	       "[--dry-run]\n\n"
+	       "Puts pytest-cloud's plugin into the project of the current "
+	       "folder: as its\nconftest.py, or as pytest_cloud_plugin.py "
+	       "loaded from its own conftest.py;\nadds cloud_nodes to the "
+	       "config file pytest uses (or FILE).  Shows what\nit changes; "
+	       "--dry-run writes nothing.\n");
+}
+
+/* Whole file, or NULL with *missing set when it does not exist. */
+static char *read_text(const char *path, int *missing, char *err,
+		       size_t errlen)
+{
+	size_t len = 0;
+	char *text;
+
+	*missing = 0;
+	if (access(path, F_OK) < 0 && errno == ENOENT) {
+		*missing = 1;
+		return NULL;
+	}
+	text = inifile_read(path, &len, err, errlen);
+	if (text != NULL && strlen(text) != len) {
+		snprintf(err, errlen, "%s: holds a NUL byte: not a text file",
+			 path);
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+static int parse_args(struct init *in, int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *value = NULL;
+		size_t flen = strcspn(a, "=");
+		int takes = strncmp(a, "--nodes", flen) == 0 && flen == 7;
+
+		takes |= strncmp(a, "--ini", flen) == 0 && flen == 5;
+		if (takes) {
+			if (a[flen] == '=') {
+				value = a + flen + 1;
+			} else if (i + 1 < argc) {
+				value = argv[++i];
+			} else {
+				errorf("init: %s needs a value", a);
+				return -1;
+			}
+		}
+		if (takes && flen == 7) {
+			const char *p = value;
+
+			while (*p != '\0') {
+				char word[256];
+				char why[160];
+				size_t len;
+				struct nodename nn;
+
+				p += strspn(p, " \t\r\n");
+				len = strcspn(p, " \t\r\n");
+				if (len == 0) {
+					break;
+				}
+				if (len >= sizeof(word)) {
+					errorf("init: --nodes: a node name of "
+					       "%zu characters", len);
+					return -1;
+				}
+				memcpy(word, p, len);
+				word[len] = '\0';
+				p += len;
+				if (nodename_parse(word, &nn, why,
+						   sizeof(why)) < 0) {
+					errorf("init: --nodes: node '%s': %s",
+					       word, why);
+					return -1;
+				}
+				nodename_release(&nn);
+				if (!strvec_contains(&in->nodes, word) &&
+				    strvec_push(&in->nodes, word) < 0) {
+					errorf("out of memory");
+					return -1;
+				}
+			}
+		} else if (takes) {
+			free(in->ini_arg);
+			in->ini_arg = strdup(value);
+		} else if (strcmp(a, "--dry-run") == 0) {
+			in->dry_run = 1;
+		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage();
+			return 1;
+		} else {
+			errorf("init: unknown argument '%s' (see pytest-cloud "
+			       "init --help)",
+			       a);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static struct change *add_change(struct init *in, const char *dir,
+				 const char *name)
+{
+	struct change *c = &in->ch[in->n];
+
+	memset(c, 0, sizeof(*c));
+	if (asprintf(&c->path, "%s/%s", strcmp(dir, "/") ? dir : "",
+		     name) < 0) {
+		c->path = NULL;
+		return NULL;
+	}
+	c->name = c->path + strlen(in->rootdir) +
+		  (strcmp(in->rootdir, "/") != 0);
+	if (strncmp(c->path, in->rootdir, strlen(in->rootdir)) != 0) {
+		c->name = c->path;
+	}
+	in->n++;
+	return c;
+}
+
+/* The plugin file (conftest.py or pytest_cloud_plugin.py) at c: new,
+ * up to date, or an older copy replaced.  Returns 0, or -1 refused. */
+static int plan_plugin_file(struct init *in, struct change *c,
+			    const char *text)
+{
+	char version[32];
+	enum adopt_kind kind;
+
+	if (text == NULL) {
+		c->text = strdup(in->plugin);
+		c->ours = 1;
+		snprintf(c->line, sizeof(c->line),
+			 "new file %s: pytest-cloud %s's plugin", c->name,
+			 in->version);
+		return c->text != NULL ? 0 : -1;
+	}
+	kind = adopt_classify(text, in->plugin, version, sizeof(version));
+	if (kind == ADOPT_NOT_OURS) {
+		errorf("init: '%s' exists and is not pytest-cloud's plugin: "
+		       "move it away, then run init again",
+		       c->path);
+		return -1;
+	}
+	if (kind == ADOPT_OURS_EDITED) {
+		errorf("init: '%s' is pytest-cloud %s's plugin with code of "
+		       "the project's own in it: move that code to another "
+		       "file (init can then load the plugin from it), and "
+		       "run init again",
+		       c->path, version);
+		return -1;
+	}
+	if (strcmp(text, in->plugin) == 0) {
+		return 0;
+	}
+	if (adopt_version_cmp(version, in->version) > 0) {
+		errorf("init: '%s' is from pytest-cloud %s, newer than this "
+		       "helper (%s): use the newer helper",
+		       c->path, version, in->version);
+		return -1;
+	}
+	if (adopt_version_cmp(version, in->version) == 0) {
+		errorf("init: '%s' is pytest-cloud %s's plugin with local "
+		       "changes: init does not overwrite them; take them "
+		       "out (or delete the file), then run init again",
+		       c->path, version);
+		return -1;
+	}
+	c->old = strdup(text);
+	c->text = strdup(in->plugin);
+	c->ours = 1;
+	snprintf(c->line, sizeof(c->line),
+		 "%s: updated from pytest-cloud %s to %s", c->name, version,
+		 in->version);
+	return c->old != NULL && c->text != NULL ? 0 : -1;
+}
+
+/* The conftest, and the plugin module beside it when it is the
+ * project's own.  Returns 0, or -1 refused. */
+static int plan_conftest(struct init *in)
+{
+	char err[600];
+	char why[400] = "";
+	int missing;
+	char *path = NULL;
+	char *text;
+	struct change *c;
+	int changed = 0;
+	int rc = -1;
+
+	if (asprintf(&path, "%s/conftest.py",
+		     strcmp(in->rootdir, "/") ? in->rootdir : "") < 0) {
+		return -1;
+	}
+	text = read_text(path, &missing, err, sizeof(err));
+	if (text == NULL && !missing) {
+		errorf("init: %s", err);
+		goto out;
+	}
+	if (text == NULL || adopt_classify(text, in->plugin, why,
+					   sizeof(why)) != ADOPT_NOT_OURS) {
+		c = add_change(in, in->rootdir, "conftest.py");
+		rc = c != NULL ? plan_plugin_file(in, c, text) : -1;
+		goto out;
+	}
+	if (adopt_conftest_conflict(text, why, sizeof(why))) {
+		errorf("init: '%s': %s", path, why);
+		goto out;
+	}
+	{
+		char *ptext;
+		char *ppath = NULL;
+
+		if (asprintf(&ppath, "%s/%s.py",
+			     strcmp(in->rootdir, "/") ? in->rootdir : "",
+			     ADOPT_PLUGIN_MODULE) < 0) {
+			goto out;
+		}
+		ptext = read_text(ppath, &missing, err, sizeof(err));
+		free(ppath);
+		if (ptext == NULL && !missing) {
+			errorf("init: %s", err);
+			goto out;
+		}
+		in->plugin_module = 1;
+		c = add_change(in, in->rootdir, ADOPT_PLUGIN_MODULE ".py");
+		rc = c != NULL ? plan_plugin_file(in, c, ptext) : -1;
+		free(ptext);
+		if (rc < 0) {
+			goto out;
+		}
+	}
+	rc = -1;
+	why[0] = '\0';
+	c = add_change(in, in->rootdir, "conftest.py");
+	if (c == NULL) {
+		goto out;
+	}
+	c->text = adopt_add_plugin(text, &changed, why, sizeof(why));
+	if (c->text == NULL) {
+		errorf("init: '%s': %s", path, why);
+		goto out;
+	}
+	c->old = text;
+	text = NULL;
+	rc = 0;
+out:
+	free(text);
+	free(path);
+	return rc;
+}
+
+/* The config file pytest uses (or --ini), with cloud_nodes. */
+static int plan_ini(struct init *in, const char *ini)
+{
+	char err[600];
+	char why[300] = "";
+	char *nodes = NULL;
+	char *text;
+	int missing;
+	int changed = 0;
+	struct change *c;
+	struct ini_entries e = { 0 };
+	size_t i;
+
+	text = read_text(ini, &missing, err, sizeof(err));
+	if (text == NULL && !missing) {
+		errorf("init: %s", err);
+		return -1;
+	}
+	if (text != NULL && inifile_parse_text(text, ini, &e, err,
+					       sizeof(err)) < 0) {
+		errorf("init: cannot read the config file: %s: fix it, or "
+		       "add cloud_nodes by hand",
+		       err);
+		free(text);
+		return -1;
+	}
+	for (i = 0; in->plugin_module && i < e.n; i++) {
+		const char *v = e.v[i].value;
+
+		if (strcmp(e.v[i].key, "addopts") == 0 &&
+		    (strstr(v, "import-mode=importlib") != NULL ||
+		     strstr(v, "import-mode\nimportlib") != NULL ||
+		     strstr(v, "import-mode importlib") != NULL)) {
+			warnf("init: '%s' sets --import-mode=importlib, which "
+			      "keeps the project root off sys.path: pytest "
+			      "can import pytest_cloud_plugin only with "
+			      "'pythonpath = .' in the pytest section (or "
+			      "when run as 'python -m pytest' from the root)",
+			      ini);
+		}
+	}
+	inifile_entries_release(&e);
+	for (i = 0; i < in->nodes.n; i++) {
+		char *joined = NULL;
+
+		if (asprintf(&joined, "%s%s%s", nodes ? nodes : "",
+			     nodes ? " " : "", in->nodes.v[i]) < 0) {
+			free(nodes);
+			free(text);
+			return -1;
+		}
+		free(nodes);
+		nodes = joined;
+	}
+	c = &in->ch[in->n];
+	memset(c, 0, sizeof(*c));
+	c->text = adopt_add_nodes(text ? text : "", adopt_format_of(ini),
+				  nodes, &changed, why, sizeof(why));
+	if (c->text == NULL) {
+		errorf("init: '%s': %s", ini, why);
+		goto fail;
+	}
+	/* read back what a run would read */
+	if (changed && inifile_parse_text(c->text, ini, &e, err,
+					  sizeof(err)) < 0) {
+		errorf("init: '%s': the edit would not parse (%s): add "
+		       "cloud_nodes by hand",
+		       ini, err);
+		goto fail;
+	}
+	for (i = 0; changed && nodes != NULL && i <= e.n; i++) {
+		if (i == e.n) {
+			errorf("init: '%s': cloud_nodes did not read back: add "
+			       "it by hand",
+			       ini);
+			goto fail;
+		}
+		if (strcmp(e.v[i].key, "cloud_nodes") == 0) {
+			char *p;
+
+			for (p = e.v[i].value; *p; p++) {
+				*p = *p == '\n' ? ' ' : *p;
+			}
+			if (strcmp(e.v[i].value, nodes) != 0) {
+				errorf("init: '%s': cloud_nodes read back as "
+				       "'%s': add it by hand",
+				       ini, e.v[i].value);
+				goto fail;
+			}
+			break;
+		}
+	}
+	inifile_entries_release(&e);
+	c->path = strdup(ini);
+	if (c->path == NULL) {
+		goto fail;
+	}
+	c->name = c->path + strlen(in->rootdir) + 1;
+	if (strncmp(c->path, in->rootdir, strlen(in->rootdir)) != 0 ||
+	    c->path[strlen(in->rootdir)] != '/') {
+		c->name = c->path;
+	}
+	c->old = text ? text : strdup("");
+	in->n++;
+	free(nodes);
+	return 0;
+fail:
+	inifile_entries_release(&e);
+	free(c->text);
+	c->text = NULL;
+	free(text);
+	free(nodes);
+	return -1;
+}
+
+/* Whether the config file, as init leaves it, sets cloud_nodes. */
+static int nodes_set(const struct init *in)
+{
+	const struct change *c = &in->ch[in->n - 1]; /* the config file */
+	struct ini_entries e = { 0 };
+	char err[600];
+	int set = 0;
+	size_t i;
+
+	if (inifile_parse_text(c->text, c->path, &e, err, sizeof(err)) >= 0) {
+		for (i = 0; i < e.n; i++) {
+			set |= strcmp(e.v[i].key, "cloud_nodes") == 0;
+		}
+	}
+	inifile_entries_release(&e);
+	return set;
+}
+
+static int is_changed(const struct change *c)
+{
+	return c->text != NULL && (c->old == NULL || strcmp(c->old, c->text));
+}
+
+/* Whether c can be written; says why not. */
+static int writable(const struct change *c)
+{
+	char *dir = strdup(c->path);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	int ok;
+
+	if (slash == NULL) {
+		free(dir);
+		return 0;
+	}
+	*slash = '\0';
+	if (access(c->path, F_OK) == 0) {
+		ok = access(c->path, W_OK) == 0 &&
+		     access(dir[0] ? dir : "/", W_OK | X_OK) == 0;
+	} else {
+		ok = access(dir[0] ? dir : "/", W_OK | X_OK) == 0;
+	}
+	if (!ok) {
+		errorf("init: cannot write '%s': %s: nothing was written",
+		       c->path, strerror(errno));
+	}
+	free(dir);
+	return ok;
+}
+
+/* Writes c through a temporary file and rename (the mode of the file it
+ * replaces kept). */
+static int write_change(const struct change *c)
+{
+	char *tmp = NULL;
+	struct stat st;
+	mode_t mode = 0666;
+	int fd;
+	size_t len = strlen(c->text);
+	size_t done = 0;
+
+	if (stat(c->path, &st) == 0) {
+		mode = st.st_mode & 07777;
+	}
+	if (asprintf(&tmp, "%s.pytest-cloud-init", c->path) < 0) {
+		return -1;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0) {
+		errorf("init: cannot write '%s': %s", tmp, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	if (c->old != NULL && fchmod(fd, mode) < 0) {
+		/* the umask may have narrowed it; best effort */
+	}
+	while (done < len) {
+		ssize_t w = write(fd, c->text + done, len - done);
+
+		if (w < 0 && errno == EINTR) {
+			continue;
+		}
+		if (w <= 0) {
+			errorf("init: cannot write '%s': %s", tmp,
+			       strerror(errno));
+			close(fd);
+			unlink(tmp);
+			free(tmp);
+			return -1;
+		}
+		done += (size_t)w;
+	}
+	if (fsync(fd) < 0 || close(fd) < 0 || rename(tmp, c->path) < 0) {
+		errorf("init: cannot write '%s': %s", c->path, strerror(errno));
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	return 0;
+}
+
+/* The rootdir and config file, found as a run finds them. */
+static char *find_ini(struct init *in)
+{
+	char cwd[PATH_MAX];
+	char err[600];
+	char *ini = NULL;
+	enum inifile_rule rule = RULE_SAME;
+
+	if (getcwd(cwd, sizeof(cwd)) == NULL) {
+		errorf("init: current folder: %s", strerror(errno));
+		return NULL;
+	}
+	if (in->ini_arg != NULL) {
+		char *given = NULL;
+		char *slash;
+		char *real;
+
+		if (asprintf(&given, "%s%s%s", in->ini_arg[0] == '/' ? "" : cwd,
+			     in->ini_arg[0] == '/' ? "" : "/",
+			     in->ini_arg) < 0) {
+			return NULL;
+		}
+		slash = strrchr(given, '/');
+		*slash = '\0';
+		real = realpath(given[0] ? given : "/", NULL);
+		if (real == NULL || slash[1] == '\0') {
+			errorf("init: --ini: '%s': %s", in->ini_arg,
+			       real == NULL ? strerror(errno)
+					    : "not a file name");
+			free(real);
+			free(given);
+			return NULL;
+		}
+		in->rootdir = real;
+		if (asprintf(&ini, "%s/%s", strcmp(real, "/") ? real : "",
+			     slash + 1) < 0) {
+			ini = NULL;
+		}
+		free(given);
+		return ini;
+	}
+	if (inifile_find(cwd, &ini, &rule, err, sizeof(err)) < 0) {
+		errorf("init: cannot read the config file: %s: fix it, or add "
+		       "cloud_nodes by hand",
+		       err);
+		return NULL;
+	}
+	if (ini != NULL) {
+		in->rootdir = strndup(ini, (size_t)(strrchr(ini, '/') - ini));
+		if (in->rootdir != NULL && in->rootdir[0] == '\0') {
+			free(in->rootdir);
+			in->rootdir = strdup("/");
+		}
+		if (inifile_rule_text(rule) != NULL) {
+			infof("init: config file '%s': found by %s", ini,
+			      inifile_rule_text(rule));
+		}
+		return ini;
+	}
+	in->rootdir = inifile_rootdir_without_ini(cwd);
+	if (in->rootdir == NULL ||
+	    asprintf(&ini, "%s/pytest.ini",
+		     strcmp(in->rootdir, "/") ? in->rootdir : "") < 0) {
+		return NULL;
+	}
+	return ini;
+}
+
+static void release(struct init *in)
+{
+	size_t i;
+
+	for (i = 0; i < in->n; i++) {
+		free(in->ch[i].path);
+		free(in->ch[i].old);
+		free(in->ch[i].text);
+	}
+	strvec_clear(&in->nodes);
+	free(in->ini_arg);
+	free(in->rootdir);
+}
+
+int init_main(int argc, char **argv, const char *plugin, const char *version)
+{
+	struct init in;
+	char *ini = NULL;
+	size_t i;
+	size_t writes = 0;
+	int status = EXIT_REFUSED;
+	int rc;
+
+	memset(&in, 0, sizeof(in));
+	in.plugin = plugin;
+	in.version = version;
+	strvec_init(&in.nodes);
+	rc = parse_args(&in, argc, argv);
+	if (rc != 0) {
+		release(&in);
+		return rc > 0 ? 0 : EXIT_REFUSED;
+	}
+	ini = find_ini(&in);
+	if (ini == NULL || in.rootdir == NULL) {
+		goto out;
+	}
+	if (plan_conftest(&in) < 0 || plan_ini(&in, ini) < 0) {
+		goto out;
+	}
+	for (i = 0; i < in.n; i++) {
+		if (is_changed(&in.ch[i])) {
+			writes++;
+			if (!writable(&in.ch[i])) {
+				goto out;
+			}
+		}
+	}
+	for (i = 0; i < in.n; i++) {
+		const struct change *c = &in.ch[i];
+		char *d;
+
+		if (!is_changed(c)) {
+			continue;
+		}
+		if (c->ours) { /* its text is ours: what happens, not a diff */
+			printf("%s\n", c->line);
+			continue;
+		}
+		d = adopt_diff(c->old, c->text, c->name);
+		if (d == NULL) {
+			status = EXIT_INTERNAL;
+			goto out;
+		}
+		fputs(d, stdout);
+		free(d);
+	}
+	fflush(stdout);
+	if (writes == 0) {
+		infof("init: nothing to change: the plugin (pytest-cloud %s) "
+		      "and cloud_nodes are in place",
+		      version);
+		status = 0;
+		goto out;
+	}
+	if (in.dry_run) {
+		infof("init: --dry-run: %zu file%s would change; nothing was "
+		      "written",
+		      writes, writes > 1 ? "s" : "");
+		status = 0;
+		goto out;
+	}
+	for (i = 0; i < in.n; i++) {
+		if (is_changed(&in.ch[i]) && write_change(&in.ch[i]) < 0) {
+			status = EXIT_INTERNAL;
+			goto out;
+		}
+	}
+	infof("init: %zu file%s written; %s%s%s", writes, writes > 1 ? "s" : "",
+	      nodes_set(&in) ? "" : "set cloud_nodes in '",
+	      nodes_set(&in) ? "" : ini,
+	      nodes_set(&in) ? "run pytest" : "', then run pytest");
+	status = 0;
+out:
+	free(ini);
+	release(&in);
+	return status;
+}
