@@ -33,6 +33,9 @@ STACK = os.environ.get("PYTEST_CLOUD_TEST_STACK")  # tests/stacks.py
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "stack: also run against the newer pytest stacks (tests/stacks.py run)")
+    config.addinivalue_line(
+        "markers", "conftest_only: its subject is the conftest's side of a run (the helper does "
+        "only its usual probe, copy and plan there); make e2e-asan leaves it out")
     if os.geteuid() != 0:
         raise pytest.UsageError("the end-to-end tests need root (sshd nodes, unshare)")
     if not os.access(HELPER, os.X_OK):

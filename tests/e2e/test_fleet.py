@@ -128,6 +128,7 @@ def accepted(cluster, name):
         return f.read().count("Accepted publickey")
 
 
+@pytest.mark.conftest_only
 @pytest.mark.stack
 def test_big_node_on_stock_sshd_gets_one_connection(fleet_up, slow_project, tmp_path):
     """24 workers on one node whose sshd has the stock MaxStartups and
@@ -160,6 +161,7 @@ def lost_node_run(nodes, p, tmp_path, hurt, when):
     return run, junit_outcomes(junit), ran_on(p, nodes, ["f1", "f2", "f3"])
 
 
+@pytest.mark.conftest_only
 @pytest.mark.stack
 @pytest.mark.parametrize("how", ["killed", "hung"])
 def test_lost_node_mid_run_costs_one_rerun(fleet_up, slow_project, tmp_path, how):
@@ -190,6 +192,7 @@ def test_node_lost_during_bring_up(fleet_up, slow_project, tmp_path):
     nothing_left(run, fleet_up, ["f1", "f2"])
 
 
+@pytest.mark.conftest_only
 def test_every_node_lost_ends_the_run_clearly(fleet_up, slow_project, tmp_path):
     p = slow_project(fleet_up)
     p.use_nodes("f1 f3", cloud_keepalive=4)
@@ -310,6 +313,7 @@ def _xdist_modes():
     return modes + (["worksteal"] if STACK or version >= (3, 2) else [])
 
 
+@pytest.mark.conftest_only
 @pytest.mark.stack
 @pytest.mark.parametrize("mode", _xdist_modes())
 def test_the_users_dist_mode_is_kept(project, mode):
@@ -328,6 +332,7 @@ def test_the_users_dist_mode_is_kept(project, mode):
         assert len({rec["nodeid"] for rec in ran}) == 27
 
 
+@pytest.mark.conftest_only
 @pytest.mark.stack
 def test_last_failed_selects_from_the_controllers_cache(project):
     nodes = project.cluster
@@ -354,6 +359,7 @@ def test_last_failed_selects_from_the_controllers_cache(project):
     assert "28 passed" in r.stdout  # nothing failed last: all run
 
 
+@pytest.mark.conftest_only
 @pytest.mark.stack
 def test_stepwise_and_new_first_use_the_controllers_cache(project):
     nodes = project.cluster
@@ -393,6 +399,7 @@ def test_config_file_given_from_the_root(project):
     assert "27 passed" in r.stdout
 
 
+@pytest.mark.conftest_only
 def test_a_pytest_started_by_a_test_is_not_a_worker(project):
     """PYTEST_XDIST_WORKER in the environment (as in a pytest that a test
     starts) does not make this pytest a worker."""
@@ -445,6 +452,7 @@ def test_takes_its_node_down():
 '''
 
 
+@pytest.mark.conftest_only
 @pytest.mark.stack
 def test_a_test_that_takes_two_nodes_down_fails_naming_both(fleet_up, slow_project, tmp_path):
     p = slow_project(fleet_up)
@@ -473,6 +481,7 @@ def test_a_test_that_takes_two_nodes_down_fails_naming_both(fleet_up, slow_proje
     assert [n["node"] for n in data["plan"]["nodes"]] == ["f1", "f2", "f3"]
 
 
+@pytest.mark.conftest_only
 def test_report_names_the_lost_node_and_its_reruns(fleet_up, slow_project, tmp_path):
     p = slow_project(fleet_up)
     p.use_nodes("f1 f2 f3", cloud_keepalive=4)

@@ -8,7 +8,11 @@ import re
 import shutil
 import subprocess
 
+import pytest
+
 from conftest import HELPER, PYTHON, TEMPLATE, TIMEOUT
+
+pytestmark = pytest.mark.conftest_only
 
 PYFLAKES = "/usr/lib/python3/dist-packages/pyflakes"
 

@@ -27,6 +27,8 @@ def record_where(request):
 SHORT = '''import time
 import pytest
 
+pytestmark = pytest.mark.conftest_only
+
 
 @pytest.mark.parametrize("n", range(16))
 def test_short(n):
