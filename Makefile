@@ -114,7 +114,7 @@ else
 endif
 
 # The conftest's pure logic (scheduling), with Debian's pytest; no nodes.
-pyunit: deps
+pyunit: deps $(B)/gendoc
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/pyunit
 
 e2e: deps $(B)/pytest-cloud $(B)/pytest-cloud.1 $(B)/pytest-cloud.bash

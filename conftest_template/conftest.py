@@ -48,35 +48,38 @@ PYTEST_CLOUD_VERSION = "0.2.0"
 
 # (option name, help, takes several); each --cloud-NAME also has the ini
 # key cloud_NAME and the environment variable PYTEST_CLOUD_NAME, which the
-# helper reads itself.
+# helper reads itself.  The helper's option table (helper/opts.c) is the
+# source: tests/pyunit/test_options.py fails when this list disagrees.
 _OPTIONS = (
-    ("node", "node to run tests on, [user@]host[:port]; repeatable", True),
+    ("node", "a node to run tests on, [user@]host[:port]; repeatable", True),
     ("nodes", "space-separated nodes to run tests on; repeatable", True),
-    ("python", "python on the nodes when no virtualenv is synced", False),
-    ("chdir", "folder on the nodes, relative to the remote home", False),
-    ("virtualenv-path", "virtualenv inside the project for workers", False),
-    ("mem-per-process", "MiB of available memory per test process", False),
+    ("python", "python on the nodes, used when no virtualenv is synced", False),
+    ("chdir", "folder on the nodes, relative to the remote home, that receives the project", False),
+    ("virtualenv-path", "virtualenv inside the project root that the workers use", False),
+    ("mem-per-process", "MiB of available memory each test process needs", False),
     ("max-processes", "most test processes on one node", False),
-    ("rsync-bandwidth-limit", "KB/s for each rsync; 0: no limit", False),
+    ("rsync-bandwidth-limit", "KB/s for each rsync; 0 means no limit", False),
     ("rsync-max-processes", "most rsync processes at once", False),
     ("rsync-cipher", "ssh cipher for rsync", False),
-    ("ssh-config", "OpenSSH client config for every SSH connection", False),
+    ("ssh-config", "OpenSSH client config for every SSH connection of the run", False),
     ("connect-timeout", "seconds to set up each SSH connection", False),
     ("max-connections", "most SSH connections being set up at once", False),
     ("keepalive", "seconds of silence after which a node is lost", False),
-    ("sync-timeout", "seconds each node's copy (and its steps after it) may take", False),
-    ("lock-timeout", "seconds to wait for another run using a node's CHDIR", False),
-    ("report", "JSON file written at the end: plan, lost nodes, re-runs", False),
-    ("schedule", "order without --dist: durations (longest first) or collection", False),
+    ("sync-timeout", "seconds each node's copy may take, and again its steps after the copy", False),
+    ("lock-timeout", "seconds to wait for another run that uses the node's CHDIR; 0: do not wait", False),
+    ("report", "JSON file the conftest writes at the end of the run: the plan, lost nodes and "
+     "re-run tests", False),
+    ("schedule", "the order tests are handed out in when no --dist is given: durations "
+     "(longest first, from earlier runs) or collection", False),
 )
 
 # (ini key, help, type): "args" reads as a list both from ini text and
 # from pytest 9's native TOML arrays
 _INI_ONLY = (
     ("cloud_develop_eggs", "packages installed in development mode on the nodes", "args"),
-    ("cloud_rsync_dirs", "the only folders copied to the nodes (with what workers need)", "args"),
-    ("cloud_rsync_ignore", "paths not copied to the nodes", "args"),
-    ("cloud_helper", "path of the pytest-cloud helper binary", None),
+    ("cloud_rsync_dirs", "the only folders copied (plus what the workers need)", "args"),
+    ("cloud_rsync_ignore", "paths not copied", "args"),
+    ("cloud_helper", "helper binary the conftest runs", None),
 )
 _LIST_OPTIONS = {"nodes"}
 

@@ -1,7 +1,10 @@
 /*
  * gendoc: writes the man page (gendoc man) and the bash completion
  * (gendoc bash) from the option table and the exit statuses, so that
- * neither can drift from --help.  A build tool; not installed.
+ * neither can drift from --help; and the table itself as tab-separated
+ * lines (gendoc table: flag, ini key, environment, type, choices,
+ * meaning; "-" for none), which a test compares with the conftest's own
+ * list of options.  A build tool; not installed.
  */
 #include <stdio.h>
 #include <string.h>
@@ -286,14 +289,32 @@ static void bash(void)
 	     "complete -F _pytest_cloud pytest-cloud");
 }
 
+static void table(void)
+{
+	static const char *const types[] = { "nodes", "string", "positive",
+					     "unsigned", "paths", "flag" };
+	size_t n;
+	size_t i;
+	const struct opt_def *t = opts_table(&n);
+
+	for (i = 0; i < n; i++) {
+		printf("%s\t%s\t%s\t%s\t%s\t%s\n", t[i].flag ? t[i].flag : "-",
+		       t[i].ini ? t[i].ini : "-", t[i].env ? t[i].env : "-",
+		       types[t[i].type], t[i].choices ? t[i].choices : "-",
+		       t[i].meaning);
+	}
+}
+
 int main(int argc, char **argv)
 {
-	if (argc == 2 && strcmp(argv[1], "man") == 0) {
+	if (argc == 2 && strcmp(argv[1], "table") == 0) {
+		table();
+	} else if (argc == 2 && strcmp(argv[1], "man") == 0) {
 		man();
 	} else if (argc == 2 && strcmp(argv[1], "bash") == 0) {
 		bash();
 	} else {
-		fputs("usage: gendoc man|bash\n", stderr);
+		fputs("usage: gendoc man|bash|table\n", stderr);
 		return 2;
 	}
 	return fflush(stdout) == 0 ? 0 : 1;

@@ -150,6 +150,20 @@ static int parse_args(struct init *in, int argc, char **argv)
 	return 0;
 }
 
+/* path as shown: relative to the rootdir when inside it. */
+static const char *shown_name(const struct init *in, const char *path)
+{
+	size_t len = strlen(in->rootdir);
+
+	if (strcmp(in->rootdir, "/") == 0) {
+		return path + 1;
+	}
+	if (strncmp(path, in->rootdir, len) == 0 && path[len] == '/') {
+		return path + len + 1;
+	}
+	return path;
+}
+
 static struct change *add_change(struct init *in, const char *dir,
 				 const char *name)
 {
@@ -161,11 +175,7 @@ static struct change *add_change(struct init *in, const char *dir,
 		c->path = NULL;
 		return NULL;
 	}
-	c->name = c->path + strlen(in->rootdir) +
-		  (strcmp(in->rootdir, "/") != 0);
-	if (strncmp(c->path, in->rootdir, strlen(in->rootdir)) != 0) {
-		c->name = c->path;
-	}
+	c->name = shown_name(in, c->path);
 	in->n++;
 	return c;
 }
@@ -398,11 +408,7 @@ static int plan_ini(struct init *in, const char *ini)
 	if (c->path == NULL) {
 		goto fail;
 	}
-	c->name = c->path + strlen(in->rootdir) + 1;
-	if (strncmp(c->path, in->rootdir, strlen(in->rootdir)) != 0 ||
-	    c->path[strlen(in->rootdir)] != '/') {
-		c->name = c->path;
-	}
+	c->name = shown_name(in, c->path);
 	c->old = text ? text : strdup("");
 	in->n++;
 	free(nodes);

@@ -83,7 +83,7 @@ def test_300_nodes_within_1024_open_files(many, crowd, tmp_path):
                 out.write(f.read() + "\n")
     r = subprocess.run(
         [HELPER, "--json", "--cloud-nodes=" + " ".join(sorted(many.nodes) + holes),
-         "--cloud-ssh-config=" + config, "--cloud-connect-timeout=10", "--cloud-max-connections=300",
+         "--cloud-ssh-config=" + config, "--cloud-connect-timeout=30", "--cloud-max-connections=300",
          "--cloud-chdir=scale"],
         cwd=small_project(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         preexec_fn=limited_files(1024), timeout=300)
@@ -91,7 +91,7 @@ def test_300_nodes_within_1024_open_files(many, crowd, tmp_path):
     got = {n["node"]: n for n in json.loads(r.stdout)["nodes"]}
     assert all(got[name]["status"] == "ok" for name in many.nodes), [
         got[name]["reason"] for name in many.nodes if got[name]["status"] != "ok"]
-    assert all(got[name]["reason"].startswith("ssh connect: timed out after 10s waiting for the server's SSH banner")
+    assert all(got[name]["reason"].startswith("ssh connect: timed out after 30s waiting for the server's SSH banner")
                for name in holes)
     assert "Too many open files" not in r.stderr
     for node in many.nodes.values():
