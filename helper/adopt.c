@@ -1,6 +1,8 @@
 /* adopt: init's text edits and the version handshake (see adopt.h). */
 #define _GNU_SOURCE
 #include "adopt.h"
+#include "buf.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -933,14 +935,9 @@ static char *nodes_line(const char *nodes, int native, int toml)
 	w = value;
 	if (native) {
 		*w++ = '[';
-		while (*p != '\0') {
-			size_t len;
+		size_t len;
 
-			p += strspn(p, " \t");
-			len = strcspn(p, " \t");
-			if (len == 0) {
-				break;
-			}
+		while ((len = text_word(&p)) > 0) {
 			w += sprintf(w, "%s\"%.*s\"", w > value + 1 ? ", " : "",
 				     (int)len, p);
 			p += len;
@@ -1117,18 +1114,18 @@ static int same_line(const char *a, const size_t *la, size_t i,
 	return na == lb[j + 1] - lb[j] && memcmp(a + la[i], b + lb[j], na) == 0;
 }
 
-static void put_lines(FILE *f, char mark, const char *t, const size_t *ls,
-		      size_t from, size_t to)
+static void put_lines(struct buf *f, char mark, const char *t,
+		      const size_t *ls, size_t from, size_t to)
 {
 	size_t i;
 
 	for (i = from; i < to; i++) {
 		size_t len = ls[i + 1] - ls[i];
 
-		fputc(mark, f);
-		fwrite(t + ls[i], 1, len, f);
+		buf_add(f, &mark, 1);
+		buf_add(f, t + ls[i], len);
 		if (len == 0 || t[ls[i] + len - 1] != '\n') {
-			fputs("\n\\ No newline at end of file\n", f);
+			buf_printf(f, "\n\\ No newline at end of file\n");
 		}
 	}
 }
@@ -1144,9 +1141,7 @@ char *adopt_diff(const char *old, const char *new_text, const char *name)
 	size_t c0;
 	size_t a1;
 	size_t b1;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
+	struct buf f = BUF_INIT;
 
 	if (la == NULL || lb == NULL) {
 		free(la);
@@ -1160,29 +1155,19 @@ char *adopt_diff(const char *old, const char *new_text, const char *name)
 	       same_line(old, la, na - 1 - suf, new_text, lb, nb - 1 - suf)) {
 		suf++;
 	}
-	f = open_memstream(&buf, &len);
-	if (f == NULL) {
-		free(la);
-		free(lb);
-		return NULL;
-	}
 	if (pre < na || pre < nb) {
 		c0 = pre > 3 ? pre - 3 : 0;
 		a1 = na - suf + (suf > 3 ? 3 : suf);
 		b1 = nb - suf + (suf > 3 ? 3 : suf);
-		fprintf(f, "--- a/%s\n+++ b/%s\n@@ -%zu,%zu +%zu,%zu @@\n",
+		buf_printf(&f, "--- a/%s\n+++ b/%s\n@@ -%zu,%zu +%zu,%zu @@\n",
 			name, name, a1 > c0 ? c0 + 1 : c0, a1 - c0,
 			b1 > c0 ? c0 + 1 : c0, b1 - c0);
-		put_lines(f, ' ', old, la, c0, pre);
-		put_lines(f, '-', old, la, pre, na - suf);
-		put_lines(f, '+', new_text, lb, pre, nb - suf);
-		put_lines(f, ' ', old, la, na - suf, a1);
+		put_lines(&f, ' ', old, la, c0, pre);
+		put_lines(&f, '-', old, la, pre, na - suf);
+		put_lines(&f, '+', new_text, lb, pre, nb - suf);
+		put_lines(&f, ' ', old, la, na - suf, a1);
 	}
 	free(la);
 	free(lb);
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
+	return buf_take(&f);
 }

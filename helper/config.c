@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "nodename.h"
+#include "path.h"
+#include "text.h"
 
 /* Upper bound for every number option: big enough for any real value,
  * small enough that arithmetic on it never overflows a long. */
@@ -26,48 +28,67 @@ static int set_string(char **field, const char *value)
 	return 0;
 }
 
+/* The storage of def's option in cfg (opts.h: a row's field). */
+static void *field_of(struct cloud_config *cfg, const struct opt_def *def)
+{
+	return (char *)cfg + def->field;
+}
+
 int config_init(struct cloud_config *cfg)
 {
+	size_t n;
+	size_t i;
+	const struct opt_def *t = opts_table(&n);
+
 	memset(cfg, 0, sizeof(*cfg));
-	strvec_init(&cfg->nodes);
-	strvec_init(&cfg->develop_eggs);
-	strvec_init(&cfg->rsyncdirs);
-	strvec_init(&cfg->rsyncignore);
-	cfg->rsync_bandwidth_limit = 10000;
-	cfg->connect_timeout = 10;
-	cfg->max_connections = 128;
-	cfg->keepalive = 15;
-	cfg->sync_timeout = 300;
-	cfg->lock_timeout = 600;
-	if (set_string(&cfg->python, "python3") < 0 ||
-	    set_string(&cfg->schedule, "durations") < 0 ||
-	    set_string(&cfg->rsync_cipher, "aes128-gcm@openssh.com") < 0) {
-		config_release(cfg);
-		return -1;
+	for (i = 0; i < n; i++) {
+		void *f = field_of(cfg, &t[i]);
+
+		switch (t[i].type) {
+		case OPT_T_NODES:
+		case OPT_T_PATHS:
+			strvec_init(f);
+			break;
+		case OPT_T_POSITIVE:
+		case OPT_T_UNSIGNED:
+			*(long *)f = t[i].number;
+			break;
+		case OPT_T_STRING:
+			if (t[i].string != NULL && set_string(f, t[i].string) < 0) {
+				config_release(cfg);
+				return -1;
+			}
+			break;
+		case OPT_T_FLAG:
+			break;
+		}
 	}
 	return 0;
 }
 
 void config_release(struct cloud_config *cfg)
 {
-	char **strings[] = { &cfg->python, &cfg->chdir,
-			     &cfg->virtualenv_path, &cfg->rsync_cipher,
-			     &cfg->ssh_config, &cfg->helper, &cfg->rootdir,
-			     &cfg->inifile, &cfg->interpreter_prefix,
-			     &cfg->venv_rel, &cfg->inifile_rel,
-			     &cfg->worker_python, &cfg->report,
-			     &cfg->schedule, &cfg->conftest_version,
-			     &cfg->conftest };
+	char **derived[] = { &cfg->venv_rel, &cfg->inifile_rel,
+			     &cfg->worker_python };
+	size_t n;
 	size_t i;
+	const struct opt_def *t = opts_table(&n);
 
-	for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
-		free(*strings[i]);
-		*strings[i] = NULL;
+	for (i = 0; i < n; i++) {
+		void *f = field_of(cfg, &t[i]);
+
+		if (t[i].type == OPT_T_STRING) {
+			free(*(char **)f);
+			*(char **)f = NULL;
+		} else if (t[i].type == OPT_T_NODES ||
+			   t[i].type == OPT_T_PATHS) {
+			strvec_clear(f);
+		}
 	}
-	strvec_clear(&cfg->nodes);
-	strvec_clear(&cfg->develop_eggs);
-	strvec_clear(&cfg->rsyncdirs);
-	strvec_clear(&cfg->rsyncignore);
+	for (i = 0; i < sizeof(derived) / sizeof(derived[0]); i++) {
+		free(*derived[i]);
+		*derived[i] = NULL;
+	}
 }
 
 /* Parses a whole number in [min, CONFIG_NUMBER_MAX]. */
@@ -111,92 +132,6 @@ static int parse_number(const char *value, long min, long *out,
 	return 0;
 }
 
-static long *number_field(struct cloud_config *cfg, enum opt_id id)
-{
-	switch (id) {
-	case OPT_MEM_PER_PROCESS:
-		return &cfg->mem_per_process;
-	case OPT_MAX_PROCESSES:
-		return &cfg->max_processes;
-	case OPT_RSYNC_BANDWIDTH_LIMIT:
-		return &cfg->rsync_bandwidth_limit;
-	case OPT_RSYNC_MAX_PROCESSES:
-		return &cfg->rsync_max_processes;
-	case OPT_CONNECT_TIMEOUT:
-		return &cfg->connect_timeout;
-	case OPT_MAX_CONNECTIONS:
-		return &cfg->max_connections;
-	case OPT_KEEPALIVE:
-		return &cfg->keepalive;
-	case OPT_SYNC_TIMEOUT:
-		return &cfg->sync_timeout;
-	case OPT_LOCK_TIMEOUT:
-		return &cfg->lock_timeout;
-	default:
-		return NULL;
-	}
-}
-
-static char **string_field(struct cloud_config *cfg, enum opt_id id)
-{
-	switch (id) {
-	case OPT_PYTHON:
-		return &cfg->python;
-	case OPT_CHDIR:
-		return &cfg->chdir;
-	case OPT_VIRTUALENV_PATH:
-		return &cfg->virtualenv_path;
-	case OPT_RSYNC_CIPHER:
-		return &cfg->rsync_cipher;
-	case OPT_SSH_CONFIG:
-		return &cfg->ssh_config;
-	case OPT_HELPER:
-		return &cfg->helper;
-	case OPT_ROOTDIR:
-		return &cfg->rootdir;
-	case OPT_INIFILE:
-		return &cfg->inifile;
-	case OPT_INTERPRETER_PREFIX:
-		return &cfg->interpreter_prefix;
-	case OPT_REPORT:
-		return &cfg->report;
-	case OPT_SCHEDULE:
-		return &cfg->schedule;
-	case OPT_CONFTEST_VERSION:
-		return &cfg->conftest_version;
-	case OPT_CONFTEST:
-		return &cfg->conftest;
-	default:
-		return NULL;
-	}
-}
-
-static int *flag_field(struct cloud_config *cfg, enum opt_id id)
-{
-	switch (id) {
-	case OPT_DRY_RUN:
-		return &cfg->dry_run;
-	case OPT_QUIET:
-		return &cfg->quiet;
-	case OPT_JSON:
-		return &cfg->json_only;
-	case OPT_HELP:
-		return &cfg->help;
-	case OPT_NO_INIFILE:
-		return &cfg->no_inifile;
-	case OPT_PRINT_PROBE:
-		return &cfg->print_probe;
-	case OPT_HOLD:
-		return &cfg->hold;
-	case OPT_GATEWAY_CHECK:
-		return &cfg->gateway_check;
-	case OPT_VERSION:
-		return &cfg->version;
-	default:
-		return NULL;
-	}
-}
-
 /* Calls fn on each whitespace-separated word of value. */
 static int each_word(const char *value,
 		     int (*fn)(void *, const char *, const char *, char *,
@@ -207,16 +142,11 @@ static int each_word(const char *value,
 	const char *p = value;
 	int rc = 0;
 
-	while (*p != '\0' && rc == 0) {
-		size_t len;
-		char *word;
+	size_t len;
 
-		p += strspn(p, " \t\r\n");
-		len = strcspn(p, " \t\r\n");
-		if (len == 0) {
-			break;
-		}
-		word = strndup(p, len);
+	while (rc == 0 && (len = text_word(&p)) > 0) {
+		char *word = strndup(p, len);
+
 		if (word == NULL) {
 			snprintf(err, errlen, "%s: out of memory", origin);
 			return -1;
@@ -251,20 +181,6 @@ static int add_node(void *target, const char *word, const char *origin,
 	return 0;
 }
 
-static struct strvec *paths_field(struct cloud_config *cfg, enum opt_id id)
-{
-	switch (id) {
-	case OPT_RSYNC_DIRS:
-	case OPT_RSYNCDIRS:
-		return &cfg->rsyncdirs;
-	case OPT_RSYNC_IGNORE:
-	case OPT_RSYNCIGNORE:
-		return &cfg->rsyncignore;
-	default:
-		return &cfg->develop_eggs;
-	}
-}
-
 /* each_word callback: target is the struct strvec of paths. */
 static int add_path(void *target, const char *word, const char *origin,
 		    char *err, size_t errlen)
@@ -276,60 +192,40 @@ static int add_path(void *target, const char *word, const char *origin,
 	return 0;
 }
 
-/* The slot that records which source set an option; both node options
- * share one, so a higher source's nodes replace a lower one's. */
-static enum opt_id source_slot(enum opt_id id)
-{
-	switch (id) {
-	case OPT_NODE:
-		return OPT_NODES;
-	case OPT_RSYNCDIRS: /* xdist's keys are ours by another name */
-		return OPT_RSYNC_DIRS;
-	case OPT_RSYNCIGNORE:
-		return OPT_RSYNC_IGNORE;
-	default:
-		return id;
-	}
-}
-
 int config_set(struct cloud_config *cfg, const struct opt_def *def,
 	       const char *value, enum config_source src, const char *origin,
 	       char *err, size_t errlen)
 {
-	enum opt_id slot = source_slot(def->id);
-	int replacing = cfg->src[slot] < src;
+	void *f = field_of(cfg, def);
+	int replacing = cfg->src[def->source] < src;
 
-	cfg->src[slot] = src;
+	cfg->src[def->source] = src;
+	cfg->set_by[def->source] = def->id;
 	switch (def->type) {
 	case OPT_T_NODES:
-		if (replacing) {
-			strvec_clear(&cfg->nodes);
-		}
-		return each_word(value, add_node, &cfg->nodes, origin, err,
-				 errlen);
 	case OPT_T_PATHS:
 		if (replacing) {
-			strvec_clear(paths_field(cfg, def->id));
+			strvec_clear(f);
 		}
-		return each_word(value, add_path, paths_field(cfg, def->id),
-				 origin, err, errlen);
+		return each_word(value,
+				 def->type == OPT_T_NODES ? add_node : add_path,
+				 f, origin, err, errlen);
 	case OPT_T_POSITIVE:
 	case OPT_T_UNSIGNED:
 		return parse_number(value, def->type == OPT_T_POSITIVE ? 1 : 0,
-				    number_field(cfg, def->id), origin, err,
-				    errlen);
+				    f, origin, err, errlen);
 	case OPT_T_STRING:
 		if (value[0] == '\0') {
 			snprintf(err, errlen, "%s: empty value", origin);
 			return -1;
 		}
-		if (set_string(string_field(cfg, def->id), value) < 0) {
+		if (set_string(f, value) < 0) {
 			snprintf(err, errlen, "%s: out of memory", origin);
 			return -1;
 		}
 		return 0;
 	case OPT_T_FLAG:
-		*flag_field(cfg, def->id) = 1;
+		*(int *)f = 1;
 		return 0;
 	}
 	snprintf(err, errlen, "%s: unknown option type", origin);
@@ -362,71 +258,18 @@ int config_apply_env(struct cloud_config *cfg,
 	return 0;
 }
 
-static int unknown_option(const char *flag, char *err, size_t errlen)
-{
-	const char *near = opts_nearest_flag(flag);
-
-	if (near != NULL) {
-		snprintf(err, errlen,
-			 "command line: unknown option '%s' (did you mean "
-			 "'%s'?)",
-			 flag, near);
-	} else {
-		snprintf(err, errlen,
-			 "command line: unknown option '%s' (see --help)",
-			 flag);
-	}
-	return -1;
-}
-
 int config_apply_argv(struct cloud_config *cfg, int argc, char **argv,
 		      char *err, size_t errlen)
 {
-	int i;
+	int i = 1;
 
-	for (i = 1; i < argc; i++) {
-		const char *arg = argv[i];
-		const char *eq = strchr(arg, '=');
-		size_t flaglen = eq ? (size_t)(eq - arg) : strlen(arg);
-		char flag[128];
+	while (i < argc) {
 		const struct opt_def *def;
 		const char *value;
 
-		if (strcmp(arg, "-c") == 0) {
-			arg = "--inifile"; /* pytest's short form */
-			flaglen = strlen(arg);
-		} else if (strncmp(arg, "--", 2) != 0) {
-			snprintf(err, errlen,
-				 "command line: unexpected argument '%s'",
-				 arg);
-			return -1;
-		}
-		if (flaglen >= sizeof(flag)) {
-			flaglen = sizeof(flag) - 1;
-		}
-		memcpy(flag, arg, flaglen);
-		flag[flaglen] = '\0';
-		def = opts_by_flag(flag);
-		if (def == NULL) {
-			return unknown_option(flag, err, errlen);
-		}
-		if (def->type == OPT_T_FLAG) {
-			if (eq != NULL) {
-				snprintf(err, errlen,
-					 "%s: takes no value", flag);
-				return -1;
-			}
-			value = "";
-		} else if (eq != NULL) {
-			value = eq + 1;
-		} else if (i + 1 < argc) {
-			value = argv[++i];
-		} else {
-			snprintf(err, errlen, "%s: missing value", flag);
-			return -1;
-		}
-		if (config_set(cfg, def, value, SRC_CLI, flag, err, errlen) <
-		    0) {
+		if (opts_parse_arg(argc, argv, &i, &def, &value, err, errlen) < 0 ||
+		    config_set(cfg, def, value, SRC_CLI, def->flag, err,
+			       errlen) < 0) {
 			return -1;
 		}
 	}
@@ -436,9 +279,7 @@ int config_apply_argv(struct cloud_config *cfg, int argc, char **argv,
 /* 1 when every character of s is safe unquoted in a POSIX shell word. */
 static int shell_safe(const char *s)
 {
-	return s[0] != '\0' && s[0] != '-' &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			 "0123456789._/+-@%,:") == strlen(s);
+	return s[0] != '\0' && s[0] != '-' && text_only(s, "._/+-@%,:");
 }
 
 /* The first byte of s below 0x20 or 0x7f, or -1. */
@@ -454,11 +295,13 @@ static int first_control(const char *s)
 	return -1;
 }
 
-/* The name of the source that set option id, for messages. */
+/* The name of the source that set option id (the flag, variable or ini
+ * key, of the row that set it), for messages. */
 static const char *source_name(const struct cloud_config *cfg,
 			       enum opt_id id)
 {
-	const struct opt_def *def = opts_get(id);
+	const struct opt_def *def =
+		opts_get(cfg->src[id] == SRC_DEFAULT ? id : cfg->set_by[id]);
 
 	switch (cfg->src[id]) {
 	case SRC_CLI:
@@ -466,7 +309,7 @@ static const char *source_name(const struct cloud_config *cfg,
 	case SRC_ENV:
 		return def->env;
 	default:
-		return def->ini;
+		return def->ini ? def->ini : def->flag;
 	}
 }
 
@@ -531,9 +374,7 @@ int config_verify(const struct cloud_config *cfg, char *err, size_t errlen)
 		}
 	}
 	if (cfg->rsync_cipher[0] == '-' ||
-	    strspn(cfg->rsync_cipher, "abcdefghijklmnopqrstuvwxyz"
-				      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-				      "@.,_-") != strlen(cfg->rsync_cipher)) {
+	    !text_only(cfg->rsync_cipher, "@.,_-")) {
 		snprintf(err, errlen,
 			 "%s: '%s' is not a cipher name (letters, digits and "
 			 "@.,_- only)",
@@ -572,74 +413,6 @@ int config_verify(const struct cloud_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-/* Appends the components of path to the component stack in out. */
-static int push_components(char *out, size_t outlen, const char *path)
-{
-	const char *p = path;
-	size_t len = strlen(out);
-
-	while (*p != '\0') {
-		size_t n = strcspn(p, "/");
-
-		if (n == 0 || (n == 1 && p[0] == '.')) {
-			/* empty or "." component */
-		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
-			char *slash = strrchr(out, '/');
-
-			if (slash != NULL) {
-				*slash = '\0';
-				len = (size_t)(slash - out);
-			}
-		} else {
-			if (len + 1 + n + 1 > outlen) {
-				return -1;
-			}
-			out[len++] = '/';
-			memcpy(out + len, p, n);
-			len += n;
-			out[len] = '\0';
-		}
-		p += n;
-		p += strspn(p, "/");
-	}
-	return 0;
-}
-
-static int normalise(char *out, size_t outlen, const char *base,
-		     const char *path)
-{
-	out[0] = '\0';
-	if (path[0] != '/' && base != NULL &&
-	    push_components(out, outlen, base) < 0) {
-		return -1;
-	}
-	return push_components(out, outlen, path);
-}
-
-char *config_path_inside(const char *root, const char *base,
-			 const char *path)
-{
-	char nroot[PATH_MAX];
-	char npath[PATH_MAX];
-	size_t rlen;
-
-	if (normalise(nroot, sizeof(nroot), NULL, root) < 0 ||
-	    normalise(npath, sizeof(npath), base, path) < 0) {
-		return NULL;
-	}
-	rlen = strlen(nroot);
-	if (strncmp(npath, nroot, rlen) != 0) {
-		return NULL;
-	}
-	if (npath[rlen] == '\0') {
-		return strdup(".");
-	}
-	if (npath[rlen] != '/') {
-		return NULL;
-	}
-	return strdup(npath + rlen + 1);
-}
-
 static int default_chdir(struct cloud_config *cfg, const char *local_user)
 {
 	const char *base = strrchr(cfg->rootdir, '/');
@@ -654,9 +427,7 @@ static int default_chdir(struct cloud_config *cfg, const char *local_user)
 		return -1;
 	}
 	for (p = s; *p != '\0'; p++) {
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' ||
-		      *p == '_')) {
+		if (!text_char_in(*p, "._-")) {
 			*p = '_';
 		}
 	}
@@ -668,7 +439,7 @@ static int default_chdir(struct cloud_config *cfg, const char *local_user)
  * (config_verify has refused ".." and the home itself). */
 static int normalise_chdir(struct cloud_config *cfg)
 {
-	char *norm = config_path_inside("/", "/", cfg->chdir);
+	char *norm = path_inside("/", "/", cfg->chdir);
 
 	if (norm == NULL) {
 		return -1;
@@ -685,19 +456,20 @@ static int find_venv(struct cloud_config *cfg, const char *virtual_env,
 						       : virtual_env;
 
 	if (cfg->virtualenv_path != NULL) {
-		cfg->venv_rel = config_path_inside(cfg->rootdir, cfg->rootdir,
+		cfg->venv_rel = path_inside(cfg->rootdir, cfg->rootdir,
 						   cfg->virtualenv_path);
 		if (cfg->venv_rel == NULL ||
 		    strcmp(cfg->venv_rel, ".") == 0) {
 			snprintf(err, errlen,
-				 "cloud_virtualenv_path: '%s' is not inside "
-				 "the project root '%s' (only what is inside "
-				 "it is copied to the nodes)",
+				 "%s: '%s' is not inside the project root "
+				 "'%s' (only what is inside it is copied to "
+				 "the nodes)",
+				 source_name(cfg, OPT_VIRTUALENV_PATH),
 				 cfg->virtualenv_path, cfg->rootdir);
 			return -1;
 		}
 	} else if (detected != NULL && detected[0] == '/') {
-		cfg->venv_rel = config_path_inside(cfg->rootdir, NULL,
+		cfg->venv_rel = path_inside(cfg->rootdir, NULL,
 						   detected);
 		if (cfg->venv_rel != NULL && strcmp(cfg->venv_rel, ".") == 0) {
 			free(cfg->venv_rel);
@@ -716,13 +488,15 @@ static int find_venv(struct cloud_config *cfg, const char *virtual_env,
 
 /* Rewrites each path of list relative to rootdir; what lies outside is
  * an error naming the option. */
-static int paths_inside(struct cloud_config *cfg, struct strvec *list,
-			const char *what, char *err, size_t errlen)
+static int paths_inside(struct cloud_config *cfg, enum opt_id id,
+			char *err, size_t errlen)
 {
+	struct strvec *list = field_of(cfg, opts_get(id));
+	const char *what = source_name(cfg, id);
 	size_t i;
 
 	for (i = 0; i < list->n; i++) {
-		char *rel = config_path_inside(cfg->rootdir, cfg->rootdir,
+		char *rel = path_inside(cfg->rootdir, cfg->rootdir,
 					       list->v[i]);
 
 		if (rel == NULL) {
@@ -755,25 +529,24 @@ int config_finish(struct cloud_config *cfg, const char *local_user,
 		return -1;
 	}
 	if (find_venv(cfg, virtual_env, err, errlen) < 0 ||
-	    paths_inside(cfg, &cfg->develop_eggs, "cloud_develop_eggs", err,
-			 errlen) < 0 ||
-	    paths_inside(cfg, &cfg->rsyncdirs, "rsyncdirs", err, errlen) < 0 ||
-	    paths_inside(cfg, &cfg->rsyncignore, "rsyncignore", err,
-			 errlen) < 0) {
+	    paths_inside(cfg, OPT_DEVELOP_EGGS, err, errlen) < 0 ||
+	    paths_inside(cfg, OPT_RSYNC_DIRS, err, errlen) < 0 ||
+	    paths_inside(cfg, OPT_RSYNC_IGNORE, err, errlen) < 0) {
 		return -1;
 	}
 	if (cfg->develop_eggs.n > 0 && cfg->venv_rel == NULL) {
 		snprintf(err, errlen,
-			 "cloud_develop_eggs: installing develop eggs needs a "
-			 "virtualenv inside the project root (none was found "
-			 "or given with cloud_virtualenv_path); the nodes' "
-			 "system python is not ours to change");
+			 "%s: installing develop eggs needs a virtualenv "
+			 "inside the project root (none was found or given "
+			 "with cloud_virtualenv_path); the nodes' system "
+			 "python is not ours to change",
+			 source_name(cfg, OPT_DEVELOP_EGGS));
 		return -1;
 	}
 	free(cfg->inifile_rel);
 	cfg->inifile_rel = NULL;
 	if (cfg->inifile != NULL) {
-		cfg->inifile_rel = config_path_inside(cfg->rootdir, NULL,
+		cfg->inifile_rel = path_inside(cfg->rootdir, NULL,
 						      cfg->inifile);
 	}
 	free(cfg->worker_python);

@@ -77,6 +77,8 @@ struct cloud_config {
 	char *worker_python; /* python= of the xdist specs */
 
 	enum config_source src[OPT_COUNT_];
+	enum opt_id set_by[OPT_COUNT_]; /* the row that set it (another name
+					 * of it, as rsyncdirs, counts) */
 };
 
 /* Fills cfg with the defaults.  Returns 0, or -1 when out of memory. */
@@ -120,14 +122,5 @@ int config_verify(const struct cloud_config *cfg, char *err, size_t errlen);
  */
 int config_finish(struct cloud_config *cfg, const char *local_user,
 		  const char *virtual_env, char *err, size_t errlen);
-
-/*
- * Lexically normalises path (absolute, or relative to base when base is
- * not NULL) and, when it lies inside root, returns a newly allocated path
- * relative to root ("." for root itself).  Returns NULL when it lies
- * outside root or memory ran out.
- */
-char *config_path_inside(const char *root, const char *base,
-			 const char *path);
 
 #endif

@@ -65,15 +65,8 @@ static int append_quoted(char **script, const struct strvec *list,
 	return 0;
 }
 
-/*
- * The script run after the sync, from the remote home:
- *   cd CHDIR; remove stale *.pyc outside the virtualenv    (exit 97)
- *   pip install --no-index --no-deps -e EGG...  (if any)   (exit 98)
- *   python -c WORKER_CHECK EGG...                          (its status)
- * With --gateway-check the last step is the conftest's, in each node's
- * proxy gateway (one python fewer per node).
- * Every value passes through shquote.
- */
+/* The script of develop.h's steps, run from the remote home.  Every
+ * value passes through shquote. */
 static char *prepare_script(const struct cloud_config *cfg)
 {
 	char *chdir_q = shquote(cfg->chdir);
@@ -99,7 +92,8 @@ static char *prepare_script(const struct cloud_config *cfg)
 		if (ok) {
 			char *grown = NULL;
 
-			ok = asprintf(&grown, "%s >&2 || exit 98; ", pip) >= 0;
+			ok = asprintf(&grown, "%s >&2 || exit %d; ", pip,
+				      DEVELOP_EXIT_EGGS) >= 0;
 			free(pip);
 			pip = ok ? grown : NULL;
 		}
@@ -116,10 +110,11 @@ static char *prepare_script(const struct cloud_config *cfg)
 		ok = ok && append_quoted(&tail, &cfg->develop_eggs, "") == 0;
 	}
 	if (ok && asprintf(&script,
-			   "home=$(pwd); cd %s || exit 97; "
+			   "home=$(pwd); cd %s || exit %d; "
 			   "find . -path ./%s -prune -o -name '*.pyc' -type f "
-			   "-exec rm -f {} + || exit 97; %s%s",
-			   chdir_q, venv_q, pip, tail) < 0) {
+			   "-exec rm -f {} + || exit %d; %s%s",
+			   chdir_q, DEVELOP_EXIT_PYC, venv_q, DEVELOP_EXIT_PYC,
+			   pip, tail) < 0) {
 		script = NULL;
 	}
 	free(chdir_q);
@@ -161,10 +156,10 @@ const char *develop_step(const struct cloud_config *cfg, int status,
 			 char *buf, size_t len)
 {
 
-	if (status == 97) {
+	if (status == DEVELOP_EXIT_PYC) {
 		return "removing stale *.pyc in CHDIR failed";
 	}
-	if (status == 98) {
+	if (status == DEVELOP_EXIT_EGGS) {
 		return "installing the develop eggs failed";
 	}
 	snprintf(buf, len, "worker python '%s' cannot import pytest, "

@@ -1,10 +1,15 @@
 /*
- * develop: what each node does after the sync, over the probe's session:
- *   cd CHDIR; remove stale *.pyc outside the virtualenv     (exit 97)
+ * develop: what each node does after the sync, over the probe's session
+ * (described once, here; develop.c builds it):
+ *   cd CHDIR; remove stale *.pyc outside the virtualenv
+ *                                          (exit DEVELOP_EXIT_PYC)
  *   pip install --no-index --no-deps --no-build-isolation
- *       -e EGG ... into the synced virtualenv (if any eggs) (exit 98)
+ *       -e EGG ... into the synced virtualenv (if any eggs)
+ *                                          (exit DEVELOP_EXIT_EGGS)
  *   the worker python imports pytest, xdist and every top-level package
- *   or module of each egg, from the node's copy             (its status)
+ *   or module of each egg, from the node's copy (its own status); with
+ *   --gateway-check this step is the conftest's, in each node's gateway
+ *   (one python fewer per node).
  * Pure: builds the command (every value through shquote), prints nothing.
  */
 #ifndef PYTEST_CLOUD_DEVELOP_H
@@ -14,6 +19,10 @@
 
 #include "config.h"
 #include "strvec.h"
+
+/* Exit statuses of the script's own steps, which develop_step names. */
+#define DEVELOP_EXIT_PYC 97
+#define DEVELOP_EXIT_EGGS 98
 
 /* The remote command ("exec /bin/sh -c '...'"), newly allocated; NULL
  * when out of memory.  Needs config_finish()ed cfg. */

@@ -55,6 +55,7 @@ static const char *value_name(const struct opt_def *d)
 static void man_option(const struct opt_def *d)
 {
 	const char *v = value_name(d);
+	char buf[32];
 
 	puts(".TP");
 	fputs(".B ", stdout);
@@ -72,9 +73,9 @@ static void man_option(const struct opt_def *d)
 		roff(d->choices);
 		puts(".");
 	}
-	if (d->defval != NULL) {
+	if (opts_default_text(d, buf, sizeof(buf)) != NULL) {
 		fputs("Default: ", stdout);
-		roff(d->defval);
+		roff(opts_default_text(d, buf, sizeof(buf)));
 		puts(".");
 	}
 	if (d->flag != NULL && (d->ini != NULL || d->env != NULL)) {

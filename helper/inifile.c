@@ -1,6 +1,8 @@
-/* inifile: ini discovery and reading (see inifile.h). */
+/* inifile: a config file's pytest section read from text (see inifile.h). */
 #define _GNU_SOURCE
 #include "inifile.h"
+#include "buf.h"
+#include "text.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -10,11 +12,9 @@
 #include <sys/stat.h>
 
 #include "config.h"
-#include "msgs.h"
 #include "opts.h"
 #include "pyproject.h"
 
-#define INIFILE_MAX_BYTES (1024 * 1024)
 
 void inifile_setup(void)
 {
@@ -196,51 +196,6 @@ void inifile_entries_release(struct ini_entries *e)
 	e->alloc = 0;
 }
 
-/* Reads a whole file into a NUL-terminated buffer; NULL with err. */
-char *inifile_read(const char *path, size_t *len, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t n;
-
-	if (f == NULL) {
-		snprintf(err, errlen, "%s: cannot read: %s", path,
-			 strerror(errno));
-		return NULL;
-	}
-	buf = malloc(INIFILE_MAX_BYTES + 1);
-	if (buf == NULL) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		goto out;
-	}
-	n = fread(buf, 1, INIFILE_MAX_BYTES + 1, f);
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: cannot read: %s", path,
-			 strerror(errno));
-		free(buf);
-		buf = NULL;
-		goto out;
-	}
-	if (n > INIFILE_MAX_BYTES) {
-		snprintf(err, errlen, "%s: larger than %d bytes", path,
-			 INIFILE_MAX_BYTES);
-		free(buf);
-		buf = NULL;
-		goto out;
-	}
-	if (memchr(buf, '\0', n) != NULL) {
-		snprintf(err, errlen, "%s: contains a NUL byte", path);
-		free(buf);
-		buf = NULL;
-		goto out;
-	}
-	buf[n] = '\0';
-	*len = n;
-out:
-	fclose(f);
-	return buf;
-}
-
 static const char *base_name(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -301,8 +256,8 @@ static int load_ini_text(const char *text, const char *path,
 /* Reads path by its kind; 1 a config, 2 a config only for pytest 9 (a
  * .pytest.ini without [pytest], a native TOML config), 0 not one, -1. */
 /* load_kind on text already read: 2 for native TOML, 1, 0 or -1. */
-static int parse_kind(const char *text, size_t len, const char *path,
-		      struct ini_entries *out, char *err, size_t errlen)
+int inifile_parse_kind(const char *text, size_t len, const char *path,
+		       struct ini_entries *out, char *err, size_t errlen)
 {
 	const char *base = base_name(path);
 	int native = 0;
@@ -322,141 +277,12 @@ static int parse_kind(const char *text, size_t len, const char *path,
 	return rc;
 }
 
-static int load_kind(const char *path, struct ini_entries *out, char *err,
-		     size_t errlen)
-{
-	size_t len = 0;
-	char *text = inifile_read(path, &len, err, errlen);
-	int rc;
-
-	if (text == NULL) {
-		return -1;
-	}
-	rc = parse_kind(text, len, path, out, err, errlen);
-	free(text);
-	return rc;
-}
-
 int inifile_parse_text(const char *text, const char *path,
 		       struct ini_entries *out, char *err, size_t errlen)
 {
-	int rc = parse_kind(text, strlen(text), path, out, err, errlen);
+	int rc = inifile_parse_kind(text, strlen(text), path, out, err, errlen);
 
 	return rc > 0 ? 1 : rc;
-}
-
-int inifile_load(const char *path, struct ini_entries *out, char *err,
-		 size_t errlen)
-{
-	int rc = load_kind(path, out, err, errlen);
-
-	return rc > 0 ? 1 : rc;
-}
-
-static int is_file(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/* Calls back with each of dir and its parents, nearest first, until the
- * callback returns non-zero; returns that value, or 0. */
-static int walk_up(const char *startdir, int (*fn)(const char *, void *),
-		   void *arg)
-{
-	char *dir = strdup(startdir);
-	int rc = 0;
-
-	if (dir == NULL) {
-		return -1;
-	}
-	for (;;) {
-		char *slash;
-
-		rc = fn(dir[0] ? dir : "/", arg);
-		if (rc != 0 || dir[0] == '\0' || strcmp(dir, "/") == 0) {
-			break;
-		}
-		slash = strrchr(dir, '/');
-		if (slash == NULL) {
-			break;
-		}
-		*slash = '\0';
-	}
-	free(dir);
-	return rc;
-}
-
-struct find_state {
-	char **path;
-	char *first_pyproject; /* the nearest pyproject.toml, config or not */
-	enum inifile_rule rule;
-	char *err;
-	size_t errlen;
-};
-
-static int find_in_dir(const char *dir, void *arg)
-{
-	static const char *names[] = { "pytest.toml", ".pytest.toml",
-				       "pytest.ini",  ".pytest.ini",
-				       "pyproject.toml", "tox.ini",
-				       "setup.cfg" };
-	struct find_state *st = arg;
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		struct ini_entries e = { NULL, 0, 0 };
-		char *cand = NULL;
-		int rc;
-
-		if (asprintf(&cand, "%s/%s", strcmp(dir, "/") ? dir : "",
-			     names[i]) < 0) {
-			snprintf(st->err, st->errlen, "out of memory");
-			return -1;
-		}
-		if (!is_file(cand)) {
-			free(cand);
-			continue;
-		}
-		if (strcmp(names[i], "pyproject.toml") == 0 &&
-		    st->first_pyproject == NULL) {
-			st->first_pyproject = strdup(cand);
-		}
-		rc = load_kind(cand, &e, st->err, st->errlen);
-		inifile_entries_release(&e);
-		if (rc != 0) {
-			if (rc > 0) {
-				*st->path = cand;
-				st->rule = rc == 2 ? RULE_PYTEST9 : RULE_SAME;
-			} else {
-				free(cand);
-			}
-			return rc < 0 ? -1 : 1;
-		}
-		free(cand);
-	}
-	return 0;
-}
-
-int inifile_find(const char *startdir, char **path, enum inifile_rule *rule,
-		 char *err, size_t errlen)
-{
-	struct find_state st = { path, NULL, RULE_SAME, err, errlen };
-	int rc;
-
-	*path = NULL;
-	rc = walk_up(startdir, find_in_dir, &st);
-	if (rc == 0 && st.first_pyproject != NULL) {
-		/* no config anywhere up: a pyproject.toml is one (8.1) */
-		*path = st.first_pyproject;
-		st.first_pyproject = NULL;
-		st.rule = RULE_PYTEST81_PYPROJECT;
-		rc = 1;
-	}
-	free(st.first_pyproject);
-	*rule = st.rule;
-	return rc;
 }
 
 const char *inifile_rule_text(enum inifile_rule rule)
@@ -476,66 +302,23 @@ const char *inifile_rule_text(enum inifile_rule rule)
 	return NULL;
 }
 
-static int has_setup_py(const char *dir, void *arg)
-{
-	char **found = arg;
-	char *cand = NULL;
-	int rc = 0;
-
-	if (asprintf(&cand, "%s/setup.py", strcmp(dir, "/") ? dir : "") < 0) {
-		return -1;
-	}
-	if (is_file(cand)) {
-		*found = strdup(dir);
-		rc = *found ? 1 : -1;
-	}
-	free(cand);
-	return rc;
-}
-
-char *inifile_rootdir_without_ini(const char *startdir)
-{
-	char *found = NULL;
-
-	if (walk_up(startdir, has_setup_py, &found) < 0) {
-		free(found);
-		return NULL;
-	}
-	return found ? found : strdup(startdir);
-}
-
 /* Makes every whitespace-separated path of value absolute against
  * basedir; returns a new string or NULL. */
 static char *absolute_paths(const char *value, const char *basedir)
 {
-	char *out = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&out, &size);
+	struct buf f = BUF_INIT;
 	const char *p = value;
+	size_t len;
 
-	if (f == NULL) {
-		return NULL;
-	}
-	while (*p != '\0') {
-		size_t len;
-
-		p += strspn(p, " \t\r\n");
-		len = strcspn(p, " \t\r\n");
-		if (len == 0) {
-			break;
-		}
+	while ((len = text_word(&p)) > 0) {
 		if (p[0] == '/' || basedir == NULL) {
-			fprintf(f, "%.*s\n", (int)len, p);
+			buf_printf(&f, "%.*s\n", (int)len, p);
 		} else {
-			fprintf(f, "%s/%.*s\n", basedir, (int)len, p);
+			buf_printf(&f, "%s/%.*s\n", basedir, (int)len, p);
 		}
 		p += len;
 	}
-	if (fclose(f) != 0) {
-		free(out);
-		return NULL;
-	}
-	return out;
+	return buf_take(&f);
 }
 
 static int apply_one(struct cloud_config *cfg, const struct opt_def *def,
@@ -565,9 +348,10 @@ static int apply_one(struct cloud_config *cfg, const struct opt_def *def,
 	return rc;
 }
 
-static int apply_entries(struct cloud_config *cfg,
-			 const struct ini_entries *e, const char *name,
-			 const char *basedir, char *err, size_t errlen)
+int inifile_apply_entries(struct cloud_config *cfg,
+			  const struct ini_entries *e, const char *name,
+			  const char *basedir, struct strvec *warnings,
+			  char *err, size_t errlen)
 {
 	size_t i;
 
@@ -581,9 +365,16 @@ static int apply_entries(struct cloud_config *cfg,
 			if (strncmp(e->v[i].key, "cloud_", 6) == 0) {
 				const char *near = opts_nearest_ini(e->v[i].key);
 
-				warnf("%s: unknown key, ignored%s%s%s", origin,
-				      near ? " (did you mean '" : "",
-				      near ? near : "", near ? "'?)" : "");
+				if (warnings != NULL &&
+				    strvec_pushf(warnings,
+						 "%s: unknown key, ignored%s%s%s",
+						 origin,
+						 near ? " (did you mean '" : "",
+						 near ? near : "",
+						 near ? "'?)" : "") < 0) {
+					snprintf(err, errlen, "out of memory");
+					return -1;
+				}
 			}
 			continue;
 		}
@@ -597,7 +388,8 @@ static int apply_entries(struct cloud_config *cfg,
 
 int inifile_apply_string(struct cloud_config *cfg, const char *text,
 			 const char *name, const char *section,
-			 const char *basedir, char *err, size_t errlen)
+			 const char *basedir, struct strvec *warnings, char *err,
+			 size_t errlen)
 {
 	struct ini_entries e = { NULL, 0, 0 };
 	int has = 0;
@@ -605,34 +397,10 @@ int inifile_apply_string(struct cloud_config *cfg, const char *text,
 
 	rc = inifile_parse_string(text, name, section, &e, &has, err, errlen);
 	if (rc == 0) {
-		rc = apply_entries(cfg, &e, name, basedir, err, errlen);
+		rc = inifile_apply_entries(cfg, &e, name, basedir, warnings,
+					   err, errlen);
 	}
 	inifile_entries_release(&e);
 	return rc;
 }
 
-int inifile_apply(struct cloud_config *cfg, const char *path, char *err,
-		  size_t errlen)
-{
-	struct ini_entries e = { NULL, 0, 0 };
-	char *dir = strdup(path);
-	char *slash = dir ? strrchr(dir, '/') : NULL;
-	int rc;
-
-	if (dir == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if (slash != NULL) {
-		*slash = '\0';
-	}
-	rc = inifile_load(path, &e, err, errlen);
-	if (rc > 0) {
-		rc = apply_entries(cfg, &e, path,
-				   slash ? (dir[0] ? dir : "/") : NULL, err,
-				   errlen);
-	}
-	inifile_entries_release(&e);
-	free(dir);
-	return rc < 0 ? -1 : 0;
-}

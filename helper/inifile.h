@@ -1,7 +1,8 @@
 /*
- * inifile: find the ini file pytest would use and read its pytest section.
+ * inifile: read a config file's pytest section from text (pure; the
+ * files on disk are inifind.h's).
  *
- * Discovery, as the newest pytest (9.1) does it: in the start folder and
+ * Discovery (inifind.h), as the newest pytest (9.1) does it: in the start folder and
  * then each parent, the first of pytest.toml and .pytest.toml (always),
  * pytest.ini (always), .pytest.ini (always), pyproject.toml with a
  * [tool.pytest] or [tool.pytest.ini_options] table, tox.ini with a
@@ -21,6 +22,10 @@
 #define PYTEST_CLOUD_INIFILE_H
 
 #include <stddef.h>
+
+#define INIFILE_MAX_BYTES (1024 * 1024) /* the largest config file read */
+
+struct strvec;
 
 struct cloud_config;
 
@@ -58,29 +63,10 @@ int inifile_entries_add(struct ini_entries *e, const char *key,
 /* Frees every entry. */
 void inifile_entries_release(struct ini_entries *e);
 
-/*
- * Reads the pytest settings of the file at path by its kind (.ini, .cfg,
- * .toml).  Returns 1 when the file is a pytest config (entries in out),
- * 0 when it is not, -1 with err on a read or parse error.
- */
-int inifile_load(const char *path, struct ini_entries *out, char *err,
-		 size_t errlen);
-
-/* The whole file at path (at most 1 MiB), NUL-terminated, its length in
- * *len; or NULL with err ("PATH: cannot read: why"). */
-char *inifile_read(const char *path, size_t *len, char *err, size_t errlen);
-
 /* inifile_load on text already read, as the file at path (its name
  * decides how it is read). */
 int inifile_parse_text(const char *text, const char *path,
 		       struct ini_entries *out, char *err, size_t errlen);
-
-/*
- * The rootdir pytest picks when no config file was found: the nearest of
- * startdir and its parents holding a setup.py, else startdir.  Returns a
- * newly allocated path, or NULL when out of memory.
- */
-char *inifile_rootdir_without_ini(const char *startdir);
 
 /* Why the file found is the one, where pytest versions differ. */
 enum inifile_rule {
@@ -89,30 +75,31 @@ enum inifile_rule {
 	RULE_PYTEST81_PYPROJECT /* pytest 8.1 and later take it */
 };
 
-/*
- * Searches from startdir upwards.  On a match sets *path (malloc'ed, the
- * file) and *rule, and returns 1; returns 0 when no file matched, -1 with
- * err on a read or parse error.
- */
-int inifile_find(const char *startdir, char **path, enum inifile_rule *rule,
-		 char *err, size_t errlen);
-
 /* What rule says, for a message; NULL for RULE_SAME.  Static storage. */
 const char *inifile_rule_text(enum inifile_rule rule);
 
 /*
- * Reads path (at most 1 MiB) and applies its cloud_* keys, rsyncdirs and
- * rsyncignore to cfg as the ini source; path lists are taken relative to
- * the file's folder.  A file that is not a pytest config applies nothing.
- * Unknown cloud_* keys are reported with warnf.
+ * Applies the cloud_* keys, rsyncdirs and rsyncignore of ini text in
+ * memory (section "pytest" or "tool:pytest") to cfg as the ini source;
+ * name is used in messages, basedir for relative paths.  An unknown
+ * cloud_* key is not an error: a line for it is added to warnings (when
+ * not NULL), for the caller to say.
  */
-int inifile_apply(struct cloud_config *cfg, const char *path, char *err,
-		  size_t errlen);
-
-/* The same for ini text already in memory (section "pytest" or
- * "tool:pytest"); name is used in messages, basedir for relative paths. */
 int inifile_apply_string(struct cloud_config *cfg, const char *text,
 			 const char *name, const char *section,
-			 const char *basedir, char *err, size_t errlen);
+			 const char *basedir, struct strvec *warnings, char *err,
+			 size_t errlen);
+
+/* The same for entries already read (inifile_parse_text, inifind.h). */
+int inifile_apply_entries(struct cloud_config *cfg,
+			  const struct ini_entries *e, const char *name,
+			  const char *basedir, struct strvec *warnings,
+			  char *err, size_t errlen);
+
+/* Reads text (len bytes) as the config file at path (its name decides
+ * how): 2 a pytest config in pytest 9's native TOML, 1 a pytest config
+ * (entries in out), 0 not one, -1 with err. */
+int inifile_parse_kind(const char *text, size_t len, const char *path,
+		       struct ini_entries *out, char *err, size_t errlen);
 
 #endif

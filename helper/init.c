@@ -13,10 +13,11 @@
 
 #include "adopt.h"
 #include "exits.h"
-#include "inifile.h"
+#include "inifind.h"
 #include "msgs.h"
 #include "nodename.h"
 #include "strvec.h"
+#include "text.h"
 
 #define EXIT_REFUSED EXIT_BAD_INPUT
 
@@ -100,17 +101,13 @@ static int parse_args(struct init *in, int argc, char **argv)
 		if (takes && flen == 7) {
 			const char *p = value;
 
-			while (*p != '\0') {
+			size_t len;
+
+			while ((len = text_word(&p)) > 0) {
 				char word[256];
 				char why[160];
-				size_t len;
 				struct nodename nn;
 
-				p += strspn(p, " \t\r\n");
-				len = strcspn(p, " \t\r\n");
-				if (len == 0) {
-					break;
-				}
 				if (len >= sizeof(word)) {
 					errorf("init: --nodes: a node name of "
 					       "%zu characters", len);

@@ -36,35 +36,30 @@ static void emit(const char *kind, const char *fmt, va_list ap)
 	}
 }
 
+/* The body of infof, warnf and errorf: says fmt with kind's prefix when
+ * the level is at least min. */
+#define SAY(min, kind)                           \
+	do {                                     \
+		va_list ap;                      \
+		if (current_level < (min)) {     \
+			return;                  \
+		}                                \
+		va_start(ap, fmt);               \
+		emit(kind, fmt, ap);             \
+		va_end(ap);                      \
+	} while (0)
+
 void infof(const char *fmt, ...)
 {
-	va_list ap;
-
-	if (current_level < MSGS_NORMAL) {
-		return;
-	}
-	va_start(ap, fmt);
-	emit("", fmt, ap);
-	va_end(ap);
+	SAY(MSGS_NORMAL, "");
 }
 
 void warnf(const char *fmt, ...)
 {
-	va_list ap;
-
-	if (current_level < MSGS_NORMAL) {
-		return;
-	}
-	va_start(ap, fmt);
-	emit("warning: ", fmt, ap);
-	va_end(ap);
+	SAY(MSGS_NORMAL, "warning: ");
 }
 
 void errorf(const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	emit("error: ", fmt, ap);
-	va_end(ap);
+	SAY(MSGS_QUIET, "error: ");
 }

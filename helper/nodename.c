@@ -6,10 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
+
 static int name_char_ok(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+	return text_char_in(c, "._-");
 }
 
 static int check_part(const char *s, size_t len, const char *what,

@@ -1,130 +1,319 @@
 /* opts: the option table (see opts.h). */
 #include "opts.h"
 
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
-#define CLOUD(id, name, ini, env, type, def, meaning) \
-	{ id, "--cloud-" name, "cloud_" ini, "PYTEST_CLOUD_" env, type, def, \
-	  meaning, NULL, OPT_V_TEXT }
-/* the same with fixed choices or a local path for a value */
-#define CLOUD_V(id, name, ini, env, type, def, meaning, choices, value) \
-	{ id, "--cloud-" name, "cloud_" ini, "PYTEST_CLOUD_" env, type, def, \
-	  meaning, choices, value }
+#include "config.h"
 
+#define F(member) offsetof(struct cloud_config, member)
+
+/* Every option: where it comes from, its type and typed default, and
+ * the field of struct cloud_config that holds it. */
 static const struct opt_def table[] = {
-	{ OPT_NODE, "--cloud-node", NULL, NULL, OPT_T_NODES, NULL,
-	  "a node to run tests on, [user@]host[:port]; repeatable" },
-	CLOUD(OPT_NODES, "nodes", "nodes", "NODES", OPT_T_NODES, NULL,
-	      "space-separated nodes to run tests on; repeatable"),
-	CLOUD(OPT_PYTHON, "python", "python", "PYTHON", OPT_T_STRING,
-	      "python3",
-	      "python on the nodes, used when no virtualenv is synced"),
-	CLOUD(OPT_CHDIR, "chdir", "chdir", "CHDIR", OPT_T_STRING,
-	      "pytest_<user>_<rootdir name>",
-	      "folder on the nodes, relative to the remote home, that "
-	      "receives the project"),
-	CLOUD_V(OPT_VIRTUALENV_PATH, "virtualenv-path", "virtualenv_path",
-		"VIRTUALENV_PATH", OPT_T_STRING, "detected",
-		"virtualenv inside the project root that the workers use",
-		NULL, OPT_V_DIR),
-	CLOUD(OPT_MEM_PER_PROCESS, "mem-per-process", "mem_per_process",
-	      "MEM_PER_PROCESS", OPT_T_POSITIVE, NULL,
-	      "MiB of available memory each test process needs"),
-	CLOUD(OPT_MAX_PROCESSES, "max-processes", "max_processes",
-	      "MAX_PROCESSES", OPT_T_POSITIVE, NULL,
-	      "most test processes on one node"),
-	CLOUD(OPT_RSYNC_BANDWIDTH_LIMIT, "rsync-bandwidth-limit",
-	      "rsync_bandwidth_limit", "RSYNC_BANDWIDTH_LIMIT",
-	      OPT_T_UNSIGNED, "10000",
-	      "KB/s for each rsync; 0 means no limit"),
-	CLOUD(OPT_RSYNC_MAX_PROCESSES, "rsync-max-processes",
-	      "rsync_max_processes", "RSYNC_MAX_PROCESSES", OPT_T_POSITIVE,
-	      "all nodes", "most rsync processes at once"),
-	CLOUD(OPT_RSYNC_CIPHER, "rsync-cipher", "rsync_cipher",
-	      "RSYNC_CIPHER", OPT_T_STRING, "aes128-gcm@openssh.com",
-	      "ssh cipher for rsync"),
-	CLOUD_V(OPT_SSH_CONFIG, "ssh-config", "ssh_config", "SSH_CONFIG",
-		OPT_T_STRING, "~/.ssh/config",
-		"OpenSSH client config for every SSH connection of the run",
-		NULL, OPT_V_FILE),
-	CLOUD(OPT_CONNECT_TIMEOUT, "connect-timeout", "connect_timeout",
-	      "CONNECT_TIMEOUT", OPT_T_POSITIVE, "10",
-	      "seconds to set up each SSH connection"),
-	CLOUD(OPT_MAX_CONNECTIONS, "max-connections", "max_connections",
-	      "MAX_CONNECTIONS", OPT_T_POSITIVE, "128",
-	      "most SSH connections being set up at once"),
-	CLOUD(OPT_KEEPALIVE, "keepalive", "keepalive", "KEEPALIVE",
-	      OPT_T_POSITIVE, "15",
-	      "seconds of silence after which a node is lost"),
-	CLOUD(OPT_SYNC_TIMEOUT, "sync-timeout", "sync_timeout",
-	      "SYNC_TIMEOUT", OPT_T_POSITIVE, "300",
-	      "seconds each node's copy may take, and again its steps after "
-	      "the copy"),
-	CLOUD(OPT_LOCK_TIMEOUT, "lock-timeout", "lock_timeout",
-	      "LOCK_TIMEOUT", OPT_T_UNSIGNED, "600",
-	      "seconds to wait for another run that uses the node's CHDIR; "
-	      "0: do not wait"),
-	CLOUD_V(OPT_REPORT, "report", "report", "REPORT", OPT_T_STRING, NULL,
-		"JSON file the conftest writes at the end of the run: the "
-		"plan, lost nodes and re-run tests",
-		NULL, OPT_V_FILE),
-	CLOUD_V(OPT_SCHEDULE, "schedule", "schedule", "SCHEDULE", OPT_T_STRING,
-		"durations",
-		"the order tests are handed out in when no --dist is given: "
-		"durations (longest first, from earlier runs) or collection",
-		"durations collection", OPT_V_TEXT),
-	{ OPT_DEVELOP_EGGS, NULL, "cloud_develop_eggs",
-	  "PYTEST_CLOUD_DEVELOP_EGGS", OPT_T_PATHS, NULL,
-	  "packages installed in development mode on the nodes" },
-	{ OPT_HELPER, NULL, "cloud_helper", "PYTEST_CLOUD_HELPER",
-	  OPT_T_STRING, "pytest-cloud on PATH",
-	  "helper binary the conftest runs", NULL, OPT_V_FILE },
-	{ OPT_RSYNC_DIRS, NULL, "cloud_rsync_dirs", "PYTEST_CLOUD_RSYNC_DIRS",
-	  OPT_T_PATHS, "the project root",
-	  "the only folders copied (plus what the workers need)" },
-	{ OPT_RSYNC_IGNORE, NULL, "cloud_rsync_ignore",
-	  "PYTEST_CLOUD_RSYNC_IGNORE", OPT_T_PATHS, NULL,
-	  "paths not copied" },
-	{ OPT_RSYNCDIRS, NULL, "rsyncdirs", NULL, OPT_T_PATHS, "the project root",
-	  "pytest-xdist's key (deprecated there): as cloud_rsync_dirs" },
-	{ OPT_RSYNCIGNORE, NULL, "rsyncignore", NULL, OPT_T_PATHS, NULL,
-	  "pytest-xdist's key (deprecated there): as cloud_rsync_ignore" },
-	{ OPT_DRY_RUN, "--dry-run", NULL, NULL, OPT_T_FLAG, NULL,
-	  "probe and plan, write nothing to any node" },
-	{ OPT_QUIET, "--quiet", NULL, NULL, OPT_T_FLAG, NULL,
-	  "errors only on stderr" },
-	{ OPT_JSON, "--json", NULL, NULL, OPT_T_FLAG, NULL,
-	  "JSON only: no table or progress on stderr" },
-	{ OPT_ROOTDIR, "--rootdir", NULL, NULL, OPT_T_STRING, "detected",
-	  "project root (pytest's rootdir)", NULL, OPT_V_DIR },
-	{ OPT_INIFILE, "--inifile", NULL, NULL, OPT_T_STRING, "detected",
-	  "ini file to read the cloud_* keys from", NULL, OPT_V_FILE },
-	{ OPT_NO_INIFILE, "--no-inifile", NULL, NULL, OPT_T_FLAG, NULL,
-	  "read no ini file (pytest found none)" },
-	{ OPT_INTERPRETER_PREFIX, "--interpreter-prefix", NULL, NULL,
-	  OPT_T_STRING, NULL,
-	  "sys.prefix of the python running pytest (set by the conftest)",
-	  NULL, OPT_V_DIR },
-	{ OPT_PRINT_PROBE, "--print-probe", NULL, NULL, OPT_T_FLAG, NULL,
-	  "print the probe's remote command and exit (for benchmarks)" },
-	{ OPT_HOLD, "--hold", NULL, NULL, OPT_T_FLAG, NULL,
-	  "keep each node's CHDIR locked until stdin closes (set by the "
+	{ .id = OPT_NODE,
+	  .flag = "--cloud-node",
+	  .type = OPT_T_NODES,
+	  .field = F(nodes),
+	  .source = OPT_NODES,
+	  .meaning = "a node to run tests on, [user@]host[:port]; repeatable" },
+	{ .id = OPT_NODES,
+	  .flag = "--cloud-nodes",
+	  .ini = "cloud_nodes",
+	  .env = "PYTEST_CLOUD_NODES",
+	  .type = OPT_T_NODES,
+	  .field = F(nodes),
+	  .source = OPT_NODES,
+	  .meaning = "space-separated nodes to run tests on; repeatable" },
+	{ .id = OPT_PYTHON,
+	  .flag = "--cloud-python",
+	  .ini = "cloud_python",
+	  .env = "PYTEST_CLOUD_PYTHON",
+	  .type = OPT_T_STRING,
+	  .field = F(python),
+	  .source = OPT_PYTHON,
+	  .string = "python3",
+	  .meaning = "python on the nodes, used when no virtualenv is synced" },
+	{ .id = OPT_CHDIR,
+	  .flag = "--cloud-chdir",
+	  .ini = "cloud_chdir",
+	  .env = "PYTEST_CLOUD_CHDIR",
+	  .type = OPT_T_STRING,
+	  .field = F(chdir),
+	  .source = OPT_CHDIR,
+	  .shown = "pytest_<user>_<rootdir name>",
+	  .meaning = "folder on the nodes, relative to the remote home, that "
+	      "receives the project" },
+	{ .id = OPT_VIRTUALENV_PATH,
+	  .flag = "--cloud-virtualenv-path",
+	  .ini = "cloud_virtualenv_path",
+	  .env = "PYTEST_CLOUD_VIRTUALENV_PATH",
+	  .type = OPT_T_STRING,
+	  .field = F(virtualenv_path),
+	  .source = OPT_VIRTUALENV_PATH,
+	  .shown = "detected",
+	  .value = OPT_V_DIR,
+	  .meaning = "virtualenv inside the project root that the workers use" },
+	{ .id = OPT_MEM_PER_PROCESS,
+	  .flag = "--cloud-mem-per-process",
+	  .ini = "cloud_mem_per_process",
+	  .env = "PYTEST_CLOUD_MEM_PER_PROCESS",
+	  .type = OPT_T_POSITIVE,
+	  .field = F(mem_per_process),
+	  .source = OPT_MEM_PER_PROCESS,
+	  .meaning = "MiB of available memory each test process needs" },
+	{ .id = OPT_MAX_PROCESSES,
+	  .flag = "--cloud-max-processes",
+	  .ini = "cloud_max_processes",
+	  .env = "PYTEST_CLOUD_MAX_PROCESSES",
+	  .type = OPT_T_POSITIVE,
+	  .field = F(max_processes),
+	  .source = OPT_MAX_PROCESSES,
+	  .meaning = "most test processes on one node" },
+	{ .id = OPT_RSYNC_BANDWIDTH_LIMIT,
+	  .flag = "--cloud-rsync-bandwidth-limit",
+	  .ini = "cloud_rsync_bandwidth_limit",
+	  .env = "PYTEST_CLOUD_RSYNC_BANDWIDTH_LIMIT",
+	  .type = OPT_T_UNSIGNED,
+	  .field = F(rsync_bandwidth_limit),
+	  .source = OPT_RSYNC_BANDWIDTH_LIMIT,
+	  .number = 10000,
+	  .meaning = "KB/s for each rsync; 0 means no limit" },
+	{ .id = OPT_RSYNC_MAX_PROCESSES,
+	  .flag = "--cloud-rsync-max-processes",
+	  .ini = "cloud_rsync_max_processes",
+	  .env = "PYTEST_CLOUD_RSYNC_MAX_PROCESSES",
+	  .type = OPT_T_POSITIVE,
+	  .field = F(rsync_max_processes),
+	  .source = OPT_RSYNC_MAX_PROCESSES,
+	  .shown = "all nodes",
+	  .meaning = "most rsync processes at once" },
+	{ .id = OPT_RSYNC_CIPHER,
+	  .flag = "--cloud-rsync-cipher",
+	  .ini = "cloud_rsync_cipher",
+	  .env = "PYTEST_CLOUD_RSYNC_CIPHER",
+	  .type = OPT_T_STRING,
+	  .field = F(rsync_cipher),
+	  .source = OPT_RSYNC_CIPHER,
+	  .string = "aes128-gcm@openssh.com",
+	  .meaning = "ssh cipher for rsync" },
+	{ .id = OPT_SSH_CONFIG,
+	  .flag = "--cloud-ssh-config",
+	  .ini = "cloud_ssh_config",
+	  .env = "PYTEST_CLOUD_SSH_CONFIG",
+	  .type = OPT_T_STRING,
+	  .field = F(ssh_config),
+	  .source = OPT_SSH_CONFIG,
+	  .shown = "~/.ssh/config",
+	  .value = OPT_V_FILE,
+	  .meaning = "OpenSSH client config for every SSH connection of the run" },
+	{ .id = OPT_CONNECT_TIMEOUT,
+	  .flag = "--cloud-connect-timeout",
+	  .ini = "cloud_connect_timeout",
+	  .env = "PYTEST_CLOUD_CONNECT_TIMEOUT",
+	  .type = OPT_T_POSITIVE,
+	  .field = F(connect_timeout),
+	  .source = OPT_CONNECT_TIMEOUT,
+	  .number = 10,
+	  .meaning = "seconds to set up each SSH connection" },
+	{ .id = OPT_MAX_CONNECTIONS,
+	  .flag = "--cloud-max-connections",
+	  .ini = "cloud_max_connections",
+	  .env = "PYTEST_CLOUD_MAX_CONNECTIONS",
+	  .type = OPT_T_POSITIVE,
+	  .field = F(max_connections),
+	  .source = OPT_MAX_CONNECTIONS,
+	  .number = 128,
+	  .meaning = "most SSH connections being set up at once" },
+	{ .id = OPT_KEEPALIVE,
+	  .flag = "--cloud-keepalive",
+	  .ini = "cloud_keepalive",
+	  .env = "PYTEST_CLOUD_KEEPALIVE",
+	  .type = OPT_T_POSITIVE,
+	  .field = F(keepalive),
+	  .source = OPT_KEEPALIVE,
+	  .number = 15,
+	  .meaning = "seconds of silence after which a node is lost" },
+	{ .id = OPT_SYNC_TIMEOUT,
+	  .flag = "--cloud-sync-timeout",
+	  .ini = "cloud_sync_timeout",
+	  .env = "PYTEST_CLOUD_SYNC_TIMEOUT",
+	  .type = OPT_T_POSITIVE,
+	  .field = F(sync_timeout),
+	  .source = OPT_SYNC_TIMEOUT,
+	  .number = 300,
+	  .meaning = "seconds each node's copy may take, and again its steps after "
+	      "the copy" },
+	{ .id = OPT_LOCK_TIMEOUT,
+	  .flag = "--cloud-lock-timeout",
+	  .ini = "cloud_lock_timeout",
+	  .env = "PYTEST_CLOUD_LOCK_TIMEOUT",
+	  .type = OPT_T_UNSIGNED,
+	  .field = F(lock_timeout),
+	  .source = OPT_LOCK_TIMEOUT,
+	  .number = 600,
+	  .meaning = "seconds to wait for another run that uses the node's CHDIR; "
+	      "0: do not wait" },
+	{ .id = OPT_REPORT,
+	  .flag = "--cloud-report",
+	  .ini = "cloud_report",
+	  .env = "PYTEST_CLOUD_REPORT",
+	  .type = OPT_T_STRING,
+	  .field = F(report),
+	  .source = OPT_REPORT,
+	  .value = OPT_V_FILE,
+	  .meaning = "JSON file the conftest writes at the end of the run: the "
+		"plan, lost nodes and re-run tests" },
+	{ .id = OPT_SCHEDULE,
+	  .flag = "--cloud-schedule",
+	  .ini = "cloud_schedule",
+	  .env = "PYTEST_CLOUD_SCHEDULE",
+	  .type = OPT_T_STRING,
+	  .field = F(schedule),
+	  .source = OPT_SCHEDULE,
+	  .string = "durations",
+	  .choices = "durations collection",
+	  .meaning = "the order tests are handed out in when no --dist is given: "
+		"durations (longest first, from earlier runs) or collection" },
+	{ .id = OPT_DEVELOP_EGGS,
+	  .ini = "cloud_develop_eggs",
+	  .env = "PYTEST_CLOUD_DEVELOP_EGGS",
+	  .type = OPT_T_PATHS,
+	  .field = F(develop_eggs),
+	  .source = OPT_DEVELOP_EGGS,
+	  .meaning = "packages installed in development mode on the nodes" },
+	{ .id = OPT_HELPER,
+	  .ini = "cloud_helper",
+	  .env = "PYTEST_CLOUD_HELPER",
+	  .type = OPT_T_STRING,
+	  .field = F(helper),
+	  .source = OPT_HELPER,
+	  .shown = "pytest-cloud on PATH",
+	  .value = OPT_V_FILE,
+	  .meaning = "helper binary the conftest runs" },
+	{ .id = OPT_RSYNC_DIRS,
+	  .ini = "cloud_rsync_dirs",
+	  .env = "PYTEST_CLOUD_RSYNC_DIRS",
+	  .type = OPT_T_PATHS,
+	  .field = F(rsyncdirs),
+	  .source = OPT_RSYNC_DIRS,
+	  .shown = "the project root",
+	  .meaning = "the only folders copied (plus what the workers need)" },
+	{ .id = OPT_RSYNC_IGNORE,
+	  .ini = "cloud_rsync_ignore",
+	  .env = "PYTEST_CLOUD_RSYNC_IGNORE",
+	  .type = OPT_T_PATHS,
+	  .field = F(rsyncignore),
+	  .source = OPT_RSYNC_IGNORE,
+	  .meaning = "paths not copied" },
+	{ .id = OPT_RSYNCDIRS,
+	  .ini = "rsyncdirs",
+	  .type = OPT_T_PATHS,
+	  .field = F(rsyncdirs),
+	  .source = OPT_RSYNC_DIRS,
+	  .shown = "the project root",
+	  .meaning = "pytest-xdist's key (deprecated there): as cloud_rsync_dirs" },
+	{ .id = OPT_RSYNCIGNORE,
+	  .ini = "rsyncignore",
+	  .type = OPT_T_PATHS,
+	  .field = F(rsyncignore),
+	  .source = OPT_RSYNC_IGNORE,
+	  .meaning = "pytest-xdist's key (deprecated there): as cloud_rsync_ignore" },
+	{ .id = OPT_DRY_RUN,
+	  .flag = "--dry-run",
+	  .type = OPT_T_FLAG,
+	  .field = F(dry_run),
+	  .source = OPT_DRY_RUN,
+	  .meaning = "probe and plan, write nothing to any node" },
+	{ .id = OPT_QUIET,
+	  .flag = "--quiet",
+	  .type = OPT_T_FLAG,
+	  .field = F(quiet),
+	  .source = OPT_QUIET,
+	  .meaning = "errors only on stderr" },
+	{ .id = OPT_JSON,
+	  .flag = "--json",
+	  .type = OPT_T_FLAG,
+	  .field = F(json_only),
+	  .source = OPT_JSON,
+	  .meaning = "JSON only: no table or progress on stderr" },
+	{ .id = OPT_ROOTDIR,
+	  .flag = "--rootdir",
+	  .type = OPT_T_STRING,
+	  .field = F(rootdir),
+	  .source = OPT_ROOTDIR,
+	  .shown = "detected",
+	  .value = OPT_V_DIR,
+	  .meaning = "project root (pytest's rootdir)" },
+	{ .id = OPT_INIFILE,
+	  .flag = "--inifile",
+	  .type = OPT_T_STRING,
+	  .field = F(inifile),
+	  .source = OPT_INIFILE,
+	  .shown = "detected",
+	  .value = OPT_V_FILE,
+	  .meaning = "ini file to read the cloud_* keys from" },
+	{ .id = OPT_NO_INIFILE,
+	  .flag = "--no-inifile",
+	  .type = OPT_T_FLAG,
+	  .field = F(no_inifile),
+	  .source = OPT_NO_INIFILE,
+	  .meaning = "read no ini file (pytest found none)" },
+	{ .id = OPT_INTERPRETER_PREFIX,
+	  .flag = "--interpreter-prefix",
+	  .type = OPT_T_STRING,
+	  .field = F(interpreter_prefix),
+	  .source = OPT_INTERPRETER_PREFIX,
+	  .value = OPT_V_DIR,
+	  .meaning = "sys.prefix of the python running pytest (set by the conftest)" },
+	{ .id = OPT_PRINT_PROBE,
+	  .flag = "--print-probe",
+	  .type = OPT_T_FLAG,
+	  .field = F(print_probe),
+	  .source = OPT_PRINT_PROBE,
+	  .meaning = "print the probe's remote command and exit (for benchmarks)" },
+	{ .id = OPT_HOLD,
+	  .flag = "--hold",
+	  .type = OPT_T_FLAG,
+	  .field = F(hold),
+	  .source = OPT_HOLD,
+	  .meaning = "keep each node's CHDIR locked until stdin closes (set by the "
 	  "conftest for the test run)" },
-	{ OPT_GATEWAY_CHECK, "--gateway-check", NULL, NULL, OPT_T_FLAG, NULL,
-	  "leave the worker check to the conftest, which runs it in each "
+	{ .id = OPT_GATEWAY_CHECK,
+	  .flag = "--gateway-check",
+	  .type = OPT_T_FLAG,
+	  .field = F(gateway_check),
+	  .source = OPT_GATEWAY_CHECK,
+	  .meaning = "leave the worker check to the conftest, which runs it in each "
 	  "node's gateway (the plan carries it)" },
-	{ OPT_CONFTEST_VERSION, "--conftest-version", NULL, NULL, OPT_T_STRING,
-	  NULL,
-	  "the release of the project's plugin that runs the helper (set by "
+	{ .id = OPT_CONFTEST_VERSION,
+	  .flag = "--conftest-version",
+	  .type = OPT_T_STRING,
+	  .field = F(conftest_version),
+	  .source = OPT_CONFTEST_VERSION,
+	  .meaning = "the release of the project's plugin that runs the helper (set by "
 	  "the conftest): another contract stops here" },
-	{ OPT_CONFTEST, "--conftest", NULL, NULL, OPT_T_STRING, NULL,
-	  "the file of the project's plugin (set by the conftest; for "
-	  "messages)",
-	  NULL, OPT_V_FILE },
-	{ OPT_HELP, "--help", NULL, NULL, OPT_T_FLAG, NULL,
-	  "show the options" },
-	{ OPT_VERSION, "--version", NULL, NULL, OPT_T_FLAG, NULL,
-	  "show the version" },
+	{ .id = OPT_CONFTEST,
+	  .flag = "--conftest",
+	  .type = OPT_T_STRING,
+	  .field = F(conftest),
+	  .source = OPT_CONFTEST,
+	  .value = OPT_V_FILE,
+	  .meaning = "the file of the project's plugin (set by the conftest; for "
+	  "messages)" },
+	{ .id = OPT_HELP,
+	  .flag = "--help",
+	  .type = OPT_T_FLAG,
+	  .field = F(help),
+	  .source = OPT_HELP,
+	  .meaning = "show the options" },
+	{ .id = OPT_VERSION,
+	  .flag = "--version",
+	  .type = OPT_T_FLAG,
+	  .field = F(version),
+	  .source = OPT_VERSION,
+	  .meaning = "show the version" },
 };
 
 const struct opt_def *opts_table(size_t *n)
@@ -231,6 +420,23 @@ static const char *nearest(const char *name, int by_ini)
 	return best;
 }
 
+const char *opts_default_text(const struct opt_def *def, char *buf,
+			      size_t len)
+{
+	if (def->shown != NULL) {
+		return def->shown;
+	}
+	if (def->string != NULL) {
+		return def->string;
+	}
+	if ((def->type == OPT_T_POSITIVE || def->type == OPT_T_UNSIGNED) &&
+	    def->number != 0) {
+		snprintf(buf, len, "%ld", def->number);
+		return buf;
+	}
+	return NULL;
+}
+
 int opts_is_choice(const struct opt_def *def, const char *value)
 {
 	const char *p = def->choices;
@@ -259,4 +465,64 @@ const char *opts_nearest_flag(const char *flag)
 const char *opts_nearest_ini(const char *key)
 {
 	return nearest(key, 1);
+}
+
+static int unknown_option(const char *flag, char *err, size_t errlen)
+{
+	const char *near = opts_nearest_flag(flag);
+
+	if (near != NULL) {
+		snprintf(err, errlen,
+			 "command line: unknown option '%s' (did you mean "
+			 "'%s'?)",
+			 flag, near);
+	} else {
+		snprintf(err, errlen,
+			 "command line: unknown option '%s' (see --help)",
+			 flag);
+	}
+	return -1;
+}
+
+int opts_parse_arg(int argc, char **argv, int *i, const struct opt_def **def,
+		   const char **value, char *err, size_t errlen)
+{
+	const char *arg = argv[*i];
+	const char *eq = strchr(arg, '=');
+	size_t flaglen = eq ? (size_t)(eq - arg) : strlen(arg);
+	char flag[128];
+
+	if (strcmp(arg, "-c") == 0) {
+		arg = "--inifile"; /* pytest's short form */
+		flaglen = strlen(arg);
+	} else if (strncmp(arg, "--", 2) != 0) {
+		snprintf(err, errlen, "command line: unexpected argument '%s'",
+			 arg);
+		return -1;
+	}
+	if (flaglen >= sizeof(flag)) {
+		flaglen = sizeof(flag) - 1;
+	}
+	memcpy(flag, arg, flaglen);
+	flag[flaglen] = '\0';
+	*def = opts_by_flag(flag);
+	if (*def == NULL) {
+		return unknown_option(flag, err, errlen);
+	}
+	(*i)++;
+	if ((*def)->type == OPT_T_FLAG) {
+		if (eq != NULL) {
+			snprintf(err, errlen, "%s: takes no value", flag);
+			return -1;
+		}
+		*value = "";
+	} else if (eq != NULL) {
+		*value = eq + 1;
+	} else if (*i < argc) {
+		*value = argv[(*i)++];
+	} else {
+		snprintf(err, errlen, "%s: missing value", flag);
+		return -1;
+	}
+	return 0;
 }

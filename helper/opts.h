@@ -3,9 +3,11 @@
  *
  * Each row names the option once for each source: its command-line flag,
  * its ini key and its environment variable (NULL where the option cannot
- * come from that source), its value type and its default.  The ini path,
- * the environment path and the argv path all look options up here and
- * hand the raw text to the same per-type parser in config.c.
+ * come from that source), its value type, its typed default and the field
+ * of struct cloud_config that holds it (as git's parse-options and curl's
+ * tool_getparam do).  The ini path, the environment path and the argv
+ * path all look options up here and hand the raw text to the same
+ * per-type parser in config.c, which stores it through the row.
  */
 #ifndef PYTEST_CLOUD_OPTS_H
 #define PYTEST_CLOUD_OPTS_H
@@ -77,7 +79,15 @@ struct opt_def {
 	const char *ini;  /* "cloud_mem_per_process", or NULL */
 	const char *env;  /* "PYTEST_CLOUD_MEM_PER_PROCESS", or NULL */
 	enum opt_type type;
-	const char *defval; /* default as shown to people, or NULL */
+	size_t field;        /* offsetof its storage in struct cloud_config:
+			      * struct strvec (nodes, paths), long
+			      * (numbers), char * (strings), int (flags) */
+	enum opt_id source;  /* the option whose source it records: itself,
+			      * or the one it is another name of */
+	long number;         /* default of a number */
+	const char *string;  /* default of a string, or NULL (unset) */
+	const char *shown;   /* the default in words, where the typed one
+			      * does not say it ("all nodes"), or NULL */
 	const char *meaning;
 	const char *choices; /* the only values, space-separated, or NULL */
 	enum opt_value value;
@@ -95,8 +105,24 @@ const struct opt_def *opts_by_flag(const char *flag);
 /* The row whose ini key is key, or NULL. */
 const struct opt_def *opts_by_ini(const char *key);
 
+/* The default as shown to people: shown, else the typed default (a
+ * number other than 0, a string); NULL when there is none to show.  buf
+ * holds a number's text. */
+const char *opts_default_text(const struct opt_def *def, char *buf,
+			      size_t len);
+
 /* Whether value is one of def's choices (or def has none). */
 int opts_is_choice(const struct opt_def *def, const char *value);
+
+/*
+ * Reads the option at argv[*i]: "--flag=value", "--flag value", a flag
+ * alone, or pytest's "-c FILE" for --inifile; advances *i past it.
+ * Returns 0 with its row in *def and its text in *value ("" for a
+ * flag), or -1 with "command line: ..." or "--flag: ..." in err (an
+ * unknown flag gets the nearest known one as a suggestion).
+ */
+int opts_parse_arg(int argc, char **argv, int *i, const struct opt_def **def,
+		   const char **value, char *err, size_t errlen);
 
 /* The flag nearest to an unknown flag by edit distance (for "did you
  * mean"), or NULL when nothing is reasonably close.  Static storage. */

@@ -314,7 +314,6 @@ int probe_parse(const char *text, struct probe_result *out, char *why,
 			 f.mem.val);
 		return -1;
 	}
-	out->cpus_online = n;
 	out->cpus = n;
 	if (f.cpu_quota_cpus > 0 && f.cpu_quota_cpus < n) {
 		out->cpus = f.cpu_quota_cpus;

@@ -34,7 +34,6 @@
 
 struct probe_result {
 	long cpus;             /* >= 1 after a successful parse */
-	long cpus_online;      /* what nproc/sysctl said, before quotas */
 	long mem_available_mb; /* MiB (1024 * 1024 bytes), floor */
 	int have_mem;          /* 0 when the node gave no memory figure */
 	int cgroup_cpu;        /* 1 when a cgroup quota lowered cpus */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "develop.h"
 
 /* Longest worker python path in a spec (the virtualenv's, relative to
@@ -248,21 +249,16 @@ static void format_mem(const struct node_report *r, char *buf, size_t len)
 
 char *render_table(const struct node_report *nodes, size_t n)
 {
-	char *out = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&out, &size);
+	struct buf f = BUF_INIT;
 	size_t width = 4;
 	size_t i;
 
-	if (f == NULL) {
-		return NULL;
-	}
 	for (i = 0; i < n; i++) {
 		if (strlen(nodes[i].name) > width) {
 			width = strlen(nodes[i].name);
 		}
 	}
-	fprintf(f, "%-*s  %5s  %12s  %9s  %s\n", (int)width, "NODE", "CPUS",
+	buf_printf(&f, "%-*s  %5s  %12s  %9s  %s\n", (int)width, "NODE", "CPUS",
 		"FREE MEMORY", "PROCESSES", "STATUS");
 	for (i = 0; i < n; i++) {
 		const struct node_report *r = &nodes[i];
@@ -272,15 +268,11 @@ char *render_table(const struct node_report *nodes, size_t n)
 		format_mem(r, mem, sizeof(mem));
 		snprintf(cpus, sizeof(cpus), r->have_cpus ? "%ld" : "-",
 			 r->cpus);
-		fprintf(f, "%-*s  %5s  %12s  %9ld  %s%s%s\n", (int)width,
+		buf_printf(&f, "%-*s  %5s  %12s  %9ld  %s%s%s\n", (int)width,
 			r->name, cpus, mem, r->processes,
 			state_name(r->state),
 			r->state == NODE_OK ? "" : ": ",
 			r->state == NODE_OK ? "" : (r->reason ? r->reason : ""));
 	}
-	if (fclose(f) != 0) {
-		free(out);
-		return NULL;
-	}
-	return out;
+	return buf_take(&f);
 }

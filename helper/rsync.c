@@ -1,5 +1,6 @@
 /* rsync: argv building and running (see rsync.h). */
 #define _GNU_SOURCE
+#include "clock.h"
 #include "adopt.h"
 #include "rsync.h"
 
@@ -181,11 +182,6 @@ int rsync_build_argv(const struct cloud_config *cfg,
 	return 0;
 }
 
-long long rsync_parse_bytes_sent(const char *output)
-{
-	return rsync_parse_stat(output, "Total bytes sent:");
-}
-
 long long rsync_parse_stat(const char *output, const char *key)
 {
 	const char *p = output ? strstr(output, key) : NULL;
@@ -207,14 +203,6 @@ long long rsync_parse_stat(const char *output, const char *key)
 		}
 	}
 	return digits ? v : -1;
-}
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 long long rsync_progress_bytes(const char *data, size_t len)
@@ -275,7 +263,7 @@ void rsync_sync_node(const struct cloud_config *cfg, const char *rsync_path,
 	char how[128];
 	char first[400];
 	char last[400];
-	double start = now_seconds();
+	double start = clock_seconds();
 
 	r->state = NODE_SYNCING;
 	if (rsync_build_argv(cfg, r, &built, why, sizeof(why)) < 0) {
@@ -292,7 +280,7 @@ void rsync_sync_node(const struct cloud_config *cfg, const char *rsync_path,
 		report_exclude(r, "rsync: %s", why);
 		goto out;
 	}
-	r->sync_seconds = now_seconds() - start;
+	r->sync_seconds = clock_seconds() - start;
 	if (res.timed_out) {
 		report_exclude(r, "rsync to '%s' did not end within %lds "
 			       "(cloud_sync_timeout)", cfg->chdir,
@@ -308,7 +296,7 @@ void rsync_sync_node(const struct cloud_config *cfg, const char *rsync_path,
 			       strcmp(first, last) ? last : "");
 	} else {
 		r->synced = 1;
-		r->bytes_sent = rsync_parse_bytes_sent(res.output);
+		r->bytes_sent = rsync_parse_stat(res.output, "Total bytes sent:");
 		r->files_sent = rsync_parse_stat(
 			res.output, "Number of regular files transferred:");
 		r->state = NODE_OK;

@@ -31,9 +31,6 @@ int rsync_build_argv(const struct cloud_config *cfg,
 		     const struct node_report *r, struct strvec *out,
 		     char *err, size_t errlen);
 
-/* "Total bytes sent: 1,234" in rsync's --stats output; -1 when absent. */
-long long rsync_parse_bytes_sent(const char *output);
-
 /* The number after "label" ("Number of regular files transferred:") in
  * rsync's --stats output, commas allowed; -1 when absent. */
 long long rsync_parse_stat(const char *output, const char *label);

@@ -1,5 +1,6 @@
 /* spawn: fork/exec/wait without a shell (see spawn.h). */
 #define _GNU_SOURCE
+#include "clock.h"
 #include "spawn.h"
 
 #include <errno.h>
@@ -150,14 +151,6 @@ fail:
 	_exit(127);
 }
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Waits for the child's output until deadline (0: no deadline); 1 when
  * there is some (or its end), 0 when the deadline passed. */
 static int output_within(int fd, double deadline)
@@ -169,7 +162,7 @@ static int output_within(int fd, double deadline)
 		int rc;
 
 		if (deadline > 0) {
-			double left = deadline - now_seconds();
+			double left = deadline - clock_seconds();
 
 			if (left <= 0) {
 				return 0;
@@ -187,7 +180,7 @@ static int output_within(int fd, double deadline)
 static void stop_child(pid_t pid, int fd)
 {
 	kill(pid, SIGTERM);
-	if (!output_within(fd, now_seconds() + 2)) {
+	if (!output_within(fd, clock_seconds() + 2)) {
 		kill(pid, SIGKILL);
 	}
 }
@@ -288,7 +281,7 @@ int spawn_run_watch(const char *path, char *const argv[],
 	close(notify[1]);
 	notify[1] = -1;
 	read_output(out[0], res, watch, arg, pid,
-		    timeout_s > 0 ? now_seconds() + (double)timeout_s : 0);
+		    timeout_s > 0 ? clock_seconds() + (double)timeout_s : 0);
 	do {
 		n = read(notify[0], &e, sizeof(e));
 	} while (n < 0 && errno == EINTR);

@@ -6,6 +6,7 @@
  * deadline itself.
  */
 #define _GNU_SOURCE
+#include "clock.h"
 #include "sshconn.h"
 
 #include "knownhosts.h"
@@ -33,14 +34,6 @@ struct sshconn {
 	ssh_session session;
 	long keepalive; /* seconds of silence before the node is given up */
 };
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /*
  * libssh turns ProxyJump into "ssh [-l U] [-p P] [-J REST] -W '[%h]:%p'
@@ -291,16 +284,15 @@ static void describe_methods(int methods, char *buf, size_t len)
 static int auth_timed_out(int rc, double deadline)
 {
 	return rc == SSH_AUTH_AGAIN ||
-	       (rc == SSH_AUTH_ERROR && now_seconds() >= deadline - 0.5);
+	       (rc == SSH_AUTH_ERROR && clock_seconds() >= deadline - 0.5);
 }
 
-static int authenticate(ssh_session s, double deadline, long timeout_s,
-			char *why, size_t whylen)
+/* Whether an auth step's result ends the authentication: success (0),
+ * or a timeout or error (-1, said in why); 1 when the next method may
+ * be tried. */
+static int auth_step(ssh_session s, int rc, double deadline, long timeout_s,
+		     char *why, size_t whylen)
 {
-	int rc = ssh_userauth_none(s, NULL);
-	int methods;
-	char offered[128];
-
 	if (rc == SSH_AUTH_SUCCESS) {
 		return 0;
 	}
@@ -313,21 +305,26 @@ static int authenticate(ssh_session s, double deadline, long timeout_s,
 		snprintf(why, whylen, "authentication: %s", ssh_get_error(s));
 		return -1;
 	}
+	return 1;
+}
+
+static int authenticate(ssh_session s, double deadline, long timeout_s,
+			char *why, size_t whylen)
+{
+	int rc = auth_step(s, ssh_userauth_none(s, NULL), deadline, timeout_s,
+			   why, whylen);
+	int methods;
+	char offered[128];
+
+	if (rc <= 0) {
+		return rc;
+	}
 	methods = ssh_userauth_list(s, NULL);
 	if (methods & SSH_AUTH_METHOD_PUBLICKEY) {
-		rc = ssh_userauth_publickey_auto(s, NULL, NULL);
-		if (rc == SSH_AUTH_SUCCESS) {
-			return 0;
-		}
-		if (auth_timed_out(rc, deadline)) {
-			snprintf(why, whylen, "ssh connect: timed out after "
-				 "%lds during authentication", timeout_s);
-			return -1;
-		}
-		if (rc == SSH_AUTH_ERROR) {
-			snprintf(why, whylen, "authentication: %s",
-				 ssh_get_error(s));
-			return -1;
+		rc = auth_step(s, ssh_userauth_publickey_auto(s, NULL, NULL),
+			       deadline, timeout_s, why, whylen);
+		if (rc <= 0) {
+			return rc;
 		}
 	}
 	describe_methods(methods, offered, sizeof(offered));
@@ -361,7 +358,7 @@ struct sshconn *sshconn_open(const struct sshconn_target *t, char *why,
 {
 	struct sshconn *c = NULL;
 	ssh_session s = ssh_new();
-	double start = now_seconds();
+	double start = clock_seconds();
 	long left;
 
 	if (s == NULL) {
@@ -374,7 +371,7 @@ struct sshconn *sshconn_open(const struct sshconn_target *t, char *why,
 	if (ssh_connect(s) != SSH_OK) {
 		const char *e = ssh_get_error(s);
 
-		if (now_seconds() - start >= (double)t->connect_timeout - 0.5) {
+		if (clock_seconds() - start >= (double)t->connect_timeout - 0.5) {
 			snprintf(why, whylen,
 				 "ssh connect: timed out after %lds %s (%s)",
 				 t->connect_timeout, timeout_step(s), e);
@@ -385,7 +382,7 @@ struct sshconn *sshconn_open(const struct sshconn_target *t, char *why,
 	}
 	/* the connect timeout bounds the whole set-up: auth gets what is
 	 * left of it */
-	left = (long)((double)t->connect_timeout - (now_seconds() - start) +
+	left = (long)((double)t->connect_timeout - (clock_seconds() - start) +
 		      0.999);
 	if (left < 1) {
 		left = 1;
@@ -418,7 +415,7 @@ fail:
  */
 static long bound_request(struct sshconn *c, double deadline)
 {
-	long left = (long)(deadline - now_seconds() + 0.999);
+	long left = (long)(deadline - clock_seconds() + 0.999);
 
 	if (c->keepalive > 0 && left > c->keepalive) {
 		left = c->keepalive;
@@ -435,7 +432,7 @@ static long bound_request(struct sshconn *c, double deadline)
 static void step_failed(ssh_session s, const char *step, double start,
 			long bound, char *why, size_t whylen)
 {
-	if (now_seconds() - start >= (double)bound - 0.5) {
+	if (clock_seconds() - start >= (double)bound - 0.5) {
 		snprintf(why, whylen, "%s: the node did not answer for %lds",
 			 step, bound);
 	} else {
@@ -451,12 +448,12 @@ static void step_failed(ssh_session s, const char *step, double start,
  */
 static int node_answers(ssh_session s, long timeout_s)
 {
-	double start = now_seconds();
+	double start = clock_seconds();
 
 	ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout_s);
 	ssh_send_keepalive(s);
 	return ssh_is_connected(s) &&
-	       now_seconds() - start < (double)timeout_s - 0.05;
+	       clock_seconds() - start < (double)timeout_s - 0.05;
 }
 
 void sshconn_set_keepalive(struct sshconn *c, long keepalive_s)
@@ -491,7 +488,7 @@ static int drain(ssh_channel ch, struct textcap *out, struct textcap *err,
 							 sizeof(data),
 							 stream)) > 0) {
 			textcap_add(stream ? err : out, data, (size_t)n);
-			*last_rx = now_seconds();
+			*last_rx = clock_seconds();
 		}
 		if (n == SSH_ERROR) {
 			return -1;
@@ -511,13 +508,13 @@ static int read_streams(struct sshconn *c, ssh_channel ch, double deadline,
 			long timeout_s, struct textcap *out,
 			struct textcap *err, char *why, size_t whylen)
 {
-	double last_rx = now_seconds();
+	double last_rx = clock_seconds();
 	double every;
 	long wait;
 
 	ping_plan(c, &every, &wait);
 	for (;;) {
-		double left = deadline - now_seconds();
+		double left = deadline - clock_seconds();
 
 		if (drain(ch, out, err, &last_rx) < 0) {
 			snprintf(why, whylen, "waiting for its output: the "
@@ -533,14 +530,14 @@ static int read_streams(struct sshconn *c, ssh_channel ch, double deadline,
 				 "out after %lds", timeout_s);
 			return -1;
 		}
-		if (now_seconds() - last_rx >= every) {
+		if (clock_seconds() - last_rx >= every) {
 			if (!node_answers(c->session, wait)) {
 				snprintf(why, whylen, "the node stopped "
 					 "answering (no reply for %lds)",
 					 (long)every + wait);
 				return -1;
 			}
-			last_rx = now_seconds();
+			last_rx = clock_seconds();
 		}
 		ssh_channel_poll_timeout(ch, left > 0.2 ? 200 : 10, 0);
 	}
@@ -578,7 +575,7 @@ int sshconn_exec(struct sshconn *c, const char *command, long timeout_s,
 {
 	ssh_channel ch = ssh_channel_new(c->session);
 	struct ssh_channel_callbacks_struct cb;
-	double start = now_seconds();
+	double start = clock_seconds();
 	double deadline = start + (double)timeout_s;
 	struct textcap *caps = calloc(2, sizeof(*caps));
 	double step;
@@ -599,14 +596,14 @@ int sshconn_exec(struct sshconn *c, const char *command, long timeout_s,
 	ssh_callbacks_init(&cb);
 	ssh_set_channel_callbacks(ch, &cb);
 	bound = bound_request(c, deadline);
-	step = now_seconds();
+	step = clock_seconds();
 	if (ssh_channel_open_session(ch) != SSH_OK) {
 		step_failed(c->session, "opening a channel", step, bound, why,
 			    whylen);
 		goto out;
 	}
 	bound = bound_request(c, deadline);
-	step = now_seconds();
+	step = clock_seconds();
 	if (ssh_channel_request_exec(ch, command) != SSH_OK) {
 		step_failed(c->session, "starting the command", step, bound,
 			    why, whylen);
@@ -658,7 +655,7 @@ struct sshconn_stream *sshconn_stream_start(struct sshconn *c,
 					    size_t whylen)
 {
 	struct sshconn_stream *s = calloc(1, sizeof(*s));
-	double start = now_seconds();
+	double start = clock_seconds();
 	double deadline = start + (double)(c->keepalive > 0 ? c->keepalive
 							     : 10);
 	long bound;
@@ -683,7 +680,7 @@ struct sshconn_stream *sshconn_stream_start(struct sshconn *c,
 		sshconn_stream_close(s);
 		return NULL;
 	}
-	start = now_seconds();
+	start = clock_seconds();
 	bound = bound_request(c, start + (double)bound);
 	if (ssh_channel_request_exec(s->ch, command) != SSH_OK) {
 		step_failed(c->session, "starting the command", start, bound,
@@ -725,12 +722,12 @@ static int stream_drain(struct sshconn_stream *s)
 			s->ch, s->out + s->outlen, STREAM_BUF - s->outlen,
 			0)) > 0) {
 		s->outlen += (size_t)n;
-		s->last_rx = now_seconds();
+		s->last_rx = clock_seconds();
 	}
 	while ((n = ssh_channel_read_nonblocking(s->ch, data, sizeof(data),
 						 1)) > 0) {
 		textcap_add(&s->err, data, (size_t)n);
-		s->last_rx = now_seconds();
+		s->last_rx = clock_seconds();
 	}
 	return n == SSH_ERROR ? -1 : 0;
 }
@@ -738,7 +735,7 @@ static int stream_drain(struct sshconn_stream *s)
 int sshconn_stream_line(struct sshconn_stream *s, long timeout_ms,
 			char *line, size_t len, char *why, size_t whylen)
 {
-	double deadline = now_seconds() + (double)timeout_ms / 1000.0;
+	double deadline = clock_seconds() + (double)timeout_ms / 1000.0;
 	double every;
 	long wait;
 
@@ -760,19 +757,19 @@ int sshconn_stream_line(struct sshconn_stream *s, long timeout_ms,
 		if (s->eof) {
 			return 0;
 		}
-		if (now_seconds() >= deadline) {
+		if (clock_seconds() >= deadline) {
 			snprintf(why, whylen, "no answer within %lds",
 				 (timeout_ms + 999) / 1000);
 			return -1;
 		}
-		if (now_seconds() - s->last_rx >= every) {
+		if (clock_seconds() - s->last_rx >= every) {
 			if (!node_answers(s->c->session, wait)) {
 				snprintf(why, whylen, "the node stopped "
 					 "answering (no reply for %lds)",
 					 (long)every + wait);
 				return -1;
 			}
-			s->last_rx = now_seconds();
+			s->last_rx = clock_seconds();
 		}
 		ssh_channel_poll_timeout(s->ch, 200, 0);
 	}

@@ -154,3 +154,25 @@ void text_last_line(const char *text, char *buf, size_t len)
 	}
 	snprintf(buf, len, "%.*s", (int)(end - start), start);
 }
+
+size_t text_word(const char **p)
+{
+	*p += strspn(*p, " \t\r\n");
+	return strcspn(*p, " \t\r\n");
+}
+
+int text_char_in(char c, const char *punct)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || (c != '\0' && strchr(punct, c) != NULL);
+}
+
+int text_only(const char *s, const char *punct)
+{
+	for (; *s != '\0'; s++) {
+		if (!text_char_in(*s, punct)) {
+			return 0;
+		}
+	}
+	return 1;
+}

@@ -46,4 +46,15 @@ char *text_clean(char *s);
 void text_first_line(const char *text, char *buf, size_t len);
 void text_last_line(const char *text, char *buf, size_t len);
 
+/* The one character class of names and values: an ASCII letter or
+ * digit, or one of punct. */
+int text_char_in(char c, const char *punct);
+
+/* Whether every character of s is in that class. */
+int text_only(const char *s, const char *punct);
+
+/* The next whitespace-separated word of *p: skips blanks (space, tab,
+ * CR, LF), leaves *p at the word and returns its length, 0 at the end. */
+size_t text_word(const char **p);
+
 #endif

@@ -44,9 +44,11 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory):
-    """node1 pinned to CPU 0, node2 on every CPU, a refusing alias, two
-    silent listeners and one that stalls after its SSH banner; broken, whose python imports a broken xdist first;
-    small, in a cgroup of 512 MiB (when this machine allows making one)."""
+    """node1 pinned to CPU 0, node2 to CPUs 0 and 1 (so that the tests
+    hold on any machine of 2 CPUs or more), a refusing alias, two silent
+    listeners and one that stalls after its SSH banner; broken, whose
+    python imports a broken xdist first; small, in a cgroup of 512 MiB
+    (when this machine allows making one)."""
     base = str(tmp_path_factory.mktemp("cluster"))
     fake = os.path.join(base, "broken-site", "xdist")
     os.makedirs(fake)
@@ -54,7 +56,7 @@ def cluster(tmp_path_factory):
         f.write('raise ImportError("xdist is broken on this node")\n')
     c = Cluster(base)
     c.add("node1", cpus="0")
-    c.add("node2")
+    c.add("node2", cpus="0,1")
     c.add("broken", env={"PYTHONPATH": os.path.dirname(fake)})
     c.add("small", memory_limit=512 * 1024 * 1024)
     c.add("oldcipher", sshd_extra=["Ciphers chacha20-poly1305@openssh.com"])
@@ -91,6 +93,18 @@ def venv_template(tmp_path_factory):
     return path
 
 
+def child_env(**extra):
+    """The environment of every program a test starts: this one's, without
+    what would change a run behind the test's back (PYTEST_CLOUD_*,
+    PYTEST_XDIST_*, PYTEST_ADDOPTS), with the helper under test, and
+    extra on top."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PYTEST_CLOUD_", "PYTEST_XDIST_")) and k != "PYTEST_ADDOPTS"}
+    env["PYTEST_CLOUD_HELPER"] = HELPER
+    env.update(extra)
+    return env
+
+
 class Project:
     """A copy of example/ with the drop-in conftest and a virtualenv."""
 
@@ -112,14 +126,7 @@ class Project:
         self.write_ini(cloud_nodes=nodes, **settings)
 
     def env(self, **extra):
-        env = dict(os.environ, PYTEST_CLOUD_HELPER=HELPER)
-        for key in list(env):
-            if key.startswith("PYTEST_CLOUD_") and key != "PYTEST_CLOUD_HELPER":
-                del env[key]
-        env.pop("PYTEST_XDIST_WORKER", None)
-        env.pop("PYTEST_ADDOPTS", None)
-        env.update(extra)
-        return env
+        return child_env(**extra)
 
     def pytest_argv(self, *args, cache=False):
         return [os.path.join(self.path, ".venv", "bin", "python"), "-m", "pytest"] + (

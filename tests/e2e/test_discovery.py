@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from conftest import HELPER, PYTHON, ROOT
+from conftest import HELPER, PYTHON, ROOT, child_env
 
 PYPROJECT = '[tool.pytest.ini_options]\ncloud_nodes = ["node1", "node2"]\n'
 
@@ -81,7 +81,7 @@ def pytest_paths(python, cwd, tmp_path):
     plugin_dir.mkdir(exist_ok=True)
     (plugin_dir / "cloud_paths.py").write_text(PATHS_PLUGIN)
     out = tmp_path / "paths.json"
-    env = dict(os.environ, PYTHONPATH=str(plugin_dir), CLOUD_PATHS_OUT=str(out))
+    env = child_env(PYTHONPATH=str(plugin_dir), CLOUD_PATHS_OUT=str(out))
     proc = subprocess.run(
         [python, "-m", "pytest", "--collect-only", "-p", "no:cacheprovider", "-p", "no:xdist",
          "-p", "cloud_paths"], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -97,7 +97,7 @@ def test_discovery_matches_pytest(tmp_path, nodes, newest_python, name):
     cwd = os.path.normpath(os.path.join(base, start))
     r = subprocess.run(
         [HELPER, "--dry-run", "--json", "--cloud-node=node2", "--cloud-ssh-config=" + nodes.ssh_config],
-        cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=cwd, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     assert r.returncode == 0, r.stderr
     plan = json.loads(r.stdout)
@@ -121,7 +121,7 @@ def test_pyproject_project_configures_the_helper(tmp_path, nodes):
                           'cloud_nodes = ["node1", "node2"]\ncloud_max_processes = 1\n'
                           'cloud_ssh_config = "%s"\n' % nodes.ssh_config,
     })
-    r = subprocess.run([HELPER, "--dry-run", "--json"], cwd=base,
+    r = subprocess.run([HELPER, "--dry-run", "--json"], cwd=base, env=child_env(),
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert r.returncode == 0, r.stderr
 
@@ -143,7 +143,7 @@ BAD_FILES = [
 def test_malformed_config_file(tmp_path, nodes, name, text, message):
     base = str(tmp_path / "bad")
     write_tree(base, {name: text})
-    r = subprocess.run([HELPER, "--dry-run"], cwd=base,
+    r = subprocess.run([HELPER, "--dry-run"], cwd=base, env=child_env(),
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1, r.stderr
@@ -157,6 +157,6 @@ def test_unreadable_config_file(tmp_path, nodes):
     write_tree(base, {"sub/x.txt": ""})
     os.symlink("/nonexistent/pytest.ini", os.path.join(base, "pytest.ini"))
     r = subprocess.run([HELPER, "--dry-run", "--inifile=" + os.path.join(base, "pytest.ini")],
-                       cwd=base, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                       cwd=base, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert r.returncode == 2
     assert "--inifile: '%s/pytest.ini': No such file or directory" % base in r.stderr

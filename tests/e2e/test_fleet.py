@@ -18,7 +18,7 @@ import time
 import pytest
 
 from cluster import Cluster
-from conftest import HELPER, STACK, TIMEOUT, junit_outcomes, session_processes, wait_until
+from conftest import HELPER, STACK, junit_outcomes, session_processes, wait_until
 
 SLOW_IDS = ["tests/test_slow.py::test_slow[%d]" % n for n in range(48)]
 

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import HELPER, PYTHON, TEMPLATE, TIMEOUT
+from conftest import PYTHON, TEMPLATE, TIMEOUT, child_env
 
 pytestmark = pytest.mark.conftest_only
 
@@ -32,8 +32,7 @@ def test_pyflakes_suite_runs_on_the_nodes(tmp_path, nodes):
     shutil.copytree(PYFLAKES, os.path.join(proj, "pyflakes"), ignore=shutil.ignore_patterns("__pycache__"))
     with open(os.path.join(proj, "pytest.ini"), "w") as f:
         f.write("[pytest]\ntestpaths = pyflakes/test\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_CLOUD_", "PYTEST_XDIST"))}
-    env["PYTEST_CLOUD_HELPER"] = HELPER
+    env = child_env()
     argv = [PYTHON, "-m", "pytest", "-p", "no:cacheprovider", "-rf"]
     local = subprocess.run(argv, cwd=proj, env=env, stdout=subprocess.PIPE, text=True)
 

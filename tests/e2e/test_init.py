@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from conftest import EXAMPLE, HELPER, TEMPLATE, TIMEOUT, Project
+from conftest import EXAMPLE, HELPER, TEMPLATE, TIMEOUT, Project, child_env
 
 VERSION = re.search(r'^PYTEST_CLOUD_VERSION = "(.*)"$', open(TEMPLATE).read(), re.M).group(1)
 
@@ -36,7 +36,7 @@ def init(path, *args, user=None):
     argv = [HELPER, "init"] + list(args)
     if user is not None:
         argv = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups", "--"] + argv
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_CLOUD_")}
+    env = child_env()
     return subprocess.run(argv, cwd=path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           text=True, timeout=60)
 

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import PYTHON, TIMEOUT
+from conftest import PYTHON, TIMEOUT, child_env
 
 
 def test_rsyncdirs_and_rsyncignore_are_respected(project):
@@ -87,9 +87,7 @@ def test_develop_eggs_import_from_the_node_copy(tmp_path, nodes):
     # a seeded virtualenv (pip and setuptools from Debian's wheels)
     subprocess.run([PYTHON, "-m", "virtualenv", "-q", "--system-site-packages",
                     os.path.join(proj, ".venv")], check=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_CLOUD_", "PYTEST_XDIST"))}
-    from conftest import HELPER
-    env["PYTEST_CLOUD_HELPER"] = HELPER
+    env = child_env()
     r = subprocess.run([os.path.join(proj, ".venv", "bin", "python"), "-m", "pytest",
                         "-p", "no:cacheprovider"], cwd=proj, env=env,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300)

@@ -5,7 +5,7 @@ import os
 import signal
 import subprocess
 
-from conftest import TIMEOUT
+from conftest import TIMEOUT, wait_until
 
 
 def test_node_behind_a_jump_host(project, tmp_path):
@@ -31,10 +31,7 @@ def test_keys_from_ssh_agent(project, tmp_path):
     agent = subprocess.Popen(["ssh-agent", "-D", "-a", sock],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(100):
-            if os.path.exists(sock):
-                break
-            subprocess.run(["sleep", "0.02"])
+        wait_until("ssh-agent's socket " + sock, lambda: os.path.exists(sock), 5)
         env = project.env(SSH_AUTH_SOCK=sock)
         subprocess.run(["ssh-add", "-q", nodes.client_key], env=env, check=True)
         cfg = str(tmp_path / "agent.ssh_config")

@@ -8,7 +8,6 @@
 
 #include "config.h"
 #include "inifile.h"
-#include "msgs.h"
 #include "pyproject.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -24,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!ready) {
 		inifile_setup();
-		msgs_set_level(MSGS_QUIET);
+		
 		ready = 1;
 	}
 	text = malloc(size + 1);
@@ -35,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text[size] = '\0';
 	if (config_init(&cfg) == 0) {
 		if (inifile_apply_string(&cfg, text, "fuzz.ini", "pytest", "/p",
-					 err, sizeof(err)) == 0 &&
+					 NULL, err, sizeof(err)) == 0 &&
 		    config_verify(&cfg, err, sizeof(err)) == 0) {
 			cfg.rootdir = strdup("/p");
 			config_finish(&cfg, "u", NULL, err, sizeof(err));

@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "inifile.h"
+#include "path.h"
 #include "suites.h"
 
 /* A fake environment for config_apply_env: NAME=VALUE strings. */
@@ -42,7 +43,7 @@ static int resolve(struct cloud_config *cfg, const char *ini,
 	}
 	fake_env = env;
 	if (ini != NULL && inifile_apply_string(cfg, ini, "pytest.ini",
-						"pytest", "/p", err,
+						"pytest", "/p", NULL, err,
 						errlen) < 0) {
 		return -1;
 	}
@@ -337,7 +338,7 @@ static void test_path_inside(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		char *got = config_path_inside(rows[i].root, rows[i].base,
+		char *got = path_inside(rows[i].root, rows[i].base,
 					       rows[i].path);
 
 		if (rows[i].want == NULL) {
@@ -405,6 +406,52 @@ static void test_path_lists(void)
 	config_release(&cfg);
 }
 
+/* config_finish's errors name the flag, variable or key (of the name
+ * used) that set the value. */
+static void test_errors_name_their_source(void)
+{
+	static const struct {
+		const char *ini;
+		const char *env[2];
+		const char *args[2];
+		const char *want;
+	} rows[] = {
+		{ NULL, { NULL }, { "--cloud-virtualenv-path=../v", NULL },
+		  "--cloud-virtualenv-path: '../v' is not inside" },
+		{ NULL, { "PYTEST_CLOUD_VIRTUALENV_PATH=/elsewhere", NULL },
+		  { NULL }, "PYTEST_CLOUD_VIRTUALENV_PATH: '/elsewhere' is not" },
+		{ "[pytest]\ncloud_virtualenv_path = ../v\n", { NULL }, { NULL },
+		  "cloud_virtualenv_path: '../v' is not inside" },
+		{ "[pytest]\nrsyncdirs = ../x\n", { NULL }, { NULL },
+		  "rsyncdirs: '/p/../x' is outside" },
+		{ "[pytest]\ncloud_rsync_ignore = ../x\n", { NULL }, { NULL },
+		  "cloud_rsync_ignore: '/p/../x' is outside" },
+		{ NULL, { "PYTEST_CLOUD_DEVELOP_EGGS=lib", NULL }, { NULL },
+		  "PYTEST_CLOUD_DEVELOP_EGGS: installing develop eggs needs" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct cloud_config cfg;
+		char err[512] = "";
+		const char *args[3] = { "--cloud-nodes=n", rows[i].args[0], NULL };
+
+		CU_ASSERT_EQUAL_FATAL(resolve(&cfg, rows[i].ini, rows[i].env, args,
+					      err, sizeof(err)),
+				      0);
+		cfg.rootdir = strdup("/p");
+		CU_ASSERT_EQUAL(config_finish(&cfg, "u", NULL, err, sizeof(err)),
+				-1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, rows[i].want));
+		if (strstr(err, rows[i].want) == NULL) {
+			fprintf(stderr, "\nwant '%s', got '%s'\n", rows[i].want,
+				err);
+		}
+		config_release(&cfg);
+		fake_env = NULL;
+	}
+}
+
 int suite_config(void)
 {
 	CU_pSuite s = CU_add_suite("config", NULL, NULL);
@@ -415,7 +462,9 @@ int suite_config(void)
 		CU_add_test(s, "virtualenv", test_virtualenv) &&
 		CU_add_test(s, "bad input", test_bad_input) &&
 		CU_add_test(s, "path inside", test_path_inside) &&
-		CU_add_test(s, "path lists", test_path_lists))
+		CU_add_test(s, "path lists", test_path_lists) &&
+		CU_add_test(s, "errors name their source",
+			    test_errors_name_their_source))
 		       ? 0
 		       : -1;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "inifile.h"
 #include "pyproject.h"
 #include "suites.h"
@@ -166,7 +167,8 @@ static void test_pyproject(void)
 	CU_ASSERT_EQUAL(e.n, 0);
 	/* invalid TOML names file, line and column */
 	CU_ASSERT_EQUAL(pyproject_parse("[tool.pytest.ini_options]\nx = [\n",
-					35, "pyproject.toml", 0, &e, &native,
+					strlen("[tool.pytest.ini_options]\nx = [\n"),
+					"pyproject.toml", 0, &e, &native,
 					err, sizeof(err)),
 			-1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "pyproject.toml:"));
@@ -236,6 +238,31 @@ static void test_pytest9_toml(void)
 	CU_ASSERT_EQUAL(e.n, 0);
 }
 
+/* An unknown cloud_* key is no error: it comes back as a line for the
+ * caller to say (the core prints nothing). */
+static void test_unknown_keys_are_warnings(void)
+{
+	struct cloud_config cfg;
+	struct strvec warnings;
+	char err[300] = "";
+
+	strvec_init(&warnings);
+	CU_ASSERT_EQUAL_FATAL(config_init(&cfg), 0);
+	CU_ASSERT_EQUAL(inifile_apply_string(&cfg,
+					     "[pytest]\ncloud_nodse = a\n"
+					     "cloud_python = py\nother = 1\n",
+					     "pytest.ini", "pytest", "/p",
+					     &warnings, err, sizeof(err)),
+			0);
+	CU_ASSERT_EQUAL_FATAL(warnings.n, 1);
+	CU_ASSERT_STRING_EQUAL(warnings.v[0],
+			       "pytest.ini:2: cloud_nodse: unknown key, ignored "
+			       "(did you mean 'cloud_nodes'?)");
+	CU_ASSERT_STRING_EQUAL(cfg.python, "py");
+	strvec_clear(&warnings);
+	config_release(&cfg);
+}
+
 int suite_inifile(void)
 {
 	CU_pSuite s = CU_add_suite("inifile", NULL, NULL);
@@ -243,7 +270,9 @@ int suite_inifile(void)
 	return (s && CU_add_test(s, "syntax", test_syntax) &&
 		CU_add_test(s, "long lines", test_long_lines) &&
 		CU_add_test(s, "pyproject.toml", test_pyproject) &&
-		CU_add_test(s, "pytest 9 toml", test_pytest9_toml))
+		CU_add_test(s, "pytest 9 toml", test_pytest9_toml) &&
+		CU_add_test(s, "unknown keys come back as warnings",
+			    test_unknown_keys_are_warnings))
 		       ? 0
 		       : -1;
 }

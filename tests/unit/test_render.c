@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "render.h"
-#include "rsync.h"
 #include "suites.h"
 
 static void make_nodes(struct node_report *r)
@@ -183,93 +182,4 @@ int suite_render(void)
 		CU_add_test(s, "json and table", test_json))
 		       ? 0
 		       : -1;
-}
-
-static void test_rsync_argv(void)
-{
-	struct cloud_config cfg;
-	struct node_report r;
-	struct strvec argv = STRVEC_INIT;
-	char why[128];
-	char err[256];
-	static const char *want[] = {
-		"rsync",
-		"--archive",
-		"--hard-links",
-		"--delete",
-		"--stats",
-		"--timeout=15",
-		"--exclude=__pycache__",
-		"--exclude=*.pyc",
-		"--exclude=.pytest_cache",
-		"--exclude=/tests/big",
-		"--include=/tests/***",
-		"--include=/src/",
-		"--include=/src/pkg/***",
-		"--include=/.venv/***",
-		"--include=/pytest.ini",
-		"--include=/conftest.py",
-		"--include=/pytest_cloud_plugin.py",
-		"--exclude=*",
-		"--bwlimit=500",
-		"--rsh=ssh -o BatchMode=yes -o ConnectTimeout=5 -o "
-		"ServerAliveInterval=3 -o ServerAliveCountMax=3 -o "
-		"Compression=no -c aes128-gcm@openssh.com -F '/my cfg' -p 2222",
-		"--",
-		"/p/",
-		"u@h:pytest_u_p/",
-	};
-	size_t i;
-
-	config_init(&cfg);
-	cfg.rootdir = strdup("/p");
-	cfg.chdir = strdup("pytest_u_p");
-	cfg.venv_rel = strdup(".venv");
-	cfg.inifile_rel = strdup("pytest.ini");
-	cfg.ssh_config = strdup("/my cfg");
-	cfg.connect_timeout = 5;
-	cfg.rsync_bandwidth_limit = 500;
-	strvec_push(&cfg.rsyncdirs, "tests");
-	strvec_push(&cfg.develop_eggs, "src/pkg");
-	strvec_push(&cfg.rsyncignore, "tests/big");
-	memset(&r, 0, sizeof(r));
-	r.name = "u@h:2222";
-	CU_ASSERT_EQUAL_FATAL(nodename_parse(r.name, &r.addr, why, sizeof(why)),
-			      0);
-	CU_ASSERT_EQUAL_FATAL(rsync_build_argv(&cfg, &r, &argv, err,
-					       sizeof(err)),
-			      0);
-	CU_ASSERT_EQUAL(argv.n, sizeof(want) / sizeof(want[0]));
-	for (i = 0; i < argv.n && i < sizeof(want) / sizeof(want[0]); i++) {
-		CU_ASSERT_STRING_EQUAL(argv.v[i], want[i]);
-	}
-	CU_ASSERT_PTR_NULL(argv.v[argv.n]);
-	strvec_clear(&argv);
-	/* any config path is one word of rsync's --rsh: '...', with '' for
-	 * a ' (rsync's own splitting) */
-	free(cfg.ssh_config);
-	cfg.ssh_config = strdup("/a\"b/it's here");
-	CU_ASSERT_EQUAL(rsync_build_argv(&cfg, &r, &argv, err, sizeof(err)),
-			0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(argv.v[argv.n - 4],
-				      " -F '/a\"b/it''s here' -p 2222"));
-	strvec_clear(&argv);
-	CU_ASSERT_EQUAL(rsync_parse_bytes_sent("x\nTotal bytes sent: 1,234,567"
-					       "\nTotal bytes received: 9\n"),
-			1234567);
-	CU_ASSERT_EQUAL(rsync_parse_bytes_sent("no stats"), -1);
-	CU_ASSERT_EQUAL(rsync_progress_bytes("\r      1,024   1%\r    327,680  "
-					     "45%  1.2MB/s", 45),
-			327680);
-	CU_ASSERT_EQUAL(rsync_progress_bytes("no carriage return", 18), -1);
-	CU_ASSERT_EQUAL(rsync_progress_bytes("\r   ", 4), -1);
-	report_release(&r);
-	config_release(&cfg);
-}
-
-int suite_rsync(void)
-{
-	CU_pSuite s = CU_add_suite("rsync", NULL, NULL);
-
-	return (s && CU_add_test(s, "argv", test_rsync_argv)) ? 0 : -1;
 }

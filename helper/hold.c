@@ -1,0 +1,79 @@
+/* hold: signals and --hold (see hold.h). */
+#define _GNU_SOURCE
+#include "hold.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "msgs.h"
+#include "spawn.h"
+#include "sshconn.h"
+
+static volatile sig_atomic_t holding;
+static volatile sig_atomic_t hold_ended_by;
+
+static void on_stop_signal(int sig)
+{
+	if (holding) {
+		hold_ended_by = sig;
+		return;
+	}
+	spawn_kill_all(SIGTERM);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void hold_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+void hold(struct run *run)
+{
+	struct pollfd in = { STDIN_FILENO, POLLIN, 0 };
+	int devnull = open("/dev/null", O_WRONLY);
+	char buf[512];
+	size_t i;
+
+	fflush(stdout);
+	if (devnull >= 0) {
+		dup2(devnull, STDOUT_FILENO);
+		close(devnull);
+	}
+	signal(SIGINT, SIG_IGN);
+	holding = 1;
+	while (!hold_ended_by) {
+		int rc = poll(&in, 1, 1000);
+
+		if (rc < 0 && errno != EINTR) {
+			break;
+		}
+		if (rc > 0 && read(STDIN_FILENO, buf, sizeof(buf)) <= 0) {
+			break;
+		}
+		for (i = 0; i < run->n; i++) {
+			if (run->locks[i] != NULL &&
+			    !sshconn_stream_alive(run->locks[i])) {
+				warnf("node '%s': its lock on '%s' ended (the "
+				      "node is gone or restarted its sshd)",
+				      run->nodes[i].name, run->cfg.chdir);
+				sshconn_stream_close(run->locks[i]);
+				run->locks[i] = NULL;
+			}
+		}
+	}
+}

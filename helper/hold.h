@@ -1,0 +1,25 @@
+/*
+ * hold: signals and --hold.  Until the plan is out, SIGINT, SIGTERM and
+ * SIGHUP stop the run: every rsync child gets SIGTERM and the helper
+ * ends by the signal (SSH sessions end with the process; rsync's ssh
+ * with rsync).  While it holds the nodes' locks (--hold), SIGINT is
+ * pytest's to handle (it closes our stdin when it is done) and SIGTERM
+ * or SIGHUP end the hold.
+ */
+#ifndef PYTEST_CLOUD_HOLD_H
+#define PYTEST_CLOUD_HOLD_H
+
+#include "run.h"
+
+/* Installs the stop signals' handler. */
+void hold_signals(void);
+
+/*
+ * --hold: the plan is out (stdout closes, so the reader sees its end);
+ * the nodes' locks stay held until stdin ends.  Meanwhile what the nodes
+ * send is handled (keepalive requests among it), and a lock whose
+ * session ended is said once.
+ */
+void hold(struct run *run);
+
+#endif

@@ -1,0 +1,249 @@
+/* inifind: the config file on disk (see inifind.h). */
+#define _GNU_SOURCE
+#include "inifind.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "msgs.h"
+#include "strvec.h"
+
+/* Reads a whole file into a NUL-terminated buffer; NULL with err. */
+char *inifile_read(const char *path, size_t *len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t n;
+
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: cannot read: %s", path,
+			 strerror(errno));
+		return NULL;
+	}
+	buf = malloc(INIFILE_MAX_BYTES + 1);
+	if (buf == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	n = fread(buf, 1, INIFILE_MAX_BYTES + 1, f);
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: cannot read: %s", path,
+			 strerror(errno));
+		free(buf);
+		buf = NULL;
+		goto out;
+	}
+	if (n > INIFILE_MAX_BYTES) {
+		snprintf(err, errlen, "%s: larger than %d bytes", path,
+			 INIFILE_MAX_BYTES);
+		free(buf);
+		buf = NULL;
+		goto out;
+	}
+	if (memchr(buf, '\0', n) != NULL) {
+		snprintf(err, errlen, "%s: contains a NUL byte", path);
+		free(buf);
+		buf = NULL;
+		goto out;
+	}
+	buf[n] = '\0';
+	*len = n;
+out:
+	fclose(f);
+	return buf;
+}
+
+static int find_load_kind(const char *path, struct ini_entries *out, char *err,
+		     size_t errlen)
+{
+	size_t len = 0;
+	char *text = inifile_read(path, &len, err, errlen);
+	int rc;
+
+	if (text == NULL) {
+		return -1;
+	}
+	rc = inifile_parse_kind(text, len, path, out, err, errlen);
+	free(text);
+	return rc;
+}
+
+int inifile_load(const char *path, struct ini_entries *out, char *err,
+		 size_t errlen)
+{
+	int rc = find_load_kind(path, out, err, errlen);
+
+	return rc > 0 ? 1 : rc;
+}
+
+static int is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Calls back with each of dir and its parents, nearest first, until the
+ * callback returns non-zero; returns that value, or 0. */
+static int walk_up(const char *startdir, int (*fn)(const char *, void *),
+		   void *arg)
+{
+	char *dir = strdup(startdir);
+	int rc = 0;
+
+	if (dir == NULL) {
+		return -1;
+	}
+	for (;;) {
+		char *slash;
+
+		rc = fn(dir[0] ? dir : "/", arg);
+		if (rc != 0 || dir[0] == '\0' || strcmp(dir, "/") == 0) {
+			break;
+		}
+		slash = strrchr(dir, '/');
+		if (slash == NULL) {
+			break;
+		}
+		*slash = '\0';
+	}
+	free(dir);
+	return rc;
+}
+
+struct find_state {
+	char **path;
+	char *first_pyproject; /* the nearest pyproject.toml, config or not */
+	enum inifile_rule rule;
+	char *err;
+	size_t errlen;
+};
+
+static int find_in_dir(const char *dir, void *arg)
+{
+	static const char *names[] = { "pytest.toml", ".pytest.toml",
+				       "pytest.ini",  ".pytest.ini",
+				       "pyproject.toml", "tox.ini",
+				       "setup.cfg" };
+	struct find_state *st = arg;
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct ini_entries e = { NULL, 0, 0 };
+		char *cand = NULL;
+		int rc;
+
+		if (asprintf(&cand, "%s/%s", strcmp(dir, "/") ? dir : "",
+			     names[i]) < 0) {
+			snprintf(st->err, st->errlen, "out of memory");
+			return -1;
+		}
+		if (!is_file(cand)) {
+			free(cand);
+			continue;
+		}
+		if (strcmp(names[i], "pyproject.toml") == 0 &&
+		    st->first_pyproject == NULL) {
+			st->first_pyproject = strdup(cand);
+		}
+		rc = find_load_kind(cand, &e, st->err, st->errlen);
+		inifile_entries_release(&e);
+		if (rc != 0) {
+			if (rc > 0) {
+				*st->path = cand;
+				st->rule = rc == 2 ? RULE_PYTEST9 : RULE_SAME;
+			} else {
+				free(cand);
+			}
+			return rc < 0 ? -1 : 1;
+		}
+		free(cand);
+	}
+	return 0;
+}
+
+int inifile_find(const char *startdir, char **path, enum inifile_rule *rule,
+		 char *err, size_t errlen)
+{
+	struct find_state st = { path, NULL, RULE_SAME, err, errlen };
+	int rc;
+
+	*path = NULL;
+	rc = walk_up(startdir, find_in_dir, &st);
+	if (rc == 0 && st.first_pyproject != NULL) {
+		/* no config anywhere up: a pyproject.toml is one (8.1) */
+		*path = st.first_pyproject;
+		st.first_pyproject = NULL;
+		st.rule = RULE_PYTEST81_PYPROJECT;
+		rc = 1;
+	}
+	free(st.first_pyproject);
+	*rule = st.rule;
+	return rc;
+}
+
+static int has_setup_py(const char *dir, void *arg)
+{
+	char **found = arg;
+	char *cand = NULL;
+	int rc = 0;
+
+	if (asprintf(&cand, "%s/setup.py", strcmp(dir, "/") ? dir : "") < 0) {
+		return -1;
+	}
+	if (is_file(cand)) {
+		*found = strdup(dir);
+		rc = *found ? 1 : -1;
+	}
+	free(cand);
+	return rc;
+}
+
+char *inifile_rootdir_without_ini(const char *startdir)
+{
+	char *found = NULL;
+
+	if (walk_up(startdir, has_setup_py, &found) < 0) {
+		free(found);
+		return NULL;
+	}
+	return found ? found : strdup(startdir);
+}
+
+int inifile_apply(struct cloud_config *cfg, const char *path, char *err,
+		  size_t errlen)
+{
+	struct ini_entries e = { NULL, 0, 0 };
+	char *dir = strdup(path);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	int rc;
+
+	if (dir == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (slash != NULL) {
+		*slash = '\0';
+	}
+	rc = inifile_load(path, &e, err, errlen);
+	if (rc > 0) {
+		struct strvec warnings;
+		size_t i;
+
+		strvec_init(&warnings);
+		rc = inifile_apply_entries(cfg, &e, path,
+					   slash ? (dir[0] ? dir : "/") : NULL,
+					   &warnings, err, errlen);
+		for (i = 0; i < warnings.n; i++) {
+			warnf("%s", warnings.v[i]);
+		}
+		strvec_clear(&warnings);
+	}
+	inifile_entries_release(&e);
+	free(dir);
+	return rc < 0 ? -1 : 0;
+}

@@ -1,0 +1,87 @@
+/* spawn: CUnit tests of helper/spawn.c. */
+#define _GNU_SOURCE
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spawn.h"
+#include "suites.h"
+
+static void test_spawn_outcomes(void)
+{
+	char *sh = spawn_find_program("sh");
+	char *argv_exit[] = { "sh", "-c", "echo out; echo err >&2; exit 7",
+			      NULL };
+	char *argv_kill[] = { "sh", "-c", "kill -9 $$", NULL };
+	char *argv_none[] = { "nope", NULL };
+	struct spawn_result res;
+	char why[128];
+	char how[128];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sh);
+	CU_ASSERT_EQUAL_FATAL(spawn_run(sh, argv_exit, &res, why, sizeof(why)),
+			      0);
+	CU_ASSERT_EQUAL(res.exited, 1);
+	CU_ASSERT_EQUAL(res.code, 7);
+	CU_ASSERT_STRING_EQUAL(res.output, "out\nerr\n");
+	spawn_describe(&res, how, sizeof(how));
+	CU_ASSERT_STRING_EQUAL(how, "exited 7");
+	spawn_result_release(&res);
+
+	CU_ASSERT_EQUAL_FATAL(spawn_run(sh, argv_kill, &res, why, sizeof(why)),
+			      0);
+	CU_ASSERT_EQUAL(res.exited, 0);
+	CU_ASSERT_EQUAL(res.signal, 9);
+	spawn_describe(&res, how, sizeof(how));
+	CU_ASSERT_STRING_EQUAL(how, "killed by signal 9");
+	spawn_result_release(&res);
+
+	CU_ASSERT_EQUAL_FATAL(spawn_run("/nonexistent/nope", argv_none, &res,
+					why, sizeof(why)),
+			      0);
+	CU_ASSERT_EQUAL(res.exec_errno, 2);
+	spawn_describe(&res, how, sizeof(how));
+	CU_ASSERT_STRING_EQUAL(how, "could not start: No such file or "
+				    "directory");
+	spawn_result_release(&res);
+	CU_ASSERT_PTR_NULL(spawn_find_program("no-such-program-xyz"));
+	free(sh);
+}
+
+/* A child past its time gets SIGTERM, and SIGKILL when it ignores that. */
+static void test_spawn_timeout(void)
+{
+	char *sh = spawn_find_program("sh");
+	char *obeys[] = { "sh", "-c", "echo started; exec sleep 30", NULL };
+	char *ignores[] = { "sh", "-c", "trap '' TERM; echo started; "
+			    "while :; do sleep 1; done", NULL };
+	struct spawn_result res;
+	char why[128];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sh);
+	CU_ASSERT_EQUAL_FATAL(spawn_run_watch(sh, obeys, &res, NULL, NULL, 1,
+					      why, sizeof(why)),
+			      0);
+	CU_ASSERT_EQUAL(res.timed_out, 1);
+	CU_ASSERT_EQUAL(res.signal, 15);
+	CU_ASSERT_STRING_EQUAL(res.output, "started\n");
+	spawn_result_release(&res);
+	CU_ASSERT_EQUAL_FATAL(spawn_run_watch(sh, ignores, &res, NULL, NULL, 1,
+					      why, sizeof(why)),
+			      0);
+	CU_ASSERT_EQUAL(res.timed_out, 1);
+	CU_ASSERT_EQUAL(res.signal, 9);
+	spawn_result_release(&res);
+	free(sh);
+}
+
+int suite_spawn(void)
+{
+	CU_pSuite s = CU_add_suite("spawn", NULL, NULL);
+
+	return (s && CU_add_test(s, "outcomes", test_spawn_outcomes) &&
+		CU_add_test(s, "timeout", test_spawn_timeout))
+		       ? 0
+		       : -1;
+}
