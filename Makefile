@@ -50,7 +50,7 @@ HEADERS = $(wildcard helper/*.h)
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_OBJS = $(UNIT_SRCS:tests/unit/%.c=$(B)/obj/unit_%.o)
 
-.PHONY: all test core-pure unit unit-asan pyunit e2e e2e-asan e2e-stacks demo demo-run install clean deps fuzz fuzz-short
+.PHONY: all test test-static static dist core-pure unit unit-asan pyunit e2e e2e-asan e2e-stacks demo demo-run install clean deps fuzz fuzz-short
 
 all: $(B)/pytest-cloud $(B)/pytest-cloud.1 $(B)/pytest-cloud.bash
 
@@ -226,23 +226,80 @@ fuzz-short: deps $(FUZZ_TARGETS:%=$(FB)/fuzz_%)
 test: deps
 	@$(MAKE) --no-print-directory core-pure unit unit-asan pyunit fuzz-short e2e e2e-asan e2e-stacks
 
+# The static helper: one file that runs on any Linux x86-64 controller
+# (glibc linked in too; README "Static helper").  Its libraries come from
+# Debian's sources and .a files (tests/static.sh), under build/static.
+SB = $(B)/static
+STATIC_SRCS = $(filter-out helper/gendoc.c,$(wildcard helper/*.c)) \
+	      $(B)/obj/template.c
+STATIC_CFLAGS = -std=c11 $(WARN) -O2 -g -Ihelper -I$(SB)/include \
+		-I$(SB)/src/libssh/include -I$(SB)/libssh/include
+static: $(B)/pytest-cloud-static
+
+$(SB)/libssh/src/libssh.a:
+	sh tests/static.sh $(SB)
+
+$(B)/pytest-cloud-static: $(SB)/libssh/src/libssh.a $(STATIC_SRCS) \
+			  helper/pyproject.cc $(HEADERS)
+	rm -rf $(SB)/obj && mkdir -p $(SB)/obj
+	for f in $(STATIC_SRCS); do \
+		$(CC) $(STATIC_CFLAGS) -c -o $(SB)/obj/$$(basename $$f .c).o $$f \
+			|| exit 1; \
+	done
+	$(CC) -std=c11 -O2 -g -c -o $(SB)/obj/cJSON.o $(SB)/src/cjson/cJSON.c
+	$(CXX) -std=c++17 -O2 -g -DTOML_HEADER_ONLY=1 -Ihelper \
+		-c -o $(SB)/obj/pyproject.o helper/pyproject.cc
+	$(CXX) -static -static-libgcc -static-libstdc++ -o $@ $(SB)/obj/*.o \
+		$(SB)/libssh/src/libssh.a /usr/lib/x86_64-linux-gnu/libinih.a \
+		-lssl -lcrypto -lz -lpthread 2>$(SB)/link.log || \
+		{ cat $(SB)/link.log; exit 1; }
+	@grep -o "Using '[a-z_]*'" $(SB)/link.log | sort -u | \
+		sed "s/^Using /glibc, linked in, looks up at run time: /" || true
+	@echo "built $@: $$(stat -c %s $@) bytes"
+
+# The static helper's own tests (linkage, an empty root), then the whole
+# end-to-end suite with it.  CI runs it after make test (.ci/run).
+test-static: deps static
+	PYTEST_CLOUD_TEST_STATIC=1 \
+		PYTEST_CLOUD_TEST_HELPER=$(CURDIR)/$(B)/pytest-cloud-static \
+		sh tests/e2e/run.sh -x
+
 demo: deps
 	@$(MAKE) --no-print-directory demo-run
 
 demo-run: $(B)/pytest-cloud
 	sh tests/demo.sh
 
-install: $(B)/pytest-cloud $(B)/pytest-cloud.1 $(B)/pytest-cloud.bash
+# STATIC=1 installs the static helper (make static) as pytest-cloud
+ifeq ($(STATIC),1)
+INSTALL_HELPER = $(B)/pytest-cloud-static
+else
+INSTALL_HELPER = $(B)/pytest-cloud
+endif
+
+install: $(INSTALL_HELPER) $(B)/pytest-cloud.1 $(B)/pytest-cloud.bash
 	install -d $(DESTDIR)$(prefix)/bin $(DESTDIR)$(prefix)/share/pytest-cloud \
 		$(DESTDIR)$(prefix)/share/man/man1 \
 		$(DESTDIR)$(prefix)/share/bash-completion/completions
-	install -m 0755 $(B)/pytest-cloud $(DESTDIR)$(prefix)/bin/pytest-cloud
+	install -m 0755 $(INSTALL_HELPER) $(DESTDIR)$(prefix)/bin/pytest-cloud
 	install -m 0644 conftest_template/conftest.py \
 		$(DESTDIR)$(prefix)/share/pytest-cloud/conftest.py
 	install -m 0644 $(B)/pytest-cloud.1 \
 		$(DESTDIR)$(prefix)/share/man/man1/pytest-cloud.1
 	install -m 0644 $(B)/pytest-cloud.bash \
 		$(DESTDIR)$(prefix)/share/bash-completion/completions/pytest-cloud
+
+# A release tarball: the static helper, the plugin, the man page, the
+# bash completion, the README and the LICENSE.
+VERSION = $(shell sed -n 's/^\#define PYTEST_CLOUD_VERSION "\(.*\)"$$/\1/p' helper/version.h)
+DIST = pytest-cloud-$(VERSION)-linux-x86_64
+dist: $(B)/pytest-cloud-static $(B)/pytest-cloud.1 $(B)/pytest-cloud.bash
+	rm -rf $(B)/$(DIST) && mkdir -p $(B)/$(DIST)
+	cp $(B)/pytest-cloud-static $(B)/$(DIST)/pytest-cloud
+	cp conftest_template/conftest.py README.md LICENSE $(B)/pytest-cloud.1 \
+		$(B)/pytest-cloud.bash $(B)/$(DIST)/
+	tar -C $(B) -czf $(B)/$(DIST).tar.gz $(DIST)
+	@echo "built $(B)/$(DIST).tar.gz"
 
 clean:
 	rm -rf $(B)

@@ -37,10 +37,10 @@ TIMEOUT_HEALTHY = 10
 TIMEOUT_SILENT = 2
 
 
-def run_helper(cluster, names, cwd, timeout):
+def run_helper(cluster, names, cwd, timeout, helper=HELPER):
     start = time.monotonic()
     proc = subprocess.Popen(
-        [HELPER, "--dry-run", "--json", "--cloud-nodes=" + " ".join(names),
+        [helper, "--dry-run", "--json", "--cloud-nodes=" + " ".join(names),
          "--cloud-ssh-config=" + cluster.ssh_config,
          "--cloud-connect-timeout=%d" % timeout],
         cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,

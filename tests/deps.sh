@@ -25,6 +25,7 @@ need valgrind command -v valgrind
 need clang command -v clang
 need libclang-rt-14-dev test -f /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a
 need util-linux command -v unshare
+need file command -v file
 need man-db command -v man
 need groff-base command -v groff
 need python3-pytest /usr/bin/python3 -c 'import pytest'

@@ -29,6 +29,9 @@ TIMEOUT = 3  # connect timeout the tests give the helper, seconds
 
 STACK = os.environ.get("PYTEST_CLOUD_TEST_STACK")  # tests/stacks.py
 
+# test_static.py is the static helper's (make test-static)
+collect_ignore = [] if os.environ.get("PYTEST_CLOUD_TEST_STATIC") else ["test_static.py"]
+
 
 def pytest_configure(config):
     config.addinivalue_line(
