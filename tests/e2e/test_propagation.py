@@ -110,9 +110,17 @@ def test_develop_eggs_import_from_the_node_copy(tmp_path, nodes):
 
 def test_develop_eggs_without_virtualenv_is_refused(project):
     os.makedirs(os.path.join(project.path, "libs", "p"))
+    # the message names the source that set the eggs: here the variable
     r = project.helper("--dry-run", env=project.env(PYTEST_CLOUD_DEVELOP_EGGS="libs/p"))
     assert r.returncode == 2
-    assert "cloud_develop_eggs: installing develop eggs needs a virtualenv inside the project root" in r.stderr
+    assert ("PYTEST_CLOUD_DEVELOP_EGGS: installing develop eggs needs a virtualenv inside the project root"
+            in r.stderr), r.stderr
+    # and here the ini key
+    with open(os.path.join(project.path, "pytest.ini"), "a") as f:
+        f.write("cloud_develop_eggs = libs/p\n")
+    r = project.helper("--dry-run")
+    assert r.returncode == 2
+    assert "cloud_develop_eggs: installing develop eggs needs a virtualenv" in r.stderr, r.stderr
 
 
 def test_bandwidth_limit_slows_a_large_file(project):
