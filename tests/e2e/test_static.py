@@ -25,9 +25,10 @@ def test_no_shared_library_at_all():
 
 @pytest.fixture
 def empty_root(tmp_path, nodes):
-    """A root with only the helper, passwd (user 'static'), hosts (an alias
-    of node2's address), /dev/null and, at its own path, the cluster's
-    folder (ssh config, key, known_hosts); a project in /proj."""
+    """A root with only the helper, passwd (user 'static', home
+    /home/static), hosts (an alias of node2's address), /dev/null and, at
+    its own path, the cluster's folder (ssh config, key, known_hosts); a
+    project in /proj."""
     root = tmp_path / "root"
     for d in ("bin", "etc", "dev", "proj", "home/static", "tmp", nodes.dir.lstrip("/")):
         (root / d).mkdir(parents=True, exist_ok=True)
@@ -67,6 +68,12 @@ def test_runs_in_an_empty_root(empty_root, nodes):
     assert "resolve" not in far["reason"] and "host key" in far["reason"], far
     # the user name comes from the root's /etc/passwd
     assert plan["chdir"] == "pytest_static_proj"
+    # and so does '~': the default ssh config, ~/.ssh/config, is found
+    os.makedirs(os.path.join(empty_root, "home", "static", ".ssh"))
+    shutil.copy(nodes.ssh_config, os.path.join(empty_root, "home", "static", ".ssh", "config"))
+    r = in_root(empty_root, "--dry-run", "--json", "--rootdir=/proj", "--cloud-connect-timeout=5",
+                "--cloud-nodes=node2")
+    assert [n["status"] for n in json.loads(r.stdout)["nodes"]] == ["ok"], r.stderr
 
 
 def test_install_and_release_tarball(tmp_path):
