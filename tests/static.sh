@@ -35,6 +35,7 @@ need xz-utils command -v xz
 if [ -n "$missing" ]; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 		echo "installing:$missing" >&2
+		apt-get update -q >/dev/null
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 			--no-install-recommends $missing >/dev/null
 	else

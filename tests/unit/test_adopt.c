@@ -10,6 +10,28 @@
 #define FIRST "\"\"\"pytest-cloud: run this project's tests on SSH nodes " \
 	      "with pytest-xdist.\n"
 
+/* One edit's result against what it should be: the text want and
+ * whether it changed; want NULL: refused, with a reason that contains
+ * want_why (any reason when want_why is NULL).  Frees out. */
+static void check_edit(char *out, int changed, const char *why,
+		       const char *want, int want_changed, const char *want_why)
+{
+	if (want == NULL) {
+		CU_ASSERT_PTR_NULL(out);
+		if (want_why != NULL) {
+			CU_ASSERT_PTR_NOT_NULL(strstr(why, want_why));
+		} else {
+			CU_ASSERT_NOT_EQUAL(why[0], '\0');
+		}
+		free(out);
+		return;
+	}
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+	CU_ASSERT_STRING_EQUAL(out, want);
+	CU_ASSERT_EQUAL(changed, want_changed);
+	free(out);
+}
+
 /* adopt_add_plugin on text: the result must equal want (NULL: refused,
  * and why must contain the fragment given as want_why). */
 static void check_plugin(const char *text, const char *want, int want_changed,
@@ -19,16 +41,7 @@ static void check_plugin(const char *text, const char *want, int want_changed,
 	int changed = -1;
 	char *out = adopt_add_plugin(text, &changed, why, sizeof(why));
 
-	if (want == NULL) {
-		CU_ASSERT_PTR_NULL(out);
-		CU_ASSERT_PTR_NOT_NULL(strstr(why, want_why));
-		free(out);
-		return;
-	}
-	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
-	CU_ASSERT_STRING_EQUAL(out, want);
-	CU_ASSERT_EQUAL(changed, want_changed);
-	free(out);
+	check_edit(out, changed, why, want, want_changed, want_why);
 }
 
 static void test_plugin_line_at_the_top(void)
@@ -206,16 +219,7 @@ static void check_nodes(const char *text, enum adopt_format f,
 	int changed = -1;
 	char *out = adopt_add_nodes(text, f, nodes, &changed, why, sizeof(why));
 
-	if (want == NULL) {
-		CU_ASSERT_PTR_NULL(out);
-		CU_ASSERT_NOT_EQUAL(why[0], '\0');
-		free(out);
-		return;
-	}
-	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
-	CU_ASSERT_STRING_EQUAL(out, want);
-	CU_ASSERT_EQUAL(changed, want_changed);
-	free(out);
+	check_edit(out, changed, why, want, want_changed, NULL);
 }
 
 static void test_nodes_ini(void)
