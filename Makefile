@@ -41,7 +41,7 @@ B = build
 CORE = buf path adopt opts config nodename inifile probe_parse claim knownhosts plan render \
        report shquote strvec develop text
 CXX_CORE = pyproject
-EDGE = clock msgs inifind sshconn sshcfg fanout spawn rsync display init run resolve \
+EDGE = clock msgs files inifind sshconn sshcfg fanout spawn rsync display init run resolve \
        probe sync hold
 CORE_OBJS = $(CORE:%=$(B)/obj/%.o) $(CXX_CORE:%=$(B)/obj/%.o)
 EDGE_OBJS = $(EDGE:%=$(B)/obj/%.o)

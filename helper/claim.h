@@ -1,11 +1,13 @@
 /*
- * claim: keeps every write of the run inside CHDIR, and CHDIR inside the
- * login's home on the node.
+ * claim: keeps every write of the run inside CHDIR, CHDIR inside the
+ * login's home on the node, and rsync --delete out of any folder that
+ * pytest-cloud did not make.
  *
- * rsync --delete empties whatever folder CHDIR names on the node.  A
- * CHDIR that is a symbolic link (say to "." or to /srv/data), or whose
- * real path leaves the home through a linked parent, would make it empty
- * a folder that is not ours.  So the node checks, in its own shell:
+ * Where CHDIR may be: rsync --delete empties whatever folder CHDIR names.
+ * A CHDIR that is a symbolic link (say to "." or to /srv/data), or whose
+ * real path leaves the home through a linked parent, would make it empty a
+ * folder that is not ours.  So the node checks, in its own shell
+ * (cloud_chk), and prints one line:
  *
  *   CHDIR is a symbolic link                       -> "chdir symlink"
  *   CHDIR exists and is not a folder               -> "chdir notdir"
@@ -16,29 +18,62 @@
  *   CHDIR is a folder                              -> "chdir dir"
  *   CHDIR does not exist (its parent is safe)      -> "chdir absent"
  *
- * The probe runs the check and writes nothing.  Before the copy, the claim
- * command runs it again and, when it allows, locks CHDIR for this run,
- * checks once more under the lock and makes CHDIR with its parents (rsync
- * makes only the last part).  It prints one line per event:
+ * Whose CHDIR is: a folder is ours only if we made it.  The first copy
+ * leaves a marker, CHDIR/.pytest-cloud-project, naming the project (its
+ * root path and the controller's host: claim_marker).  The node checks
+ * (cloud_own) and prints one line:
  *
- *   chdir STATE [REAL]   CHDIR's state (the copy needs "chdir dir")
- *   busy OWNER           another run holds the lock; OWNER is what that
- *                        run wrote in the lock file; the claim waits
- *   lock timeout         still held after the wait
- *   lockfile symlink     the lock file is a link: refused, nothing written
- *   locked               held until the command's stdin ends
- *   unlocked             the node has no flock(1): copied without a lock
+ *   an ancestor of CHDIR (below the home) holds a
+ *   marker, or is an earlier release's folder      -> "owner inside A\tM"
+ *   CHDIR does not exist                           -> "owner none"
+ *   the marker is a link or not a regular file     -> "owner badmarker"
+ *   the marker is this project's                   -> "owner ours"
+ *   the marker is another project's                -> "owner other M"
+ *   CHDIR is an empty folder                       -> "owner empty"
+ *   no marker, but the lock file of an earlier
+ *   release (0.2 and before) is beside it          -> "owner earlier"
+ *   no marker, another project's copy inside it    -> "owner contains P\tM"
+ *   no marker, not empty                           -> "owner foreign"
+ *
+ * (M: the other marker's text, newlines made tabs; "" for an earlier
+ * release's folder.)  The copy may go ahead only for none, ours, empty
+ * and earlier (the migration rule: a folder an earlier release locked was
+ * already emptied by its --delete).
+ *
+ * The probe runs both checks and writes nothing.  Before the copy, the
+ * claim command runs them again; when they allow, it locks CHDIR for this
+ * run, checks once more under the lock (and under a brief lock of the
+ * whole home, .pytest-cloud.lock, so that two claims whose CHDIRs nest
+ * cannot both pass), makes CHDIR with its parents and writes the marker.
+ * It prints one line per event:
+ *
+ *   chdir STATE [REAL], owner ...   as above (the copy needs "chdir dir")
+ *   busy OWNER    another process holds the lock; OWNER is what its run
+ *                 wrote in the lock file (again whenever that changes)
+ *   wait          still held: printed every second while it waits
+ *   lock timeout  still held after the wait
+ *   lockfile symlink  a lock file is a link: refused, nothing written
+ *   locked        held until the command's stdin ends
+ *   unlocked      the node has no flock(1): copied without a lock
  *
  * The lock is flock(1) on PARENT/.NAME.pytest-cloud-lock beside CHDIR,
  * taken by the claim's shell and kept by the "cat" it becomes, which ends
  * when the helper's SSH channel closes: a run that dies frees its lock
- * with its session.  Pure: builds shell text (every value through
+ * with its session.  Under the lock the claim writes the run's owner text
+ * (claim_owner) into the lock file, which names the run by a random token
+ * and the node it came through.  Nodes that share a home (NFS) see one
+ * lock file: a node that finds the lock held by its own run, or reads its
+ * own run's token written through another node, shares that node's folder
+ * (claim_owner_parse).  Pure: builds shell text (every value through
  * shquote) and reads its output.
  */
 #ifndef PYTEST_CLOUD_CLAIM_H
 #define PYTEST_CLOUD_CLAIM_H
 
 #include <stddef.h>
+
+/* The marker's name inside CHDIR (rsync neither copies nor deletes it). */
+#define CLAIM_MARKER ".pytest-cloud-project"
 
 enum chdir_state {
 	CHDIR_UNKNOWN = 0, /* the node did not say */
@@ -50,46 +85,115 @@ enum chdir_state {
 	CHDIR_OUTSIDE
 };
 
-/* The shell function "cloud_chk DIR", which prints one "chdir ..." line
- * as above.  Static storage. */
+enum chdir_owner {
+	OWNER_UNKNOWN = 0, /* the node did not say */
+	OWNER_NONE,
+	OWNER_OURS,
+	OWNER_EMPTY,
+	OWNER_EARLIER,
+	OWNER_OTHER,
+	OWNER_FOREIGN,
+	OWNER_CONTAINS,
+	OWNER_INSIDE,
+	OWNER_BADMARKER
+};
+
+/* What the node said of CHDIR. */
+struct chdir_facts {
+	enum chdir_state state;
+	char real[256];       /* CHDIR_OUTSIDE: its real path */
+	enum chdir_owner owner;
+	char where[256];      /* OWNER_CONTAINS, OWNER_INSIDE: that folder */
+	char marker[512];     /* OWNER_OTHER, _CONTAINS, _INSIDE: its marker
+			       * text, newlines as tabs ("" for an earlier
+			       * release's folder) */
+};
+
+/* The shell functions cloud_chk DIR, cloud_old DIR and cloud_own DIR
+ * MARKER EARLIER (see above).  Static storage. */
 const char *claim_check_function(void);
 
 /*
- * The claim command for chdir ("exec /bin/sh -c '...'"), newly allocated;
- * NULL when out of memory.  owner is written into the lock file for other
- * runs to show; wait_s is how long to wait for another run's lock (0: not
- * at all).  It exits 1 when it cannot make a folder (its stderr says why).
+ * The marker text naming a project: its root path on the controller and
+ * the controller's host name.  Newly allocated; NULL when out of memory.
  */
-char *claim_command(const char *chdir, const char *owner, long wait_s);
+char *claim_marker(const char *rootdir, const char *host);
+
+/*
+ * The probe's part: both checks of chdir against marker, as shell text
+ * (the functions included), newly allocated; NULL when out of memory.
+ */
+char *claim_probe_checks(const char *chdir, const char *marker);
+
+/*
+ * The lock file's text for this run: "pytest-cloud run TOKEN node NODE
+ * WHO", where token names the run (letters and digits), node is the
+ * node's index in the run and who says who runs it ("pid 12 by me on
+ * ci7 since ...").  Newly allocated; NULL when out of memory.
+ */
+char *claim_owner(const char *token, size_t node, const char *who);
+
+/*
+ * Reads a lock file's text.  Returns 1 when it is run token's (the node
+ * index that wrote it in *node), else 0.  shown gets what to show people:
+ * "pytest-cloud WHO" for a run of this release, the text itself (cut)
+ * otherwise.
+ */
+int claim_owner_parse(const char *text, const char *token, size_t *node,
+		      char *shown, size_t len);
+
+struct claim_spec {
+	const char *chdir;
+	const char *marker; /* claim_marker */
+	const char *owner;  /* claim_owner */
+	long wait_s;        /* how long to wait for another run's lock (0:
+			     * not at all) */
+	long home_wait_s;   /* and for the brief lock of the home, which a
+			     * claim holds while it checks and makes */
+};
+
+/*
+ * The claim command ("exec /bin/sh -c '...'"), newly allocated; NULL when
+ * out of memory.  It exits 1 when it cannot make a folder or write the
+ * marker (its stderr says why).
+ */
+char *claim_command(const struct claim_spec *spec);
+
+/* The command that prints the lock file beside chdir (what the run that
+ * holds it wrote there).  Newly allocated; NULL when out of memory. */
+char *claim_lockfile_command(const char *chdir);
 
 enum claim_event {
 	CLAIM_OTHER = 0, /* a line of no meaning */
 	CLAIM_STATE,     /* "chdir ..." */
+	CLAIM_OWNER,     /* "owner ..." */
 	CLAIM_BUSY,      /* "busy OWNER" */
+	CLAIM_WAIT,      /* "wait" */
 	CLAIM_TIMEOUT,   /* "lock timeout" */
 	CLAIM_LOCKLINK,  /* "lockfile symlink" */
 	CLAIM_LOCKED,    /* "locked" */
 	CLAIM_UNLOCKED   /* "unlocked" */
 };
 
-/* Reads one line of the claim's output: for CLAIM_STATE the state goes to
- * *state and any real path to text, for CLAIM_BUSY the owner to text. */
-enum claim_event claim_line(const char *line, enum chdir_state *state,
+/* Reads one line of the claim's output into f (a "chdir" or "owner"
+ * line); for CLAIM_BUSY the lock file's text goes to text. */
+enum claim_event claim_line(const char *line, struct chdir_facts *f,
 			    char *text, size_t textlen);
 
-/*
- * Reads the last "chdir ..." line of text.  Returns its state
- * (CHDIR_UNKNOWN when there is none); for CHDIR_OUTSIDE the real path,
- * cut to fit, goes to real (always NUL-terminated when reallen > 0).
- */
-enum chdir_state claim_parse(const char *text, char *real, size_t reallen);
+/* Reads the last "chdir" and "owner" lines of text (a probe's output)
+ * into f, which is zeroed first. */
+void claim_parse(const char *text, struct chdir_facts *f);
 
 /*
- * Why a node whose CHDIR is in state s cannot receive the project, in
- * buf; NULL when s lets the copy go ahead (dir, absent).  chdir is the
- * option's value, real what claim_parse gave for CHDIR_OUTSIDE.
+ * Why a node whose CHDIR is as f says cannot receive the project, in buf;
+ * NULL when the copy may go ahead (state dir or absent, owner none, ours,
+ * empty or earlier).  chdir is the option's value.
  */
-const char *claim_refusal(enum chdir_state s, const char *chdir,
-			  const char *real, char *buf, size_t len);
+const char *claim_refusal(const struct chdir_facts *f, const char *chdir,
+			  char *buf, size_t len);
+
+/* Marker text m (tabs for newlines) in words: "project '/p' of host
+ * 'h'", or "a folder of an earlier pytest-cloud release" for "". */
+const char *claim_describe_marker(const char *m, char *buf, size_t len);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * develop: the command each node runs after the sync, built here (pure)
- * and run at the edge over the node's SSH session (main.c prepare_job).
+ * and run at the edge over the node's SSH session (sync.c prepare_job).
  */
 #define _GNU_SOURCE
 #include "develop.h"
@@ -65,70 +65,93 @@ static int append_quoted(char **script, const struct strvec *list,
 	return 0;
 }
 
-/* The script of develop.h's steps, run from the remote home.  Every
- * value passes through shquote. */
-static char *prepare_script(const struct cloud_config *cfg)
+/* "exec PYTHON -c CHECK ./EGG..." (the worker check), from CHDIR; every
+ * value through shquote.  NULL when out of memory. */
+static char *check_part(const struct cloud_config *cfg)
+{
+	char *py_q = shquote(cfg->worker_python);
+	char *check_q = shquote(worker_check);
+	char *tail = NULL;
+
+	if (py_q != NULL && check_q != NULL &&
+	    asprintf(&tail, "exec %s%s -c %s", cfg->venv_rel ? "\"$home\"/" : "",
+		     py_q, check_q) < 0) {
+		tail = NULL;
+	}
+	if (tail != NULL && append_quoted(&tail, &cfg->develop_eggs, "") < 0) {
+		free(tail);
+		tail = NULL;
+	}
+	free(py_q);
+	free(check_q);
+	return tail;
+}
+
+/* "PYTHON -m pip install ... -e ./EGG... >&2 || exit N; ", or "" without
+ * eggs.  NULL when out of memory. */
+static char *eggs_part(const struct cloud_config *cfg)
+{
+	char *py_q;
+	char *pip = NULL;
+	char *part = NULL;
+
+	if (cfg->develop_eggs.n == 0) {
+		return strdup("");
+	}
+	py_q = shquote(cfg->worker_python);
+	if (py_q != NULL &&
+	    asprintf(&pip, "\"$home\"/%s -m pip install --quiet --no-index "
+		     "--no-deps --no-build-isolation "
+		     "--disable-pip-version-check", py_q) < 0) {
+		pip = NULL;
+	}
+	if (pip != NULL && append_quoted(&pip, &cfg->develop_eggs, "-e ") == 0 &&
+	    asprintf(&part, "%s >&2 || exit %d; ", pip, DEVELOP_EXIT_EGGS) < 0) {
+		part = NULL;
+	}
+	free(py_q);
+	free(pip);
+	return part;
+}
+
+/* The script of develop.h's steps, run from the remote home: all of them
+ * (whole), or only the worker check (a node that shares another's
+ * folder).  Every value passes through shquote. */
+static char *prepare_script(const struct cloud_config *cfg, int whole)
 {
 	char *chdir_q = shquote(cfg->chdir);
 	char *venv_q = shquote(cfg->venv_rel ? cfg->venv_rel : "");
-	char *py_q = shquote(cfg->worker_python);
-	char *check_q = shquote(worker_check);
+	char *pip = whole ? eggs_part(cfg) : strdup("");
+	char *tail = cfg->gateway_check ? strdup("exit 0") : check_part(cfg);
+	char *pyc = NULL;
 	char *script = NULL;
-	char *pip = strdup("");
-	char *tail = NULL;
-	int ok = chdir_q && venv_q && py_q && check_q && pip;
 
-	if (ok && cfg->develop_eggs.n > 0) {
-		free(pip);
-		pip = NULL;
-		ok = asprintf(&pip, "\"$home\"/%s -m pip install --quiet "
-			      "--no-index --no-deps --no-build-isolation "
-			      "--disable-pip-version-check",
-			      py_q) >= 0;
-		if (!ok) {
-			pip = NULL;
-		}
-		ok = ok && append_quoted(&pip, &cfg->develop_eggs, "-e ") == 0;
-		if (ok) {
-			char *grown = NULL;
-
-			ok = asprintf(&grown, "%s >&2 || exit %d; ", pip,
-				      DEVELOP_EXIT_EGGS) >= 0;
-			free(pip);
-			pip = ok ? grown : NULL;
-		}
+	if (chdir_q == NULL || venv_q == NULL || pip == NULL || tail == NULL) {
+		goto out;
 	}
-	if (ok && cfg->gateway_check) {
-		tail = strdup("exit 0"); /* the conftest's gateway checks */
-		ok = tail != NULL;
-	} else if (ok) {
-		ok = asprintf(&tail, "exec %s%s -c %s", cfg->venv_rel ?
-			      "\"$home\"/" : "", py_q, check_q) >= 0;
-		if (!ok) {
-			tail = NULL;
-		}
-		ok = ok && append_quoted(&tail, &cfg->develop_eggs, "") == 0;
+	if (whole && asprintf(&pyc, "find . -path ./%s -prune -o -name "
+			      "'*.pyc' -type f -exec rm -f {} + || exit %d; ",
+			      venv_q, DEVELOP_EXIT_PYC) < 0) {
+		pyc = NULL;
+		goto out;
 	}
-	if (ok && asprintf(&script,
-			   "home=$(pwd); cd %s || exit %d; "
-			   "find . -path ./%s -prune -o -name '*.pyc' -type f "
-			   "-exec rm -f {} + || exit %d; %s%s",
-			   chdir_q, DEVELOP_EXIT_PYC, venv_q, DEVELOP_EXIT_PYC,
-			   pip, tail) < 0) {
+	if (asprintf(&script, "home=$(pwd); cd %s || exit %d; %s%s%s",
+		     chdir_q, DEVELOP_EXIT_PYC, pyc ? pyc : "", pip,
+		     tail) < 0) {
 		script = NULL;
 	}
+out:
 	free(chdir_q);
 	free(venv_q);
-	free(py_q);
-	free(check_q);
 	free(pip);
 	free(tail);
+	free(pyc);
 	return script;
 }
 
-char *develop_prepare_command(const struct cloud_config *cfg)
+char *develop_prepare_command(const struct cloud_config *cfg, int whole)
 {
-	char *script = prepare_script(cfg);
+	char *script = prepare_script(cfg, whole);
 	char *command = script ? shquote_sh_command(script) : NULL;
 
 	free(script);

@@ -10,6 +10,8 @@
  *   or module of each egg, from the node's copy (its own status); with
  *   --gateway-check this step is the conftest's, in each node's gateway
  *   (one python fewer per node).
+ * Nodes that share one folder (a shared home) run the steps once, through
+ * one of them; the others run only the worker check.
  * Pure: builds the command (every value through shquote), prints nothing.
  */
 #ifndef PYTEST_CLOUD_DEVELOP_H
@@ -25,8 +27,10 @@
 #define DEVELOP_EXIT_EGGS 98
 
 /* The remote command ("exec /bin/sh -c '...'"), newly allocated; NULL
- * when out of memory.  Needs config_finish()ed cfg. */
-char *develop_prepare_command(const struct cloud_config *cfg);
+ * when out of memory.  whole: every step; 0: only the worker check (a
+ * node that shares another node's folder, which made it ready), which is
+ * "exit 0" with --gateway-check.  Needs config_finish()ed cfg. */
+char *develop_prepare_command(const struct cloud_config *cfg, int whole);
 
 /*
  * The worker check's python source (static): run by the worker python in

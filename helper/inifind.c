@@ -9,59 +9,16 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "files.h"
 #include "msgs.h"
 #include "strvec.h"
 
 /* Reads a whole file into a NUL-terminated buffer; NULL with err. */
-char *inifile_read(const char *path, size_t *len, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t n;
-
-	if (f == NULL) {
-		snprintf(err, errlen, "%s: cannot read: %s", path,
-			 strerror(errno));
-		return NULL;
-	}
-	buf = malloc(INIFILE_MAX_BYTES + 1);
-	if (buf == NULL) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		goto out;
-	}
-	n = fread(buf, 1, INIFILE_MAX_BYTES + 1, f);
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: cannot read: %s", path,
-			 strerror(errno));
-		free(buf);
-		buf = NULL;
-		goto out;
-	}
-	if (n > INIFILE_MAX_BYTES) {
-		snprintf(err, errlen, "%s: larger than %d bytes", path,
-			 INIFILE_MAX_BYTES);
-		free(buf);
-		buf = NULL;
-		goto out;
-	}
-	if (memchr(buf, '\0', n) != NULL) {
-		snprintf(err, errlen, "%s: contains a NUL byte", path);
-		free(buf);
-		buf = NULL;
-		goto out;
-	}
-	buf[n] = '\0';
-	*len = n;
-out:
-	fclose(f);
-	return buf;
-}
-
 static int find_load_kind(const char *path, struct ini_entries *out, char *err,
 		     size_t errlen)
 {
 	size_t len = 0;
-	char *text = inifile_read(path, &len, err, errlen);
+	char *text = files_read(path, INIFILE_MAX_BYTES, FILES_TEXT, &len, err, errlen);
 	int rc;
 
 	if (text == NULL) {

@@ -10,10 +10,6 @@
 
 #include "inifile.h"
 
-/* The whole file at path (at most 1 MiB), NUL-terminated, its length in
- * *len; or NULL with err ("PATH: cannot read: why"). */
-char *inifile_read(const char *path, size_t *len, char *err, size_t errlen);
-
 /*
  * Reads the pytest settings of the file at path by its kind (.ini, .cfg,
  * .toml).  Returns 1 when the file is a pytest config (entries in out),

@@ -13,6 +13,7 @@
 
 #include "adopt.h"
 #include "exits.h"
+#include "files.h"
 #include "inifind.h"
 #include "msgs.h"
 #include "nodename.h"
@@ -25,7 +26,8 @@
 struct change {
 	char *path;      /* absolute */
 	const char *name; /* as shown: relative to the rootdir */
-	char *old;       /* NULL: a new file */
+	char *old;       /* NULL: a new file (the config file: "") */
+	int existed;     /* the file was there when it was read */
 	char *text;      /* what it becomes */
 	int ours;        /* pytest-cloud's own file: line is shown
 			  * instead of a diff */
@@ -55,24 +57,21 @@ static void usage(void)
 	       "--dry-run writes nothing.\n");
 }
 
-/* Whole file, or NULL with *missing set when it does not exist. */
+/* Whole file, or NULL with *missing set when it does not exist.  A
+ * symbolic link is refused: init writes files in their place, and a
+ * project's link may point anywhere. */
 static char *read_text(const char *path, int *missing, char *err,
 		       size_t errlen)
 {
-	size_t len = 0;
-	char *text;
+	char *text = files_read(path, INIFILE_MAX_BYTES,
+				FILES_TEXT | FILES_NOFOLLOW, NULL, err,
+				errlen);
 
-	*missing = 0;
-	if (access(path, F_OK) < 0 && errno == ENOENT) {
-		*missing = 1;
-		return NULL;
-	}
-	text = inifile_read(path, &len, err, errlen);
-	if (text != NULL && strlen(text) != len) {
-		snprintf(err, errlen, "%s: holds a NUL byte: not a text file",
-			 path);
-		free(text);
-		return NULL;
+	*missing = text == NULL && errno == ENOENT;
+	if (text == NULL && strstr(err, ": is a symbolic link") != NULL) {
+		snprintf(err, errlen, "%s: is a symbolic link: init edits "
+			 "only regular files (it never writes through a "
+			 "link): edit the file it points to by hand", path);
 	}
 	return text;
 }
@@ -185,6 +184,7 @@ static int plan_plugin_file(struct init *in, struct change *c,
 	char version[32];
 	enum adopt_kind kind;
 
+	c->existed = text != NULL;
 	if (text == NULL) {
 		c->text = strdup(in->plugin);
 		c->ours = 1;
@@ -300,6 +300,7 @@ static int plan_conftest(struct init *in)
 		goto out;
 	}
 	c->old = text;
+	c->existed = 1;
 	text = NULL;
 	rc = 0;
 out:
@@ -406,6 +407,7 @@ static int plan_ini(struct init *in, const char *ini)
 		goto fail;
 	}
 	c->name = shown_name(in, c->path);
+	c->existed = text != NULL;
 	c->old = text ? text : strdup("");
 	in->n++;
 	free(nodes);
@@ -468,55 +470,16 @@ static int writable(const struct change *c)
 	return ok;
 }
 
-/* Writes c through a temporary file and rename (the mode of the file it
- * replaces kept). */
+/* Writes c in place of its file, safely (files.h). */
 static int write_change(const struct change *c)
 {
-	char *tmp = NULL;
-	struct stat st;
-	mode_t mode = 0666;
-	int fd;
-	size_t len = strlen(c->text);
-	size_t done = 0;
+	char err[800];
 
-	if (stat(c->path, &st) == 0) {
-		mode = st.st_mode & 07777;
-	}
-	if (asprintf(&tmp, "%s.pytest-cloud-init", c->path) < 0) {
+	if (files_replace(c->path, c->existed ? c->old : NULL, c->text, err,
+			  sizeof(err)) < 0) {
+		errorf("init: %s: nothing more was written", err);
 		return -1;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0) {
-		errorf("init: cannot write '%s': %s", tmp, strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	if (c->old != NULL && fchmod(fd, mode) < 0) {
-		/* the umask may have narrowed it; best effort */
-	}
-	while (done < len) {
-		ssize_t w = write(fd, c->text + done, len - done);
-
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w <= 0) {
-			errorf("init: cannot write '%s': %s", tmp,
-			       strerror(errno));
-			close(fd);
-			unlink(tmp);
-			free(tmp);
-			return -1;
-		}
-		done += (size_t)w;
-	}
-	if (fsync(fd) < 0 || close(fd) < 0 || rename(tmp, c->path) < 0) {
-		errorf("init: cannot write '%s': %s", c->path, strerror(errno));
-		unlink(tmp);
-		free(tmp);
-		return -1;
-	}
-	free(tmp);
 	return 0;
 }
 

@@ -85,28 +85,31 @@ static int setup_nodes(struct run *run)
 {
 	size_t i;
 	char why[256];
-	char owner[600];
-	char *script;
+	char *script = NULL;
+	char *host = local_host();
 
 	run->n = run->cfg.nodes.n;
 	run->nodes = calloc(run->n, sizeof(*run->nodes));
 	run->conns = calloc(run->n, sizeof(*run->conns));
-	script = probe_script(run->cfg.chdir);
+	run->locks = calloc(run->n, sizeof(*run->locks));
+	run->marker = host ? claim_marker(run->cfg.rootdir, host) : NULL;
+	if (run->marker != NULL) {
+		script = probe_script(run->cfg.chdir, run->marker);
+	}
 	run->probe_command = script ? shquote_sh_command(script) : NULL;
 	free(script);
-	run->check_command = develop_prepare_command(&run->cfg);
-	run->locks = calloc(run->n, sizeof(*run->locks));
-	run->claim_command = claim_command(run->cfg.chdir, sync_owner(owner,
-						sizeof(owner)),
-					   run->cfg.lock_timeout);
+	free(host);
+	run->prepare_command = develop_prepare_command(&run->cfg, 1);
+	run->check_command = develop_prepare_command(&run->cfg, 0);
 	if (run->nodes == NULL || run->conns == NULL || run->locks == NULL ||
-	    run->probe_command == NULL || run->check_command == NULL ||
-	    run->claim_command == NULL) {
+	    run->probe_command == NULL || run->prepare_command == NULL ||
+	    run->check_command == NULL) {
 		errorf("out of memory");
 		return EXIT_INTERNAL;
 	}
 	for (i = 0; i < run->n; i++) {
 		run->nodes[i].name = run->cfg.nodes.v[i];
+		run->nodes[i].shares_with = -1;
 		/* checked when the option was read (config.c): this keeps
 		 * its parts */
 		if (nodename_parse(run->nodes[i].name, &run->nodes[i].addr, why,

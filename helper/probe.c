@@ -14,12 +14,11 @@
 #include "text.h"
 
 int probe_check_chdir(const struct run *run, struct node_report *r,
-		      enum chdir_state state, const char *real)
+		      const struct chdir_facts *f)
 {
-	char why[600];
+	char why[1200];
 
-	if (claim_refusal(state, run->cfg.chdir, real, why, sizeof(why)) !=
-	    NULL) {
+	if (claim_refusal(f, run->cfg.chdir, why, sizeof(why)) != NULL) {
 		report_exclude(r, "%s", why);
 		return -1;
 	}
@@ -119,7 +118,7 @@ static int probe_take(struct run *run, struct node_report *r,
 	r->cpus = pr.cpus;
 	r->have_mem = pr.have_mem;
 	r->mem_available_mb = pr.mem_available_mb;
-	if (probe_check_chdir(run, r, pr.chdir, pr.chdir_real) < 0) {
+	if (probe_check_chdir(run, r, &pr.chdir) < 0) {
 		return -1;
 	}
 	lim.max_processes = run->cfg.max_processes;

@@ -17,10 +17,10 @@
 /* Probes every node; sets run->seconds.probe. */
 void probe_nodes(struct run *run);
 
-/* Leaves out node r when CHDIR (state, resolved to real) cannot
- * receive the project (claim.h).  Returns 0, or -1 when left out. */
+/* Leaves out node r when CHDIR, as f says, cannot receive the project
+ * (claim.h).  Returns 0, or -1 when left out. */
 int probe_check_chdir(const struct run *run, struct node_report *r,
-		      enum chdir_state state, const char *real);
+		      const struct chdir_facts *f);
 
 /* How a remote command ended: "exit 3", "killed by signal KILL", or
  * "ended without an exit status". */

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shquote.h"
 
 /* Largest figures believed: a node that claims more (65,536 CPUs would
  * be 65,536 workers) is left out as implausible. */
@@ -47,19 +46,18 @@ static const char script_head[] =
 	"echo \"inactive_pages $(sysctl -n vm.stats.vm.v_inactive_count)\";; "
 	"esac; ";
 
-char *probe_script(const char *chdir)
+char *probe_script(const char *chdir, const char *marker)
 {
-	char *q = shquote(chdir);
+	char *checks = claim_probe_checks(chdir, marker);
 	char *s = NULL;
 
-	if (q == NULL) {
+	if (checks == NULL) {
 		return NULL;
 	}
-	if (asprintf(&s, "%s%sd=%s; cloud_chk \"$d\"", script_head,
-		     claim_check_function(), q) < 0) {
+	if (asprintf(&s, "%s%s", script_head, checks) < 0) {
 		s = NULL;
 	}
-	free(q);
+	free(checks);
 	return s;
 }
 
@@ -335,7 +333,6 @@ int probe_parse(const char *text, struct probe_result *out, char *why,
 		out->mem_available_mb = (long)(kb / 1024);
 		out->have_mem = 1;
 	}
-	out->chdir = claim_parse(text, out->chdir_real,
-				 sizeof(out->chdir_real));
+	claim_parse(text, &out->chdir);
 	return 0;
 }

@@ -20,6 +20,8 @@
  *   chdir dir                     CHDIR's state, checked as claim.h says:
  *                                 dir, absent, notdir, readonly, symlink,
  *                                 outside REALPATH
+ *   owner none                    whose CHDIR is (claim.h): none, ours,
+ *                                 empty, earlier, other M, ...
  *
  * CPUs = min(cpus, ceil(quota / period) of every level with a quota).
  * Memory = min(MemAvailable (or free + inactive pages), limit - usage of
@@ -38,16 +40,16 @@ struct probe_result {
 	int have_mem;          /* 0 when the node gave no memory figure */
 	int cgroup_cpu;        /* 1 when a cgroup quota lowered cpus */
 	int cgroup_mem;        /* 1 when a cgroup limit lowered memory */
-	enum chdir_state chdir;
-	char chdir_real[256];  /* CHDIR's real path when CHDIR_OUTSIDE */
+	struct chdir_facts chdir; /* CHDIR's state and owner (claim.h) */
 };
 
 /*
  * The shell command the probe runs on the node, checking the folder chdir
- * (relative to the remote home; quoted inside).  Returns a newly
- * allocated string, or NULL when out of memory.
+ * (relative to the remote home; quoted inside) and whose it is against
+ * marker (claim_marker).  Returns a newly allocated string, or NULL when
+ * out of memory.
  */
-char *probe_script(const char *chdir);
+char *probe_script(const char *chdir, const char *marker);
 
 /*
  * Parses the probe's stdout.  Returns 0, or -1 with why filled ("no CPU

@@ -134,6 +134,10 @@ static cJSON *node_json(const struct node_report *nodes, size_t i)
 	if (r->note != NULL) {
 		cJSON_AddStringToObject(o, "note", r->note);
 	}
+	if (r->shares_with >= 0) {
+		cJSON_AddStringToObject(o, "shares_folder_with",
+					nodes[r->shares_with].name);
+	}
 	cJSON_AddItemToObject(o, "cpus", number_or_null(r->have_cpus,
 							(double)r->cpus));
 	cJSON_AddItemToObject(o, "mem_available_mb",
@@ -268,11 +272,15 @@ char *render_table(const struct node_report *nodes, size_t n)
 		format_mem(r, mem, sizeof(mem));
 		snprintf(cpus, sizeof(cpus), r->have_cpus ? "%ld" : "-",
 			 r->cpus);
-		buf_printf(&f, "%-*s  %5s  %12s  %9ld  %s%s%s\n", (int)width,
-			r->name, cpus, mem, r->processes,
-			state_name(r->state),
-			r->state == NODE_OK ? "" : ": ",
-			r->state == NODE_OK ? "" : (r->reason ? r->reason : ""));
+		buf_printf(&f, "%-*s  %5s  %12s  %9ld  %s", (int)width, r->name,
+			   cpus, mem, r->processes, state_name(r->state));
+		if (r->state != NODE_OK) {
+			buf_printf(&f, ": %s", r->reason ? r->reason : "");
+		} else if (r->shares_with >= 0) {
+			buf_printf(&f, " (the folder of '%s')",
+				   nodes[r->shares_with].name);
+		}
+		buf_printf(&f, "\n");
 	}
 	return buf_take(&f);
 }

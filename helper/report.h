@@ -53,6 +53,11 @@ struct node_report {
 	int live_state;         /* enum live_state */
 	long long live_bytes;   /* bytes rsync has sent so far */
 	double sync_seconds;
+	/* a node whose CHDIR is another node's folder (a shared home): */
+	long shares_with;       /* that node's index, whose copy it uses;
+				 * -1 for a node with a folder of its own */
+	int claimed;            /* CHDIR made ours for this run (locked or,
+				 * without flock(1), unlocked) */
 };
 
 /* Sets state to NODE_EXCLUDED with a formatted reason (replacing any

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "adopt.h"
+#include "files.h"
 #include "inifind.h"
 #include "msgs.h"
 #include "template.h"
@@ -58,6 +59,17 @@ char *local_user(void)
 		return strdup(pw->pw_name);
 	}
 	return strdup(env && env[0] ? env : "user");
+}
+
+char *local_host(void)
+{
+	char host[256] = "";
+
+	if (gethostname(host, sizeof(host) - 1) < 0 || host[0] == '\0') {
+		snprintf(host, sizeof(host), "?");
+	}
+	host[sizeof(host) - 1] = '\0';
+	return strdup(host);
 }
 
 static char *absolute_dir(const char *path)
@@ -189,7 +201,8 @@ static int check_copy(const struct cloud_config *cli)
 		enum adopt_kind kind = ADOPT_NOT_OURS;
 
 		if (asprintf(&path, "%s/conftest.py", cli->rootdir) >= 0) {
-			text = inifile_read(path, &len, err, sizeof(err));
+			text = files_read(path, INIFILE_MAX_BYTES, FILES_TEXT,
+					  &len, err, sizeof(err));
 		}
 		if (text != NULL) {
 			kind = adopt_classify(text, template_plugin, version,

@@ -24,4 +24,8 @@ enum resolve_result resolve(struct run *run, int argc, char **argv);
  * when out of memory. */
 char *local_user(void);
 
+/* This machine's host name (for CHDIR's marker and lock owners);
+ * malloc'ed, NULL when out of memory. */
+char *local_host(void);
+
 #endif

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "clock.h"
 #include "adopt.h"
+#include "claim.h"
 #include "rsync.h"
 
 #include <stdio.h>
@@ -164,6 +165,8 @@ int rsync_build_argv(const struct cloud_config *cfg,
 	rc |= strvec_push(out, "--exclude=__pycache__");
 	rc |= strvec_push(out, "--exclude=*.pyc");
 	rc |= strvec_push(out, "--exclude=.pytest_cache");
+	/* CHDIR's marker (claim.h): neither copied nor deleted */
+	rc |= strvec_push(out, "--exclude=/" CLAIM_MARKER);
 	rc |= push_filters(cfg, out);
 	if (cfg->rsync_bandwidth_limit > 0) {
 		rc |= strvec_pushf(out, "--bwlimit=%ld",

@@ -37,8 +37,9 @@ long run_fds_in_flight(const struct run *run)
 
 void run_release(struct run *run)
 {
-	char **texts[] = { &run->probe_command, &run->check_command,
-			   &run->claim_command, &run->rsync_path };
+	char **texts[] = { &run->probe_command, &run->prepare_command,
+			   &run->check_command, &run->marker, &run->who,
+			   &run->rsync_path };
 	size_t i;
 
 	for (i = 0; run->nodes != NULL && i < run->n; i++) {

@@ -26,8 +26,13 @@ struct run {
 	struct sshconn_stream **locks; /* CHDIR locks held for this run */
 	size_t n;
 	char *probe_command;
-	char *check_command;
-	char *claim_command;
+	char *prepare_command; /* the steps after the copy (develop.h) */
+	char *check_command;   /* only the worker check, for a node that
+				* shares another node's folder */
+	char *marker;          /* CHDIR's marker for this project (claim.h) */
+	char *who;             /* this run in a lock file: pid, user, host,
+				* start */
+	char token[20];        /* names this run in the nodes' lock files */
 	char *rsync_path;
 	struct run_timings seconds;
 	int live; /* a live display of the sync runs on stderr */

@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "sshcfg.h"
 
+#include "files.h"
+
 #include <fnmatch.h>
 #include <glob.h>
 #include <stdio.h>
@@ -9,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define SSHCFG_MAX_BYTES (256 * 1024)
+#define SSHCFG_MAX_BYTES (16u << 20)
 #define SSHCFG_MAX_DEPTH 8
 
 /* 1 when host matches the pattern list of a Host line (value), where a
@@ -206,25 +208,20 @@ static enum host_key_policy include_files(const char *value,
 	return found;
 }
 
+/* The policy the file at path gives; one that cannot be read (or is
+ * larger than any config) gives none, and ssh's strict default holds. */
 static enum host_key_policy policy_of(const char *path, const char *host,
 				      struct include_ctx *ctx)
 {
-	FILE *f = fopen(path, "r");
-	char *text;
-	size_t n;
+	char err[300];
+	char *text = files_read(path, SSHCFG_MAX_BYTES, 0, NULL, err,
+				sizeof(err));
 	enum host_key_policy found = POLICY_UNSET;
 
-	if (f == NULL) {
-		return POLICY_UNSET;
-	}
-	text = malloc(SSHCFG_MAX_BYTES + 1);
 	if (text != NULL) {
-		n = fread(text, 1, SSHCFG_MAX_BYTES, f);
-		text[n] = '\0';
 		found = sshcfg_policy(text, host, include_files, ctx);
 		free(text);
 	}
-	fclose(f);
 	return found;
 }
 

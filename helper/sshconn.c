@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "sshconn.h"
 
+#include "files.h"
 #include "knownhosts.h"
 #include "shquote.h"
 #include "text.h"
@@ -23,6 +24,9 @@
 #include <string.h>
 #include <time.h>
 
+
+/* No known_hosts is this big. */
+#define KNOWN_HOSTS_MAX_BYTES (64u << 20)
 
 /* Key exchange: curve25519 first (fast, well supported), then NIST and
  * group14 for older servers. */
@@ -153,43 +157,6 @@ static int add_host_key(ssh_session s, char *why, size_t whylen)
 	return 0;
 }
 
-/* Reads a whole (small) file; NULL when it cannot be read. */
-static char *read_text(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	char *text = NULL;
-	size_t size = 0;
-	size_t n = 0;
-
-	if (f == NULL) {
-		return NULL;
-	}
-	for (;;) {
-		char *grown;
-
-		if (n + 4096 + 1 > size) {
-			size = size ? size * 2 : 8192;
-			if (size > (64u << 20)) { /* no known_hosts is this big */
-				break;
-			}
-			grown = realloc(text, size);
-			if (grown == NULL) {
-				break;
-			}
-			text = grown;
-		}
-		n += fread(text + n, 1, size - n - 1, f);
-		if (feof(f) || ferror(f)) {
-			break;
-		}
-	}
-	fclose(f);
-	if (text != NULL) {
-		text[n] = '\0';
-	}
-	return text;
-}
-
 /* 1 when the node's key is on an "@revoked" line of the user's or the
  * global known_hosts (libssh skips those lines). */
 static int host_key_revoked(ssh_session s)
@@ -211,12 +178,14 @@ static int host_key_revoked(ssh_session s)
 	for (i = 0; i < sizeof(files) / sizeof(files[0]) && !revoked; i++) {
 		char *path = NULL;
 		char *text;
+		char err[300];
 
 		if (ssh_options_get(s, files[i], &path) != SSH_OK ||
 		    path == NULL) {
 			continue;
 		}
-		text = read_text(path);
+		text = files_read(path, KNOWN_HOSTS_MAX_BYTES, 0, NULL, err,
+				  sizeof(err));
 		revoked = text != NULL && type != NULL &&
 			  knownhosts_revoked(text, type, b64);
 		free(text);

@@ -6,6 +6,9 @@
  * (rsync.h; at most cloud_rsync_max_processes, within the open-file
  * budget); then the steps after the copy (develop.h), bounded by
  * cloud_sync_timeout.  A node that fails a step is left out with why.
+ * Nodes whose CHDIR is one folder (a shared home, found through the lock
+ * file: claim.h) get one claim, one copy and one after-copy step, through
+ * the node that claimed it; the others use its copy.
  */
 #ifndef PYTEST_CLOUD_SYNC_H
 #define PYTEST_CLOUD_SYNC_H
@@ -17,9 +20,5 @@
 /* Claims, copies and prepares every probed node; sets the sync and
  * prepare times.  Returns 0, or -1 when rsync is not there (said). */
 int sync_nodes(struct run *run);
-
-/* What this run writes into a lock file it holds, for others to show:
- * pid, user, host and start.  Returns buf. */
-const char *sync_owner(char *buf, size_t len);
 
 #endif

@@ -182,7 +182,7 @@ def remove_cgroup(path):
 
 class Node:
     def __init__(self, cluster, name, addr, kind, cpus=None, env=None, memory_limit=None, sshd_extra=(),
-                 stall_at=None):
+                 stall_at=None, home=None):
         self.cluster = cluster
         self.name = name
         self.addr = addr
@@ -195,7 +195,7 @@ class Node:
         self.proxy = None
         self.cgroup = None  # the cgroup folder made for memory_limit
         self.dir = os.path.join(cluster.dir, "nodes", name)
-        self.home = os.path.join(self.dir, "home")
+        self.home = home or os.path.join(self.dir, "home")  # home: shared
         self.proc = None
         self.namespace = None  # its mount namespace, once started
 
@@ -238,12 +238,15 @@ class Cluster:
         return "%s.%d.%d" % (self.net, self.subnet + i // 250, i % 250 + 1)
 
     def add(self, name, kind="sshd", cpus=None, env=None, memory_limit=None, sshd_extra=(),
-            force_command=None, stall_at=None):
+            force_command=None, stall_at=None, shared_home=None):
         """A node.  force_command: a shell script sshd runs for every
         session instead of the command asked for (which it finds in
         $SSH_ORIGINAL_COMMAND); stall_at: a proxy in front that stalls at
-        that client message (STALL_PROXY)."""
-        node = Node(self, name, self._address(), kind, cpus, env, memory_limit, sshd_extra, stall_at)
+        that client message (STALL_PROXY); shared_home: a name, the same
+        for nodes that share one home (as over NFS)."""
+        home = os.path.join(self.dir, "shared", shared_home) if shared_home else None
+        node = Node(self, name, self._address(), kind, cpus, env, memory_limit, sshd_extra, stall_at, home)
+        os.makedirs(node.dir, exist_ok=True)
         os.makedirs(node.home, exist_ok=True)
         self.nodes[name] = node
         if kind == "sshd":
@@ -533,6 +536,8 @@ class Cluster:
         """Empties every home; the folder itself stays, since each node's
         namespace has it bind-mounted."""
         for node in self.nodes.values():
+            if not os.path.isdir(node.home):
+                continue
             for name in os.listdir(node.home):
                 path = os.path.join(node.home, name)
                 if os.path.isdir(path) and not os.path.islink(path):

@@ -6,6 +6,7 @@ built at build/pytest-cloud; ``make test`` does both.
 
 import json
 import os
+import pathlib
 import shutil
 import subprocess
 import sys
@@ -43,6 +44,47 @@ def pytest_configure(config):
         raise pytest.UsageError("the end-to-end tests need root (sshd nodes, unshare)")
     if not os.access(HELPER, os.X_OK):
         raise pytest.UsageError("build the helper first: make")
+
+
+# The tests' projects live under the controller's home, which no node can
+# see (each node's own home is mounted over it): a node that leaned on a
+# controller's path would fail here.  /tmp, where the clusters live, is
+# seen by every node.
+HIDDEN = os.path.join(os.path.expanduser("~"), ".cache", "pytest-cloud-e2e")
+
+
+@pytest.fixture(scope="session")
+def hidden_root():
+    """This session's folder under HIDDEN (runs older than a day are
+    removed; this one too when the session passes)."""
+    os.makedirs(HIDDEN, exist_ok=True)
+    for name in os.listdir(HIDDEN):
+        old = os.path.join(HIDDEN, name)
+        if time.time() - os.path.getmtime(old) > 86400:
+            shutil.rmtree(old, ignore_errors=True)
+    import tempfile
+
+    root = tempfile.mkdtemp(prefix="run-", dir=HIDDEN)
+    yield root
+    if not getattr(hidden_root, "failed", False):
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    if outcome.get_result().failed:
+        hidden_root.failed = True  # its projects are kept to look at
+
+
+@pytest.fixture
+def tmp_path(request, hidden_root):
+    """Each test's own folder, where the nodes cannot see it (HIDDEN)."""
+    import re
+    import tempfile
+
+    name = re.sub(r"[^\w]", "_", request.node.name)[:40]
+    return pathlib.Path(tempfile.mkdtemp(prefix=name + "-", dir=hidden_root))
 
 
 @pytest.fixture(scope="session")

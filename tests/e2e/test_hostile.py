@@ -106,7 +106,8 @@ from cluster import Cluster
 from conftest import EXAMPLE, HELPER, TEMPLATE, Project
 
 PASS = 'exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n'
-STEPS = {"probe": "*pytest-cloud-probe*", "copy": '"rsync --server"*', "after": '*"find . -path"*'}
+STEPS = {"probe": "*pytest-cloud-probe*", "copy": '"rsync --server"*', "after": '*"find . -path"*',
+         "claim": "*.pytest-cloud.lock*"}
 
 
 def on(step, action):
@@ -133,6 +134,7 @@ def hostile(tmp_path_factory):
     c.add("killed", force_command=on("probe", "kill -9 $$"))
     c.add("stallcopy", cpus="0", force_command=on("copy", "exec sleep 1000"))
     c.add("stallafter", cpus="0", force_command=on("after", "exec sleep 1000"))
+    c.add("chattyclaim", cpus="0", force_command=on("claim", "while :; do echo wait; sleep 1; done"))
     # the session's own sshd stops: the node stays up, the connection is
     # silent (as behind a partition)
     c.add("silentcopy", cpus="0", force_command=on("copy", "kill -STOP $PPID"))
@@ -228,6 +230,24 @@ def test_one_stalled_node_costs_only_its_bound(hproject, node, sync_timeout, rea
     assert got[node].startswith(reason), got[node]
     assert r.seconds < base.seconds + bound + 2.5, (r.seconds, base.seconds)
     hproject.cluster.thaw(node)
+
+
+def test_a_claim_that_talks_for_ever_is_bounded(hproject):
+    """A node that answers the claim with a line a second, for ever, is
+    left out once the claim's one bound is up; the others are copied."""
+    settings = dict(cloud_lock_timeout=1)
+    hproject.use_nodes("h1 h2", **settings)
+    base = run_helper(hproject)
+    assert base.returncode == 0, base.stderr_text
+    hproject.cluster.clear_homes()
+    hproject.use_nodes("h1 h2 chattyclaim", **settings)
+    r = run_helper(hproject)
+    assert r.returncode == 0, r.stderr_text
+    got = reasons(r.plan)
+    assert got["chattyclaim"] == ("claiming 'pytest_root_proj': not done within 10s "
+                                  "(cloud_lock_timeout and 3 x cloud_connect_timeout)"), got
+    assert got["h1"] is None and got["h2"] is None
+    assert r.seconds < base.seconds + 10 + 2.5, (r.seconds, base.seconds)
 
 
 @pytest.mark.parametrize("node,reason", [

@@ -334,3 +334,64 @@ def test_the_edited_conftest_is_python_that_loads_the_plugin(tmp_path, text):
         assert list(plugins[0]) == want + ["pytest_cloud_plugin"]
     # the docstring is still the module's docstring
     assert ast.get_docstring(tree) == ast.get_docstring(old)
+
+
+def test_init_never_writes_through_a_link(tmp_path):
+    """A hostile repository: its config file or conftest is a link out of
+    it (refused, the target untouched); a link waits where earlier
+    releases put their temporary file (never followed)."""
+    victim = tmp_path / "bashrc"
+    victim.write_text("export SAFE=1\n")
+    proj = tmp_path / "repo" / "p"
+    proj.mkdir(parents=True)
+    (proj / "pytest.ini").symlink_to("../../bashrc")
+    msg = refused(str(proj), "--nodes", "n1")
+    assert "pytest.ini: is a symbolic link: init edits only regular files" in msg, msg
+    (proj / "pytest.ini").unlink()
+    (proj / "pytest.ini").write_text("[pytest]\n")
+    (proj / "conftest.py").symlink_to("../../bashrc")
+    msg = refused(str(proj), "--nodes", "n1")
+    assert "conftest.py: is a symbolic link" in msg, msg
+    (proj / "conftest.py").unlink()
+    (proj / "pytest.ini.pytest-cloud-init").symlink_to("../../bashrc")
+    (proj / "conftest.py.pytest-cloud-init").symlink_to("../../bashrc")
+    r = init(str(proj), "--nodes", "n1")
+    assert r.returncode == 0, r.stderr
+    assert victim.read_text() == "export SAFE=1\n"
+    assert (proj / "pytest.ini").read_text() == "[pytest]\ncloud_nodes = n1\n"
+    assert not (proj / "pytest.ini").is_symlink()
+    assert sorted(os.listdir(proj)) == ["conftest.py", "conftest.py.pytest-cloud-init", "pytest.ini",
+                                        "pytest.ini.pytest-cloud-init"]
+
+
+def test_init_keeps_owner_and_mode(tmp_path):
+    proj = tmp_path / "p"
+    proj.mkdir()
+    (proj / "pytest.ini").write_text("[pytest]\n")
+    os.chown(proj / "pytest.ini", 1234, 4321)
+    os.chmod(proj / "pytest.ini", 0o640)
+    r = init(str(proj), "--nodes", "n1")
+    assert r.returncode == 0, r.stderr
+    st = os.stat(proj / "pytest.ini")
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (1234, 4321, 0o640)
+    assert "cloud_nodes = n1" in (proj / "pytest.ini").read_text()
+
+
+def test_init_refuses_a_file_changed_while_it_works(tmp_path):
+    """The config file changes between init's read and its rename (gdb
+    stops init just before the write and edits the file): init refuses,
+    and the change made meanwhile is kept."""
+    proj = tmp_path / "p"
+    proj.mkdir()
+    (proj / "pytest.ini").write_text("[pytest]\n")
+    edit = "printf 'addopts = -x\\n' >> %s" % (proj / "pytest.ini")
+    r = subprocess.run(["gdb", "-q", "-batch", "-ex", "set breakpoint pending on",
+                        "-ex", "tbreak files_replace", "-ex", "run",
+                        "-ex", "shell " + edit, "-ex", "continue",
+                        "--args", HELPER, "init", "--nodes", "n1"],
+                       cwd=str(proj), env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=120)
+    assert "pytest.ini: changed since it was read: nothing more was written" in r.stderr, r.stdout + r.stderr
+    assert "exited with code 03" in r.stdout, r.stdout
+    assert (proj / "pytest.ini").read_text() == "[pytest]\naddopts = -x\n"
+    assert sorted(os.listdir(proj)) == ["conftest.py", "pytest.ini"]

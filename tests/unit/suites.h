@@ -18,5 +18,6 @@ int suite_sshcfg(void);
 int suite_text(void);
 int suite_rsync(void);
 int suite_develop(void);
+int suite_files(void);
 
 #endif

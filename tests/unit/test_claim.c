@@ -16,6 +16,12 @@
 
 static char scratch[] = "/tmp/pytest-cloud-claim.XXXXXX";
 
+/* Markers as the shell writes them (claim_marker), in printf form. */
+#define MARKER_US "# pytest-cloud: a copy of the project below; its runs " \
+	"replace everything in this folder\\nroot /p/us\\nhost ctl"
+#define MARKER_THEM "# pytest-cloud: a copy of the project below; its runs " \
+	"replace everything in this folder\\nroot /p/them\\nhost ci7"
+
 /* Runs script with HOME set to scratch/home; returns its output (owned)
  * or NULL. */
 static char *run_sh(const char *script, int *code)
@@ -45,9 +51,25 @@ static char *run_sh(const char *script, int *code)
 	return out;
 }
 
+/* 1 when the file at path holds exactly text. */
+static int file_is(const char *path, const char *text)
+{
+	char buf[1024];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (f == NULL) {
+		return 0;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strcmp(buf, text) == 0;
+}
+
 static int make_scratch(void)
 {
-	char cmd[1024];
+	char cmd[4096];
 	int code = -1;
 	char *out;
 
@@ -58,7 +80,22 @@ static int make_scratch(void)
 		 "cd %s && mkdir -p home/real outside home/ro && "
 		 "echo keep > outside/file && chmod 555 home/ro && "
 		 "cd home && ln -s . victim && ln -s ../outside away && "
-		 "ln -s real lnk && echo x > afile",
+		 "ln -s real lnk && echo x > afile && "
+		 /* whose: a user's folder, an empty one, ours, another
+		  * project's, an earlier release's, nested copies */
+		 "mkdir -p thesis/ch1 empty mine theirs oldrun outer/x "
+		 "holder/deep/proj badm && echo tex > thesis/ch1/a.tex && "
+		 "printf '" MARKER_US "\n' > mine/" CLAIM_MARKER " && "
+		 "echo data > mine/f && "
+		 "printf '" MARKER_THEM "\n' > theirs/" CLAIM_MARKER " && "
+		 "echo data > theirs/f && "
+		 "echo old > oldrun/f && "
+		 "echo 'pytest-cloud pid 7 by me on ci since x' > "
+		 ".oldrun.pytest-cloud-lock && "
+		 "printf '" MARKER_THEM "\n' > outer/" CLAIM_MARKER " && "
+		 "printf '" MARKER_THEM "\n' > holder/deep/proj/" CLAIM_MARKER
+		 " && echo x > holder/deep/proj/f && "
+		 "ln -s ../afile badm/" CLAIM_MARKER,
 		 scratch);
 	out = run_sh(cmd, &code);
 	free(out);
@@ -78,25 +115,32 @@ static int drop_scratch(void)
 	return 0;
 }
 
-/* The check's verdict for chdir, as the probe would print it. */
-static enum chdir_state check(const char *chdir, char *real, size_t len)
+/* This project's marker in the scratch home (see make_scratch). */
+static char *marker_us(void)
 {
-	char *script = NULL;
-	char *out;
-	int code = -1;
-	enum chdir_state s = CHDIR_UNKNOWN;
+	return claim_marker("/p/us", "ctl");
+}
 
-	if (asprintf(&script, "%scloud_chk '%s'", claim_check_function(),
-		     chdir) < 0) {
-		return CHDIR_UNKNOWN;
-	}
-	out = run_sh(script, &code);
-	if (out != NULL && code == 0) {
-		s = claim_parse(out, real, len);
-	}
+/* The checks' verdict on chdir, as the probe prints it. */
+static void check_facts(const char *chdir, struct chdir_facts *f)
+{
+	char *marker = marker_us();
+	char *script = marker ? claim_probe_checks(chdir, marker) : NULL;
+	char *out = script ? run_sh(script, &(int){ 0 }) : NULL;
+
+	claim_parse(out ? out : "", f);
 	free(out);
 	free(script);
-	return s;
+	free(marker);
+}
+
+static enum chdir_state check(const char *chdir, char *real, size_t len)
+{
+	struct chdir_facts f;
+
+	check_facts(chdir, &f);
+	snprintf(real, len, "%s", f.real);
+	return f.state;
 }
 
 static void test_check_states(void)
@@ -147,11 +191,50 @@ static void test_check_states(void)
 	}
 }
 
+/* Whose each folder is, as the probe says (the claim says the same). */
+static void test_owner_verdicts(void)
+{
+	static const struct {
+		const char *chdir;
+		enum chdir_owner owner;
+		const char *where;
+		const char *marker_has;
+	} rows[] = {
+		{ "new", OWNER_NONE, "", "" },
+		{ "new/deeper", OWNER_NONE, "", "" },
+		{ "mine", OWNER_OURS, "", "" },
+		{ "empty", OWNER_EMPTY, "", "" },
+		{ "theirs", OWNER_OTHER, "", "root /p/them\thost ci7" },
+		{ "thesis", OWNER_FOREIGN, "", "" },
+		{ "real", OWNER_EMPTY, "", "" },
+		{ "oldrun", OWNER_EARLIER, "", "" },
+		{ "outer/x", OWNER_INSIDE, "outer", "root /p/them" },
+		{ "outer/new", OWNER_INSIDE, "outer", "root /p/them" },
+		{ "oldrun/sub", OWNER_INSIDE, "oldrun", "" },
+		{ "holder", OWNER_CONTAINS, "holder/deep/proj", "root /p/them" },
+		{ "badm", OWNER_BADMARKER, "", "" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct chdir_facts f;
+
+		check_facts(rows[i].chdir, &f);
+		if (f.owner != rows[i].owner) {
+			fprintf(stderr, "\n%s: owner %d\n", rows[i].chdir,
+				(int)f.owner);
+		}
+		CU_ASSERT_EQUAL(f.owner, rows[i].owner);
+		CU_ASSERT_STRING_EQUAL(f.where, rows[i].where);
+		CU_ASSERT_PTR_NOT_NULL(strstr(f.marker, rows[i].marker_has));
+	}
+}
+
 /* The events of a claim's output, and the state it ended in. */
 struct claim_run {
-	enum chdir_state state;
-	int locked, unlocked, timeout, locklink;
-	char busy[200];
+	struct chdir_facts f;
+	int locked, unlocked, timeout, locklink, waits;
+	char busy[300];
 };
 
 static void read_claim(const char *out, struct claim_run *c)
@@ -160,14 +243,17 @@ static void read_claim(const char *out, struct claim_run *c)
 
 	memset(c, 0, sizeof(*c));
 	while (p != NULL && *p != '\0') {
-		char line[400];
+		char line[1200];
 		char text[300];
 		size_t n = strcspn(p, "\n");
 
 		snprintf(line, sizeof(line), "%.*s", (int)n, p);
-		switch (claim_line(line, &c->state, text, sizeof(text))) {
+		switch (claim_line(line, &c->f, text, sizeof(text))) {
 		case CLAIM_BUSY:
 			snprintf(c->busy, sizeof(c->busy), "%s", text);
+			break;
+		case CLAIM_WAIT:
+			c->waits++;
 			break;
 		case CLAIM_TIMEOUT:
 			c->timeout = 1;
@@ -190,10 +276,13 @@ static void read_claim(const char *out, struct claim_run *c)
 
 static int claim(const char *chdir, long wait_s, struct claim_run *c)
 {
-	char *cmd = claim_command(chdir, "run A", wait_s);
+	char *marker = marker_us();
+	struct claim_spec spec = { chdir, marker, "run A", wait_s, 1 };
+	char *cmd = marker ? claim_command(&spec) : NULL;
 	char *out;
 	int code = -1;
 
+	free(marker);
 	if (cmd == NULL) {
 		return -1;
 	}
@@ -231,7 +320,7 @@ static void test_claim_command(void)
 		struct claim_run c;
 
 		CU_ASSERT_EQUAL(claim(rows[i].chdir, 1, &c), 0);
-		CU_ASSERT_EQUAL(c.state, rows[i].state);
+		CU_ASSERT_EQUAL(c.f.state, rows[i].state);
 		CU_ASSERT_EQUAL(c.locked, rows[i].locked);
 		CU_ASSERT_EQUAL(c.busy[0], '\0');
 	}
@@ -264,18 +353,87 @@ static void test_claim_waits_for_a_held_lock(void)
 	CU_ASSERT_EQUAL_FATAL(flock(fd, LOCK_EX), 0);
 	CU_ASSERT_EQUAL(claim("held", 1, &c), 0);
 	CU_ASSERT_STRING_EQUAL(c.busy, "run B on ci7");
+	CU_ASSERT_EQUAL(c.waits, 1); /* a line a second while it waits */
 	CU_ASSERT_EQUAL(c.timeout, 1);
 	CU_ASSERT_EQUAL(c.locked, 0);
-	CU_ASSERT_EQUAL(c.state, CHDIR_UNKNOWN); /* nothing made */
+	CU_ASSERT_EQUAL(c.f.state, CHDIR_UNKNOWN); /* nothing made */
 	snprintf(path, sizeof(path), "%s/home/held", scratch);
 	CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0);
 	/* no wait at all */
 	CU_ASSERT_EQUAL(claim("held", 0, &c), 0);
 	CU_ASSERT_EQUAL(c.timeout, 1);
+	CU_ASSERT_EQUAL(c.waits, 0);
+	CU_ASSERT_EQUAL(access(path, F_OK), -1);
 	close(fd);
 	CU_ASSERT_EQUAL(claim("held", 1, &c), 0);
 	CU_ASSERT_EQUAL(c.locked, 1);
-	CU_ASSERT_EQUAL(c.state, CHDIR_DIR);
+	CU_ASSERT_EQUAL(c.f.state, CHDIR_DIR);
+	CU_ASSERT_EQUAL(c.f.owner, OWNER_NONE);
+	/* the run's owner text is in the lock file now */
+	snprintf(path, sizeof(path), "%s/home/.held.pytest-cloud-lock", scratch);
+	CU_ASSERT_EQUAL(file_is(path, "run A\n"), 1);
+}
+
+/* A folder that is not ours keeps every byte; one that is (empty, made
+ * by an earlier release) gets the marker, which the next claim knows. */
+static void test_claim_owns_only_its_own(void)
+{
+	static const struct {
+		const char *chdir;
+		enum chdir_owner owner;
+		int locked;
+	} rows[] = {
+		{ "thesis", OWNER_FOREIGN, 0 },
+		{ "theirs", OWNER_OTHER, 0 },
+		{ "outer/x", OWNER_INSIDE, 0 },
+		{ "holder", OWNER_CONTAINS, 0 },
+		{ "badm", OWNER_BADMARKER, 0 },
+		{ "empty", OWNER_EMPTY, 1 },
+		{ "empty", OWNER_OURS, 1 },
+		{ "oldrun", OWNER_EARLIER, 1 },
+		{ "oldrun", OWNER_OURS, 1 },
+		{ "fresh/one", OWNER_NONE, 1 },
+		{ "fresh/one", OWNER_OURS, 1 },
+		{ "fresh", OWNER_CONTAINS, 0 }, /* holds fresh/one's copy */
+	};
+	char path[512];
+	char *marker = marker_us();
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct claim_run c;
+
+		CU_ASSERT_EQUAL(claim(rows[i].chdir, 1, &c), 0);
+		if (c.f.owner != rows[i].owner) {
+			fprintf(stderr, "\n%s: owner %d\n", rows[i].chdir,
+				(int)c.f.owner);
+		}
+		CU_ASSERT_EQUAL(c.f.owner, rows[i].owner);
+		CU_ASSERT_EQUAL(c.locked, rows[i].locked);
+		snprintf(path, sizeof(path), "%s/home/%s/" CLAIM_MARKER,
+			 scratch, rows[i].chdir);
+		if (rows[i].locked) {
+			char *want = NULL;
+
+			CU_ASSERT_TRUE(asprintf(&want, "%s\n", marker) > 0);
+			CU_ASSERT_EQUAL(file_is(path, want), 1);
+			free(want);
+		}
+	}
+	/* the user's folder: one file, as it was; no marker, no lock */
+	snprintf(path, sizeof(path), "%s/home/thesis/ch1/a.tex", scratch);
+	CU_ASSERT_EQUAL(file_is(path, "tex\n"), 1);
+	snprintf(path, sizeof(path), "%s/home/thesis/" CLAIM_MARKER, scratch);
+	CU_ASSERT_EQUAL(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/home/.thesis.pytest-cloud-lock",
+		 scratch);
+	CU_ASSERT_EQUAL(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/home/outer/.x.pytest-cloud-lock",
+		 scratch);
+	CU_ASSERT_EQUAL(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/home/badm/" CLAIM_MARKER, scratch);
+	CU_ASSERT_EQUAL(readlink(path, (char[8]){ 0 }, 8), 8); /* ../afile */
+	free(marker);
 }
 
 static void test_claim_refuses_a_linked_lock_file(void)
@@ -307,43 +465,144 @@ static void test_claim_quoting(void)
 	CU_ASSERT_EQUAL(access(path, F_OK), 0);
 }
 
+/* The refusal for facts f, or NULL. */
+static const char *refusal(enum chdir_state st, enum chdir_owner ow,
+			   const char *where, const char *marker, char *buf,
+			   size_t len)
+{
+	struct chdir_facts f;
+
+	memset(&f, 0, sizeof(f));
+	f.state = st;
+	f.owner = ow;
+	snprintf(f.where, sizeof(f.where), "%s", where);
+	snprintf(f.marker, sizeof(f.marker), "%s", marker);
+	snprintf(f.real, sizeof(f.real), "/srv");
+	return claim_refusal(&f, "p", buf, len);
+}
+
 static void test_claim_parse_and_refusal(void)
 {
-	enum chdir_state st = CHDIR_UNKNOWN;
-	char real[8];
-	char buf[300];
+	struct chdir_facts f;
+	char text[8];
+	char buf[600];
+	static const char them[] = "# pytest-cloud: x\troot /p/them\thost ci7";
 
-	CU_ASSERT_EQUAL(claim_parse("", real, sizeof(real)), CHDIR_UNKNOWN);
-	CU_ASSERT_EQUAL(claim_parse("chdir\n", real, sizeof(real)),
-			CHDIR_UNKNOWN);
-	CU_ASSERT_EQUAL(claim_line("busy", &st, real, sizeof(real)),
+	memset(&f, 0, sizeof(f));
+	claim_parse("", &f);
+	CU_ASSERT_EQUAL(f.state, CHDIR_UNKNOWN);
+	CU_ASSERT_EQUAL(f.owner, OWNER_UNKNOWN);
+	claim_parse("chdir\n", &f);
+	CU_ASSERT_EQUAL(f.state, CHDIR_UNKNOWN);
+	CU_ASSERT_EQUAL(claim_line("busy", &f, text, sizeof(text)),
 			CLAIM_BUSY);
-	CU_ASSERT_STRING_EQUAL(real, "");
-	CU_ASSERT_EQUAL(claim_line("lockedx", &st, real, sizeof(real)),
+	CU_ASSERT_STRING_EQUAL(text, "");
+	CU_ASSERT_EQUAL(claim_line("lockedx", &f, text, sizeof(text)),
 			CLAIM_OTHER);
-	CU_ASSERT_EQUAL(claim_line("chdir outside /x", &st, real,
-				   sizeof(real)),
+	CU_ASSERT_EQUAL(claim_line("waiting", &f, text, sizeof(text)),
+			CLAIM_OTHER);
+	CU_ASSERT_EQUAL(claim_line("chdir outside /x", &f, text,
+				   sizeof(text)),
 			CLAIM_STATE);
-	CU_ASSERT_EQUAL(st, CHDIR_OUTSIDE);
-	CU_ASSERT_EQUAL(claim_parse("chdir dirt\n", real, sizeof(real)),
-			CHDIR_UNKNOWN);
-	/* the last line counts; the real path is cut to fit */
-	CU_ASSERT_EQUAL(claim_parse("chdir absent\nchdir outside /a/long/p\n",
-				    real, sizeof(real)),
-			CHDIR_OUTSIDE);
-	CU_ASSERT_STRING_EQUAL(real, "/a/long");
-	CU_ASSERT_PTR_NULL(claim_refusal(CHDIR_DIR, "p", NULL, buf,
-					 sizeof(buf)));
-	CU_ASSERT_PTR_NULL(claim_refusal(CHDIR_ABSENT, "p", NULL, buf,
-					 sizeof(buf)));
-	CU_ASSERT_PTR_NOT_NULL(strstr(claim_refusal(CHDIR_SYMLINK, "p", NULL,
-						    buf, sizeof(buf)),
+	CU_ASSERT_EQUAL(f.state, CHDIR_OUTSIDE);
+	CU_ASSERT_EQUAL(claim_line("owner inside a b\tM x", &f, text,
+				   sizeof(text)),
+			CLAIM_OWNER);
+	CU_ASSERT_EQUAL(f.owner, OWNER_INSIDE);
+	CU_ASSERT_STRING_EQUAL(f.where, "a b");
+	CU_ASSERT_STRING_EQUAL(f.marker, "M x");
+	CU_ASSERT_EQUAL(claim_line("owner oursx", &f, text, sizeof(text)),
+			CLAIM_OWNER);
+	CU_ASSERT_EQUAL(f.owner, OWNER_UNKNOWN);
+	claim_parse("chdir dirt\n", &f);
+	CU_ASSERT_EQUAL(f.state, CHDIR_UNKNOWN);
+	/* the last lines count */
+	claim_parse("chdir absent\nowner none\nchdir outside /a/long/p\n"
+		    "owner other # x\troot /r\thost h\n", &f);
+	CU_ASSERT_EQUAL(f.state, CHDIR_OUTSIDE);
+	CU_ASSERT_STRING_EQUAL(f.real, "/a/long/p");
+	CU_ASSERT_EQUAL(f.owner, OWNER_OTHER);
+	CU_ASSERT_STRING_EQUAL(f.marker, "# x\troot /r\thost h");
+
+	/* the copy goes ahead only into a folder of ours */
+	CU_ASSERT_PTR_NULL(refusal(CHDIR_DIR, OWNER_OURS, "", "", buf,
+				   sizeof(buf)));
+	CU_ASSERT_PTR_NULL(refusal(CHDIR_ABSENT, OWNER_NONE, "", "", buf,
+				   sizeof(buf)));
+	CU_ASSERT_PTR_NULL(refusal(CHDIR_DIR, OWNER_EMPTY, "", "", buf,
+				   sizeof(buf)));
+	CU_ASSERT_PTR_NULL(refusal(CHDIR_DIR, OWNER_EARLIER, "", "", buf,
+				   sizeof(buf)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(refusal(CHDIR_SYMLINK, OWNER_OURS, "",
+					      "", buf, sizeof(buf)),
 				      "'p' on the node is a symbolic link"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(claim_refusal(CHDIR_OUTSIDE, "p", "/srv",
-						    buf, sizeof(buf)),
+	CU_ASSERT_PTR_NOT_NULL(strstr(refusal(CHDIR_OUTSIDE, OWNER_NONE, "",
+					      "", buf, sizeof(buf)),
 				      "resolves to '/srv'"));
-	CU_ASSERT_PTR_NOT_NULL(claim_refusal(CHDIR_UNKNOWN, "p", NULL, buf,
-					     sizeof(buf)));
+	CU_ASSERT_PTR_NOT_NULL(refusal(CHDIR_UNKNOWN, OWNER_NONE, "", "", buf,
+				       sizeof(buf)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(refusal(CHDIR_DIR, OWNER_UNKNOWN, "", "",
+					      buf, sizeof(buf)),
+				      "did not say whose 'p' is"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(
+		refusal(CHDIR_DIR, OWNER_OTHER, "", them, buf, sizeof(buf)),
+		"'p' on the node holds the copy of project '/p/them' of host "
+		"'ci7': choose another cloud_chdir"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(
+		refusal(CHDIR_DIR, OWNER_FOREIGN, "", "", buf, sizeof(buf)),
+		"pytest-cloud did not make"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(
+		refusal(CHDIR_DIR, OWNER_CONTAINS, "p/q", them, buf,
+			sizeof(buf)),
+		"'p' on the node contains 'p/q', the copy of project '/p/them'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(
+		refusal(CHDIR_ABSENT, OWNER_INSIDE, "w", "", buf, sizeof(buf)),
+		"is inside 'w', a folder of an earlier pytest-cloud release"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(
+		refusal(CHDIR_DIR, OWNER_BADMARKER, "", "", buf, sizeof(buf)),
+		"link or not a regular file"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(
+		refusal(CHDIR_DIR, OWNER_OTHER, "", "odd\ttext", buf,
+			sizeof(buf)),
+		"a folder whose marker reads 'odd\ttext'"));
+}
+
+/* Lock file texts: this run's (through which node), another's. */
+static void test_owner_text(void)
+{
+	char *t = claim_owner("abc123", 4, "pid 9 by me on ctl since now");
+	char shown[100];
+	size_t node = 99;
+
+	CU_ASSERT_STRING_EQUAL(t, "pytest-cloud run abc123 node 4 pid 9 by me "
+			       "on ctl since now");
+	CU_ASSERT_EQUAL(claim_owner_parse(t, "abc123", &node, shown,
+					  sizeof(shown)), 1);
+	CU_ASSERT_EQUAL(node, 4);
+	CU_ASSERT_STRING_EQUAL(shown, "pytest-cloud pid 9 by me on ctl since "
+			       "now");
+	node = 99;
+	CU_ASSERT_EQUAL(claim_owner_parse(t, "abc12", &node, shown,
+					  sizeof(shown)), 0);
+	CU_ASSERT_EQUAL(claim_owner_parse(t, "abc1234", &node, shown,
+					  sizeof(shown)), 0);
+	CU_ASSERT_EQUAL(node, 99);
+	CU_ASSERT_STRING_EQUAL(shown, "pytest-cloud pid 9 by me on ctl since "
+			       "now");
+	CU_ASSERT_EQUAL(claim_owner_parse("pytest-cloud pid 7 by x", "abc123",
+					  &node, shown, sizeof(shown)), 0);
+	CU_ASSERT_STRING_EQUAL(shown, "pytest-cloud pid 7 by x");
+	CU_ASSERT_EQUAL(claim_owner_parse("pytest-cloud run abc123 node x",
+					  "abc123", &node, shown,
+					  sizeof(shown)), 0);
+	CU_ASSERT_EQUAL(claim_owner_parse("pytest-cloud run abc123 node 3x",
+					  "abc123", &node, shown,
+					  sizeof(shown)), 0);
+	CU_ASSERT_EQUAL(claim_owner_parse("pytest-cloud run abc123 node 3",
+					  "abc123", &node, shown,
+					  sizeof(shown)), 1);
+	CU_ASSERT_EQUAL(node, 3);
+	free(t);
 }
 
 int suite_claim(void)
@@ -351,7 +610,10 @@ int suite_claim(void)
 	CU_pSuite s = CU_add_suite("claim", make_scratch, drop_scratch);
 
 	return (s && CU_add_test(s, "check states", test_check_states) &&
+		CU_add_test(s, "owner verdicts", test_owner_verdicts) &&
 		CU_add_test(s, "claim command", test_claim_command) &&
+		CU_add_test(s, "owns only its own", test_claim_owns_only_its_own) &&
+		CU_add_test(s, "owner text", test_owner_text) &&
 		CU_add_test(s, "held lock", test_claim_waits_for_a_held_lock) &&
 		CU_add_test(s, "linked lock file",
 			    test_claim_refuses_a_linked_lock_file) &&

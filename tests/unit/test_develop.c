@@ -43,7 +43,7 @@ static void test_develop_command(void)
 	cfg.worker_python = strdup("c/.venv/bin/python");
 	strvec_push(&cfg.develop_eggs, "libs/a b");
 	strvec_push(&cfg.develop_eggs, "libs/it's$(touch pwned)");
-	cmd = develop_prepare_command(&cfg);
+	cmd = develop_prepare_command(&cfg, 1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(cmd);
 	CU_ASSERT_EQUAL_FATAL(asprintf(&script, "cd %s && %s", dir, cmd) > 0,
 			      1);
@@ -70,6 +70,17 @@ static void test_develop_command(void)
 	CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0);
 	CU_ASSERT_STRING_EQUAL(develop_step(&cfg, 98, why, sizeof(why)),
 			       "installing the develop eggs failed");
+	/* a node that shares another's folder: the check alone */
+	free(cmd);
+	cmd = develop_prepare_command(&cfg, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(cmd, "import"));
+	CU_ASSERT_PTR_NULL(strstr(cmd, "pip"));
+	CU_ASSERT_PTR_NULL(strstr(cmd, "find"));
+	cfg.gateway_check = 1;
+	free(cmd);
+	cmd = develop_prepare_command(&cfg, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(cmd, "exit 0"));
+	CU_ASSERT_PTR_NULL(strstr(cmd, "import"));
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
 	argv[2] = path;
 	spawn_run(sh, argv, &res, why, sizeof(why));

@@ -112,7 +112,7 @@ static void test_probe_recorded(void)
 		CU_ASSERT_EQUAL(r.have_mem, rows[i].have_mem);
 		CU_ASSERT_EQUAL(r.cgroup_cpu, rows[i].cg_cpu);
 		CU_ASSERT_EQUAL(r.cgroup_mem, rows[i].cg_mem);
-		CU_ASSERT_EQUAL(r.chdir, rows[i].chdir);
+		CU_ASSERT_EQUAL(r.chdir.state, rows[i].chdir);
 	}
 }
 
@@ -120,7 +120,8 @@ static void test_probe_recorded(void)
 static void test_probe_script_runs(void)
 {
 	char *sh = spawn_find_program("sh");
-	char *script = probe_script("no such dir; touch canary");
+	char *script = probe_script("no such dir; touch canary",
+				    "root '/p'; touch canary\nhost h");
 	char *argv[] = { "sh", "-c", script, NULL };
 	struct spawn_result res;
 	struct probe_result r;
@@ -133,7 +134,8 @@ static void test_probe_script_runs(void)
 	CU_ASSERT_EQUAL(probe_parse(res.output, &r, why, sizeof(why)), 0);
 	CU_ASSERT_TRUE(r.cpus >= 1);
 	CU_ASSERT_EQUAL(r.have_mem, 1);
-	CU_ASSERT_EQUAL(r.chdir, CHDIR_ABSENT);
+	CU_ASSERT_EQUAL(r.chdir.state, CHDIR_ABSENT);
+	CU_ASSERT_EQUAL(r.chdir.owner, OWNER_NONE);
 	CU_ASSERT_NOT_EQUAL(access("canary", F_OK), 0);
 	spawn_result_release(&res);
 	free(script);

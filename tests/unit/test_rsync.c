@@ -26,6 +26,7 @@ static void test_rsync_argv(void)
 		"--exclude=__pycache__",
 		"--exclude=*.pyc",
 		"--exclude=.pytest_cache",
+		"--exclude=/.pytest-cloud-project",
 		"--exclude=/tests/big",
 		"--include=/tests/***",
 		"--include=/src/",
