@@ -1,7 +1,7 @@
 """Benchmark: nodes that share one home (NFS-like) against nodes with their
 own, whole pytest runs side by side in one run, interleaved.
 
-Six real sshd nodes on loopback, one CPU each: s1 s2 s3 bind-mount one
+Six real sshd nodes on loopback, one worker each: s1 s2 s3 bind-mount one
 home (a shared home: one claim, one copy, one after-copy step through one
 of them), o1 o2 o3 each their own.  The project (300 small files, a
 virtualenv, 96 tests of 50 ms) lives under this machine's home, which no
@@ -58,7 +58,7 @@ def make_project(base):
 def run(proj, nodes, cluster, report):
     with open(os.path.join(proj, "pytest.ini"), "w") as f:
         f.write("[pytest]\ntestpaths = tests\ncloud_nodes = %s\ncloud_ssh_config = %s\n"
-                "cloud_report = %s\ncloud_rsync_bandwidth_limit = 0\n"
+                "cloud_report = %s\ncloud_rsync_bandwidth_limit = 0\ncloud_max_processes = 1\n"
                 % (" ".join(nodes), cluster.ssh_config, report))
     env = dict(os.environ, PYTEST_CLOUD_HELPER=os.path.join(ROOT, "build", "pytest-cloud"))
     start = time.monotonic()
@@ -85,9 +85,9 @@ def main():
     hidden = tempfile.mkdtemp(prefix="bench-shared-", dir=os.path.expanduser("~"))
     cluster = Cluster(os.path.join(base, "cluster"))
     for k in (1, 2, 3):
-        cluster.add("s%d" % k, cpus="0", shared_home="nfs")
+        cluster.add("s%d" % k, shared_home="nfs")
     for k in (1, 2, 3):
-        cluster.add("o%d" % k, cpus="1" if os.cpu_count() > 1 else "0")
+        cluster.add("o%d" % k)
     proj = make_project(hidden)
     report = os.path.join(hidden, "report.json")
     cases = {"shared home (s1 s2 s3)": ["s1", "s2", "s3"], "own homes (o1 o2 o3)": ["o1", "o2", "o3"]}
