@@ -38,10 +38,10 @@ ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
 LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lpthread
 
 B = build
-CORE = buf path adopt opts config nodename inifile probe_parse claim knownhosts plan render \
+CORE = buf path adopt opts config nodename inifile probe_parse claim interp knownhosts plan render \
        report shquote strvec develop text
 CXX_CORE = pyproject
-EDGE = clock msgs files inifind sshconn sshcfg fanout spawn rsync display init run resolve \
+EDGE = clock msgs files venv inifind sshconn sshcfg fanout spawn rsync display init run resolve \
        probe sync hold
 CORE_OBJS = $(CORE:%=$(B)/obj/%.o) $(CXX_CORE:%=$(B)/obj/%.o)
 EDGE_OBJS = $(EDGE:%=$(B)/obj/%.o)
@@ -99,9 +99,11 @@ $(B)/obj/template.c: conftest_template/conftest.py helper/version.h | $(B)/obj
 $(B)/obj/template.o: $(B)/obj/template.c helper/template.h
 	$(CC) $(ALL_CFLAGS) -Ihelper -c -o $@ $<
 
+# (a RUNPATH of its own, which tests/unit/test_interp.c reads back)
 $(B)/unit-tests: $(UNIT_OBJS) $(CORE_OBJS) $(EDGE_OBJS) $(B)/obj/template.o
 	$(CXX) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) \
-		$(shell $(PKG_CONFIG) --libs cunit)
+		$(shell $(PKG_CONFIG) --libs cunit) \
+		'-Wl,--enable-new-dtags,-rpath,/pytest-cloud/unit/runpath:$$ORIGIN/x'
 
 # Installs the Debian packages the build and the tests need (as root), or
 # says which are missing.

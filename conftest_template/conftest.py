@@ -71,6 +71,8 @@ _OPTIONS = (
      "re-run tests", False),
     ("schedule", "the order tests are handed out in when no --dist is given: durations "
      "(longest first, from earlier runs) or collection", False),
+    ("copy-python", "copy the virtualenv's interpreter to a node that has no python of its "
+     "version: yes or no", False),
 )
 
 # (ini key, help, type): "args" reads as a list both from ini text and

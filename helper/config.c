@@ -355,6 +355,35 @@ static const char *chdir_problem(const char *chdir)
 	return NULL;
 }
 
+/* Every option with a fixed set of values has one of them. */
+static int check_choices(const struct cloud_config *cfg, char *err,
+			 size_t errlen)
+{
+	size_t n;
+	size_t i;
+	const struct opt_def *t = opts_table(&n);
+
+	for (i = 0; i < n; i++) {
+		const char *v;
+		const char *c = t[i].choices;
+		size_t first;
+
+		if (c == NULL || t[i].type != OPT_T_STRING) {
+			continue;
+		}
+		v = *(char *const *)((const char *)cfg + t[i].field);
+		if (v == NULL || opts_is_choice(&t[i], v)) {
+			continue;
+		}
+		first = strcspn(c, " ");
+		snprintf(err, errlen, "%s: '%s' is neither '%.*s' nor '%s'",
+			 source_name(cfg, t[i].source), v, (int)first, c,
+			 c[first] ? c + first + 1 : "");
+		return -1;
+	}
+	return 0;
+}
+
 int config_verify(const struct cloud_config *cfg, char *err, size_t errlen)
 {
 	const char *why;
@@ -381,10 +410,7 @@ int config_verify(const struct cloud_config *cfg, char *err, size_t errlen)
 			 source_name(cfg, OPT_RSYNC_CIPHER), cfg->rsync_cipher);
 		return -1;
 	}
-	if (!opts_is_choice(opts_get(OPT_SCHEDULE), cfg->schedule)) {
-		snprintf(err, errlen,
-			 "%s: '%s' is neither 'durations' nor 'collection'",
-			 source_name(cfg, OPT_SCHEDULE), cfg->schedule);
+	if (check_choices(cfg, err, errlen) < 0) {
 		return -1;
 	}
 	if (cfg->ssh_config != NULL && first_control(cfg->ssh_config) >= 0) {

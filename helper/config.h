@@ -50,6 +50,7 @@ struct cloud_config {
 	long lock_timeout;          /* seconds to wait for a busy CHDIR */
 	char *report;               /* the conftest's report file, or NULL */
 	char *schedule;             /* "durations" or "collection" */
+	char *copy_python;          /* "yes" or "no" */
 	struct strvec develop_eggs; /* absolute, or relative to rootdir; after
 				     * config_finish relative to rootdir */
 	struct strvec rsyncdirs;    /* likewise */

@@ -117,7 +117,8 @@ static char *eggs_part(const struct cloud_config *cfg)
 /* The script of develop.h's steps, run from the remote home: all of them
  * (whole), or only the worker check (a node that shares another's
  * folder).  Every value passes through shquote. */
-static char *prepare_script(const struct cloud_config *cfg, int whole)
+static char *prepare_script(const struct cloud_config *cfg, int whole,
+			    const char *first)
 {
 	char *chdir_q = shquote(cfg->chdir);
 	char *venv_q = shquote(cfg->venv_rel ? cfg->venv_rel : "");
@@ -135,9 +136,9 @@ static char *prepare_script(const struct cloud_config *cfg, int whole)
 		pyc = NULL;
 		goto out;
 	}
-	if (asprintf(&script, "home=$(pwd); cd %s || exit %d; %s%s%s",
-		     chdir_q, DEVELOP_EXIT_PYC, pyc ? pyc : "", pip,
-		     tail) < 0) {
+	if (asprintf(&script, "home=$(pwd); cd %s || exit %d; %s%s%s%s",
+		     chdir_q, DEVELOP_EXIT_PYC, first ? first : "",
+		     pyc ? pyc : "", pip, tail) < 0) {
 		script = NULL;
 	}
 out:
@@ -149,9 +150,10 @@ out:
 	return script;
 }
 
-char *develop_prepare_command(const struct cloud_config *cfg, int whole)
+char *develop_prepare_command(const struct cloud_config *cfg, int whole,
+			      const char *first)
 {
-	char *script = prepare_script(cfg, whole);
+	char *script = prepare_script(cfg, whole, first);
 	char *command = script ? shquote_sh_command(script) : NULL;
 
 	free(script);
@@ -179,6 +181,9 @@ const char *develop_step(const struct cloud_config *cfg, int status,
 			 char *buf, size_t len)
 {
 
+	if (status == DEVELOP_EXIT_PYTHON) {
+		return "pointing the virtualenv at the node's python failed";
+	}
 	if (status == DEVELOP_EXIT_PYC) {
 		return "removing stale *.pyc in CHDIR failed";
 	}

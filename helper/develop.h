@@ -1,7 +1,9 @@
 /*
  * develop: what each node does after the sync, over the probe's session
  * (described once, here; develop.c builds it):
- *   cd CHDIR; remove stale *.pyc outside the virtualenv
+ *   cd CHDIR; point the virtualenv at the node's python, where it has
+ *   another (interp.h)                     (exit DEVELOP_EXIT_PYTHON)
+ *   remove stale *.pyc outside the virtualenv
  *                                          (exit DEVELOP_EXIT_PYC)
  *   pip install --no-index --no-deps --no-build-isolation
  *       -e EGG ... into the synced virtualenv (if any eggs)
@@ -23,14 +25,19 @@
 #include "strvec.h"
 
 /* Exit statuses of the script's own steps, which develop_step names. */
+#define DEVELOP_EXIT_PYTHON 96 /* the virtualenv pointed at the node's
+				* python (interp.h) */
 #define DEVELOP_EXIT_PYC 97
 #define DEVELOP_EXIT_EGGS 98
 
 /* The remote command ("exec /bin/sh -c '...'"), newly allocated; NULL
  * when out of memory.  whole: every step; 0: only the worker check (a
  * node that shares another node's folder, which made it ready), which is
- * "exit 0" with --gateway-check.  Needs config_finish()ed cfg. */
-char *develop_prepare_command(const struct cloud_config *cfg, int whole);
+ * "exit 0" with --gateway-check.  first (may be NULL): shell text run in
+ * CHDIR before the steps (interp_repoint: exit DEVELOP_EXIT_PYTHON).
+ * Needs config_finish()ed cfg. */
+char *develop_prepare_command(const struct cloud_config *cfg, int whole,
+			      const char *first);
 
 /*
  * The worker check's python source (static): run by the worker python in

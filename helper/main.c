@@ -40,6 +40,7 @@
 #include "sshconn.h"
 #include "sync.h"
 #include "template.h"
+#include "venv.h"
 #include "version.h"
 
 /* The open-file limit, the soft one raised to the hard one (run.h). */
@@ -79,6 +80,36 @@ static void sanitise_stdfd(void)
 	}
 }
 
+/* The virtualenv's interpreter (venv.h), and the probe's part that asks
+ * the nodes for theirs appended to *script.  Returns 0, or -1 when out of
+ * memory. */
+static int know_interpreter(struct run *run, char **script)
+{
+	char why[700];
+	char *part = NULL;
+	char *joined = NULL;
+	int rc = venv_inspect(&run->cfg, &run->base, why, sizeof(why));
+
+	if (rc < 0) {
+		return -1;
+	}
+	if (rc > 0) {
+		warnf("virtualenv '%s': %s: the nodes need its interpreter at "
+		      "the same path", run->cfg.venv_rel, why);
+		return 0;
+	}
+	run->have_base = 1;
+	part = interp_probe_part(&run->base);
+	if (part == NULL || asprintf(&joined, "%s; %s", *script, part) < 0) {
+		free(part);
+		return -1;
+	}
+	free(part);
+	free(*script);
+	*script = joined;
+	return 0;
+}
+
 /* The nodes' reports and the remote commands every node runs; 0 or an
  * exit status (said). */
 static int setup_nodes(struct run *run)
@@ -96,11 +127,16 @@ static int setup_nodes(struct run *run)
 	if (run->marker != NULL) {
 		script = probe_script(run->cfg.chdir, run->marker);
 	}
+	if (script != NULL && run->cfg.venv_rel != NULL &&
+	    know_interpreter(run, &script) < 0) {
+		free(script);
+		script = NULL;
+	}
 	run->probe_command = script ? shquote_sh_command(script) : NULL;
 	free(script);
 	free(host);
-	run->prepare_command = develop_prepare_command(&run->cfg, 1);
-	run->check_command = develop_prepare_command(&run->cfg, 0);
+	run->prepare_command = develop_prepare_command(&run->cfg, 1, NULL);
+	run->check_command = develop_prepare_command(&run->cfg, 0, NULL);
 	if (run->nodes == NULL || run->conns == NULL || run->locks == NULL ||
 	    run->probe_command == NULL || run->prepare_command == NULL ||
 	    run->check_command == NULL) {

@@ -176,6 +176,17 @@ static const struct opt_def table[] = {
 	  .choices = "durations collection",
 	  .meaning = "the order tests are handed out in when no --dist is given: "
 		"durations (longest first, from earlier runs) or collection" },
+	{ .id = OPT_COPY_PYTHON,
+	  .flag = "--cloud-copy-python",
+	  .ini = "cloud_copy_python",
+	  .env = "PYTEST_CLOUD_COPY_PYTHON",
+	  .type = OPT_T_STRING,
+	  .field = F(copy_python),
+	  .source = OPT_COPY_PYTHON,
+	  .string = "yes",
+	  .choices = "yes no",
+	  .meaning = "copy the virtualenv's interpreter to a node that has no "
+		"python of its version: yes or no" },
 	{ .id = OPT_DEVELOP_EGGS,
 	  .ini = "cloud_develop_eggs",
 	  .env = "PYTEST_CLOUD_DEVELOP_EGGS",

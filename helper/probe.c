@@ -100,6 +100,26 @@ static void note_limits(struct node_report *r, const struct probe_result *pr,
 	}
 }
 
+/* Which python the node's virtualenv will run on (interp.h); 0, or -1
+ * with r left out, before anything is copied. */
+static int probe_interpreter(const struct run *run, struct node_report *r,
+			     const char *out)
+{
+	struct interp_node n;
+	char why[1500];
+
+	if (!run->have_base) {
+		return 0;
+	}
+	interp_parse_probe(out, &n);
+	if (interp_decide(&run->base, &n, strcmp(run->cfg.copy_python, "no") != 0,
+			  &r->interp, why, sizeof(why)) < 0) {
+		report_exclude(r, "%s", why);
+		return -1;
+	}
+	return 0;
+}
+
 /* Step 3: what the output says, CHDIR checked, the processes planned.
  * Returns 0 when the node can take tests, else -1 with r left out. */
 static int probe_take(struct run *run, struct node_report *r,
@@ -118,7 +138,8 @@ static int probe_take(struct run *run, struct node_report *r,
 	r->cpus = pr.cpus;
 	r->have_mem = pr.have_mem;
 	r->mem_available_mb = pr.mem_available_mb;
-	if (probe_check_chdir(run, r, &pr.chdir) < 0) {
+	if (probe_check_chdir(run, r, &pr.chdir) < 0 ||
+	    probe_interpreter(run, r, out) < 0) {
 		return -1;
 	}
 	lim.max_processes = run->cfg.max_processes;
@@ -138,13 +159,17 @@ static int probe_take(struct run *run, struct node_report *r,
 /* Step 4: one line on stderr for the node. */
 static void probe_log(const struct node_report *r)
 {
+	char python[700];
+
 	if (r->state == NODE_EXCLUDED) {
 		run_say_excluded(r);
 		return;
 	}
-	infof("node '%s': %ld CPU%s, %ld MiB available: %ld process%s",
+	interp_describe(&r->interp, python, sizeof(python));
+	infof("node '%s': %ld CPU%s, %ld MiB available: %ld process%s%s%s",
 	      r->name, r->cpus, r->cpus == 1 ? "" : "s", r->mem_available_mb,
-	      r->processes, r->processes == 1 ? "" : "es");
+	      r->processes, r->processes == 1 ? "" : "es",
+	      python[0] ? "; " : "", python);
 }
 
 /* Probes node i; keeps its session in run->conns[i] when it can take

@@ -138,6 +138,21 @@ static cJSON *node_json(const struct node_report *nodes, size_t i)
 		cJSON_AddStringToObject(o, "shares_folder_with",
 					nodes[r->shares_with].name);
 	}
+	if (r->interp.how != INTERP_NONE) {
+		cJSON *p = cJSON_AddObjectToObject(o, "interpreter");
+
+		if (p != NULL) {
+			cJSON_AddStringToObject(p, "how",
+						interp_how_name(r->interp.how));
+			cJSON_AddStringToObject(p, "path", r->interp.path);
+			cJSON_AddStringToObject(p, "version",
+						r->interp.version);
+			if (r->interp_bytes > 0) {
+				cJSON_AddNumberToObject(p, "bytes_sent",
+							(double)r->interp_bytes);
+			}
+		}
+	}
 	cJSON_AddItemToObject(o, "cpus", number_or_null(r->have_cpus,
 							(double)r->cpus));
 	cJSON_AddItemToObject(o, "mem_available_mb",
@@ -279,6 +294,13 @@ char *render_table(const struct node_report *nodes, size_t n)
 		} else if (r->shares_with >= 0) {
 			buf_printf(&f, " (the folder of '%s')",
 				   nodes[r->shares_with].name);
+		}
+		if (r->state == NODE_OK && r->interp.how != INTERP_NONE) {
+			char python[700];
+
+			buf_printf(&f, ", %s", interp_describe(&r->interp,
+							       python,
+							       sizeof(python)));
 		}
 		buf_printf(&f, "\n");
 	}

@@ -14,6 +14,7 @@
 #ifndef PYTEST_CLOUD_REPORT_H
 #define PYTEST_CLOUD_REPORT_H
 
+#include "interp.h"
 #include "nodename.h"
 
 enum node_state {
@@ -58,6 +59,8 @@ struct node_report {
 				 * -1 for a node with a folder of its own */
 	int claimed;            /* CHDIR made ours for this run (locked or,
 				 * without flock(1), unlocked) */
+	struct interp_choice interp; /* the python of the node's virtualenv */
+	long long interp_bytes; /* sent copying that python, or 0 */
 };
 
 /* Sets state to NODE_EXCLUDED with a formatted reason (replacing any

@@ -146,9 +146,28 @@ static int push_filters(const struct cloud_config *cfg, struct strvec *out)
 	return rc;
 }
 
-int rsync_build_argv(const struct cloud_config *cfg,
-		     const struct node_report *r, struct strvec *out,
-		     char *err, size_t errlen)
+/* rsync and the options every copy has. */
+static int push_head(const struct cloud_config *cfg, struct strvec *out,
+		     int mirror)
+{
+	int rc = 0;
+
+	rc |= strvec_push(out, "rsync");
+	rc |= strvec_push(out, "--archive");
+	rc |= strvec_push(out, "--hard-links");
+	if (mirror) {
+		rc |= strvec_push(out, "--delete");
+	}
+	rc |= strvec_push(out, "--stats");
+	rc |= strvec_pushf(out, "--timeout=%ld", rsync_io_timeout(cfg));
+	return rc;
+}
+
+/* The bandwidth limit, the ssh command, then src/ and HOST:dest/. */
+static int push_tail(const struct cloud_config *cfg,
+		     const struct node_report *r, const char *src,
+		     const char *dest, struct strvec *out, char *err,
+		     size_t errlen)
 {
 	char *rsh = NULL;
 	int rc = 0;
@@ -156,33 +175,62 @@ int rsync_build_argv(const struct cloud_config *cfg,
 	if (build_rsh(cfg, r, &rsh, err, errlen) < 0) {
 		return -1;
 	}
-	rc |= strvec_push(out, "rsync");
-	rc |= strvec_push(out, "--archive");
-	rc |= strvec_push(out, "--hard-links");
-	rc |= strvec_push(out, "--delete");
-	rc |= strvec_push(out, "--stats");
-	rc |= strvec_pushf(out, "--timeout=%ld", rsync_io_timeout(cfg));
-	rc |= strvec_push(out, "--exclude=__pycache__");
-	rc |= strvec_push(out, "--exclude=*.pyc");
-	rc |= strvec_push(out, "--exclude=.pytest_cache");
-	/* CHDIR's marker (claim.h): neither copied nor deleted */
-	rc |= strvec_push(out, "--exclude=/" CLAIM_MARKER);
-	rc |= push_filters(cfg, out);
 	if (cfg->rsync_bandwidth_limit > 0) {
 		rc |= strvec_pushf(out, "--bwlimit=%ld",
 				   cfg->rsync_bandwidth_limit);
 	}
 	rc |= strvec_pushf(out, "--rsh=%s", rsh);
 	rc |= strvec_push(out, "--");
-	rc |= strvec_pushf(out, "%s/", cfg->rootdir);
+	rc |= strvec_pushf(out, "%s/", src);
 	rc |= strvec_pushf(out, "%s%s%s:%s/", r->addr.user ? r->addr.user : "",
-			   r->addr.user ? "@" : "", r->addr.host, cfg->chdir);
+			   r->addr.user ? "@" : "", r->addr.host, dest);
 	free(rsh);
 	if (rc != 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	return 0;
+}
+
+int rsync_build_argv(const struct cloud_config *cfg,
+		     const struct node_report *r, const struct strvec *keep,
+		     struct strvec *out, char *err, size_t errlen)
+{
+	size_t i;
+	int rc = push_head(cfg, out, 1);
+
+	rc |= strvec_push(out, "--exclude=__pycache__");
+	rc |= strvec_push(out, "--exclude=*.pyc");
+	rc |= strvec_push(out, "--exclude=.pytest_cache");
+	/* CHDIR's marker (claim.h): neither copied nor deleted */
+	rc |= strvec_push(out, "--exclude=/" CLAIM_MARKER);
+	for (i = 0; keep != NULL && i < keep->n; i++) {
+		rc |= strvec_pushf(out, "--exclude=/%s", keep->v[i]);
+	}
+	rc |= push_filters(cfg, out);
+	if (rc != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return push_tail(cfg, r, cfg->rootdir, cfg->chdir, out, err, errlen);
+}
+
+int rsync_build_copy_argv(const struct cloud_config *cfg,
+			  const struct node_report *r, const char *src,
+			  const char *dest, const struct strvec *filters,
+			  struct strvec *out, char *err, size_t errlen)
+{
+	size_t i;
+	int rc = push_head(cfg, out, 0);
+
+	for (i = 0; i < filters->n; i++) {
+		rc |= strvec_push(out, filters->v[i]);
+	}
+	if (rc != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return push_tail(cfg, r, src, dest, out, err, errlen);
 }
 
 long long rsync_parse_stat(const char *output, const char *key)
@@ -256,56 +304,77 @@ static int with_progress(const struct strvec *argv, struct strvec *out)
 	return rc;
 }
 
-void rsync_sync_node(const struct cloud_config *cfg, const char *rsync_path,
-		     struct node_report *r, int live)
+int rsync_run(const struct cloud_config *cfg, const char *rsync_path,
+	      struct node_report *r, const struct strvec *built, int live,
+	      const char *what, struct rsync_stats *stats, char *why,
+	      size_t whylen)
 {
-	struct strvec built = STRVEC_INIT;
 	struct strvec argv = STRVEC_INIT;
 	struct spawn_result res;
-	char why[512];
 	char how[128];
 	char first[400];
 	char last[400];
+	char err[512];
 	double start = clock_seconds();
+	int rc = -1;
 
-	r->state = NODE_SYNCING;
-	if (rsync_build_argv(cfg, r, &built, why, sizeof(why)) < 0) {
-		report_exclude(r, "rsync: %s", why);
+	if (live && with_progress(built, &argv) != 0) {
+		snprintf(why, whylen, "rsync: out of memory");
 		goto out;
 	}
-	if (live && with_progress(&built, &argv) != 0) {
-		report_exclude(r, "rsync: out of memory");
-		goto out;
-	}
-	if (spawn_run_watch(rsync_path, live ? argv.v : built.v, &res,
+	if (spawn_run_watch(rsync_path, live ? argv.v : built->v, &res,
 			    live ? watch_progress : NULL, r,
-			    cfg->sync_timeout, why, sizeof(why)) < 0) {
-		report_exclude(r, "rsync: %s", why);
+			    cfg->sync_timeout, err, sizeof(err)) < 0) {
+		snprintf(why, whylen, "rsync: %s", err);
 		goto out;
 	}
-	r->sync_seconds = clock_seconds() - start;
+	stats->seconds = clock_seconds() - start;
 	if (res.timed_out) {
-		report_exclude(r, "rsync to '%s' did not end within %lds "
-			       "(cloud_sync_timeout)", cfg->chdir,
-			       cfg->sync_timeout);
+		snprintf(why, whylen, "rsync to '%s' did not end within %lds "
+			 "(cloud_sync_timeout)", what, cfg->sync_timeout);
 	} else if (res.exec_errno != 0 || !res.exited || res.code != 0) {
 		spawn_describe(&res, how, sizeof(how));
 		text_first_line(res.output, first, sizeof(first));
 		text_last_line(res.output, last, sizeof(last));
 		/* the first line says why; the last is rsync's summary */
-		report_exclude(r, "rsync to '%s' %s%s%s%s%s", cfg->chdir, how,
-			       first[0] ? ": " : "", first,
-			       strcmp(first, last) ? " ... " : "",
-			       strcmp(first, last) ? last : "");
+		snprintf(why, whylen, "rsync to '%s' %s%s%s%s%s", what, how,
+			 first[0] ? ": " : "", first,
+			 strcmp(first, last) ? " ... " : "",
+			 strcmp(first, last) ? last : "");
 	} else {
-		r->synced = 1;
-		r->bytes_sent = rsync_parse_stat(res.output, "Total bytes sent:");
-		r->files_sent = rsync_parse_stat(
+		stats->bytes_sent = rsync_parse_stat(res.output,
+						     "Total bytes sent:");
+		stats->files_sent = rsync_parse_stat(
 			res.output, "Number of regular files transferred:");
-		r->state = NODE_OK;
+		rc = 0;
 	}
 	spawn_result_release(&res);
 out:
-	strvec_clear(&built);
 	strvec_clear(&argv);
+	return rc;
+}
+
+void rsync_sync_node(const struct cloud_config *cfg, const char *rsync_path,
+		     struct node_report *r, const struct strvec *keep,
+		     int live)
+{
+	struct strvec built = STRVEC_INIT;
+	struct rsync_stats stats = { 0, 0, 0 };
+	char why[1024];
+
+	r->state = NODE_SYNCING;
+	if (rsync_build_argv(cfg, r, keep, &built, why, sizeof(why)) < 0) {
+		report_exclude(r, "rsync: %s", why);
+	} else if (rsync_run(cfg, rsync_path, r, &built, live, cfg->chdir,
+			     &stats, why, sizeof(why)) < 0) {
+		r->sync_seconds = stats.seconds;
+		report_exclude(r, "%s", why);
+	} else {
+		r->sync_seconds = stats.seconds;
+		r->synced = 1;
+		r->bytes_sent = stats.bytes_sent;
+		r->files_sent = stats.files_sent;
+		r->state = NODE_OK;
+	}
+	strvec_clear(&built);
 }

@@ -61,5 +61,6 @@ void run_release(struct run *run)
 		free(*texts[i]);
 		*texts[i] = NULL;
 	}
+	interp_base_release(&run->base);
 	config_release(&run->cfg);
 }

@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "interp.h"
 #include "render.h"
 #include "report.h"
 
@@ -33,6 +34,8 @@ struct run {
 	char *who;             /* this run in a lock file: pid, user, host,
 				* start */
 	char token[20];        /* names this run in the nodes' lock files */
+	struct interp_base base; /* the virtualenv's interpreter (interp.h) */
+	int have_base;           /* base is known */
 	char *rsync_path;
 	struct run_timings seconds;
 	int live; /* a live display of the sync runs on stderr */

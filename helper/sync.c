@@ -331,16 +331,121 @@ static void follow_copies(struct run *run)
 	}
 }
 
+/* Runs command on node i within cloud_sync_timeout; 0, or -1 with why
+ * (the command's last line on stderr when it failed). */
+static int node_exec(struct run *run, size_t i, const char *command,
+		     char *why, size_t len)
+{
+	struct sshconn_output o = { NULL, NULL, -1, "" };
+	char how[80];
+	char last[600];
+	int rc = -1;
+
+	if (command == NULL) {
+		snprintf(why, len, "out of memory");
+	} else if (sshconn_exec(run->conns[i], command, run->cfg.sync_timeout,
+				&o, why, len) == 0) {
+		if (o.exit_status == 0) {
+			rc = 0;
+		} else {
+			probe_describe_end(&o, how, sizeof(how));
+			text_last_line(o.err, last, sizeof(last));
+			snprintf(why, len, "%s%s%s", how, last[0] ? ": " : "",
+				 last);
+		}
+	}
+	free(o.out);
+	free(o.err);
+	return rc;
+}
+
+/*
+ * The virtualenv's interpreter to node i, when it travels (interp.h):
+ * its folder made, the prefix copied to a name of this run's, put in
+ * place and marked, then run once.  Returns 0, or -1 with the node left
+ * out (before the project is copied).
+ */
+static int copy_interpreter(struct run *run, size_t i)
+{
+	struct node_report *r = &run->nodes[i];
+	const struct interp_base *b = &run->base;
+	struct strvec filters = STRVEC_INIT;
+	struct strvec argv = STRVEC_INIT;
+	struct rsync_stats stats = { 0, 0, 0 };
+	char *dest = NULL;
+	char *partial = NULL;
+	char *command = NULL;
+	char *origin = NULL;
+	char why[1200];
+	int rc = -1;
+
+	if (!run->have_base || (r->interp.how != INTERP_COPY_HERE &&
+				r->interp.how != INTERP_COPY_CACHE)) {
+		return 0;
+	}
+	dest = interp_copy_dest(b, &r->interp);
+	partial = dest ? interp_partial(dest, run->token) : NULL;
+	command = dest ? interp_before_copy(dest) : NULL;
+	if (node_exec(run, i, command, why, sizeof(why)) < 0) {
+		report_exclude(r, "copying Python %s there: making the folder "
+			       "of '%s': %s", b->minor, dest ? dest : "?", why);
+		goto out;
+	}
+	if (partial == NULL || interp_copy_filters(b, &filters) < 0 ||
+	    rsync_build_copy_argv(&run->cfg, r, b->prefix, partial, &filters,
+				  &argv, why, sizeof(why)) < 0 ||
+	    rsync_run(&run->cfg, run->rsync_path, r, &argv, 0, partial, &stats,
+		      why, sizeof(why)) < 0) {
+		report_exclude(r, "copying Python %s ('%s') there: %s", b->minor,
+			       b->prefix, partial ? why : "out of memory");
+		goto out;
+	}
+	r->interp_bytes = stats.bytes_sent;
+	free(command);
+	command = NULL;
+	if (asprintf(&origin, "copied by pytest-cloud (%s) from %s", run->who,
+		     b->prefix) >= 0) {
+		command = interp_after_copy(dest, run->token, b->minor, origin);
+	}
+	if (node_exec(run, i, command, why, sizeof(why)) < 0) {
+		report_exclude(r, "Python %s copied to '%s' does not run there: %s",
+			       b->minor, dest, why);
+		goto out;
+	}
+	infof("node '%s': Python %s copied to '%s' (%lld bytes sent)", r->name,
+	      b->version, dest, r->interp_bytes);
+	rc = 0;
+out:
+	strvec_clear(&filters);
+	strvec_clear(&argv);
+	free(dest);
+	free(partial);
+	free(command);
+	free(origin);
+	return rc;
+}
+
 static void sync_job(size_t i, void *arg)
 {
 	struct run *run = arg;
 	struct node_report *r = &run->nodes[i];
+	struct strvec keep = STRVEC_INIT;
 
 	if (r->state != NODE_PROBED || r->shares_with >= 0) {
 		return;
 	}
 	__atomic_store_n(&r->live_state, LIVE_SYNCING, __ATOMIC_RELAXED);
-	rsync_sync_node(&run->cfg, run->rsync_path, r, run->live);
+	if (copy_interpreter(run, i) < 0) {
+		/* left out, said below */
+	} else if (run->have_base &&
+		   interp_keep(&run->base, &r->interp, run->cfg.venv_rel,
+			       &keep) < 0) {
+		report_exclude(r, "rsync: out of memory");
+	} else {
+		rsync_sync_node(&run->cfg, run->rsync_path, r, &keep,
+				run->live);
+	}
+	strvec_clear(&keep);
 	__atomic_store_n(&r->live_state,
 			 r->state == NODE_EXCLUDED ? LIVE_FAILED : LIVE_DONE,
 			 __ATOMIC_RELAXED);
@@ -363,14 +468,28 @@ static void prepare_node(struct run *run, size_t i, int whole)
 {
 	struct node_report *r = &run->nodes[i];
 	struct sshconn_output o = { NULL, NULL, -1, "" };
+	char *own = NULL;
+	char *first = NULL;
 	char why[1024];
 
 	if (r->state != NODE_OK || run->conns[i] == NULL ||
 	    (r->shares_with < 0) != whole) {
 		return;
 	}
+	if (whole && run->have_base) {
+		first = interp_repoint(&run->base, &r->interp,
+				       run->cfg.venv_rel);
+		own = first && first[0] ? develop_prepare_command(&run->cfg, 1,
+								  first)
+					: NULL;
+		if (first == NULL || (first[0] && own == NULL)) {
+			report_exclude(r, "after the copy: out of memory");
+			goto out;
+		}
+	}
 	if (sshconn_exec(run->conns[i],
-			 whole ? run->prepare_command : run->check_command,
+			 own ? own
+			     : whole ? run->prepare_command : run->check_command,
 			 run->cfg.sync_timeout, &o, why, sizeof(why)) < 0) {
 		report_exclude(r, "after the copy: %s", why);
 	} else if (o.exit_status != 0) {
@@ -384,8 +503,11 @@ static void prepare_node(struct run *run, size_t i, int whole)
 					    sizeof(step)),
 			       how, why[0] ? ": " : "", why);
 	}
+out:
 	free(o.out);
 	free(o.err);
+	free(own);
+	free(first);
 	run_say_excluded(r);
 }
 

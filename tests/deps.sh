@@ -22,6 +22,7 @@ need rsync command -v rsync
 need openssh-server test -x /usr/sbin/sshd
 need openssh-client command -v ssh-keygen
 need valgrind command -v valgrind
+need patchelf command -v patchelf
 need gdb command -v gdb
 need clang command -v clang
 need libclang-rt-14-dev test -f /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a

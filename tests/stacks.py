@@ -45,18 +45,22 @@ def missing_wheels(name):
     return [w for w in STACKS[name] if not os.path.isfile(os.path.join(found, w + "-py3-none-any.whl"))]
 
 
-def build(name, dest):
+def build(name, dest, base=None):
     """Makes the virtualenv of stack name at dest (once: a marker file
-    holds its wheel list); returns its python."""
+    holds its wheel list), on Debian's python with virtualenv, or on the
+    interpreter base with its own venv module; returns its python."""
     python = os.path.join(dest, "bin", "python")
     marker = os.path.join(dest, "pytest-cloud-stack")
-    wanted = "\n".join(STACKS[name]) + "\n"
+    wanted = "\n".join(STACKS[name] + ([base] if base else [])) + "\n"
     if os.path.isfile(marker) and open(marker).read() == wanted:
         return python
     if missing_wheels(name):
         raise RuntimeError("wheels missing for %s: %s" % (name, " ".join(missing_wheels(name))))
     shutil.rmtree(dest, ignore_errors=True)
-    subprocess.run([PYTHON, "-m", "virtualenv", "-q", dest], check=True)
+    if base:
+        subprocess.run([base, "-m", "venv", dest], check=True)
+    else:
+        subprocess.run([PYTHON, "-m", "virtualenv", "-q", dest], check=True)
     wheels = [os.path.join(wheels_dir(), w + "-py3-none-any.whl") for w in STACKS[name]]
     subprocess.run([python, "-m", "pip", "install", "-q", "--no-index", "--no-deps",
                     "--disable-pip-version-check"] + wheels, check=True)

@@ -19,5 +19,6 @@ int suite_text(void);
 int suite_rsync(void);
 int suite_develop(void);
 int suite_files(void);
+int suite_interp(void);
 
 #endif

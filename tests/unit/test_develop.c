@@ -43,7 +43,7 @@ static void test_develop_command(void)
 	cfg.worker_python = strdup("c/.venv/bin/python");
 	strvec_push(&cfg.develop_eggs, "libs/a b");
 	strvec_push(&cfg.develop_eggs, "libs/it's$(touch pwned)");
-	cmd = develop_prepare_command(&cfg, 1);
+	cmd = develop_prepare_command(&cfg, 1, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(cmd);
 	CU_ASSERT_EQUAL_FATAL(asprintf(&script, "cd %s && %s", dir, cmd) > 0,
 			      1);
@@ -72,13 +72,13 @@ static void test_develop_command(void)
 			       "installing the develop eggs failed");
 	/* a node that shares another's folder: the check alone */
 	free(cmd);
-	cmd = develop_prepare_command(&cfg, 0);
+	cmd = develop_prepare_command(&cfg, 0, NULL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(cmd, "import"));
 	CU_ASSERT_PTR_NULL(strstr(cmd, "pip"));
 	CU_ASSERT_PTR_NULL(strstr(cmd, "find"));
 	cfg.gateway_check = 1;
 	free(cmd);
-	cmd = develop_prepare_command(&cfg, 0);
+	cmd = develop_prepare_command(&cfg, 0, NULL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(cmd, "exit 0"));
 	CU_ASSERT_PTR_NULL(strstr(cmd, "import"));
 	snprintf(path, sizeof(path), "rm -rf %s", dir);

@@ -15,7 +15,8 @@ int main(void)
 				  suite_sshcfg,      suite_rsync,
 				  suite_develop,     suite_claim,
 				  suite_knownhosts,  suite_text,
-				  suite_adopt,       suite_files };
+				  suite_adopt,       suite_files,
+				  suite_interp };
 	unsigned int failed;
 	size_t i;
 

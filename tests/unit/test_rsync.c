@@ -14,6 +14,8 @@ static void test_rsync_argv(void)
 	struct cloud_config cfg;
 	struct node_report r;
 	struct strvec argv = STRVEC_INIT;
+	struct strvec keep = STRVEC_INIT;
+	struct strvec filters = STRVEC_INIT;
 	char why[128];
 	char err[256];
 	static const char *want[] = {
@@ -27,6 +29,8 @@ static void test_rsync_argv(void)
 		"--exclude=*.pyc",
 		"--exclude=.pytest_cache",
 		"--exclude=/.pytest-cloud-project",
+		"--exclude=/.venv/pyvenv.cfg",
+		"--exclude=/.venv/bin/python3.12",
 		"--exclude=/tests/big",
 		"--include=/tests/***",
 		"--include=/src/",
@@ -61,7 +65,9 @@ static void test_rsync_argv(void)
 	r.name = "u@h:2222";
 	CU_ASSERT_EQUAL_FATAL(nodename_parse(r.name, &r.addr, why, sizeof(why)),
 			      0);
-	CU_ASSERT_EQUAL_FATAL(rsync_build_argv(&cfg, &r, &argv, err,
+	strvec_push(&keep, ".venv/pyvenv.cfg");
+	strvec_push(&keep, ".venv/bin/python3.12");
+	CU_ASSERT_EQUAL_FATAL(rsync_build_argv(&cfg, &r, &keep, &argv, err,
 					       sizeof(err)),
 			      0);
 	CU_ASSERT_EQUAL(argv.n, sizeof(want) / sizeof(want[0]));
@@ -74,11 +80,29 @@ static void test_rsync_argv(void)
 	 * a ' (rsync's own splitting) */
 	free(cfg.ssh_config);
 	cfg.ssh_config = strdup("/a\"b/it's here");
-	CU_ASSERT_EQUAL(rsync_build_argv(&cfg, &r, &argv, err, sizeof(err)),
+	CU_ASSERT_EQUAL(rsync_build_argv(&cfg, &r, NULL, &argv, err,
+					 sizeof(err)),
 			0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(argv.v[argv.n - 4],
 				      " -F '/a\"b/it''s here' -p 2222"));
 	strvec_clear(&argv);
+	/* a folder of its own to a path on the node: no --delete, its own
+	 * filters first */
+	strvec_push(&filters, "--exclude=/share/");
+	CU_ASSERT_EQUAL(rsync_build_copy_argv(&cfg, &r, "/opt/py", "/h/py.part",
+					      &filters, &argv, err,
+					      sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(argv.v[1], "--archive");
+	CU_ASSERT_STRING_EQUAL(argv.v[3], "--stats");
+	CU_ASSERT_STRING_EQUAL(argv.v[5], "--exclude=/share/");
+	CU_ASSERT_STRING_EQUAL(argv.v[argv.n - 2], "/opt/py/");
+	CU_ASSERT_STRING_EQUAL(argv.v[argv.n - 1], "u@h:/h/py.part/");
+	for (i = 0; i < argv.n; i++) {
+		CU_ASSERT_STRING_NOT_EQUAL(argv.v[i], "--delete");
+	}
+	strvec_clear(&argv);
+	strvec_clear(&keep);
+	strvec_clear(&filters);
 	CU_ASSERT_EQUAL(rsync_parse_stat("x\nTotal bytes sent: 1,234,567"
 					 "\nTotal bytes received: 9\n",
 					 "Total bytes sent:"),
