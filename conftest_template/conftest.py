@@ -11,25 +11,44 @@ as ``conftest.py`` works too.)  List the nodes in the ini file and run
     [pytest]
     cloud_nodes = user@node1 user@node2
 
-On the controller this conftest runs the ``pytest-cloud`` helper, which
-probes the nodes over SSH, plans the test processes and copies the project
-(with its virtualenv) to every usable node.  The helper's plan gives each
-node one execnet proxy gateway (one SSH connection, with keepalives) and
-each test process a pytest-xdist worker that the proxy starts on the node
-(``popen//via=``).  This file brings the gateways up in parallel, hands the
-workers to xdist (``--dist load`` unless the user chose a mode), and
+On the controller this file runs the ``pytest-cloud`` helper, which probes
+the nodes over SSH, plans the test processes and copies the project (with
+its virtualenv) to every usable node.  The helper's plan gives each node
+one execnet proxy gateway (one SSH connection, with keepalives) and each
+test process a pytest-xdist worker that the proxy starts on the node
+(``popen//via=``).  This file brings the gateways up in parallel, hands
+the workers to xdist (``--dist load`` unless the user chose a mode), and
 looks after the run: a node that dies or stops answering is left out, its
 pending tests go to the other nodes, and the test it was running is run
-again once elsewhere.  On the workers it points pytest at the test paths
-of the command line, relative to the project root.
+again once elsewhere.
 
 The helper is found from, in order: the PYTEST_CLOUD_HELPER environment
-variable, the ``cloud_helper`` ini key, ``pytest-cloud`` on PATH.
+variable, the ``cloud_helper`` ini key, ``pytest-cloud`` on PATH.  Options
+on pytest's command line must be written ``--cloud-x=value``: pytest only
+knows them once it has loaded this file.
 
-Options on pytest's command line must be written ``--cloud-x=value``:
-pytest only knows them once it has loaded this file.
+Contents, in the order of a run (one section each):
+
+   1. Options         the --cloud-* options and ini keys
+   2. The helper      whether this run is ours; the helper's process; Plan
+   3. Test paths      what the workers are told to run
+   4. Durations       longest first: pure functions
+   5. Lost nodes      LossBook: what a lost node costs (pure: events in,
+                      decisions out)
+   6. Scheduling      LongestFirstScheduling (xdist's Scheduling protocol,
+                      ours); CloudScheduling (the run's scheduler around
+                      the user's, with the LossBook's decisions)
+   7. Bring-up        BringUp: every node's gateway at once, then its
+                      workers
+   8. The run         CloudRun: the hooks, each handing its event on
+   9. The end         the summary lines and the report (pure)
+  10. On the workers  what a worker does differently
+  11. The seam        Seam: every name of xdist, execnet or pytest that is
+                      not public, each with why and the versions checked
 """
 
+import collections
+import heapq
 import json
 import os
 import signal
@@ -46,6 +65,9 @@ import pytest
 # pytest-cloud init writes and updates it.
 PYTEST_CLOUD_VERSION = "0.2.0"
 
+
+# --- 1. Options --------------------------------------------------------------
+#
 # (option name, help, takes several); each --cloud-NAME also has the ini
 # key cloud_NAME and the environment variable PYTEST_CLOUD_NAME, which the
 # helper reads itself.  The helper's option table (helper/opts.c) is the
@@ -117,6 +139,8 @@ def pytest_addoption(parser):
     for key, help_text, kind in _INI_ONLY:
         parser.addini(key, help_text, type=kind)
 
+
+# --- 2. The helper -----------------------------------------------------------
 
 def _xdist_version():
     try:
@@ -229,8 +253,8 @@ class _Helper:
                 self.errors.append(line.strip())
 
     def plan(self):
-        """The plan; raises UsageError (after the helper ended) when there
-        is none or it has no test process."""
+        """The plan's JSON; raises UsageError (after the helper ended) when
+        there is none or it has no test process."""
         try:
             out = self.proc.stdout.read()
         except BaseException:  # Ctrl-C or SIGTERM while it probes or syncs
@@ -238,16 +262,16 @@ class _Helper:
             raise
         self.proc.stdout.close()
         try:
-            plan = json.loads(out.decode("utf-8")) if out.strip() else None
+            data = json.loads(out.decode("utf-8")) if out.strip() else None
         except ValueError as exc:
             self.release()
             raise pytest.UsageError("pytest-cloud: helper printed no JSON: %s" % exc)
-        if plan is None or not plan.get("tx"):
+        if data is None or not data.get("tx"):
             status = self.release()
             raise pytest.UsageError(
                 "\n".join(self.errors) or "pytest-cloud: helper exited with status %s" % status
             )
-        return plan
+        return data
 
     def stop(self):
         """Stops the helper now (it stops its rsync and ssh children)."""
@@ -273,6 +297,34 @@ class _Helper:
                 stream.close()
         return status
 
+
+def spec_field(spec, key):
+    """The value of KEY=value in an execnet spec string, or None."""
+    for part in spec.split("//"):
+        if part.startswith(key + "="):
+            return part[len(key) + 1:]
+    return None
+
+
+class Plan:
+    """The helper's plan (README "Output"), read once: each node's proxy
+    gateway (px) and the workers it starts (tx)."""
+
+    def __init__(self, data):
+        self.data = data
+        self.proxies = {spec_field(s, "id"): s for s in data.get("px", [])}
+        self.workers = {spec_field(s, "id"): spec_field(s, "via") for s in data["tx"]}
+        self.capacity = collections.Counter(self.workers.values())
+        self.connect_timeout = int(data.get("connect_timeout", 10))
+        self.worker_check = data.get("worker_check") or {}
+        self.python = data.get("python")
+
+    def node_of(self, worker_id):
+        """The node (proxy gateway id) a worker of ours runs on, or None."""
+        return self.workers.get(worker_id)
+
+
+# --- 3. Test paths -----------------------------------------------------------
 
 def _remote_args(config):
     """The test paths of this run, relative to the project root (the
@@ -334,94 +386,12 @@ def _args_for_workers(config):
     return result
 
 
-def _spec_field(spec, key):
-    for part in spec.split("//"):
-        if part.startswith(key + "="):
-            return part[len(key) + 1:]
-    return None
-
-
-def _ssh_children(words):
-    """Pids of this process's children that run ssh with the given words
-    in a row on their command line (Linux /proc; elsewhere none)."""
-    found = []
-    me = str(os.getpid())
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return found
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry) as f:
-                stat = f.read()
-            if stat[stat.rindex(")") + 2:].split()[1] != me:
-                continue
-            with open("/proc/%s/cmdline" % entry, "rb") as f:
-                argv = f.read().decode("utf-8", "replace").split("\0")
-        except (OSError, ValueError, IndexError):
-            continue
-        if not argv or os.path.basename(argv[0]) != "ssh":
-            continue
-        n = len(words)
-        if any(argv[k:k + n] == words for k in range(len(argv) - n + 1)):
-            found.append(int(entry))
-    return found
-
-
-def _kill_ssh(spec):
-    for pid in _ssh_children(spec.ssh.split()):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-
-
-def _in_parallel(make, items, bound, on_timeout):
-    """Calls make(item) for every item at once; returns {index: result or
-    exception}.  An item not done within bound seconds gets on_timeout(item)
-    (which must make it fail fast) and TimeoutError as its result."""
-    results = {}
-
-    def run(k, item):
-        try:
-            results[k] = make(item)
-        except Exception as exc:  # reported by the caller
-            results.setdefault(k, exc)
-
-    threads = [threading.Thread(target=run, args=(k, item), daemon=True) for k, item in enumerate(items)]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + bound
-    for k, thread in enumerate(threads):
-        thread.join(max(0.0, deadline - time.monotonic()))
-        if thread.is_alive():
-            results[k] = TimeoutError("not up within %ds" % bound)
-            on_timeout(items[k])
-    for thread in threads:
-        thread.join(10)
-    return results
-
-
-# Runs in each proxy gateway: when its connection to the controller ends,
-# the proxy ends at once, and so its workers' input closes.
-_PROXY_WATCHDOG = """
-import os
-try:
-    channel.receive()
-except BaseException:
-    pass
-os._exit(0)
-"""
-
-
-# --- longest tests first ---------------------------------------------------
+# --- 4. Durations ------------------------------------------------------------
 #
 # The durations of earlier runs live in pytest's cache (key cloud/durations:
 # {test id: seconds}).  A test's value is setup + call + teardown; each run
 # moves it half way to what was measured (a smoothed value: one slow or fast
-# run does not swing it).  Pure functions, tested on their own.
+# run does not swing it).
 
 DURATIONS_KEY = "cloud/durations"
 
@@ -461,8 +431,6 @@ def estimate(tests, durations, workers, order=None):
     expected time on workers when the tests go out in order (indices;
     collection order by default), each to the worker that is free first.
     Never under sum / workers nor under the longest test."""
-    import heapq
-
     times, known = expected_times(tests, durations)
     if not times or workers < 1:
         return 0.0, known, 0.0
@@ -472,29 +440,758 @@ def estimate(tests, durations, workers, order=None):
     return max(free), known, max(times)
 
 
-def _longest_first_scheduler(durations):
-    """xdist's load scheduling with the pending tests sorted, longest
-    first, before the first ones go out; the rest is load's (every test
-    once, work to idle workers, a lost worker's tests back to pending)."""
-    from xdist.scheduler import LoadScheduling
+# --- 5. Lost nodes -----------------------------------------------------------
 
-    class LongestFirstScheduling(LoadScheduling):
-        _ordered = False
+Decision = collections.namedtuple("Decision", "requeue take_back crash")
+Decision.__doc__ = """What the scheduler does with a worker that went:
+requeue these tests (they were running and go once more), take these back
+from the tests waiting (they are not to run again), and report crash as
+the test that crashed (None: nothing is reported)."""
 
-        def _send_tests(self, node, num):
-            if not self._ordered:
-                self._times, _ = expected_times(self.collection, durations)
-                rank = {i: r for r, i in enumerate(longest_first(self.collection, durations))}
-                self.pending.sort(key=rank.__getitem__)
-                self._long = 2 * statistics.median(self._times) if self._times else 0
-                self._ordered = True
-            if self.pending and self._times[self.pending[0]] > self._long:
-                # nothing more waits behind a long test than the one a
-                # worker must know to start it
-                num = min(num, 2)
-            super()._send_tests(node, num)
 
-    return LongestFirstScheduling
+class LossBook:
+    """What a lost node costs.  It knows which test each worker is running
+    (its setup report came, its last did not), which tests finished, which
+    nodes are lost, and each test that was running on a lost node; from
+    that it decides what happens to a worker that went.  Workers are any
+    hashable objects and tests their ids: no xdist object is read here.
+
+    The rules: a lost node's tests that had not started go back to the
+    others (the user's scheduler does that); the test it was running goes
+    back once, and is reported failed, naming both nodes, when it is
+    running on a lost node a second time.  With --dist each (every node
+    runs every test) nothing moves: the test is counted as not run there.
+    """
+
+    def __init__(self, each=False):
+        self.each = each
+        self.lost = {}  # node -> why it was lost
+        self.running = {}  # worker -> the test it is running
+        self.done = set()  # tests whose last report came
+        self.crashes = {}  # test -> [(node, worker), ...] lost under it
+        self.not_run_on = collections.Counter()  # node -> tests --dist each could not run there
+
+    def report(self, worker, test, when):
+        """A test report came (when: "setup", "call", "teardown", or
+        xdist's "???" for a crash it reported itself)."""
+        if when == "setup" and worker is not None:
+            self.running[worker] = test
+        elif when in ("teardown", "???"):
+            self.done.add(test)
+            if self.running.get(worker) == test:
+                del self.running[worker]
+
+    def lose(self, node, why):
+        """Node is lost; True when it was not lost already."""
+        if node in self.lost:
+            return False
+        self.lost[node] = why
+        return True
+
+    def worker_removed(self, node, worker, crashed):
+        """Worker of node went; crashed is the test the user's scheduler
+        names as the one it was running (None: none).  Returns the
+        Decision."""
+        running = self.running.pop(worker, None)
+        if node not in self.lost:
+            return Decision((), (), crashed)  # a crash on a live node: xdist's own way
+        unfinished = crashed if crashed is not None and crashed not in self.done else None
+        # messages in flight are lost with a node: the reports say which
+        # test it was running; xdist's guess (the first it was sent) may
+        # have finished, or may be another that had not started
+        victim = running or unfinished
+        requeue = [unfinished] if unfinished is not None and unfinished != victim else []
+        if victim is None:
+            return Decision(requeue, (), None)
+        attempts = self.crashes.setdefault(victim, [])
+        attempts.append((node, worker))
+        if self.each:
+            self.not_run_on[node] += 1
+            return Decision(requeue, (), None)
+        if len(attempts) > 1:
+            return Decision(requeue, [victim] if victim != crashed else [], victim)
+        if victim == crashed:
+            requeue.append(victim)
+        return Decision(requeue, (), None)
+
+    def twice(self, test):
+        """The failure text for a test lost under twice, or None."""
+        attempts = self.crashes.get(test, [])
+        if len(attempts) < 2:
+            return None
+        (first, _), (second, _) = attempts[:2]
+        return ("pytest-cloud: %s was running when node '%s' was lost (%s), and again when node '%s' was "
+                "lost (%s)" % (test, first, self.lost.get(first), second, self.lost.get(second)))
+
+    def unfinished(self):
+        """[(test, first worker, failure text)] of the tests that were
+        running on a lost node and never ran to the end elsewhere (no node
+        was left); they are reported failed, once."""
+        found = []
+        for test, attempts in sorted(self.crashes.items()):
+            if test in self.done or self.each:
+                continue
+            node, worker = attempts[0]
+            found.append((test, worker, "pytest-cloud: %s was running when node '%s' was lost (%s), and no "
+                          "node was left to run it again" % (test, node, self.lost.get(node))))
+        return found
+
+
+def needs_replacement(lost, has_pending, shutting_down):
+    """Whether a worker lost with its node leaves work no worker will take:
+    tests are waiting and every other worker is already being let go
+    (xdist lets a worker go as soon as nothing is left to hand out)."""
+    return bool(lost and has_pending and all(shutting_down))
+
+
+# --- 6. Scheduling -----------------------------------------------------------
+
+class LongestFirstScheduling:
+    """xdist's load scheduling with the longest tests first (durations of
+    earlier runs): every test once, work to idle workers, a lost worker's
+    tests back to the queue, the pending tests sorted longest first before
+    the first go out, and at most two tests to a worker at a time while the
+    head of the queue is a long one (over twice the median), so that no
+    long test waits behind short ones already handed out.
+
+    It implements xdist's Scheduling protocol (xdist/scheduler/protocol.py)
+    itself, public names only: xdist.report.report_collection_diff and the
+    workers' send_runtest_some, shutdown and shutting_down.  expected is
+    the number of workers whose collection is awaited.
+    """
+
+    def __init__(self, config, durations, expected, log=None):
+        self.config = config
+        self.durations = durations
+        self.expected = expected
+        self.node2collection = {}
+        self.node2pending = {}
+        self.pending = []
+        self.collection = None
+        self.times = []
+        self.long = 0.0
+        self.log = log
+
+    @property
+    def nodes(self):
+        return list(self.node2pending)
+
+    @property
+    def collection_is_completed(self):
+        return len(self.node2collection) >= self.expected
+
+    @property
+    def tests_finished(self):
+        if not self.collection_is_completed or self.pending:
+            return False
+        return all(len(pending) < 2 for pending in self.node2pending.values())
+
+    @property
+    def has_pending(self):
+        return bool(self.pending) or any(self.node2pending.values())
+
+    def add_node(self, node):
+        self.node2pending[node] = []
+
+    def add_node_collection(self, node, collection):
+        if self.collection is not None and list(collection) != self.collection:
+            from xdist.report import report_collection_diff
+
+            first = next(iter(self.node2collection))
+            self._say(report_collection_diff(self.collection, collection, first.gateway.id,
+                                             node.gateway.id))
+            return
+        self.node2collection[node] = list(collection)
+
+    def mark_test_complete(self, node, item_index, duration=0):
+        self.node2pending[node].remove(item_index)
+        self._check(node, duration)
+
+    def mark_test_pending(self, item):
+        self.pending.insert(0, self.collection.index(item))
+        for node in self.nodes:
+            self._check(node)
+
+    def remove_pending_tests_from_node(self, node, indices):
+        raise NotImplementedError("work stealing is --dist worksteal's")
+
+    def remove_node(self, node):
+        pending = self.node2pending.pop(node)
+        if not pending:
+            return None
+        crashed = self.collection[pending.pop(0)]
+        self.pending.extend(pending)
+        for other in self.nodes:
+            self._check(other)
+        return crashed
+
+    def collection_lost(self):
+        """A worker went before its collection came: one fewer to await."""
+        self.expected -= 1
+        if self.collection is None and self.nodes and self.node2collection and self.collection_is_completed:
+            self.schedule()
+
+    def take_back(self, test):
+        index = self.collection.index(test)
+        while index in self.pending:
+            self.pending.remove(index)
+
+    def schedule(self):
+        if self.collection is not None:
+            for node in self.nodes:
+                self._check(node)
+            return
+        if not self._same_collections():
+            self._say("**Different tests collected, aborting run**")
+            return
+        self.collection = next(iter(self.node2collection.values()))
+        self.times, _ = expected_times(self.collection, self.durations)
+        self.long = 2 * statistics.median(self.times) if self.times else 0.0
+        self.pending[:] = longest_first(self.collection, self.durations)
+        if not self.collection:
+            return
+        nodes = self.nodes
+        if len(self.pending) < 2 * len(nodes):
+            for k in range(len(self.pending)):
+                self._send(nodes[k % len(nodes)], 1)
+        else:
+            chunk = max(len(self.collection) // len(nodes) // 4, 2)
+            for node in nodes:
+                self._send(node, chunk)
+        if not self.pending:
+            for node in nodes:
+                node.shutdown()
+
+    def _check(self, node, duration=0):
+        if node.shutting_down:
+            return
+        if not self.pending:
+            node.shutdown()
+            return
+        workers = len(self.node2pending)
+        low = max(2, len(self.pending) // workers // 4)
+        high = max(2, len(self.pending) // workers // 2)
+        mine = self.node2pending[node]
+        if len(mine) < low and not (duration >= 0.1 and len(mine) >= 2):
+            self._send(node, high - len(mine))
+
+    def _send(self, node, num):
+        if self.pending and self.times[self.pending[0]] > self.long:
+            num = min(num, 2)
+        tests = self.pending[:num]
+        if tests:
+            del self.pending[:num]
+            self.node2pending[node].extend(tests)
+            node.send_runtest_some(tests)
+
+    def _same_collections(self):
+        from xdist.report import report_collection_diff
+
+        items = list(self.node2collection.items())
+        first, collection = items[0]
+        same = True
+        for node, other in items[1:]:
+            diff = report_collection_diff(collection, other, first.gateway.id, node.gateway.id)
+            if diff:
+                same = False
+                self._say(diff)
+                if self.config is not None:
+                    rep = pytest.CollectReport(node.gateway.id, "failed", longrepr=diff, result=[])
+                    self.config.hook.pytest_collectreport(report=rep)
+        return same
+
+    def _say(self, text):
+        if self.log is not None:
+            self.log(text)
+
+
+class CloudScheduling:
+    """The run's scheduler: xdist's Scheduling protocol, every call passed
+    to the user's scheduler (inner: xdist's own for --dist, or
+    LongestFirstScheduling), with what a lost node costs decided by the
+    LossBook when a worker goes.  node_of(worker) names a worker's node
+    (None: not ours); first(inner) is called before the first tests go out;
+    replacement() when a lost node's tests need a worker no one else can
+    be."""
+
+    def __init__(self, inner, book, node_of, first, replacement):
+        self.inner = inner
+        self.book = book
+        self.node_of = node_of
+        self.first = first
+        self.replacement = replacement
+        self.collected = set()  # workers whose collection came
+        self.started = False
+
+    @property
+    def nodes(self):
+        return self.inner.nodes
+
+    @property
+    def collection_is_completed(self):
+        return self.inner.collection_is_completed
+
+    @property
+    def tests_finished(self):
+        return self.inner.tests_finished
+
+    @property
+    def has_pending(self):
+        return self.inner.has_pending
+
+    def add_node(self, node):
+        Seam.quiet_sends_to_gone(node, self.node_of(node) is not None)
+        self.inner.add_node(node)
+
+    def add_node_collection(self, node, collection):
+        self.collected.add(node)
+        self.inner.add_node_collection(node, collection)
+
+    def mark_test_complete(self, node, item_index, duration=0):
+        self.inner.mark_test_complete(node, item_index, duration)
+
+    def mark_test_pending(self, item):
+        self.inner.mark_test_pending(item)
+
+    def remove_pending_tests_from_node(self, node, indices):
+        self.inner.remove_pending_tests_from_node(node, indices)
+
+    def schedule(self):
+        if not self.started:
+            self.started = True
+            self.first(self.inner)
+        self.inner.schedule()
+
+    def remove_node(self, node):
+        name = self.node_of(node)
+        lost = name in self.book.lost
+        if lost and node not in self.collected:
+            Seam.collection_lost(self.inner)
+        crashed = self.inner.remove_node(node)  # KeyError: never added (xdist knows)
+        decision = self.book.worker_removed(name, node, crashed)
+        for test in decision.requeue:
+            try:
+                self.inner.mark_test_pending(test)
+            except NotImplementedError:
+                pass  # the scope schedulers put the whole unfinished scope back
+        for test in decision.take_back:
+            Seam.take_back(self.inner, test)
+        if needs_replacement(lost, self.inner.has_pending, [n.shutting_down for n in self.inner.nodes]):
+            self.replacement()
+        return decision.crash
+
+
+# --- 7. Bring-up -------------------------------------------------------------
+
+def _in_parallel(make, items, bound, on_timeout):
+    """Calls make(item) for every item at once; returns {index: result or
+    exception}.  An item not done within bound seconds gets on_timeout(item)
+    (which must make it fail fast) and TimeoutError as its result."""
+    results = {}
+
+    def run(k, item):
+        try:
+            results[k] = make(item)
+        except Exception as exc:  # reported by the caller
+            results.setdefault(k, exc)
+
+    threads = [threading.Thread(target=run, args=(k, item), daemon=True) for k, item in enumerate(items)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + bound
+    for k, thread in enumerate(threads):
+        thread.join(max(0.0, deadline - time.monotonic()))
+        if thread.is_alive():
+            results[k] = TimeoutError("not up within %ds" % bound)
+            on_timeout(items[k])
+    for thread in threads:
+        thread.join(10)
+    return results
+
+
+# Runs in each proxy gateway: when its connection to the controller ends,
+# the proxy ends at once, and so its workers' input closes.
+_PROXY_WATCHDOG = """
+import os
+try:
+    channel.receive()
+except BaseException:
+    pass
+os._exit(0)
+"""
+
+
+def _describe(exc):
+    if isinstance(exc, str):
+        return exc
+    text = str(exc).strip().splitlines()
+    return "%s%s" % (type(exc).__name__, (": " + text[-1]) if text else "")
+
+
+class BringUp:
+    """Every node's proxy gateway at once, each bounded by the connect
+    timeout; the worker check in each (it is the worker python); then
+    every worker through its proxy, at once.  A node that fails a step is
+    left out (left_out: node -> why, said at once); the rest go on."""
+
+    def __init__(self, plan, group, say):
+        self.plan = plan
+        self.group = group
+        self.say = say
+        self.left_out = {}
+        self.watchdogs = {}  # node -> the proxy watchdog's channel
+        self.ssh = {}  # node -> its proxy's ssh words (to stop a hung one)
+
+    def leave_out(self, name, why):
+        if name not in self.left_out:
+            self.left_out[name] = why
+            self.say("pytest-cloud: node '%s': left out: %s" % (name, why))
+
+    def run(self, specs):
+        """Brings up the nodes of our worker specs; returns {worker id:
+        gateway} of the workers that came up."""
+        by_node = collections.defaultdict(list)
+        for spec in specs:
+            by_node[self.plan.node_of(spec.id)].append(spec)
+        up = self._proxies(sorted(by_node))
+        self._check(up)
+        return self._workers(up, by_node)
+
+    def _proxies(self, names):
+        import execnet
+
+        specs = [execnet.XSpec(self.plan.proxies[name]) for name in names]
+        for name, spec in zip(names, specs):
+            self.ssh[name] = spec.ssh.split()
+        results = _in_parallel(self.group.makegateway, specs, self.plan.connect_timeout + 1,
+                               lambda spec: Seam.kill_ssh(spec.ssh.split()))
+        up = {}
+        for k, name in enumerate(names):
+            result = results[k]
+            if isinstance(result, Exception):
+                self.leave_out(name, "gateway: %s" % _describe(result))
+                continue
+            try:
+                # kept open for the whole run: closing it ends the proxy
+                self.watchdogs[name] = result.remote_exec(_PROXY_WATCHDOG)
+            except Exception as exc:
+                self.leave_out(name, "gateway: %s" % _describe(exc))
+                continue
+            up[name] = result
+        return up
+
+    def _check(self, up):
+        """The helper's worker check (the worker python imports pytest,
+        xdist and the develop eggs from the node's copy), run by each
+        proxy, which is that python, in CHDIR: no python of its own."""
+        check = self.plan.worker_check
+        if check.get("by") != "gateway":
+            return
+        code = "import sys\nsys.argv = ['pytest-cloud-check'] + %r\n%s" % (
+            list(check.get("args", [])), check["source"])
+        names = sorted(up)
+        bound = max(30, 3 * self.plan.connect_timeout)
+
+        def run(name):
+            up[name].remote_exec(code).waitclose(bound + 5)
+
+        results = _in_parallel(run, names, bound, lambda name: Seam.kill_ssh(self.ssh[name]))
+        for k, name in enumerate(names):
+            if isinstance(results.get(k), Exception):
+                why = str(results[k]).strip().splitlines() or [_describe(results[k])]
+                self.leave_out(name, "worker python '%s' cannot import pytest, xdist%s: %s" % (
+                    self.plan.python, " and the develop eggs" if check.get("args") else "", why[-1]))
+                del up[name]
+
+    def _workers(self, up, by_node):
+        specs = [spec for name in up for spec in by_node[name]]
+        results = _in_parallel(self.group.makegateway, specs, max(30, 3 * self.plan.connect_timeout),
+                               lambda spec: Seam.kill_ssh(self.ssh[self.plan.node_of(spec.id)]))
+        made = {}
+        for k, spec in enumerate(specs):
+            result, name = results[k], self.plan.node_of(spec.id)
+            if not isinstance(result, Exception):
+                Seam.guard_proxied_io(result, up[name])
+                made[spec.id] = result
+            elif name in self.left_out or not self.proxy_alive(name):
+                self.leave_out(name, "connection lost while starting its workers: %s" % _describe(result))
+            else:
+                self.say("pytest-cloud: node '%s': worker %s not started: %s" % (name, spec.id, _describe(result)))
+        return {wid: gw for wid, gw in made.items() if self.plan.node_of(wid) not in self.left_out}
+
+    def proxy_alive(self, name):
+        """Whether node name's proxy answers (for up to 2 s)."""
+        try:
+            proxy = self.group[name]
+        except (KeyError, TypeError):
+            return False
+        deadline = time.monotonic() + 2
+        while proxy.hasreceiver() and time.monotonic() < deadline:
+            try:
+                if proxy.remote_exec("channel.send(1)").receive(1) == 1:
+                    return True
+            except Exception:
+                pass
+            time.sleep(0.05)
+        return proxy.hasreceiver()
+
+
+# --- 8. The run --------------------------------------------------------------
+
+class CloudRun:
+    """Hands the helper's plan to pytest-xdist on the controller and looks
+    after the run: each hook passes its event to BringUp, LossBook or the
+    scheduler, and keeps what the end needs."""
+
+    def __init__(self, config, plan, helper, dist_defaulted=False):
+        self.config = config
+        self.plan = plan
+        self.helper = helper
+        self.dist_defaulted = dist_defaulted
+        self.book = LossBook()
+        self.bringup = None
+        self.durations = None  # of earlier runs; None: pytest's cache is off
+        self.longest_first = False
+        self.ran = {}  # test id -> seconds this run (setup + call + teardown)
+        self.timed = set()  # tests whose teardown report came
+        self.expected = None  # the estimate said before the run
+        self.expected_tests = 0
+        self.sched_started = None
+        self.tests_ended = None
+        self.collected = set()
+        self.ready = set()  # our workers that are up and not down yet
+        self.workers = 0  # xdist's workers, once brought up
+        self.unfinished = []
+        self.replacements_wanted = 0
+        self.replaced = 0
+        self.started = time.monotonic()
+
+    def node_of(self, worker):
+        """The node of a worker of ours (its proxy id), else None."""
+        return Seam.via(worker) if Seam.via(worker) in self.plan.proxies else None
+
+    def say(self, line):
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+    def pytest_configure(self, config):
+        """pytest's cache exists from here (its plugin's configure runs
+        first): the durations of earlier runs, and so the order."""
+        cache = getattr(config, "cache", None)
+        if cache is not None:
+            self.durations = merge_durations(cache.get(DURATIONS_KEY, {}), {})
+        self.longest_first = (self.dist_defaulted and self.plan.data.get("schedule", "durations") == "durations"
+                              and bool(self.durations))
+
+    # -- bring-up -----------------------------------------------------------
+
+    def pytest_xdist_setupnodes(self, config, specs):
+        dsession = Seam.dsession(config)
+        self.bringup = BringUp(self.plan, Seam.group(dsession), self.say)
+        Seam.worker_args(config, _args_for_workers(config))
+        ours = [spec for spec in specs if self.plan.node_of(spec.id) is not None]
+        made = self.bringup.run(ours)
+        Seam.hand_over(dsession, made, lambda gw: Seam.guard_proxied_io(gw, Seam.proxy_of(dsession, gw)))
+        dropped = {spec.id for spec in ours if spec.id not in made}
+        specs[:] = [spec for spec in specs if spec.id not in dropped]
+        self.workers = len(specs)  # every worker xdist sets up, ours and others
+        # xdist's schedulers wait for as many collections as --tx has specs
+        config.option.tx = [tx for tx in config.option.tx if spec_field(tx, "id") not in dropped]
+        if not specs:
+            self._exit_no_nodes("no node could be brought up")
+        Seam.intercept_restarts(dsession, self.restart)
+
+    def restart(self, dsession, node, clone):
+        """xdist replaces a worker that went down.  Never on a lost node:
+        there, only when the lost node's tests need a worker, on a
+        surviving node through its proxy."""
+        name = self.node_of(node)
+        if name not in self.book.lost:
+            return clone(node)
+        if self.replacements_wanted <= 0:
+            return None
+        self.replacements_wanted -= 1
+        gone = set(self.book.lost) | set(self.bringup.left_out if self.bringup else ())
+        alive = [n for n in self.plan.capacity if n not in gone]
+        if not alive:
+            return None
+        self.replaced += 1
+        target = sorted(alive, key=lambda n: -self.plan.capacity[n])[self.replaced % len(alive)]
+        try:
+            return Seam.clone_on(dsession, node, target, clone)
+        except Exception as exc:
+            self.say("pytest-cloud: node '%s': no replacement worker: %s" % (target, _describe(exc)))
+            return None
+
+    def _exit_no_nodes(self, what):
+        left = dict(self.bringup.left_out if self.bringup else {})
+        left.update(self.book.lost)
+        reasons = "; ".join("%s: %s" % kv for kv in sorted(left.items()))
+        pytest.exit("pytest-cloud: %s (%s)" % (what, reasons), returncode=1)
+
+    def pytest_configure_node(self, node):
+        if self.node_of(node) is None:
+            return
+        node.workerinput["cloud_args"] = _remote_args(self.config)
+        cache = getattr(self.config, "cache", None)
+        if cache is not None:
+            node.workerinput["cloud_cache"] = {key: cache.get(key, None) for key in _SELECTION_CACHE_KEYS}
+        Seam.remote_worker(node)
+
+    # -- during the run -----------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_testnodedown(self, node, error):
+        name = self.node_of(node)
+        self.ready.discard(node)
+        if name is None or error is None:
+            return
+        if name not in self.book.lost and not self.bringup.proxy_alive(name):
+            self.book.lose(name, "connection lost (%s)" % _describe(error))
+            self.say("\npytest-cloud: node '%s' lost: %s" % (name, self.book.lost[name]))
+        if name not in self.book.lost:
+            return  # a worker crashed on a live node: xdist replaces it
+        dsession = Seam.dsession(self.config)
+        Seam.forgive_crash(dsession)  # a lost node is not a crashed worker
+        gone = set(self.book.lost) | set(self.bringup.left_out)
+        # only once the last worker's down event is here: xdist 3.1 stops
+        # at once and handles no event after it
+        if set(self.plan.capacity) <= gone and not self.ready:
+            Seam.stop(dsession, "pytest-cloud: every node was lost (%s)" % "; ".join(
+                "%s: %s" % kv for kv in sorted(self.book.lost.items())))
+
+    def pytest_testnodeready(self, node):
+        if self.node_of(node) is not None:
+            self.ready.add(node)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_xdist_make_scheduler(self, config, log):
+        outcome = yield
+        inner = outcome.get_result()
+        if inner is None:
+            return
+        from xdist.scheduler import EachScheduling, LoadScheduling
+
+        if self.longest_first and type(inner) is LoadScheduling:
+            inner = LongestFirstScheduling(config, self.durations, self.workers, log)
+        self.book.each = isinstance(inner, EachScheduling)
+        outcome.force_result(CloudScheduling(inner, self.book, self.node_of, self.scheduling,
+                                             self.want_replacement))
+
+    def want_replacement(self):
+        self.replacements_wanted += 1
+
+    def pytest_handlecrashitem(self, crashitem, report, sched):
+        text = self.book.twice(crashitem)
+        if text is not None:
+            self.book.done.add(crashitem)
+            report.when = "call"  # a failed test, in junit too
+            report.longrepr = text
+
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_runtest_logreport(self, report):
+        test = getattr(report, "nodeid", None)
+        real = getattr(report, "node", None)
+        self.book.report(real, test, report.when)
+        if report.when in ("setup", "call", "teardown"):
+            # a test run again starts its time afresh
+            self.ran[test] = (0.0 if report.when == "setup" else self.ran.get(test, 0.0)) + report.duration
+            if report.when == "teardown":
+                self.timed.add(test)
+                self.tests_ended = time.monotonic()
+        attempts = self.book.crashes.get(test)
+        if attempts and real is not None and real is not attempts[0][1]:
+            report.node = _NodeAlias(real, attempts[0][1])
+        yield
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtestloop(self, session):
+        yield
+        for test, worker, text in self.book.unfinished():
+            path = test.split("::")[0]
+            report = pytest.TestReport(nodeid=test, location=(path, None, path), keywords={},
+                                       outcome="failed", longrepr=text, when="call")
+            report.node = worker
+            self.config.hook.pytest_runtest_logreport(report=report)
+            self.unfinished.append(test)
+
+    def pytest_xdist_node_collection_finished(self, node, ids):
+        self.collected.update(ids)
+
+    def scheduling(self, sched):
+        """The first tests are about to go out: one line on which scheduler
+        hands them out, what is known of their durations and the run's
+        expected time."""
+        self.sched_started = time.monotonic()
+        tests = Seam.collection(sched)
+        self.expected_tests = len(tests)
+        workers = len(sched.nodes) or 1
+        name = type(sched).__name__
+        if self.durations is None:
+            self._write("pytest-cloud: %d tests on %d workers, scheduling via %s" % (len(tests), workers, name))
+            return
+        order = longest_first(tests, self.durations) if self.longest_first else None
+        seconds, known, longest = estimate(tests, self.durations, workers, order)
+        how = "longest first" if self.longest_first and known else (
+            "in collection order" if self.config.option.dist == "load" else "--dist " + self.config.option.dist)
+        if known:
+            self.expected = seconds
+            self._write("pytest-cloud: %d tests, %d with a recorded duration, %s: about %.1f s on %d "
+                        "workers (longest test %.1f s), scheduling via %s"
+                        % (len(tests), known, how, seconds, workers, longest, name))
+        else:
+            self._write("pytest-cloud: %d tests, none with a recorded duration yet (%s), scheduling via %s"
+                        % (len(tests), how, name))
+
+    def _write(self, line):
+        terminal = self.config.pluginmanager.getplugin("terminalreporter")
+        if terminal is not None:
+            terminal.write_line(line)
+        else:
+            self.say(line)
+
+    # -- the end ------------------------------------------------------------
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session, exitstatus):
+        cache = getattr(self.config, "cache", None)
+        if cache is not None and self.collected and not self.config.option.collectonly:
+            known = set(cache.get("cache/nodeids", []))
+            cache.set("cache/nodeids", sorted(known | self.collected))
+        if cache is not None and self.timed:
+            root = str(self.config.rootpath)
+
+            def still_there(test):
+                return os.path.exists(os.path.join(root, test.split("::")[0]))
+
+            cache.set(DURATIONS_KEY, merge_durations(
+                cache.get(DURATIONS_KEY, {}), {t: self.ran[t] for t in self.timed}, keep=still_there))
+        path = self.config.getoption("cloud_report") or os.environ.get("PYTEST_CLOUD_REPORT") \
+            or self.config.getini("cloud_report")
+        if path:
+            path = os.path.join(str(self.config.invocation_params.dir), path)
+            with open(path, "w") as f:
+                json.dump(report_data(self.plan.data, self.bringup.left_out if self.bringup else {}, self.book,
+                                      self.unfinished, int(exitstatus), time.monotonic() - self.started), f,
+                          indent=2)
+
+    def pytest_terminal_summary(self, terminalreporter):
+        took = None
+        if self.expected is not None and self.tests_ended is not None and self.sched_started is not None \
+                and len(self.timed) >= self.expected_tests:
+            took = (self.expected, self.tests_ended - self.sched_started)
+        lines = summary_lines(self.bringup.left_out if self.bringup else {}, self.book, self.unfinished, took)
+        if lines:
+            terminalreporter.write_sep("=", "pytest-cloud")
+            for line in lines:
+                terminalreporter.write_line(line)
+
+    def pytest_unconfigure(self, config):
+        self.helper.release()
+        if self.bringup is not None:
+            # before the interpreter shuts down: execnet's own clean-up at
+            # exit needs threads, which Python 3.12 no longer starts then
+            Seam.terminate(self.bringup.group)
 
 
 class _NodeAlias:
@@ -517,635 +1214,69 @@ class _NodeAlias:
         return hash(self._key)
 
 
-class _RerunLost:
-    """Wraps the scheduler the user's --dist chose; everything not below
-    is the wrapped scheduler's.
+# --- 9. The end --------------------------------------------------------------
 
-    A lost node's pending tests go back to the others (the wrapped
-    scheduler does that), and the test it was running goes back too, once:
-    it is reported as crashed only when it is running on a lost node a
-    second time.  xdist lets a worker go as soon as nothing is left to hand
-    out; when a lost node's tests come back and every surviving worker is
-    already going, the run asks for a replacement worker on a surviving
-    node (see _CloudRun.clone_node)."""
-
-    def __init__(self, inner, run):
-        self.__dict__.update(_inner=inner, _run=run)
-
-    @property
-    def __class__(self):  # what xdist shows and checks is the user's choice
-        return type(self._inner)
-
-    def __getattr__(self, name):
-        return getattr(self._inner, name)
-
-    def __setattr__(self, name, value):
-        setattr(self._inner, name, value)
-
-    def add_node(self, node):
-        send = node.sendcommand
-
-        def sendcommand(name, **kwargs):
-            """A worker of ours whose connection is gone (its down event
-            not handled yet): what is sent to it stays on its books in the
-            scheduler and comes back when it is removed."""
-            try:
-                return send(name, **kwargs)
-            except (OSError, ValueError):
-                if self._run.gateway_of(node) is None:
-                    raise
-
-        node.sendcommand = sendcommand
-        self._inner.add_node(node)
-
-    def schedule(self):
-        if not self.__dict__.get("_announced"):
-            self.__dict__["_announced"] = True
-            self._run.scheduling(self._inner)
-        self._inner.schedule()
-
-    def _unassigned(self):
-        """Tests waiting for a worker (load, worksteal: pending; the scope
-        schedulers: workqueue)."""
-        for name in ("pending", "workqueue"):
-            waiting = getattr(self._inner, name, None)
-            if waiting is not None:
-                return len(waiting)
-        return 0
-
-    def remove_node(self, node):
-        lost = self._run.gateway_of(node) in self._run.lost
-        if lost and node not in getattr(self._inner, "node2collection", {node: None}):
-            self._collection_lost()
-        before = self._pending_of(node)
-        crashed = self._rerun(node, self._inner.remove_node(node), before)  # KeyError: never added
-        if lost and self._unassigned() and not any(not other.shutting_down for other in self._inner.nodes):
-            self._run.replacements_wanted += 1
-        return crashed
-
-    def _collection_lost(self):
-        """A worker is lost before its collection came.  xdist waits for as
-        many collections as the run had workers; this one will not come,
-        and nothing else would start the scheduling."""
-        if getattr(self._inner, "numnodes", 0) > 0:
-            self._inner.numnodes -= 1
-        if getattr(self._inner, "collection", 0) is None and self._inner.nodes \
-                and self._inner.collection_is_completed:
-            self._inner.schedule()
-
-    def _pending_of(self, node):
-        """The tests sent to node and not finished, in order, as xdist's
-        books have them (load, worksteal: node2pending; scope schedulers:
-        assigned_work)."""
-        inner = self._inner
-        collection = getattr(inner, "collection", None) or []
-        pending = getattr(inner, "node2pending", None)
-        if pending is not None:
-            return [collection[i] for i in pending.get(node, ()) if i < len(collection)]
-        work = getattr(inner, "assigned_work", None) or {}
-        return [test for unit in work.get(node, {}).values() for test, done in unit.items() if not done]
-
-    def _rerun(self, node, crashed, before):
-        """xdist takes the first of a lost worker's pending tests for the one
-        it was running.  Messages in flight are lost with the node, so that
-        test may have finished (its last report came, its end did not reach
-        xdist's books), and the one really running may have sent nothing.
-        The reports say which it was: the test whose setup report came and
-        whose teardown report did not; else the first of its pending tests
-        whose last report did not come."""
-        run = self._run
-        gateway = run.gateway_of(node)
-        running = run.running.pop(node, None)
-        if gateway not in run.lost:
-            return crashed
-        victim = running or next((test for test in before if test not in run.done), None)
-        if crashed is not None and crashed != victim and crashed not in run.done:
-            self._again(crashed)  # popped by xdist, not finished: back it goes
-        if victim is None:
-            return None
-        attempts = run.crashes.setdefault(victim, [])
-        attempts.append((gateway, node))
-        if run.each:
-            run.not_run_on[gateway] = run.not_run_on.get(gateway, 0) + 1
-            return None  # every node runs every test: nothing to move
+def summary_lines(left_out, book, unfinished, took=None):
+    """The terminal summary's lines: nodes left out and lost, each re-run
+    test and its fate, the estimate against the time taken."""
+    lines = ["node '%s' left out at bring-up: %s" % kv for kv in sorted(left_out.items())]
+    for name, why in sorted(book.lost.items()):
+        line = "node '%s' lost during the run: %s" % (name, why)
+        if book.not_run_on.get(name):
+            line += " (--dist each: the rest of its tests did not run there)"
+        lines.append(line)
+    for test, attempts in sorted(book.crashes.items()):
         if len(attempts) > 1:
-            if victim != crashed:
-                self._take_back(victim)
-            return victim  # xdist reports it (see pytest_handlecrashitem)
-        if victim == crashed:
-            self._again(victim)
-        return None
-
-    def _again(self, test):
-        try:
-            self._inner.mark_test_pending(test)
-        except NotImplementedError:
-            pass  # scope schedulers put the whole unfinished scope back
-
-    def _take_back(self, test):
-        """test is not to run again: out of the tests waiting for a worker
-        (load, worksteal: indices in pending; scope schedulers: a work
-        unit's entry marked done)."""
-        inner = self._inner
-        collection = getattr(inner, "collection", None) or []
-        pending = getattr(inner, "pending", None)
-        if pending is not None and test in collection:
-            index = collection.index(test)
-            while index in pending:
-                pending.remove(index)
-        for unit in (getattr(inner, "workqueue", None) or {}).values():
-            if test in unit:
-                unit[test] = True
+            lines.append("%s: running when '%s' and '%s' were lost: reported as failed"
+                         % (test, attempts[0][0], attempts[1][0]))
+        elif test in unfinished:
+            lines.append("%s: running when '%s' was lost, no node left to run it again: reported as failed"
+                         % (test, attempts[0][0]))
+        elif not book.each:
+            lines.append("%s: running when '%s' was lost: run again on another node" % (test, attempts[0][0]))
+    if took is not None:
+        lines.append("estimated %.1f s for the tests, took %.1f s" % took)
+    return lines
 
 
-class _Standin:
-    """What xdist's _clone_node reads of a worker: its gateway's spec."""
-
-    def __init__(self, spec):
-        self.gateway = self
-        self.spec = spec
-
-
-class _CloudRun:
-    """Hands the helper's plan to pytest-xdist on the controller and looks
-    after the run."""
-
-    def __init__(self, config, plan, helper, dist_defaulted=False):
-        self.config = config
-        self.plan = plan
-        self.helper = helper
-        self.dist_defaulted = dist_defaulted
-        self.durations = None  # of earlier runs; None: pytest's cache is off
-        self.longest_first = False
-        self.ran = {}  # test id -> seconds this run (setup + call + teardown)
-        self.timed = set()  # tests whose teardown report came
-        self.expected = None  # the estimate said before the run
-        self.expected_tests = 0
-        self.sched_started = None
-        self.tests_ended = None
-        self.rootpath = config.rootpath
-        self.proxies = {_spec_field(s, "id"): s for s in plan.get("px", [])}
-        self.workers = {_spec_field(s, "id"): _spec_field(s, "via") for s in plan["tx"]}
-        timeout = int(plan.get("connect_timeout", 10))
-        keepalive = int(plan.get("keepalive", 15))
-        interval, count = max(1, keepalive // 4), 3
-        if keepalive < 4:
-            interval, count = 1, max(1, keepalive - 1)
-        self.connect_timeout = timeout
-        self.keepalive = keepalive
-        self.ssh_options = (
-            "-o ConnectTimeout=%d -o BatchMode=yes -o ServerAliveInterval=%d "
-            "-o ServerAliveCountMax=%d" % (timeout, interval, count)
-        )
-        self.remote_args = _remote_args(config)
-        self.left_out = {}  # gateway id -> why it was not brought up
-        self.lost = {}  # gateway id -> why it was lost during the run
-        self.crashes = {}  # test id -> [(gateway id, worker node)] lost under it
-        self.running = {}  # worker node -> the test it is running (reports)
-        self.done = set()  # tests whose last report came
-        self.unfinished = []  # of those, the ones no node was left to run
-        self.not_run_on = {}  # gateway id -> tests --dist each could not run there
-        self.each = False  # --dist each: every node runs every test
-        self.watchdogs = {}  # gateway id -> the proxy watchdog's channel
-        self.ready = set()  # our workers that are up and not down yet
-        self.capacity = {}  # gateway id -> workers planned on it
-        self.replacements_wanted = 0  # lost workers whose tests need one
-        self.replaced = 0
-        self.collected = set()
-        self.dsession = None
-        self.group = None
-        self.started = time.monotonic()
-
-    def pytest_configure(self, config):
-        """pytest's cache exists from here (its plugin's configure runs
-        first): the durations of earlier runs, and so the order."""
-        cache = getattr(config, "cache", None)
-        if cache is not None:
-            self.durations = merge_durations(cache.get(DURATIONS_KEY, {}), {})
-        self.longest_first = (self.dist_defaulted and self.plan.get("schedule", "durations") == "durations"
-                              and bool(self.durations))
-
-    # -- bring-up ---------------------------------------------------------
-
-    def pytest_xdist_setupnodes(self, config, specs):
-        dsession = config.pluginmanager.getplugin("dsession")
-        manager = dsession.nodemanager
-        self.dsession = dsession
-        self.group = manager.group
-        # the helper already copied the project: xdist copies nothing
-        manager.rsync_roots = lambda gateway: None
-        params = config.invocation_params
-        config.invocation_params = type(params)(
-            args=tuple(_args_for_workers(config)), plugins=params.plugins, dir=params.dir
-        )
-        ours = [spec for spec in specs if spec.id in self.workers]
-        for spec in ours:
-            self.capacity[self.workers[spec.id]] = self.capacity.get(self.workers[spec.id], 0) + 1
-        original = manager.group.makegateway
-        made = {}
-
-        def makegateway(spec=None):
-            gateway = made.pop(getattr(spec, "id", None), None)
-            if gateway is None:
-                gateway = original(spec)
-                if getattr(gateway.spec, "via", None) in self.proxies:
-                    _guard_proxied_io(gateway, manager.group[gateway.spec.via])
-            return gateway
-
-        manager.group.makegateway = makegateway
-        made.update(self._bring_up(manager.group, ours))
-        dropped = {spec.id for spec in ours if spec.id not in made}
-        specs[:] = [spec for spec in specs if spec.id not in dropped]
-        # xdist's schedulers wait for as many collections as --tx has specs
-        config.option.tx = [tx for tx in config.option.tx if _spec_field(tx, "id") not in dropped]
-        if not specs:
-            self._exit_no_nodes("no node could be brought up")
-        self._clone = dsession._clone_node
-        dsession._clone_node = self.clone_node
-
-    def clone_node(self, node):
-        """xdist replaces a worker that went down.  Never on a lost node:
-        there, only when the lost node's tests need a worker, on a
-        surviving node through its proxy."""
-        spec = node.gateway.spec
-        if self.gateway_of(node) not in self.lost:
-            spec.popen = True  # see pytest_configure_node
-            return self._clone(node)
-        if self.replacements_wanted <= 0:
-            return None
-        self.replacements_wanted -= 1
-        alive = [name for name in self.capacity if name not in self.lost and name not in self.left_out]
-        if not alive:
-            return None
-        self.replaced += 1
-        target = sorted(alive, key=lambda n: -self.capacity[n])[self.replaced % len(alive)]
-        parts = ["popen", "via=" + target, "python=" + spec.python]
-        if getattr(spec, "execmodel", None):
-            parts.append("execmodel=" + spec.execmodel)
-        import execnet
-
-        try:
-            return self._clone(_Standin(execnet.XSpec("//".join(parts))))
-        except Exception as exc:
-            self._say("pytest-cloud: node '%s': no replacement worker: %s" % (target, _describe(exc)))
-            return None
-
-    def _bring_up(self, group, specs):
-        """Makes every node's proxy, then every worker through it, all at
-        once; returns {worker id: gateway} of those that came up."""
-        by_proxy = {}
-        for spec in specs:
-            by_proxy.setdefault(self.workers[spec.id], []).append(spec)
-        names = sorted(by_proxy)
-        proxy_specs = []
-        for name in names:
-            import execnet
-
-            spec = execnet.XSpec(self.proxies[name])
-            spec.ssh = "%s %s" % (self.ssh_options, spec.ssh)
-            proxy_specs.append(spec)
-        results = _in_parallel(group.makegateway, proxy_specs, self.connect_timeout + 1, _kill_ssh)
-        up = {}
-        for k, name in enumerate(names):
-            result = results[k]
-            if isinstance(result, Exception):
-                self._leave_out(name, "gateway: %s" % _describe(result))
-                continue
-            up[name] = (result, proxy_specs[k])
-            try:
-                # kept open for the whole run: closing it ends the proxy
-                self.watchdogs[name] = result.remote_exec(_PROXY_WATCHDOG)
-            except Exception as exc:
-                self._leave_out(name, "gateway: %s" % _describe(exc))
-                del up[name]
-        self._check_workers(up)
-        worker_specs = [spec for name in up for spec in by_proxy[name]]
-
-        def kill_proxy(spec):
-            _kill_ssh(up[self.workers[spec.id]][1])
-
-        results = _in_parallel(group.makegateway, worker_specs, max(30, 3 * self.connect_timeout), kill_proxy)
-        made = {}
-        for k, spec in enumerate(worker_specs):
-            result = results[k]
-            name = self.workers[spec.id]
-            if not isinstance(result, Exception):
-                made[spec.id] = result
-            elif name in self.left_out or not self._proxy_alive(name):
-                self._leave_out(name, "connection lost while starting its workers: %s" % _describe(result))
-            else:
-                self._say("pytest-cloud: node '%s': worker %s not started: %s" % (name, spec.id, _describe(result)))
-        for name in up:
-            if name in self.left_out:
-                for spec in by_proxy[name]:
-                    made.pop(spec.id, None)
-        return made
-
-    def _check_workers(self, up):
-        """The helper's worker check (the worker python imports pytest,
-        xdist and the develop eggs from the node's copy), run by each
-        proxy, which is that python, in CHDIR: no python of its own."""
-        check = self.plan.get("worker_check") or {}
-        if check.get("by") != "gateway":
-            return
-        code = "import sys\nsys.argv = ['pytest-cloud-check'] + %r\n%s" % (
-            list(check.get("args", [])), check["source"])
-        names = sorted(up)
-        bound = max(30, 3 * self.connect_timeout)
-
-        def run(name):
-            channel = up[name][0].remote_exec(code)
-            channel.waitclose(bound + 5)
-
-        results = _in_parallel(run, names, bound, lambda name: _kill_ssh(up[name][1]))
-        for k, name in enumerate(names):
-            if isinstance(results.get(k), Exception):
-                why = str(results[k]).strip().splitlines() or [_describe(results[k])]
-                self._leave_out(name, "worker python '%s' cannot import pytest, xdist%s: %s" % (
-                    self.plan.get("python"), " and the develop eggs" if check.get("args") else "", why[-1]))
-                del up[name]
-
-    def _leave_out(self, name, why):
-        if name not in self.left_out:
-            self.left_out[name] = why
-            self._say("pytest-cloud: node '%s': left out: %s" % (name, why))
-
-    def _say(self, line):
-        sys.stderr.write(line + "\n")
-        sys.stderr.flush()
-
-    def _exit_no_nodes(self, what):
-        reasons = "; ".join("%s: %s" % kv for kv in sorted({**self.left_out, **self.lost}.items()))
-        pytest.exit("pytest-cloud: %s (%s)" % (what, reasons), returncode=1)
-
-    def pytest_configure_node(self, node):
-        if self.gateway_of(node) is None:
-            return
-        node.workerinput["cloud_args"] = list(self.remote_args)
-        cache = getattr(self.config, "cache", None)
-        if cache is not None:
-            node.workerinput["cloud_cache"] = {
-                key: cache.get(key, None) for key in _SELECTION_CACHE_KEYS
-            }
-        # The worker runs on the node: xdist must not give it this
-        # machine's sys.path, as it does for popen workers (kept in
-        # clone_node for a restart on the same node).
-        node.gateway.spec.popen = False
-
-    # -- during the run ---------------------------------------------------
-
-    def gateway_of(self, node):
-        """The proxy (node) id of a worker of ours, else None."""
-        spec = getattr(getattr(node, "gateway", None), "spec", None)
-        via = getattr(spec, "via", None)
-        return via if via in self.proxies else None
-
-    def _proxy_alive(self, name):
-        try:
-            proxy = self.group[name]
-        except (KeyError, TypeError):
-            return False
-        deadline = time.monotonic() + 2
-        while proxy.hasreceiver() and time.monotonic() < deadline:
-            if self._proxy_answers(proxy):
-                return True
-            time.sleep(0.05)
-        return proxy.hasreceiver()
-
-    @staticmethod
-    def _proxy_answers(proxy):
-        try:
-            channel = proxy.remote_exec("channel.send(1)")
-            return channel.receive(1) == 1
-        except Exception:
-            return False
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_testnodedown(self, node, error):
-        name = self.gateway_of(node)
-        self.ready.discard(node)
-        if name is None or error is None:
-            return
-        if name not in self.lost and not self._proxy_alive(name):
-            self.lost[name] = "connection lost (%s)" % _describe(error)
-            self._say("\npytest-cloud: node '%s' lost: %s" % (name, self.lost[name]))
-        if name not in self.lost:
-            return  # a worker crashed on a live node: xdist replaces it
-        if hasattr(self.dsession, "_failed_nodes_count"):
-            self.dsession._failed_nodes_count -= 1  # not a crashed worker
-        specs = self.dsession.nodemanager.specs
-        used = {getattr(spec, "via", None) for spec in specs}
-        # only once the last worker's down event is here: xdist 3.1 stops
-        # at once and handles no event after it
-        if used <= set(self.lost) | set(self.left_out) and not self.ready:
-            self.dsession.shouldstop = "pytest-cloud: every node was lost (%s)" % "; ".join(
-                "%s: %s" % kv for kv in sorted(self.lost.items()))
-
-    def pytest_testnodeready(self, node):
-        if self.gateway_of(node) is not None:
-            self.ready.add(node)
-
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_xdist_make_scheduler(self, config, log):
-        outcome = yield
-        inner = outcome.get_result()
-        if inner is not None and self.longest_first and type(inner).__name__ == "LoadScheduling":
-            inner = _longest_first_scheduler(self.durations)(config, log)
-        if inner is not None:
-            self.each = type(inner).__name__ == "EachScheduling"
-            outcome.force_result(_RerunLost(inner, self))
-
-    def pytest_handlecrashitem(self, crashitem, report, sched):
-        attempts = self.crashes.get(crashitem, [])
-        if len(attempts) > 1:
-            self.done.add(crashitem)
-            report.when = "call"  # a failed test, in junit too
-            report.longrepr = "pytest-cloud: %s was running when node '%s' was lost (%s), and again when " \
-                "node '%s' was lost (%s)" % (crashitem, attempts[0][0], self.lost.get(attempts[0][0]),
-                                             attempts[1][0], self.lost.get(attempts[1][0]))
-
-    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
-    def pytest_runtest_logreport(self, report):
-        test = getattr(report, "nodeid", None)
-        real = getattr(report, "node", None)
-        if report.when == "setup" and real is not None:
-            self.running[real] = test
-        elif report.when in ("teardown", "???"):
-            self.done.add(test)
-            if self.running.get(real) == test:
-                del self.running[real]
-        if report.when in ("setup", "call", "teardown"):
-            # a test run again starts its time afresh
-            self.ran[test] = (0.0 if report.when == "setup" else self.ran.get(test, 0.0)) + report.duration
-            if report.when == "teardown":
-                self.timed.add(test)
-                self.tests_ended = time.monotonic()
-        attempts = self.crashes.get(test)
-        if attempts and real is not None and real is not attempts[0][1]:
-            report.node = _NodeAlias(real, attempts[0][1])
-        yield
-
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtestloop(self, session):
-        yield
-        # a test that was running on a lost node and found no node left to
-        # run it again did not finish: it is reported as failed, once
-        for test, attempts in sorted(self.crashes.items()):
-            if test in self.done or self.each:
-                continue
-            path = test.split("::")[0]
-            report = pytest.TestReport(
-                nodeid=test, location=(path, None, path), keywords={}, outcome="failed",
-                longrepr="pytest-cloud: %s was running when node '%s' was lost (%s), and no node was left "
-                "to run it again" % (test, attempts[0][0], self.lost.get(attempts[0][0])),
-                when="call")
-            report.node = attempts[0][1]
-            self.config.hook.pytest_runtest_logreport(report=report)
-            self.unfinished.append(test)
-
-    def pytest_xdist_node_collection_finished(self, node, ids):
-        self.collected.update(ids)
-
-    def scheduling(self, sched):
-        """The first tests are about to go out: one line on what is known of
-        their durations and the run's expected time."""
-        self.sched_started = time.monotonic()
-        if self.durations is None:
-            return
-        # load, worksteal and each keep node2collection; the scope
-        # schedulers registered_collections
-        collections = getattr(sched, "node2collection", None) or getattr(sched, "registered_collections", {})
-        tests = next(iter(collections.values()), [])
-        self.expected_tests = len(tests)
-        workers = len(getattr(sched, "nodes", [])) or 1
-        order = longest_first(tests, self.durations) if self.longest_first else None
-        seconds, known, longest = estimate(tests, self.durations, workers, order)
-        how = "longest first" if self.longest_first and known else (
-            "in collection order" if self.config.option.dist == "load" else "--dist " + self.config.option.dist)
-        if known:
-            self.expected = seconds
-            self._write("pytest-cloud: %d tests, %d with a recorded duration, %s: about %.1f s on %d "
-                        "workers (longest test %.1f s)" % (len(tests), known, how, seconds, workers, longest))
-        else:
-            self._write("pytest-cloud: %d tests, none with a recorded duration yet (%s)" % (len(tests), how))
-
-    def _write(self, line):
-        terminal = self.config.pluginmanager.getplugin("terminalreporter")
-        if terminal is not None:
-            terminal.write_line(line)
-        else:
-            self._say(line)
-
-    # -- the end ----------------------------------------------------------
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session, exitstatus):
-        cache = getattr(self.config, "cache", None)
-        if cache is not None and self.collected and not self.config.option.collectonly:
-            known = set(cache.get("cache/nodeids", []))
-            cache.set("cache/nodeids", sorted(known | self.collected))
-        if cache is not None and self.timed:
-            root = str(self.rootpath)
-
-            def still_there(test):
-                return os.path.exists(os.path.join(root, test.split("::")[0]))
-
-            cache.set(DURATIONS_KEY, merge_durations(
-                cache.get(DURATIONS_KEY, {}), {t: self.ran[t] for t in self.timed}, keep=still_there))
-        path = self.config.getoption("cloud_report") or os.environ.get("PYTEST_CLOUD_REPORT") \
-            or self.config.getini("cloud_report")
-        if path:
-            path = os.path.join(str(self.config.invocation_params.dir), path)
-            with open(path, "w") as f:
-                json.dump(self.report(int(exitstatus)), f, indent=2)
-
-    def report(self, exitstatus):
-        reruns = []
-        for test, attempts in sorted(self.crashes.items()):
-            reruns.append({"test": test, "lost_on": [name for name, _node in attempts],
-                           "outcome": "failed" if len(attempts) > 1 or test in self.unfinished else "re-run"})
-        return {
-            "plan": self.plan,
-            "left_out": [{"node": k, "reason": v} for k, v in sorted(self.left_out.items())],
-            "lost": [{"node": k, "reason": v} for k, v in sorted(self.lost.items())],
-            "reruns": reruns,
-            "exitstatus": exitstatus,
-            "seconds": round(time.monotonic() - self.started, 3),
-        }
-
-    def pytest_terminal_summary(self, terminalreporter):
-        lines = []
-        for name, why in sorted(self.left_out.items()):
-            lines.append("node '%s' left out at bring-up: %s" % (name, why))
-        for name, why in sorted(self.lost.items()):
-            line = "node '%s' lost during the run: %s" % (name, why)
-            if self.not_run_on.get(name):
-                line += " (--dist each: the rest of its tests did not run there)"
-            lines.append(line)
-        for test, attempts in sorted(self.crashes.items()):
-            if len(attempts) > 1:
-                lines.append("%s: running when '%s' and '%s' were lost: reported as failed"
-                             % (test, attempts[0][0], attempts[1][0]))
-            elif test in self.unfinished:
-                lines.append("%s: running when '%s' was lost, no node left to run it again: reported as "
-                             "failed" % (test, attempts[0][0]))
-            elif not self.each:
-                lines.append("%s: running when '%s' was lost: run again on another node"
-                             % (test, attempts[0][0]))
-        if self.expected is not None and self.tests_ended is not None and self.sched_started is not None \
-                and len(self.timed) >= self.expected_tests:
-            lines.append("estimated %.1f s for the tests, took %.1f s" % (
-                self.expected, self.tests_ended - self.sched_started))
-        if lines:
-            terminalreporter.write_sep("=", "pytest-cloud")
-            for line in lines:
-                terminalreporter.write_line(line)
-
-    def pytest_unconfigure(self, config):
-        self.helper.release()
+def report_data(plan, left_out, book, unfinished, exitstatus, seconds):
+    """cloud_report's JSON (README "Lost nodes and re-runs")."""
+    reruns = [{"test": test, "lost_on": [name for name, _worker in attempts],
+               "outcome": "failed" if len(attempts) > 1 or test in unfinished else "re-run"}
+              for test, attempts in sorted(book.crashes.items())]
+    return {
+        "plan": plan,
+        "left_out": [{"node": k, "reason": v} for k, v in sorted(left_out.items())],
+        "lost": [{"node": k, "reason": v} for k, v in sorted(book.lost.items())],
+        "reruns": reruns,
+        "exitstatus": exitstatus,
+        "seconds": round(seconds, 3),
+    }
 
 
-def _guard_proxied_io(gateway, proxy):
-    """A worker made through a proxy is waited for and killed through it
-    (execnet asks the proxy).  Once the proxy is gone, there is nothing to
-    wait for or kill: the worker was the proxy's child and ends with it."""
-    io = gateway._io
-
-    def guarded(call):
-        def run():
-            if not proxy.hasreceiver():
-                return None
-            try:
-                return call()
-            except (OSError, EOFError):
-                return None
-        return run
-
-    io.wait, io.kill = guarded(io.wait), guarded(io.kill)
-
-
-def _describe(exc):
-    if isinstance(exc, str):
-        return exc
-    text = str(exc).strip().splitlines()
-    return "%s%s" % (type(exc).__name__, (": " + text[-1]) if text else "")
-
+# --- 10. On the workers ------------------------------------------------------
 
 def _seed_worker_cache(config, values):
     """Writes the controller's selection cache into the node copy's cache,
-    before pytest's cache plugin reads it."""
+    before pytest's cache plugin reads it (nodes that share a home share
+    the copy: each writes through a name of its own, host and pid)."""
     if not values or not config.pluginmanager.has_plugin("cacheprovider"):
         return
+    import socket
+
     base = os.path.expanduser(os.path.expandvars(config.getini("cache_dir")))
     base = os.path.join(str(config.rootpath), base, "v")
     for key, value in values.items():
         path = os.path.join(base, *key.split("/"))
         if value is None:
             if os.path.exists(path):
-                os.unlink(path)
+                try:
+                    os.unlink(path)
+                except FileNotFoundError:
+                    pass
             continue
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = "%s.%d" % (path, os.getpid())
+        tmp = "%s.%s.%d" % (path, socket.gethostname(), os.getpid())
         with open(tmp, "w") as f:
             json.dump(value, f)
         os.replace(tmp, path)
@@ -1195,27 +1326,308 @@ def pytest_cmdline_main(config):
     if not _requested(config) or config.option.collectonly:
         return None
     if not hasattr(config.option, "tx"):
-        raise pytest.UsageError(
-            "pytest-cloud: pytest-xdist is needed (Debian: python3-pytest-xdist)"
-        )
+        raise pytest.UsageError("pytest-cloud: pytest-xdist is needed (Debian: python3-pytest-xdist)")
+    missing = Seam.check()
+    if missing:
+        raise pytest.UsageError("pytest-cloud: this pytest-xdist (%s) or execnet lacks what pytest-cloud %s "
+                                "relies on (conftest.py, section 'The seam'): %s"
+                                % (".".join(map(str, _xdist_version() or ())), PYTEST_CLOUD_VERSION,
+                                   "; ".join(missing)))
     if threading.current_thread() is threading.main_thread():
         # SIGTERM ends the run as Ctrl-C does: every process is stopped
         signal.signal(signal.SIGTERM, _on_sigterm)
     _raise_open_file_limit()
     helper = _Helper(config)
     try:
-        plan = helper.plan()
+        plan = Plan(helper.plan())
     except KeyboardInterrupt:
         sys.stderr.write("pytest-cloud: interrupted: the helper and its copies were stopped\n")
         return pytest.ExitCode.INTERRUPTED
-    config.option.tx = list(config.option.tx or []) + list(plan["tx"])
+    config.option.tx = list(config.option.tx or []) + list(plan.data["tx"])
     dist_defaulted = config.option.dist == "no"
     if dist_defaulted:
         config.option.dist = "load"
     if getattr(config.option, "maxworkerrestart", "unset") is None:
         # as xdist bounds it for -n N: a worker that cannot start is not
-        # started again for ever (lost nodes do not count, see
-        # pytest_testnodedown)
+        # started again for ever (lost nodes do not count)
         config.option.maxworkerrestart = str(4 * len(config.option.tx))
-    config.pluginmanager.register(_CloudRun(config, plan, helper, dist_defaulted), "pytest-cloud-xdist")
+    config.pluginmanager.register(CloudRun(config, plan, helper, dist_defaulted), "pytest-cloud-xdist")
     return None
+
+
+# --- 11. The seam ------------------------------------------------------------
+
+class Seam:
+    """Every use of a name of xdist, execnet or pytest that is not public,
+    in one place.  Each says why no public hook or name does the job, and
+    the releases it was checked on: pytest-xdist 3.1.0 (Debian 12), 3.6.1,
+    3.8.0 and 3.9.0.dev0 (main at f63b6a2); execnet 1.9.0, 2.1.1, 2.1.2.
+    check() tells, at the start of a run, when an installed release lacks
+    one, so an upgrade breaks here, in one line, and not in a test run;
+    tests/pyunit/test_seam.py runs it too.
+    """
+
+    @staticmethod
+    def check():
+        """What the installed xdist and execnet lack of the names below."""
+        missing = []
+        try:
+            from xdist.dsession import DSession
+            from xdist.scheduler import LoadScheduling, LoadScopeScheduling
+            from xdist.workermanage import NodeManager, WorkerController
+        except ImportError as exc:
+            return ["xdist's modules: %s" % exc]
+        for owner, name in ((DSession, "_clone_node"), (NodeManager, "setup_node"),
+                            (WorkerController, "sendcommand"), (WorkerController, "shutting_down"),
+                            (LoadScheduling, "remove_node"), (LoadScopeScheduling, "remove_node")):
+            if not hasattr(owner, name):
+                missing.append("%s.%s" % (owner.__name__, name))
+        import execnet
+
+        if not hasattr(execnet.Group, "terminate") or not hasattr(execnet.XSpec, "__getattr__"):
+            missing.append("execnet.Group.terminate, execnet.XSpec")
+        return missing
+
+    @staticmethod
+    def dsession(config):
+        """xdist's controller: its plugin registers under the name
+        "dsession" (no public accessor)."""
+        return config.pluginmanager.getplugin("dsession")
+
+    @staticmethod
+    def group(dsession):
+        """The execnet group xdist makes its workers in.  Our proxies must
+        be in it (a worker finds its proxy there by via=); xdist's own
+        --px (3.7 and later) makes proxies one after another with no
+        bound, and 3.1 has no --px: the group is the only way in."""
+        return dsession.nodemanager.group
+
+    @staticmethod
+    def hand_over(dsession, made, guard):
+        """xdist makes each worker's gateway in turn, unbounded (setup_node
+        calls group.makegateway): the gateways BringUp made all at once
+        are handed to it instead, by id; one made later (a restart) is
+        made as xdist would, then guarded."""
+        group = dsession.nodemanager.group
+        original = group.makegateway
+
+        def makegateway(spec=None):
+            gateway = made.pop(getattr(spec, "id", None), None)
+            if gateway is None:
+                gateway = original(spec)
+                guard(gateway)
+            return gateway
+
+        group.makegateway = makegateway
+
+    @staticmethod
+    def proxy_of(dsession, gateway):
+        """The proxy gateway a worker gateway was made through (via=), or
+        None."""
+        via = getattr(gateway.spec, "via", None)
+        try:
+            return dsession.nodemanager.group[via] if via else None
+        except KeyError:
+            return None
+
+    @staticmethod
+    def guard_proxied_io(gateway, proxy):
+        """A worker made through a proxy is waited for and killed through it
+        (execnet's gateway._io asks the proxy).  Once the proxy is gone
+        there is nothing to wait for or kill (the worker was the proxy's
+        child and ended with it), and execnet would raise or hang: no
+        public knob says so."""
+        if proxy is None:
+            return
+        io = gateway._io
+
+        def guarded(call):
+            def run():
+                if not proxy.hasreceiver():
+                    return None
+                try:
+                    return call()
+                except (OSError, EOFError):
+                    return None
+            return run
+
+        io.wait, io.kill = guarded(io.wait), guarded(io.kill)
+
+    @staticmethod
+    def worker_args(config, args):
+        """The command line xdist sends the workers is
+        config.invocation_params.args (WorkerController.setup), with no
+        hook to change it: the workers run in the node's copy of the
+        project root and must get its paths relative to it."""
+        params = config.invocation_params
+        config.invocation_params = type(params)(args=tuple(args), plugins=params.plugins, dir=params.dir)
+
+    @staticmethod
+    def remote_worker(node):
+        """xdist gives a popen worker this machine's sys.path (setup(),
+        spec.popen): ours are popen workers of a proxy on another machine,
+        and no hook says so.  pytest_configure_node runs after xdist has
+        taken the arguments (which a popen spec keeps as they are) and
+        before it decides on sys.path."""
+        node.gateway.spec.popen = False
+
+    @staticmethod
+    def via(worker):
+        """The proxy a worker's gateway was made through (spec.via, public
+        in execnet; xdist's worker object gives its gateway)."""
+        return getattr(getattr(getattr(worker, "gateway", None), "spec", None), "via", None)
+
+    @staticmethod
+    def intercept_restarts(dsession, decide):
+        """xdist replaces a worker that went down (DSession._clone_node),
+        with no hook to say where or whether: decide(dsession, node,
+        clone) says, clone being xdist's own."""
+        clone = dsession._clone_node
+
+        def restart(node):
+            Seam.restore_popen(node)
+            return decide(dsession, node, clone)
+
+        dsession._clone_node = restart
+
+    @staticmethod
+    def restore_popen(node):
+        """remote_worker's change undone for a clone: the new worker is a
+        popen worker again until configured."""
+        spec = getattr(getattr(node, "gateway", None), "spec", None)
+        if spec is not None and getattr(spec, "via", None):
+            spec.popen = True
+
+    @staticmethod
+    def clone_on(dsession, node, target, clone):
+        """A replacement worker on node target: xdist's _clone_node reads
+        only node.gateway.spec, so a stand-in carries the spec of a worker
+        through target's proxy."""
+        import execnet
+
+        spec = node.gateway.spec
+        parts = ["popen", "via=" + target, "python=" + spec.python]
+        if getattr(spec, "execmodel", None):
+            parts.append("execmodel=" + spec.execmodel)
+
+        class Standin:
+            pass
+
+        standin = Standin()
+        standin.gateway = Standin()
+        standin.gateway.spec = execnet.XSpec("//".join(parts))
+        return clone(standin)
+
+    @staticmethod
+    def forgive_crash(dsession):
+        """xdist counts every worker that goes down against
+        --max-worker-restart (_failed_nodes_count): a lost node's workers
+        did not crash."""
+        if hasattr(dsession, "_failed_nodes_count"):
+            dsession._failed_nodes_count -= 1
+
+    @staticmethod
+    def stop(dsession, why):
+        """Ends xdist's loop with why (DSession.shouldstop, which its loop
+        reads; pytest's session.shouldstop it does not)."""
+        dsession.shouldstop = why
+
+    @staticmethod
+    def quiet_sends_to_gone(node, ours):
+        """A worker of ours whose connection is gone, before its down event
+        is handled: what a scheduler sends it raises (sendcommand), and
+        xdist would end the run with INTERNALERROR.  The send is dropped
+        instead: the tests stay on the worker's books and come back when
+        it is removed.  (Another plugin's workers are left as they are.)"""
+        if not ours:
+            return
+        send = node.sendcommand
+
+        def sendcommand(name, **kwargs):
+            try:
+                return send(name, **kwargs)
+            except (OSError, ValueError):
+                pass
+
+        node.sendcommand = sendcommand
+
+    @staticmethod
+    def collection(sched):
+        """The collection a scheduler hands out, before the first tests go
+        (the protocol has none): load, worksteal and each keep
+        node2collection, the scope schedulers registered_collections, ours
+        node2collection."""
+        collections_ = getattr(sched, "node2collection", None) or getattr(sched, "registered_collections", {})
+        return next(iter(collections_.values()), [])
+
+    @staticmethod
+    def collection_lost(sched):
+        """A worker lost before its collection came: xdist's schedulers
+        wait for as many collections as the run had workers (numnodes),
+        and nothing else would start the scheduling."""
+        if isinstance(sched, LongestFirstScheduling):
+            sched.collection_lost()
+            return
+        if getattr(sched, "numnodes", 0) > 0:
+            sched.numnodes -= 1
+        if getattr(sched, "collection", 0) is None and sched.nodes and sched.collection_is_completed:
+            sched.schedule()
+
+    @staticmethod
+    def take_back(sched, test):
+        """A test not to run again, taken out of the tests waiting for a
+        worker (the protocol can only add one): load and worksteal keep
+        indices in pending, the scope schedulers mark a work unit's entry
+        done."""
+        if isinstance(sched, LongestFirstScheduling):
+            sched.take_back(test)
+            return
+        collection = getattr(sched, "collection", None) or []
+        pending = getattr(sched, "pending", None)
+        if pending is not None and test in collection:
+            index = collection.index(test)
+            while index in pending:
+                pending.remove(index)
+        for unit in (getattr(sched, "workqueue", None) or {}).values():
+            if test in unit:
+                unit[test] = True
+
+    @staticmethod
+    def kill_ssh(words):
+        """Stops the ssh of a gateway that is still being made (execnet
+        gives no handle on its process until it is up): this process's
+        child ssh whose words, just before its remote command, are exactly
+        words (so "host" never matches "host -p 2222").  Linux /proc;
+        elsewhere nothing is stopped and the bound only reports."""
+        me = str(os.getpid())
+        try:
+            entries = os.listdir("/proc")
+        except OSError:
+            return
+        for entry in entries:
+            if not entry.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % entry) as f:
+                    stat = f.read()
+                if stat[stat.rindex(")") + 2:].split()[1] != me:
+                    continue
+                with open("/proc/%s/cmdline" % entry, "rb") as f:
+                    argv = f.read().decode("utf-8", "replace").split("\0")[:-1]
+            except (OSError, ValueError, IndexError):
+                continue
+            if argv and os.path.basename(argv[0]) == "ssh" and argv[-1 - len(words):-1] == words:
+                try:
+                    os.kill(int(entry), signal.SIGKILL)
+                except OSError:
+                    pass
+
+    @staticmethod
+    def terminate(group):
+        """Ends every gateway now (execnet's Group.terminate, public): the
+        group's own clean-up at exit would start threads, which Python
+        3.12 refuses at interpreter shutdown."""
+        try:
+            group.terminate(timeout=5)
+        except Exception:
+            pass

@@ -7,10 +7,16 @@ the project's virtualenv and, synced, on the nodes:
 
     pytest8   pytest 8.4.2, pytest-xdist 3.8.0, execnet 2.1.2
     pytest9   pytest 9.1.1, pytest-xdist 3.8.0, execnet 2.1.2
+    xdistnext pytest 9.1.1, pytest-xdist 3.9.0.dev0 (xdist's main branch,
+              not a release: a break there shows here before users meet
+              it), execnet 2.1.2
 
     /usr/bin/python3 tests/stacks.py build NAME DEST   one virtualenv
-    /usr/bin/python3 tests/stacks.py run [NAME...]     the e2e tests marked
-                                                       'stack' against each
+    /usr/bin/python3 tests/stacks.py run [NAME...]     the conftest's pure
+                                                       logic (tests/pyunit)
+                                                       and the e2e tests
+                                                       marked 'stack'
+                                                       against each
 
 Without the wheels (a user's clone) `run` prints one line saying it is
 skipped and why, and succeeds.
@@ -28,6 +34,7 @@ COMMON = ["pluggy-1.6.0", "iniconfig-2.1.0", "packaging-25.0", "pygments-2.19.2"
 STACKS = {
     "pytest8": ["pytest-8.4.2", "pytest_xdist-3.8.0"] + COMMON,
     "pytest9": ["pytest-9.1.1", "pytest_xdist-3.8.0"] + COMMON,
+    "xdistnext": ["pytest-9.1.1", "pytest_xdist-3.9.0.dev0"] + COMMON,
 }
 
 
@@ -83,10 +90,17 @@ def run(names):
         if lacking:
             print("e2e on %s: skipped, wheels missing: %s" % (name, " ".join(lacking)))
             continue
-        build(name, os.path.join(ROOT, "build", "stacks", name))
+        python = build(name, os.path.join(ROOT, "build", "stacks", name))
+        # the pure logic with this stack's xdist (its schedulers, the seam)
+        pyunit = subprocess.run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/pyunit"],
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        print("pyunit on %s: %s" % (name, (pyunit.stdout.strip().splitlines() or ["no output"])[-1]))
+        if pyunit.returncode != 0:
+            print(pyunit.stdout)
+            return pyunit.returncode
         # side by side, each on addresses of its own, its output kept apart
         env = dict(os.environ, PYTEST_CLOUD_TEST_STACK=name,
-                   PYTEST_CLOUD_TEST_NETS="%d-%d" % (40 + 30 * k, 69 + 30 * k))
+                   PYTEST_CLOUD_TEST_NETS="%d-%d" % (10 + 30 * k, 39 + 30 * k))
         log = open(os.path.join(ROOT, "build", "stacks", name + ".log"), "w")
         runs.append((name, log, subprocess.Popen(
             [PYTHON, "-m", "pytest", "-q", "-ra", "-m", "stack", "tests/e2e"],

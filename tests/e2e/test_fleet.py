@@ -325,7 +325,7 @@ def test_the_users_dist_mode_is_kept(project, mode):
     sched = {"load": "LoadScheduling", "loadscope": "LoadScopeScheduling", "loadfile": "LoadFileScheduling",
              "loadgroup": "LoadGroupScheduling", "each": "EachScheduling",
              "worksteal": "WorkStealingScheduling"}[mode]
-    assert "scheduling tests via %s" % sched in r.stdout
+    assert "scheduling via %s" % sched in r.stdout
     ran = project.records(nodes.nodes["node1"]) + project.records(nodes.nodes["node2"])
     if mode == "each":
         assert "81 passed" in r.stdout  # 27 tests on each of 3 workers

@@ -138,7 +138,8 @@ def test_nodes_named_by_address_and_port(project):
     assert workers_seen(project.records(n2)) == ["%s_0" % n2.addr, "%s_1" % n2.addr]
     assert workers_seen(project.records(n1)) == ["%s_0" % n1.addr]
     r = project.helper("--dry-run", env=project.env(VIRTUAL_ENV=os.path.join(project.path, ".venv")))
-    assert r.plan["px"][0].startswith("ssh=%s@%s -p 2222//id=%s//" % (nodes.user, n2.addr, n2.addr))
+    assert r.plan["px"][0].startswith("ssh=-o BatchMode=yes ")
+    assert " %s@%s -p 2222//id=%s//" % (nodes.user, n2.addr, n2.addr) in r.plan["px"][0]
 
 
 @pytest.mark.stack

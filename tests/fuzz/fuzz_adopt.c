@@ -9,6 +9,9 @@
 #include <string.h>
 
 #include "adopt.h"
+#include "cfgedit.h"
+#include "udiff.h"
+#include "versions.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -32,7 +35,7 @@ static void check(const char *text, char *out, const char *name)
 	if (!only_adds(text, out)) {
 		abort();
 	}
-	d = adopt_diff(text, out, name);
+	d = udiff_make(text, out, name);
 	free(d);
 	free(out);
 }
@@ -59,10 +62,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)adopt_classify(text, plugin, version, sizeof(version));
 	(void)adopt_conftest_conflict(text, why, sizeof(why));
 	for (f = FORMAT_INI; f <= FORMAT_PYTEST_TOML; f++) {
-		check(text, adopt_add_nodes(text, (enum adopt_format)f, "a b:2",
+		check(text, cfgedit_add_nodes(text, (enum cfgedit_format)f, "a b:2",
 					    &changed, why, sizeof(why)),
 		      "pytest.ini");
-		check(text, adopt_add_nodes(text, (enum adopt_format)f, NULL,
+		check(text, cfgedit_add_nodes(text, (enum cfgedit_format)f, NULL,
 					    &changed, why, sizeof(why)),
 		      "pytest.ini");
 	}

@@ -20,5 +20,6 @@ int suite_rsync(void);
 int suite_develop(void);
 int suite_files(void);
 int suite_interp(void);
+int suite_small(void); /* buf, strvec, path, report, sshopts, opts */
 
 #endif

@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include "adopt.h"
+#include "cfgedit.h"
+#include "udiff.h"
+#include "versions.h"
 #include "suites.h"
 
 #define FIRST "\"\"\"pytest-cloud: run this project's tests on SSH nodes " \
@@ -199,25 +202,25 @@ static void test_conflict(void)
 
 static void test_versions(void)
 {
-	CU_ASSERT_EQUAL(adopt_contract("0.2.0", "0.2.0"), CONTRACT_SAME);
-	CU_ASSERT_EQUAL(adopt_contract("0.2.3", "0.2.0"), CONTRACT_PATCH);
-	CU_ASSERT_EQUAL(adopt_contract("0.1.0", "0.2.0"), CONTRACT_OTHER);
-	CU_ASSERT_EQUAL(adopt_contract("1.2.0", "0.2.0"), CONTRACT_OTHER);
-	CU_ASSERT_EQUAL(adopt_contract("0.2", "0.2.0"), CONTRACT_BAD);
-	CU_ASSERT_EQUAL(adopt_contract("0.2.0x", "0.2.0"), CONTRACT_BAD);
-	CU_ASSERT_EQUAL(adopt_contract("", "0.2.0"), CONTRACT_BAD);
-	CU_ASSERT_EQUAL(adopt_version_cmp("0.10.0", "0.9.9"), 1);
-	CU_ASSERT_EQUAL(adopt_version_cmp("0.1.0", "0.2.0"), -1);
-	CU_ASSERT_EQUAL(adopt_version_cmp("0.2.0", "0.2.0"), 0);
-	CU_ASSERT_EQUAL(adopt_version_cmp("junk", "0.2.0"), -1);
+	CU_ASSERT_EQUAL(versions_contract("0.2.0", "0.2.0"), CONTRACT_SAME);
+	CU_ASSERT_EQUAL(versions_contract("0.2.3", "0.2.0"), CONTRACT_PATCH);
+	CU_ASSERT_EQUAL(versions_contract("0.1.0", "0.2.0"), CONTRACT_OTHER);
+	CU_ASSERT_EQUAL(versions_contract("1.2.0", "0.2.0"), CONTRACT_OTHER);
+	CU_ASSERT_EQUAL(versions_contract("0.2", "0.2.0"), CONTRACT_BAD);
+	CU_ASSERT_EQUAL(versions_contract("0.2.0x", "0.2.0"), CONTRACT_BAD);
+	CU_ASSERT_EQUAL(versions_contract("", "0.2.0"), CONTRACT_BAD);
+	CU_ASSERT_EQUAL(versions_cmp("0.10.0", "0.9.9"), 1);
+	CU_ASSERT_EQUAL(versions_cmp("0.1.0", "0.2.0"), -1);
+	CU_ASSERT_EQUAL(versions_cmp("0.2.0", "0.2.0"), 0);
+	CU_ASSERT_EQUAL(versions_cmp("junk", "0.2.0"), -1);
 }
 
-static void check_nodes(const char *text, enum adopt_format f,
+static void check_nodes(const char *text, enum cfgedit_format f,
 			const char *nodes, const char *want, int want_changed)
 {
 	char why[300] = "";
 	int changed = -1;
-	char *out = adopt_add_nodes(text, f, nodes, &changed, why, sizeof(why));
+	char *out = cfgedit_add_nodes(text, f, nodes, &changed, why, sizeof(why));
 
 	check_edit(out, changed, why, want, want_changed, NULL);
 }
@@ -296,33 +299,33 @@ static void test_nodes_toml(void)
 	/* two tables: refused */
 	check_nodes("[tool.pytest]\n[tool.pytest.ini_options]\n",
 		    FORMAT_PYPROJECT, "n1", NULL, 0);
-	CU_ASSERT_EQUAL(adopt_format_of("/p/pyproject.toml"), FORMAT_PYPROJECT);
-	CU_ASSERT_EQUAL(adopt_format_of(".pytest.toml"), FORMAT_PYTEST_TOML);
-	CU_ASSERT_EQUAL(adopt_format_of("/p/setup.cfg"), FORMAT_SETUP_CFG);
-	CU_ASSERT_EQUAL(adopt_format_of("/p/tox.ini"), FORMAT_INI);
+	CU_ASSERT_EQUAL(cfgedit_format("/p/pyproject.toml"), FORMAT_PYPROJECT);
+	CU_ASSERT_EQUAL(cfgedit_format(".pytest.toml"), FORMAT_PYTEST_TOML);
+	CU_ASSERT_EQUAL(cfgedit_format("/p/setup.cfg"), FORMAT_SETUP_CFG);
+	CU_ASSERT_EQUAL(cfgedit_format("/p/tox.ini"), FORMAT_INI);
 }
 
 static void test_diff(void)
 {
-	char *d = adopt_diff("a\nb\nc\nd\ne\nf\ng\n", "a\nb\nc\nd\nX\ne\nf\ng\n",
+	char *d = udiff_make("a\nb\nc\nd\ne\nf\ng\n", "a\nb\nc\nd\nX\ne\nf\ng\n",
 			     "conftest.py");
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
 	CU_ASSERT_STRING_EQUAL(d, "--- a/conftest.py\n+++ b/conftest.py\n"
 				  "@@ -2,6 +2,7 @@\n b\n c\n d\n+X\n e\n f\n g\n");
 	free(d);
-	d = adopt_diff("x = 1", "x = 1\ny = 2", "f");
+	d = udiff_make("x = 1", "x = 1\ny = 2", "f");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
 	CU_ASSERT_STRING_EQUAL(d, "--- a/f\n+++ b/f\n@@ -1,1 +1,2 @@\n-x = 1\n"
 				  "\\ No newline at end of file\n+x = 1\n+y = 2\n"
 				  "\\ No newline at end of file\n");
 	free(d);
-	d = adopt_diff("", "[pytest]\n", "pytest.ini");
+	d = udiff_make("", "[pytest]\n", "pytest.ini");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
 	CU_ASSERT_STRING_EQUAL(d, "--- a/pytest.ini\n+++ b/pytest.ini\n"
 				  "@@ -0,0 +1,1 @@\n+[pytest]\n");
 	free(d);
-	d = adopt_diff("same\n", "same\n", "f");
+	d = udiff_make("same\n", "same\n", "f");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
 	CU_ASSERT_STRING_EQUAL(d, "");
 	free(d);

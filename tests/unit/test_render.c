@@ -46,12 +46,17 @@ static void test_specs(void)
 	CU_ASSERT_EQUAL_FATAL(render_specs(&cfg, r, 3, &specs), 0);
 	/* one proxy gateway per usable node, from CHDIR ... */
 	CU_ASSERT_EQUAL_FATAL(specs.px.n, 2);
+	/* (ssh's options first: the plan's own, from sshopts) */
 	CU_ASSERT_STRING_EQUAL(specs.px.v[0],
-			       "ssh=root@node1//id=node1//chdir=pytest_me_proj"
+			       "ssh=-o BatchMode=yes -o ConnectTimeout=10 "
+			       "-o ServerAliveInterval=3 -o ServerAliveCountMax=3 "
+			       "root@node1//id=node1//chdir=pytest_me_proj"
 			       "//python=pytest_me_proj/.venv/bin/python"
 			       "//execmodel=thread");
 	CU_ASSERT_STRING_EQUAL(specs.px.v[1],
-			       "ssh=u@h2 -p 2222//id=h2//chdir=pytest_me_proj"
+			       "ssh=-o BatchMode=yes -o ConnectTimeout=10 "
+			       "-o ServerAliveInterval=3 -o ServerAliveCountMax=3 "
+			       "u@h2 -p 2222//id=h2//chdir=pytest_me_proj"
 			       "//python=pytest_me_proj/.venv/bin/python"
 			       "//execmodel=thread");
 	/* ... and a worker it starts for each process */

@@ -6,7 +6,7 @@
 
 #include "config.h"
 #include "report.h"
-#include "rsync.h"
+#include "rsyncargs.h"
 #include "suites.h"
 
 static void test_rsync_argv(void)

@@ -1,0 +1,315 @@
+/* render: specs, JSON and the table (see render.h). */
+#define _GNU_SOURCE
+#include "render.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "develop.h"
+#include "sshopts.h"
+
+/* Longest worker python path in a spec (the virtualenv's, relative to
+ * the project root). */
+#define PATH_MAX_SPEC 4200
+
+/* The node's ssh destination as execnet passes it to ssh. */
+static void ssh_destination(const struct node_report *r, char *buf,
+			    size_t len)
+{
+	if (r->addr.port != 0) {
+		/* execnet splits the value into ssh's arguments; OpenSSH takes
+		 * options after the destination too */
+		snprintf(buf, len, "%s%s%s -p %d",
+			 r->addr.user ? r->addr.user : "",
+			 r->addr.user ? "@" : "", r->addr.host, r->addr.port);
+	} else {
+		snprintf(buf, len, "%s", r->name);
+	}
+}
+
+void render_gateway_id(const struct node_report *nodes, size_t i, char *buf,
+		       size_t len)
+{
+	size_t j;
+
+	for (j = 0; j < i; j++) {
+		if (strcmp(nodes[j].addr.host, nodes[i].addr.host) == 0) {
+			snprintf(buf, len, "%s-%zu", nodes[i].addr.host, i);
+			return;
+		}
+	}
+	snprintf(buf, len, "%s", nodes[i].addr.host);
+}
+
+/* The worker python as the proxy starts it, from CHDIR. */
+static const char *popen_python(const struct cloud_config *cfg, char *buf,
+				size_t len)
+{
+	if (cfg->venv_rel == NULL) {
+		return cfg->python;
+	}
+	snprintf(buf, len, "%s/bin/python", cfg->venv_rel);
+	return buf;
+}
+
+static int render_node(const struct cloud_config *cfg,
+		       const struct node_report *nodes, size_t i,
+		       struct render_specs *out)
+{
+	const struct node_report *r = &nodes[i];
+	char ssh[600];
+	char id[300];
+	char py[PATH_MAX_SPEC];
+	const char *popen_py = popen_python(cfg, py, sizeof(py));
+	long p;
+	int rc;
+
+	char *opts = sshopts_common(cfg);
+
+	if (opts == NULL) {
+		return -1;
+	}
+	ssh_destination(r, ssh, sizeof(ssh));
+	render_gateway_id(nodes, i, id, sizeof(id));
+	rc = strvec_pushf(&out->px,
+			  "ssh=%s %s//id=%s//chdir=%s//python=%s"
+			  "//execmodel=thread%s%s",
+			  opts, ssh, id, cfg->chdir, cfg->worker_python,
+			  cfg->ssh_config ? "//ssh_config=" : "",
+			  cfg->ssh_config ? cfg->ssh_config : "");
+	free(opts);
+	for (p = 0; rc == 0 && p < r->processes; p++) {
+		rc = strvec_pushf(&out->tx, "popen//id=%s_%ld//via=%s//python=%s",
+				  id, p, id, popen_py);
+	}
+	return rc;
+}
+
+int render_specs(const struct cloud_config *cfg,
+		 const struct node_report *nodes, size_t n,
+		 struct render_specs *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (nodes[i].state == NODE_OK &&
+		    render_node(cfg, nodes, i, out) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void render_specs_release(struct render_specs *s)
+{
+	strvec_clear(&s->px);
+	strvec_clear(&s->tx);
+}
+
+static const char *state_name(enum node_state s)
+{
+	return s == NODE_OK ? "ok" : "excluded";
+}
+
+static cJSON *number_or_null(int have, double v)
+{
+	return have ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+}
+
+static cJSON *node_json(const struct node_report *nodes, size_t i)
+{
+	const struct node_report *r = &nodes[i];
+	cJSON *o = cJSON_CreateObject();
+	char id[300];
+
+	if (o == NULL) {
+		return NULL;
+	}
+	cJSON_AddStringToObject(o, "node", r->name);
+	cJSON_AddStringToObject(o, "status", state_name(r->state));
+	if (r->state == NODE_OK) {
+		render_gateway_id(nodes, i, id, sizeof(id));
+		cJSON_AddStringToObject(o, "gateway", id);
+	}
+	if (r->state != NODE_OK) {
+		cJSON_AddStringToObject(o, "reason",
+					r->reason ? r->reason : "unknown");
+	}
+	if (r->note != NULL) {
+		cJSON_AddStringToObject(o, "note", r->note);
+	}
+	if (r->shares_with >= 0) {
+		cJSON_AddStringToObject(o, "shares_folder_with",
+					nodes[r->shares_with].name);
+	}
+	if (r->interp.how != INTERP_NONE) {
+		cJSON *p = cJSON_AddObjectToObject(o, "interpreter");
+
+		if (p != NULL) {
+			cJSON_AddStringToObject(p, "how",
+						interp_how_name(r->interp.how));
+			cJSON_AddStringToObject(p, "path", r->interp.path);
+			cJSON_AddStringToObject(p, "version",
+						r->interp.version);
+			if (r->interp_bytes > 0) {
+				cJSON_AddNumberToObject(p, "bytes_sent",
+							(double)r->interp_bytes);
+			}
+		}
+	}
+	cJSON_AddItemToObject(o, "cpus", number_or_null(r->have_cpus,
+							(double)r->cpus));
+	cJSON_AddItemToObject(o, "mem_available_mb",
+			      number_or_null(r->have_mem,
+					     (double)r->mem_available_mb));
+	cJSON_AddItemToObject(o, "processes",
+			      number_or_null(r->have_cpus,
+					     (double)r->processes));
+	cJSON_AddNumberToObject(o, "probe_seconds", r->probe_seconds);
+	if (r->synced) {
+		cJSON *s = cJSON_AddObjectToObject(o, "sync");
+
+		if (s != NULL) {
+			cJSON_AddNumberToObject(s, "bytes_sent",
+						(double)r->bytes_sent);
+			cJSON_AddNumberToObject(s, "files_sent",
+						(double)r->files_sent);
+			cJSON_AddNumberToObject(s, "seconds", r->sync_seconds);
+		}
+	}
+	return o;
+}
+
+static void add_strings(cJSON *root, const char *key,
+			const struct strvec *v)
+{
+	cJSON *arr = cJSON_AddArrayToObject(root, key);
+	size_t i;
+
+	for (i = 0; arr != NULL && i < v->n; i++) {
+		cJSON_AddItemToArray(arr, cJSON_CreateString(v->v[i]));
+	}
+}
+
+/* The worker check, for a conftest that runs it in its gateways. */
+static void add_worker_check(cJSON *root, const struct cloud_config *cfg)
+{
+	cJSON *check = cJSON_AddObjectToObject(root, "worker_check");
+	struct strvec args = STRVEC_INIT;
+
+	if (check == NULL) {
+		return;
+	}
+	cJSON_AddStringToObject(check, "by", cfg->gateway_check ? "gateway"
+								  : "helper");
+	cJSON_AddStringToObject(check, "source", develop_worker_check());
+	if (develop_check_args(cfg, &args) == 0) {
+		add_strings(check, "args", &args);
+	}
+	strvec_clear(&args);
+}
+
+char *render_json(const struct cloud_config *cfg,
+		  const struct node_report *nodes, size_t n,
+		  const struct render_specs *specs,
+		  const struct run_timings *t)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON *arr;
+	char *text = NULL;
+	char *out = NULL;
+	size_t i;
+
+	if (root == NULL) {
+		return NULL;
+	}
+	add_strings(root, "tx", &specs->tx);
+	add_strings(root, "px", &specs->px);
+	arr = cJSON_AddArrayToObject(root, "nodes");
+	for (i = 0; arr != NULL && i < n; i++) {
+		cJSON_AddItemToArray(arr, node_json(nodes, i));
+	}
+	cJSON_AddStringToObject(root, "rootdir", cfg->rootdir);
+	if (cfg->inifile != NULL) {
+		cJSON_AddStringToObject(root, "inifile", cfg->inifile);
+	} else {
+		cJSON_AddNullToObject(root, "inifile");
+	}
+	cJSON_AddStringToObject(root, "chdir", cfg->chdir);
+	cJSON_AddStringToObject(root, "python", cfg->worker_python);
+	cJSON_AddNumberToObject(root, "connect_timeout",
+				(double)cfg->connect_timeout);
+	cJSON_AddNumberToObject(root, "keepalive", (double)cfg->keepalive);
+	cJSON_AddStringToObject(root, "schedule", cfg->schedule);
+	add_worker_check(root, cfg);
+	cJSON_AddBoolToObject(root, "dry_run", cfg->dry_run);
+	if (t != NULL) {
+		cJSON *secs = cJSON_AddObjectToObject(root, "seconds");
+
+		if (secs != NULL) {
+			cJSON_AddNumberToObject(secs, "probe", t->probe);
+			cJSON_AddNumberToObject(secs, "sync", t->sync);
+			cJSON_AddNumberToObject(secs, "prepare", t->prepare);
+		}
+	}
+	text = cJSON_Print(root);
+	if (text != NULL) {
+		out = strdup(text);
+		cJSON_free(text);
+	}
+	cJSON_Delete(root);
+	return out;
+}
+
+static void format_mem(const struct node_report *r, char *buf, size_t len)
+{
+	if (r->have_mem) {
+		snprintf(buf, len, "%ld MiB", r->mem_available_mb);
+	} else {
+		snprintf(buf, len, "-");
+	}
+}
+
+char *render_table(const struct node_report *nodes, size_t n)
+{
+	struct buf f = BUF_INIT;
+	size_t width = 4;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strlen(nodes[i].name) > width) {
+			width = strlen(nodes[i].name);
+		}
+	}
+	buf_printf(&f, "%-*s  %5s  %12s  %9s  %s\n", (int)width, "NODE", "CPUS",
+		"FREE MEMORY", "PROCESSES", "STATUS");
+	for (i = 0; i < n; i++) {
+		const struct node_report *r = &nodes[i];
+		char mem[32];
+		char cpus[24];
+
+		format_mem(r, mem, sizeof(mem));
+		snprintf(cpus, sizeof(cpus), r->have_cpus ? "%ld" : "-",
+			 r->cpus);
+		buf_printf(&f, "%-*s  %5s  %12s  %9ld  %s", (int)width, r->name,
+			   cpus, mem, r->processes, state_name(r->state));
+		if (r->state != NODE_OK) {
+			buf_printf(&f, ": %s", r->reason ? r->reason : "");
+		} else if (r->shares_with >= 0) {
+			buf_printf(&f, " (the folder of '%s')",
+				   nodes[r->shares_with].name);
+		}
+		if (r->state == NODE_OK && r->interp.how != INTERP_NONE) {
+			char python[700];
+
+			buf_printf(&f, ", %s", interp_describe(&r->interp,
+							       python,
+							       sizeof(python)));
+		}
+		buf_printf(&f, "\n");
+	}
+	return buf_take(&f);
+}

@@ -1,0 +1,278 @@
+/* rsyncargs: rsync's argv and its output, built and read (see
+ * rsyncargs.h). */
+#define _GNU_SOURCE
+#include "rsyncargs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adopt.h"
+#include "claim.h"
+#include "sshopts.h"
+
+int rsync_rsh_quote(const char *arg, const char *prefix, char *buf,
+		    size_t len)
+{
+	size_t n = strlen(prefix);
+	const char *p;
+
+	if (n + 3 > len) {
+		return -1;
+	}
+	memcpy(buf, prefix, n);
+	buf[n++] = '\'';
+	for (p = arg; *p != '\0'; p++) {
+		size_t need = *p == '\'' ? 2 : 1;
+
+		if (n + need + 2 > len) {
+			return -1;
+		}
+		buf[n++] = *p;
+		if (*p == '\'') {
+			buf[n++] = '\''; /* rsync: '' inside '...' is one ' */
+		}
+	}
+	buf[n++] = '\'';
+	buf[n] = '\0';
+	return 0;
+}
+
+static int build_rsh(const struct cloud_config *cfg,
+		     const struct node_report *r, char **out, char *err,
+		     size_t errlen)
+{
+	char *s = NULL;
+	char *common = sshopts_common(cfg);
+	char cfgpart[4200] = "";
+	char portpart[32] = "";
+
+	if (common == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+
+	if (cfg->ssh_config != NULL &&
+	    rsync_rsh_quote(cfg->ssh_config, " -F ", cfgpart,
+			    sizeof(cfgpart)) < 0) {
+		snprintf(err, errlen, "ssh config path too long");
+		free(common);
+		return -1;
+	}
+	if (r->addr.port != 0) {
+		snprintf(portpart, sizeof(portpart), " -p %d", r->addr.port);
+	}
+	if (asprintf(&s, "ssh %s -o Compression=no -c %s%s%s", common,
+		     cfg->rsync_cipher, cfgpart, portpart) < 0) {
+		snprintf(err, errlen, "out of memory");
+		free(common);
+		return -1;
+	}
+	free(common);
+	*out = s;
+	return 0;
+}
+
+/* rsync's I/O timeout: a node silent for the keepalive fails the copy
+ * (rsync keeps a quiet but working connection alive itself). */
+static long rsync_io_timeout(const struct cloud_config *cfg)
+{
+	return cfg->keepalive;
+}
+
+static int is_whole_root(const struct strvec *dirs)
+{
+	size_t i;
+
+	for (i = 0; i < dirs->n; i++) {
+		if (strcmp(dirs->v[i], ".") == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* --include rules for path (relative to the root) and its parents. */
+static int include_path(struct strvec *out, const char *path, int tree)
+{
+	const char *p = path;
+	int rc = 0;
+
+	while ((p = strchr(p, '/')) != NULL) {
+		rc |= strvec_pushf(out, "--include=/%.*s/", (int)(p - path),
+				   path);
+		p++;
+	}
+	rc |= strvec_pushf(out, "--include=/%s%s", path, tree ? "/***" : "");
+	return rc;
+}
+
+/*
+ * rsyncignore: excluded (anchored at the root).  rsyncdirs: only those
+ * folders are copied, with what the workers need besides: the
+ * virtualenv, the develop eggs, the ini file, the root conftest.py and
+ * the plugin module beside it (adopt.h).
+ */
+static int push_filters(const struct cloud_config *cfg, struct strvec *out)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < cfg->rsyncignore.n; i++) {
+		rc |= strvec_pushf(out, "--exclude=/%s", cfg->rsyncignore.v[i]);
+	}
+	if (cfg->rsyncdirs.n == 0 || is_whole_root(&cfg->rsyncdirs)) {
+		return rc;
+	}
+	for (i = 0; i < cfg->rsyncdirs.n; i++) {
+		rc |= include_path(out, cfg->rsyncdirs.v[i], 1);
+	}
+	for (i = 0; i < cfg->develop_eggs.n; i++) {
+		rc |= include_path(out, cfg->develop_eggs.v[i], 1);
+	}
+	if (cfg->venv_rel != NULL) {
+		rc |= include_path(out, cfg->venv_rel, 1);
+	}
+	if (cfg->inifile_rel != NULL) {
+		rc |= include_path(out, cfg->inifile_rel, 0);
+	}
+	rc |= strvec_push(out, "--include=/conftest.py");
+	rc |= strvec_push(out, "--include=/" ADOPT_PLUGIN_MODULE ".py");
+	rc |= strvec_push(out, "--exclude=*");
+	return rc;
+}
+
+/* rsync and the options every copy has. */
+static int push_head(const struct cloud_config *cfg, struct strvec *out,
+		     int mirror)
+{
+	int rc = 0;
+
+	rc |= strvec_push(out, "rsync");
+	rc |= strvec_push(out, "--archive");
+	rc |= strvec_push(out, "--hard-links");
+	if (mirror) {
+		rc |= strvec_push(out, "--delete");
+	}
+	rc |= strvec_push(out, "--stats");
+	rc |= strvec_pushf(out, "--timeout=%ld", rsync_io_timeout(cfg));
+	return rc;
+}
+
+/* The bandwidth limit, the ssh command, then src/ and HOST:dest/. */
+static int push_tail(const struct cloud_config *cfg,
+		     const struct node_report *r, const char *src,
+		     const char *dest, struct strvec *out, char *err,
+		     size_t errlen)
+{
+	char *rsh = NULL;
+	int rc = 0;
+
+	if (build_rsh(cfg, r, &rsh, err, errlen) < 0) {
+		return -1;
+	}
+	if (cfg->rsync_bandwidth_limit > 0) {
+		rc |= strvec_pushf(out, "--bwlimit=%ld",
+				   cfg->rsync_bandwidth_limit);
+	}
+	rc |= strvec_pushf(out, "--rsh=%s", rsh);
+	rc |= strvec_push(out, "--");
+	rc |= strvec_pushf(out, "%s/", src);
+	rc |= strvec_pushf(out, "%s%s%s:%s/", r->addr.user ? r->addr.user : "",
+			   r->addr.user ? "@" : "", r->addr.host, dest);
+	free(rsh);
+	if (rc != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int rsync_build_argv(const struct cloud_config *cfg,
+		     const struct node_report *r, const struct strvec *keep,
+		     struct strvec *out, char *err, size_t errlen)
+{
+	size_t i;
+	int rc = push_head(cfg, out, 1);
+
+	rc |= strvec_push(out, "--exclude=__pycache__");
+	rc |= strvec_push(out, "--exclude=*.pyc");
+	rc |= strvec_push(out, "--exclude=.pytest_cache");
+	/* CHDIR's marker (claim.h): neither copied nor deleted */
+	rc |= strvec_push(out, "--exclude=/" CLAIM_MARKER);
+	for (i = 0; keep != NULL && i < keep->n; i++) {
+		rc |= strvec_pushf(out, "--exclude=/%s", keep->v[i]);
+	}
+	rc |= push_filters(cfg, out);
+	if (rc != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return push_tail(cfg, r, cfg->rootdir, cfg->chdir, out, err, errlen);
+}
+
+int rsync_build_copy_argv(const struct cloud_config *cfg,
+			  const struct node_report *r, const char *src,
+			  const char *dest, const struct strvec *filters,
+			  struct strvec *out, char *err, size_t errlen)
+{
+	size_t i;
+	int rc = push_head(cfg, out, 0);
+
+	for (i = 0; i < filters->n; i++) {
+		rc |= strvec_push(out, filters->v[i]);
+	}
+	if (rc != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return push_tail(cfg, r, src, dest, out, err, errlen);
+}
+
+long long rsync_parse_stat(const char *output, const char *key)
+{
+	const char *p = output ? strstr(output, key) : NULL;
+	long long v = 0;
+	int digits = 0;
+
+	if (p == NULL) {
+		return -1;
+	}
+	for (p += strlen(key); *p == ' '; p++) {
+	}
+	for (; (*p >= '0' && *p <= '9') || *p == ','; p++) {
+		if (*p != ',') {
+			v = v * 10 + (*p - '0');
+			digits++;
+		}
+		if (digits > 18) {
+			return -1;
+		}
+	}
+	return digits ? v : -1;
+}
+
+long long rsync_progress_bytes(const char *data, size_t len)
+{
+	size_t i = len;
+	long long v = 0;
+	int digits = 0;
+
+	while (i > 0 && data[i - 1] != '\r') {
+		i--;
+	}
+	if (i == 0) {
+		return -1;
+	}
+	while (i < len && data[i] == ' ') {
+		i++;
+	}
+	for (; i < len && ((data[i] >= '0' && data[i] <= '9') ||
+			   data[i] == ','); i++) {
+		if (data[i] != ',' && digits < 18) {
+			v = v * 10 + (data[i] - '0');
+			digits++;
+		}
+	}
+	return digits ? v : -1;
+}

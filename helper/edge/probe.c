@@ -1,0 +1,192 @@
+/* probe: every node at once over SSH (see probe.h). */
+#define _GNU_SOURCE
+#include "probe.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fanout.h"
+#include "msgs.h"
+#include "plan.h"
+#include "probe_parse.h"
+#include "sshcfg.h"
+#include "sshcfgfile.h"
+#include "text.h"
+
+/* Step 1: node i's session, or NULL with r left out. */
+static struct sshconn *probe_connect(struct run *run, size_t i)
+{
+	struct node_report *r = &run->nodes[i];
+	struct sshconn_target t;
+	struct sshconn *c;
+	char why[1024];
+
+	t.alias = r->addr.host;
+	t.addr = &r->addr;
+	t.ssh_config = run->cfg.ssh_config;
+	t.connect_timeout = run->cfg.connect_timeout;
+	t.keepalive = run->cfg.keepalive;
+	t.policy = sshcfg_policy_file(run->cfg.ssh_config, r->addr.host);
+	r->state = NODE_CONNECTING;
+	c = sshconn_open(&t, why, sizeof(why));
+	if (c == NULL) {
+		report_exclude(r, "%s", why);
+	}
+	return c;
+}
+
+/* Step 2: the probe script's output in o, within what is left of the
+ * deadline.  Returns 0, or -1 with r left out. */
+static int probe_run(struct run *run, struct node_report *r,
+		     struct sshconn *c, double start, struct sshconn_output *o)
+{
+	char why[1024];
+	double left = (double)run->cfg.connect_timeout -
+		      (clock_seconds() - start);
+
+	if (sshconn_exec(c, run->probe_command, left < 1 ? 1 : (long)left + 1,
+			 o, why, sizeof(why)) < 0) {
+		report_exclude(r, "probe: %s", why);
+		return -1;
+	}
+	if (o->exit_status != 0) {
+		char how[80];
+
+		sshconn_describe_end(o, how, sizeof(how));
+		text_last_line(o->err, why, sizeof(why));
+		report_exclude(r, "probe failed (%s)%s%s", how,
+			       why[0] ? ": " : "", why);
+		return -1;
+	}
+	return 0;
+}
+
+static void note_limits(struct node_report *r, const struct probe_result *pr,
+			const char *planwhy)
+{
+	char note[512];
+
+	snprintf(note, sizeof(note), "%s%s%s%s%s",
+		 pr->cgroup_cpu ? "CPUs limited by the cgroup's quota" : "",
+		 pr->cgroup_cpu && pr->cgroup_mem ? "; " : "",
+		 pr->cgroup_mem ? "memory limited by the cgroup" : "",
+		 (pr->cgroup_cpu || pr->cgroup_mem) && planwhy[0] ? "; " : "",
+		 planwhy);
+	if (note[0] != '\0') {
+		r->note = strdup(note);
+	}
+}
+
+/* Which python the node's virtualenv will run on (interp.h); 0, or -1
+ * with r left out, before anything is copied. */
+static int probe_interpreter(const struct run *run, struct node_report *r,
+			     const char *out)
+{
+	struct interp_node n;
+	char why[1500];
+
+	if (!run->have_base) {
+		return 0;
+	}
+	interp_parse_probe(out, &n);
+	if (interp_decide(&run->base, &n, strcmp(run->cfg.copy_python, "no") != 0,
+			  &r->interp, why, sizeof(why)) < 0) {
+		report_exclude(r, "%s", why);
+		return -1;
+	}
+	return 0;
+}
+
+/* Step 3: what the output says, CHDIR checked, the processes planned.
+ * Returns 0 when the node can take tests, else -1 with r left out. */
+static int probe_take(struct run *run, struct node_report *r,
+		      const char *out)
+{
+	struct probe_result pr;
+	struct plan_limits lim;
+	char why[1024];
+	char planwhy[256];
+
+	if (probe_parse(out, &pr, why, sizeof(why)) < 0) {
+		report_exclude(r, "probe output not understood: %s", why);
+		return -1;
+	}
+	r->have_cpus = 1;
+	r->cpus = pr.cpus;
+	r->have_mem = pr.have_mem;
+	r->mem_available_mb = pr.mem_available_mb;
+	if (run_check_chdir(run, r, &pr.chdir) < 0 ||
+	    probe_interpreter(run, r, out) < 0) {
+		return -1;
+	}
+	lim.max_processes = run->cfg.max_processes;
+	lim.mem_per_process = run->cfg.mem_per_process;
+	r->processes = plan_processes(pr.cpus, pr.mem_available_mb,
+				      pr.have_mem, &lim, planwhy,
+				      sizeof(planwhy));
+	if (r->processes == 0) {
+		report_exclude(r, "%s", planwhy);
+		return -1;
+	}
+	r->state = NODE_PROBED;
+	note_limits(r, &pr, planwhy);
+	return 0;
+}
+
+/* Step 4: one line on stderr for the node. */
+static void probe_log(const struct node_report *r)
+{
+	char python[700];
+
+	if (r->state == NODE_EXCLUDED) {
+		run_say_excluded(r);
+		return;
+	}
+	interp_describe(&r->interp, python, sizeof(python));
+	infof("node '%s': %ld CPU%s, %ld MiB available: %ld process%s%s%s",
+	      r->name, r->cpus, r->cpus == 1 ? "" : "s", r->mem_available_mb,
+	      r->processes, r->processes == 1 ? "" : "es",
+	      python[0] ? "; " : "", python);
+}
+
+/* Probes node i; keeps its session in run->conns[i] when it can take
+ * tests. */
+static void probe_job(size_t i, void *arg)
+{
+	struct run *run = arg;
+	struct node_report *r = &run->nodes[i];
+	struct sshconn_output o = { NULL, NULL, -1, "" };
+	double start = clock_seconds();
+	struct sshconn *c = probe_connect(run, i);
+
+	if (c != NULL && probe_run(run, r, c, start, &o) == 0 &&
+	    probe_take(run, r, o.out) == 0) {
+		run->conns[i] = c;
+		c = NULL;
+	}
+	free(o.out);
+	free(o.err);
+	sshconn_close(c);
+	r->probe_seconds = clock_seconds() - start;
+	probe_log(r);
+}
+
+/* Probes in flight: cloud_max_connections, within the open files. */
+static size_t probe_concurrency(const struct run *run)
+{
+	long spare = run_fds_in_flight(run);
+	long want = run->cfg.max_connections;
+
+	return (size_t)(want < spare ? want : (spare > 0 ? spare : 1));
+}
+
+void probe_nodes(struct run *run)
+{
+	double start = clock_seconds();
+
+	infof("probing %zu nodes (connect timeout %lds)", run->n,
+	      run->cfg.connect_timeout);
+	fanout_run(run->n, probe_concurrency(run), probe_job, run);
+	run->seconds.probe = clock_seconds() - start;
+}

@@ -1,0 +1,74 @@
+/*
+ * run: the state of one run, which its steps share (main.c tells them in
+ * order: resolve, probe, sync, emit, hold), and the small things every
+ * step uses.  Not thread-safe but where said: the probe and sync steps
+ * work on node i's fields from one thread each.
+ */
+#ifndef PYTEST_CLOUD_RUN_H
+#define PYTEST_CLOUD_RUN_H
+
+#include <stddef.h>
+
+#include "claim.h"
+#include "clock.h"
+#include "config.h"
+#include "interp.h"
+#include "render.h"
+#include "report.h"
+
+struct sshconn;
+struct sshconn_stream;
+
+/* Per-run state.  conns[i] is node i's SSH session, opened by the probe
+ * and kept for the steps after the sync; NULL once the node is out. */
+struct run {
+	struct cloud_config cfg;
+	struct node_report *nodes;
+	struct sshconn **conns;
+	struct sshconn_stream **locks; /* CHDIR locks held for this run */
+	size_t n;
+	char *probe_command;
+	char *prepare_command; /* the steps after the copy (develop.h) */
+	char *check_command;   /* only the worker check, for a node that
+				* shares another node's folder */
+	char *marker;          /* CHDIR's marker for this project (claim.h) */
+	char *who;             /* this run in a lock file: pid, user, host,
+				* start */
+	char token[20];        /* names this run in the nodes' lock files */
+	struct interp_base base; /* the virtualenv's interpreter (interp.h) */
+	int have_base;           /* base is known */
+	char *rsync_path;
+	struct run_timings seconds;
+	int live; /* a live display of the sync runs on stderr */
+	long fd_limit; /* open files this process may have */
+	int started;   /* the spawn registry and libssh are set up */
+};
+
+/* How many nodes are in state s. */
+size_t run_count_state(const struct run *run, enum node_state s);
+
+/* Says on stderr that node r is left out, and why (thread-safe). */
+void run_say_excluded(const struct node_report *r);
+
+/*
+ * File descriptors.  Each usable node keeps its session's socket for the
+ * whole run, a probe being set up holds one, and a running rsync two
+ * (four while it starts).  The soft limit is raised to the hard one
+ * (main), and the probes and the copies in flight are what is left once
+ * the sessions are counted.
+ */
+#define FD_RESERVE 16 /* stdio, /dev/null, files read on the way */
+
+/* What is left for things in flight once every node may keep its
+ * session; 0 when not even that fits. */
+long run_fds_in_flight(const struct run *run);
+
+/* Leaves out node r when CHDIR, as f says, cannot receive the project
+ * (claim.h).  Returns 0, or -1 when left out. */
+int run_check_chdir(const struct run *run, struct node_report *r,
+		    const struct chdir_facts *f);
+
+/* Frees everything run holds, sessions and locks closed. */
+void run_release(struct run *run);
+
+#endif

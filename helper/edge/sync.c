@@ -1,0 +1,643 @@
+/* sync: copy and prepare the probed nodes (see sync.h). */
+#define _GNU_SOURCE
+#include "sync.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "claim.h"
+#include "develop.h"
+#include "display.h"
+#include "fanout.h"
+#include "msgs.h"
+#include "probe.h"
+#include "resolve.h"
+#include "rsync.h"
+#include "rsyncargs.h"
+#include "spawn.h"
+#include "sshconn.h"
+#include "text.h"
+
+/* Why a claim ended without a lock, from its last lines. */
+static void claim_failed(struct run *run, struct node_report *r,
+			 struct sshconn_stream *st,
+			 const struct chdir_facts *f)
+{
+	char why[600];
+	char *err;
+
+	if (f->state != CHDIR_UNKNOWN &&
+	    run_check_chdir(run, r, f) < 0) {
+		return;
+	}
+	err = strdup(sshconn_stream_stderr(st));
+	text_last_line(err ? err : "", why, sizeof(why));
+	free(err);
+	text_clean(why);
+	report_exclude(r, "making '%s' failed%s%s", run->cfg.chdir,
+		       why[0] ? ": " : "", why);
+}
+
+/* The claim's one bound, however often the node speaks: the wait for
+ * another run's lock, and a connect timeout each for the brief lock of
+ * the home, the checks and the rest. */
+static long claim_bound(const struct run *run)
+{
+	return run->cfg.lock_timeout + 3 * run->cfg.connect_timeout;
+}
+
+/* Node i's claim command (its own owner text). */
+static char *claim_command_for(const struct run *run, size_t i)
+{
+	char *owner = claim_owner(run->token, i, run->who);
+	struct claim_spec spec = { run->cfg.chdir, run->marker, owner,
+				   run->cfg.lock_timeout,
+				   run->cfg.connect_timeout };
+	char *command = owner ? claim_command(&spec) : NULL;
+
+	free(owner);
+	return command;
+}
+
+/*
+ * Reads a "busy" line: 1 when the lock is held through another node of
+ * this run (that node's index in *other), else 0 with whose it is in
+ * owner, for the message.
+ */
+static int held_by_us(const struct run *run, size_t i, const char *text,
+		      size_t *other, char *owner, size_t len)
+{
+	size_t j;
+
+	if (claim_owner_parse(text, run->token, &j, owner, len) && j != i &&
+	    j < run->n) {
+		*other = j;
+		return 1;
+	}
+	text_clean(owner); /* the node's text, printed */
+	return 0;
+}
+
+/*
+ * Claims CHDIR on node i over its session (claim.h): waits for another
+ * run's lock when there is one, then keeps the lock in run->locks[i] for
+ * this run.  A lock held by this very run through another node means
+ * the two share one folder (a shared home): node i then uses that node's
+ * copy.  Leaves the node out when CHDIR cannot be ours.  One deadline
+ * bounds the whole claim, however often the node speaks.
+ */
+static void claim_job(size_t i, void *arg)
+{
+	struct run *run = arg;
+	struct node_report *r = &run->nodes[i];
+	struct sshconn_stream *st = NULL;
+	struct chdir_facts f;
+	char *command;
+	char line[1200];
+	char text[600];
+	char owner[400] = "";
+	char why[300];
+	double deadline = clock_seconds() + (double)claim_bound(run);
+	int said = 1; /* the current owner was said */
+	size_t other;
+	int rc;
+
+	memset(&f, 0, sizeof(f));
+	if (r->state != NODE_PROBED) {
+		return;
+	}
+	command = claim_command_for(run, i);
+	if (command == NULL) {
+		report_exclude(r, "claiming '%s': out of memory",
+			       run->cfg.chdir);
+		goto out;
+	}
+	st = sshconn_stream_start(run->conns[i], command, why, sizeof(why));
+	free(command);
+	if (st == NULL) {
+		report_exclude(r, "claiming '%s': %s", run->cfg.chdir, why);
+		goto out;
+	}
+	while ((rc = sshconn_stream_line(
+			st, (long)((deadline - clock_seconds()) * 1000.0),
+			line, sizeof(line), why, sizeof(why))) > 0) {
+		switch (claim_line(line, &f, text, sizeof(text))) {
+		case CLAIM_BUSY:
+			if (held_by_us(run, i, text, &other, owner,
+				       sizeof(owner))) {
+				r->shares_with = (long)other;
+				goto out;
+			}
+			said = 0; /* said once it holds for a second */
+			break;
+		case CLAIM_WAIT:
+			if (!said) {
+				infof("node '%s': '%s' is in use by another "
+				      "run (%s): waiting up to %lds", r->name,
+				      run->cfg.chdir, owner,
+				      run->cfg.lock_timeout);
+				said = 1;
+			}
+			break;
+		case CLAIM_TIMEOUT:
+			report_exclude(r, "'%s' on the node is in use by another "
+				       "run (%s), still after %lds "
+				       "(cloud_lock_timeout)", run->cfg.chdir,
+				       owner, run->cfg.lock_timeout);
+			goto out;
+		case CLAIM_LOCKLINK:
+			report_exclude(r, "a lock file beside '%s' on the node "
+				       "is a symbolic link (left as it is)",
+				       run->cfg.chdir);
+			goto out;
+		case CLAIM_UNLOCKED:
+			warnf("node '%s': no flock(1) there: '%s' is not "
+			      "locked against other runs", r->name,
+			      run->cfg.chdir);
+			/* fall through */
+		case CLAIM_LOCKED:
+			if (f.state == CHDIR_DIR) {
+				r->claimed = 1;
+				run->locks[i] = st;
+				st = NULL;
+				return;
+			}
+			break;
+		case CLAIM_STATE:
+		case CLAIM_OWNER:
+		case CLAIM_OTHER:
+			break;
+		}
+	}
+	if (rc < 0 && clock_seconds() >= deadline - 0.05) {
+		report_exclude(r, "claiming '%s': not done within %lds "
+			       "(cloud_lock_timeout and 3 x "
+			       "cloud_connect_timeout)", run->cfg.chdir,
+			       claim_bound(run));
+	} else if (rc < 0) {
+		report_exclude(r, "claiming '%s': %s", run->cfg.chdir, why);
+	} else {
+		claim_failed(run, r, st, &f);
+	}
+out:
+	sshconn_stream_close(st);
+	run_say_excluded(r);
+}
+
+/*
+ * Whose text the lock file beside CHDIR holds, read through node i after
+ * every claim is done.  Where flock does not exclude across the nodes of
+ * a shared home (no flock(1), NFS without locking), each claimed the
+ * folder and the last one's text is what all of them read: a node that
+ * reads another node's text of this run shares that node's folder.
+ */
+static void verify_job(size_t i, void *arg)
+{
+	struct run *run = arg;
+	struct node_report *r = &run->nodes[i];
+	struct sshconn_output o = { NULL, NULL, -1, "" };
+	char *command;
+	char why[300];
+	char shown[400];
+	size_t j;
+
+	if (!r->claimed || r->state != NODE_PROBED) {
+		return;
+	}
+	command = claim_lockfile_command(run->cfg.chdir);
+	if (command != NULL &&
+	    sshconn_exec(run->conns[i], command, run->cfg.connect_timeout,
+			 &o, why, sizeof(why)) == 0 && o.exit_status == 0 &&
+	    claim_owner_parse(o.out, run->token, &j, shown, sizeof(shown)) &&
+	    j != i && j < run->n && run->nodes[j].claimed) {
+		r->shares_with = (long)j;
+	}
+	free(command);
+	free(o.out);
+	free(o.err);
+}
+
+/* The node whose folder node i uses: follows shares_with (at most n
+ * steps, so that a loop ends) to a node that claimed its folder; i
+ * itself when it uses its own. */
+static size_t folder_of(const struct run *run, size_t i)
+{
+	size_t k = i;
+	size_t steps;
+
+	for (steps = 0; steps < run->n && run->nodes[k].shares_with >= 0;
+	     steps++) {
+		k = (size_t)run->nodes[k].shares_with;
+	}
+	return k;
+}
+
+/* Says which nodes share whose folder (one line per folder). */
+static void say_shared(const struct run *run, size_t lead)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+	size_t k = 0;
+	char *names;
+
+	for (i = 0; i < run->n; i++) {
+		if (i != lead && run->nodes[i].shares_with == (long)lead) {
+			buf_printf(&b, "%s'%s'", k++ ? ", " : "",
+				   run->nodes[i].name);
+		}
+	}
+	names = buf_take(&b);
+	if (k > 0 && names != NULL) {
+		infof("node%s %s share%s '%s' with node '%s' (one home on "
+		      "several nodes): one copy, through '%s'",
+		      k > 1 ? "s" : "", names, k > 1 ? "" : "s",
+		      run->cfg.chdir, run->nodes[lead].name,
+		      run->nodes[lead].name);
+	}
+	free(names);
+}
+
+/*
+ * Groups the nodes that share a folder: each points at the node that
+ * claimed it (which copies for all of them); a node whose folder's node
+ * was left out goes with it.  Locks taken twice (flock that does not
+ * exclude) are let go but for the copying node's.
+ */
+static void group_shared(struct run *run)
+{
+	size_t i;
+
+	for (i = 0; i < run->n; i++) {
+		struct node_report *r = &run->nodes[i];
+		size_t lead;
+
+		if (r->shares_with < 0 || r->state != NODE_PROBED) {
+			r->shares_with = -1;
+			continue;
+		}
+		lead = folder_of(run, i);
+		if (lead == i || !run->nodes[lead].claimed) {
+			/* a loop, or its folder's node did not claim it:
+			 * the node has no folder of its own to use */
+			const struct node_report *l = &run->nodes[lead];
+
+			r->shares_with = -1;
+			report_exclude(r, "'%s' is the same folder as on node "
+				       "'%s', which was left out%s%s",
+				       run->cfg.chdir, l->name,
+				       l->reason ? ": " : "",
+				       l->reason ? l->reason : "");
+			run_say_excluded(r);
+			continue;
+		}
+		r->shares_with = (long)lead;
+		if (r->claimed) {
+			r->claimed = 0;
+			sshconn_stream_close(run->locks[i]);
+			run->locks[i] = NULL;
+		}
+	}
+	for (i = 0; i < run->n; i++) {
+		if (run->nodes[i].claimed) {
+			say_shared(run, i);
+		}
+	}
+}
+
+/* A node that shares another's folder is as good as that node's copy. */
+static void follow_copies(struct run *run)
+{
+	size_t i;
+
+	for (i = 0; i < run->n; i++) {
+		struct node_report *r = &run->nodes[i];
+		const struct node_report *l;
+
+		if (r->shares_with < 0 || r->state != NODE_PROBED) {
+			continue;
+		}
+		l = &run->nodes[r->shares_with];
+		if (l->state == NODE_OK) {
+			r->state = NODE_OK;
+		} else {
+			report_exclude(r, "its folder '%s' is node '%s''s, whose "
+				       "copy failed", run->cfg.chdir, l->name);
+			run_say_excluded(r);
+		}
+	}
+}
+
+/* Runs command on node i within cloud_sync_timeout; 0, or -1 with why
+ * (the command's last line on stderr when it failed). */
+static int node_exec(struct run *run, size_t i, const char *command,
+		     char *why, size_t len)
+{
+	struct sshconn_output o = { NULL, NULL, -1, "" };
+	char how[80];
+	char last[600];
+	int rc = -1;
+
+	if (command == NULL) {
+		snprintf(why, len, "out of memory");
+	} else if (sshconn_exec(run->conns[i], command, run->cfg.sync_timeout,
+				&o, why, len) == 0) {
+		if (o.exit_status == 0) {
+			rc = 0;
+		} else {
+			sshconn_describe_end(&o, how, sizeof(how));
+			text_last_line(o.err, last, sizeof(last));
+			snprintf(why, len, "%s%s%s", how, last[0] ? ": " : "",
+				 last);
+		}
+	}
+	free(o.out);
+	free(o.err);
+	return rc;
+}
+
+/*
+ * The virtualenv's interpreter to node i, when it travels (interp.h):
+ * its folder made, the prefix copied to a name of this run's, put in
+ * place and marked, then run once.  Returns 0, or -1 with the node left
+ * out (before the project is copied).
+ */
+static int copy_interpreter(struct run *run, size_t i)
+{
+	struct node_report *r = &run->nodes[i];
+	const struct interp_base *b = &run->base;
+	struct strvec filters = STRVEC_INIT;
+	struct strvec argv = STRVEC_INIT;
+	struct rsync_stats stats = { 0, 0, 0 };
+	char *dest = NULL;
+	char *partial = NULL;
+	char *command = NULL;
+	char *origin = NULL;
+	char why[1200];
+	int rc = -1;
+
+	if (!run->have_base || (r->interp.how != INTERP_COPY_HERE &&
+				r->interp.how != INTERP_COPY_CACHE)) {
+		return 0;
+	}
+	dest = interp_copy_dest(b, &r->interp);
+	partial = dest ? interp_partial(dest, run->token) : NULL;
+	command = dest ? interp_before_copy(dest) : NULL;
+	if (node_exec(run, i, command, why, sizeof(why)) < 0) {
+		report_exclude(r, "copying Python %s there: making the folder "
+			       "of '%s': %s", b->minor, dest ? dest : "?", why);
+		goto out;
+	}
+	if (partial == NULL || interp_copy_filters(b, &filters) < 0 ||
+	    rsync_build_copy_argv(&run->cfg, r, b->prefix, partial, &filters,
+				  &argv, why, sizeof(why)) < 0 ||
+	    rsync_run(&run->cfg, run->rsync_path, r, &argv, 0, partial, &stats,
+		      why, sizeof(why)) < 0) {
+		report_exclude(r, "copying Python %s ('%s') there: %s", b->minor,
+			       b->prefix, partial ? why : "out of memory");
+		goto out;
+	}
+	r->interp_bytes = stats.bytes_sent;
+	free(command);
+	command = NULL;
+	if (asprintf(&origin, "copied by pytest-cloud (%s) from %s", run->who,
+		     b->prefix) >= 0) {
+		command = interp_after_copy(dest, run->token, b->minor, origin);
+	}
+	if (node_exec(run, i, command, why, sizeof(why)) < 0) {
+		report_exclude(r, "Python %s copied to '%s' does not run there: %s",
+			       b->minor, dest, why);
+		goto out;
+	}
+	infof("node '%s': Python %s copied to '%s' (%lld bytes sent)", r->name,
+	      b->version, dest, r->interp_bytes);
+	rc = 0;
+out:
+	strvec_clear(&filters);
+	strvec_clear(&argv);
+	free(dest);
+	free(partial);
+	free(command);
+	free(origin);
+	return rc;
+}
+
+static void sync_job(size_t i, void *arg)
+{
+	struct run *run = arg;
+	struct node_report *r = &run->nodes[i];
+	struct strvec keep = STRVEC_INIT;
+
+	if (r->state != NODE_PROBED || r->shares_with >= 0) {
+		return;
+	}
+	__atomic_store_n(&r->live_state, LIVE_SYNCING, __ATOMIC_RELAXED);
+	if (copy_interpreter(run, i) < 0) {
+		/* left out, said below */
+	} else if (run->have_base &&
+		   interp_keep(&run->base, &r->interp, run->cfg.venv_rel,
+			       &keep) < 0) {
+		report_exclude(r, "rsync: out of memory");
+	} else {
+		rsync_sync_node(&run->cfg, run->rsync_path, r, &keep,
+				run->live);
+	}
+	strvec_clear(&keep);
+	__atomic_store_n(&r->live_state,
+			 r->state == NODE_EXCLUDED ? LIVE_FAILED : LIVE_DONE,
+			 __ATOMIC_RELAXED);
+	if (run->live) {
+		return; /* the display shows it; lines follow at the end */
+	}
+	if (r->state == NODE_EXCLUDED) {
+		run_say_excluded(r);
+	} else {
+		infof("node '%s': synced %lld files, %lld bytes in %.1fs",
+		      r->name, r->files_sent, r->bytes_sent, r->sync_seconds);
+	}
+}
+
+/* After the sync, over the probe's session: develop.h's steps, bounded
+ * by cloud_sync_timeout; all of them on a node that copied, the worker
+ * check alone on one that shares another's folder (after that node's
+ * steps: prepare_job runs in two rounds). */
+static void prepare_node(struct run *run, size_t i, int whole)
+{
+	struct node_report *r = &run->nodes[i];
+	struct sshconn_output o = { NULL, NULL, -1, "" };
+	char *own = NULL;
+	char *first = NULL;
+	char why[1024];
+
+	if (r->state != NODE_OK || run->conns[i] == NULL ||
+	    (r->shares_with < 0) != whole) {
+		return;
+	}
+	if (whole && run->have_base) {
+		first = interp_repoint(&run->base, &r->interp,
+				       run->cfg.venv_rel);
+		own = first && first[0] ? develop_prepare_command(&run->cfg, 1,
+								  first)
+					: NULL;
+		if (first == NULL || (first[0] && own == NULL)) {
+			report_exclude(r, "after the copy: out of memory");
+			goto out;
+		}
+	}
+	if (sshconn_exec(run->conns[i],
+			 own ? own
+			     : whole ? run->prepare_command : run->check_command,
+			 run->cfg.sync_timeout, &o, why, sizeof(why)) < 0) {
+		report_exclude(r, "after the copy: %s", why);
+	} else if (o.exit_status != 0) {
+		char step[600];
+		char how[80];
+
+		sshconn_describe_end(&o, how, sizeof(how));
+		text_last_line(o.err[0] ? o.err : o.out, why, sizeof(why));
+		report_exclude(r, "%s (%s)%s%s",
+			       develop_step(&run->cfg, o.exit_status, step,
+					    sizeof(step)),
+			       how, why[0] ? ": " : "", why);
+	}
+out:
+	free(o.out);
+	free(o.err);
+	free(own);
+	free(first);
+	run_say_excluded(r);
+}
+
+static void prepare_job(size_t i, void *arg)
+{
+	prepare_node(arg, i, 1);
+}
+
+static void check_job(size_t i, void *arg)
+{
+	prepare_node(arg, i, 0);
+}
+
+/* Copies in flight: cloud_rsync_max_processes (default: all), within
+ * the open files (four each while one starts). */
+static size_t rsync_concurrency(const struct run *run)
+{
+	long spare = run_fds_in_flight(run) / 4;
+	long want = run->cfg.rsync_max_processes > 0
+			    ? run->cfg.rsync_max_processes
+			    : (long)run->n;
+
+	return (size_t)(want < spare ? want : (spare > 0 ? spare : 1));
+}
+
+/* Prints the per-node lines the live display stood in for. */
+static void report_sync_lines(const struct run *run)
+{
+	size_t i;
+
+	for (i = 0; i < run->n; i++) {
+		const struct node_report *r = &run->nodes[i];
+
+		if (r->live_state == LIVE_FAILED) {
+			run_say_excluded(r);
+		}
+	}
+}
+
+/* This run as other runs see it in a lock file: pid, user, host and
+ * start; and a random token that names it (shared homes). */
+static int name_run(struct run *run)
+{
+	unsigned char raw[8];
+	char when[32] = "?";
+	char *user = local_user();
+	char *host = local_host();
+	time_t now = time(NULL);
+	struct tm tm;
+	size_t i;
+	int rc = 0;
+
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+		unsigned long long mix = (unsigned long long)now ^
+					 ((unsigned long long)getpid() << 32) ^
+					 (unsigned long long)(clock_seconds() *
+							      1e9);
+
+		memcpy(raw, &mix, sizeof(raw));
+	}
+	for (i = 0; i < sizeof(raw); i++) {
+		snprintf(run->token + 2 * i, 3, "%02x", raw[i]);
+	}
+	if (gmtime_r(&now, &tm) != NULL) {
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	if (asprintf(&run->who, "pid %ld by %s on %s since %s",
+		     (long)getpid(), user ? user : "?", host ? host : "?",
+		     when) < 0) {
+		run->who = NULL;
+		rc = -1;
+	}
+	free(user);
+	free(host);
+	return rc;
+}
+
+int sync_nodes(struct run *run)
+{
+	struct display *d = NULL;
+	double start = clock_seconds();
+	long long bytes = 0;
+	long long files = 0;
+	size_t i;
+
+	run->rsync_path = spawn_find_program("rsync");
+	if (run->rsync_path == NULL) {
+		errorf("rsync: not found on PATH (install the rsync package)");
+		return -1;
+	}
+	if (name_run(run) < 0) {
+		errorf("out of memory");
+		return -1;
+	}
+	fanout_run(run->n, 0, claim_job, run);
+	fanout_run(run->n, 0, verify_job, run);
+	group_shared(run);
+	infof("syncing '%s' to '%s' on %zu nodes", run->cfg.rootdir,
+	      run->cfg.chdir, run_count_state(run, NODE_PROBED));
+	for (i = 0; i < run->n; i++) {
+		if (run->nodes[i].state == NODE_PROBED &&
+		    run->nodes[i].shares_with < 0) {
+			run->nodes[i].live_state = LIVE_WAITING;
+		}
+	}
+	if (run->live) {
+		d = display_start(run->nodes, run->n);
+		run->live = d != NULL;
+	}
+	fanout_run(run->n, rsync_concurrency(run), sync_job,
+		   run);
+	if (d != NULL) {
+		display_stop(d);
+		report_sync_lines(run);
+	}
+	follow_copies(run);
+	run->seconds.sync = clock_seconds() - start;
+	fanout_run(run->n, 0, prepare_job, run);
+	fanout_run(run->n, 0, check_job, run);
+	run->seconds.prepare = clock_seconds() - start - run->seconds.sync;
+	for (i = 0; i < run->n; i++) {
+		if (run->nodes[i].synced && run->nodes[i].bytes_sent > 0) {
+			bytes += run->nodes[i].bytes_sent;
+		}
+		if (run->nodes[i].synced && run->nodes[i].files_sent > 0) {
+			files += run->nodes[i].files_sent;
+		}
+	}
+	infof("sync done: %zu nodes, %lld files and %lld bytes sent, %.1fs",
+	      run_count_state(run, NODE_OK), files, bytes, clock_seconds() - start);
+	return 0;
+}
