@@ -349,23 +349,25 @@ def _remote_args(config):
 
 
 def _args_for_workers(config):
-    """pytest's own command line as the workers should get it: they run in
-    the node's copy of the project root.  The test paths reach them through
-    ``cloud_args`` and are left out here; so is --rootdir (their folder is
-    the project root).  Any other argument that names an existing path
-    inside the project root, -c's file among them, becomes relative to it.
-    """
+    """pytest's own command line as the workers should get it.  Ours run in
+    the node's copy of the project root and take their test paths from
+    ``cloud_args`` (relative to that root): -c's file becomes relative to
+    the root, --rootdir is left out (their folder is the root).  The test
+    paths of the command line become absolute, as xdist's own rsync needs
+    them for a user's ``--tx ssh=...`` worker beside ours (it makes them
+    relative to its rsync roots, and refuses a relative one); every other
+    argument is kept as it was typed."""
     here = str(config.invocation_params.dir)
     root = str(config.rootpath)
-    positional = {str(a) for a in config.args}
+    positional = {str(a) for a in getattr(config.option, "file_or_dir", None) or ()}
 
-    def rooted(arg):
+    def resolved(arg, relative_to_root):
         path, sep, rest = arg.partition("::")
         full = os.path.normpath(os.path.join(here, path))
         rel = os.path.relpath(full, root)
         if not os.path.exists(full) or rel == ".." or rel.startswith(".." + os.sep):
             return arg
-        return rel + sep + rest
+        return (rel if relative_to_root else full) + sep + rest
 
     args = [str(a) for a in config.invocation_params.args]
     result = []
@@ -373,16 +375,16 @@ def _args_for_workers(config):
     while i < len(args):
         arg = args[i]
         i += 1
-        if arg in positional or arg.startswith("--rootdir="):
+        if arg.startswith("--rootdir="):
             continue
         if arg == "--rootdir":
             i += 1
             continue
         if arg in ("-c", "--config-file") and i < len(args):
-            result += [arg, rooted(args[i])]
+            result += [arg, resolved(args[i], True)]
             i += 1
             continue
-        result.append(arg if arg.startswith("-") else rooted(arg))
+        result.append(resolved(arg, False) if arg in positional else arg)
     return result
 
 

@@ -193,3 +193,22 @@ def test_workers_that_cannot_start_are_not_restarted_for_ever(project):
     assert 'Error importing plugin "only_here"' in r.stdout + r.stderr
     assert "maximum crashed workers reached: 12" in r.stdout + r.stderr, r.stdout + r.stderr
     assert r.seconds < 120
+
+
+def test_a_users_own_ssh_worker_with_xdists_rsync_works_beside_ours(project):
+    """The user adds an ssh worker of their own, with xdist's rsync: xdist
+    copies for it as it always did, and the run uses it beside ours."""
+    nodes = project.cluster
+    user_tx = "ssh=-F %s node1//python=/usr/bin/python3//chdir=usercopy" % nodes.ssh_config
+    # as xdist wants it: the --rsyncdir=DIR form (a relative path of its
+    # own is refused by xdist's rsync), a test path relative to here
+    r = project.pytest("-p", "no:randomly", "--tx", user_tx, "--rsyncdir=tests", "--rsyncdir=calc.py", "tests")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "27 passed" in r.stdout
+    node1 = nodes.nodes["node1"]
+    assert os.path.isfile(node1.path("usercopy", "tests", "test_part1.py"))  # xdist's rsync
+    assert os.path.isfile(node1.path("usercopy", "calc.py"))
+    ours = project.records(node1) + project.records(nodes.nodes["node2"])
+    theirs = [rec for rec in ours if rec["worker"] == "gw0"]
+    assert theirs and all(rec["cwd"] == os.path.join(nodes.login_home, "usercopy") for rec in theirs)
+    assert len({rec["nodeid"] for rec in ours}) == 27
