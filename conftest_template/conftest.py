@@ -95,6 +95,8 @@ _OPTIONS = (
      "(longest first, from earlier runs) or collection", False),
     ("copy-python", "copy the virtualenv's interpreter to a node that has no python of its "
      "version: yes or no", False),
+    ("fork", "start a node's workers as forks of one process that has imported and collected the "
+     "suite: yes or no", False),
 )
 
 # (ini key, help, type): "args" reads as a list both from ini text and
@@ -348,7 +350,7 @@ def _remote_args(config):
     return result
 
 
-def _args_for_workers(config):
+def _args_for_workers(config, paths=True):
     """pytest's own command line as the workers should get it.  Ours run in
     the node's copy of the project root and take their test paths from
     ``cloud_args`` (relative to that root): -c's file becomes relative to
@@ -356,7 +358,8 @@ def _args_for_workers(config):
     paths of the command line become absolute, as xdist's own rsync needs
     them for a user's ``--tx ssh=...`` worker beside ours (it makes them
     relative to its rsync roots, and refuses a relative one); every other
-    argument is kept as it was typed."""
+    argument is kept as it was typed.  paths=False leaves the test paths
+    out."""
     here = str(config.invocation_params.dir)
     root = str(config.rootpath)
     positional = {str(a) for a in getattr(config.option, "file_or_dir", None) or ()}
@@ -384,7 +387,11 @@ def _args_for_workers(config):
             result += [arg, resolved(args[i], True)]
             i += 1
             continue
-        result.append(resolved(arg, False) if arg in positional else arg)
+        if arg in positional:
+            if paths:
+                result.append(resolved(arg, False))
+            continue
+        result.append(arg)
     return result
 
 
@@ -836,10 +843,12 @@ class BringUp:
     every worker through its proxy, at once.  A node that fails a step is
     left out (left_out: node -> why, said at once); the rest go on."""
 
-    def __init__(self, plan, group, say):
+    def __init__(self, plan, group, say, fork_args=None):
         self.plan = plan
         self.group = group
         self.say = say
+        self.fork_args = fork_args  # the collection's arguments; None: no fork
+        self.forked = {}  # node -> the fork server's folder there
         self.left_out = {}
         self.watchdogs = {}  # node -> the proxy watchdog's channel
         self.ssh = {}  # node -> its proxy's ssh words (to stop a hung one)
@@ -857,6 +866,8 @@ class BringUp:
             by_node[self.plan.node_of(spec.id)].append(spec)
         up = self._proxies(sorted(by_node))
         self._check(up)
+        if self.fork_args is not None:
+            self._fork_servers(up, by_node)
         return self._workers(up, by_node)
 
     def _proxies(self, names):
@@ -905,6 +916,32 @@ class BringUp:
                     self.plan.python, " and the develop eggs" if check.get("args") else "", why[-1]))
                 del up[name]
 
+    def _fork_servers(self, up, by_node):
+        """A fork server on every node (FORK_START), at once, each bounded
+        by cloud_sync_timeout (its one collection is a step after the
+        copy); its workers' python becomes the client.  A node whose
+        server falls back says why, in one line, and starts fresh ones.
+        A node of one worker starts it fresh: a server would only add its
+        own collection."""
+        names = sorted(name for name in up if len(by_node[name]) > 1)
+        bound = int(self.plan.data.get("sync_timeout", 300))
+
+        def start(name):
+            channel = up[name].remote_exec(FORK_START)
+            channel.send((self.fork_args, FORK_SERVER, FORK_CLIENT, bound))
+            return channel.receive(bound + 10)
+
+        results = _in_parallel(start, names, bound + 15, lambda name: None)
+        for k, name in enumerate(names):
+            result = results.get(k)
+            if isinstance(result, Exception) or result[0] != "ready":
+                why = _describe(result) if isinstance(result, Exception) else result[2]
+                self.say("pytest-cloud: node '%s': workers start as fresh pythons: %s" % (name, why))
+                continue
+            self.forked[name] = result[1]
+            for spec in by_node[name]:
+                spec.python = "%s -I -S %s/client.py" % (spec.python, result[1])
+
     def _workers(self, up, by_node):
         specs = [spec for name in up for spec in by_node[name]]
         results = _in_parallel(self.group.makegateway, specs, max(30, 3 * self.plan.connect_timeout),
@@ -936,6 +973,237 @@ class BringUp:
                 pass
             time.sleep(0.05)
         return proxy.hasreceiver()
+
+
+# One start per node: a node's workers are forks of one process there (the
+# fork server), which has imported pytest, xdist, this plugin and the
+# suite, through one collection.  BringUp starts it through the node's
+# gateway (FORK_START); each worker's python is then a tiny client
+# (FORK_CLIENT) that hands its stdin, stdout and stderr to the server
+# (SCM_RIGHTS) and waits: the server forks, the child takes those pipes
+# and runs execnet's bootstrap line as a fresh python would, and its exit
+# status goes back to the client.  execnet, xdist and the worker protocol
+# are as they are.  Where the server is not there (it fell back, or went)
+# the client becomes the python it stands for (exec), so a worker always
+# starts.  Linux only (fork without exec elsewhere is not safe enough).
+
+FORK_START = """
+import os, subprocess, sys, tempfile, time
+args, server, client, bound = channel.receive()
+d = tempfile.mkdtemp(prefix="pytest-cloud-fork-")
+for name, text in (("server.py", server), ("client.py", client)):
+    with open(os.path.join(d, name), "w") as f:
+        f.write(text)
+log = open(os.path.join(d, "log"), "wb")
+env = dict(os.environ, PYTEST_CLOUD_FORK_SERVER=d)
+proc = subprocess.Popen([sys.executable, "-u", os.path.join(d, "server.py"), d] + args,
+                        stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, close_fds=True)
+log.close()
+deadline = time.monotonic() + bound
+while True:
+    said = [n for n in ("ready", "fallback") if os.path.exists(os.path.join(d, n))]
+    if said:
+        with open(os.path.join(d, said[0])) as f:
+            channel.send((said[0], d, f.read()))
+        break
+    if proc.poll() is not None:
+        with open(os.path.join(d, "log"), "rb") as f:
+            tail = f.read().decode("utf-8", "replace").strip().splitlines()[-1:]
+        channel.send(("fallback", d, "the fork server ended (exit %s)%s" % (
+            proc.returncode, (": " + tail[0]) if tail else "")))
+        break
+    if time.monotonic() > deadline:
+        proc.kill()
+        channel.send(("fallback", d, "its collection took longer than %ds" % bound))
+        break
+    time.sleep(0.02)
+"""
+
+FORK_SERVER = r"""
+import ast, array, os, random, selectors, signal, socket, sys, threading
+
+d, args = sys.argv[1], sys.argv[2:]
+parent = os.getppid()
+
+
+def say(name, text):
+    with open(os.path.join(d, name + ".tmp"), "w") as f:
+        f.write(text)
+    os.rename(os.path.join(d, name + ".tmp"), os.path.join(d, name))
+
+
+if sys.platform != "linux" or not hasattr(os, "fork"):
+    say("fallback", "no fork without exec on this platform (%s)" % sys.platform)
+    sys.exit(0)
+import pytest
+
+
+class Ids:
+    ids = None
+
+    def pytest_collection_finish(self, session):
+        self.ids = [item.nodeid for item in session.items]
+
+
+def collect():
+    found = Ids()
+    pytest.main(args + ["--collect-only", "-q", "-o", "cache_dir=" + os.path.join(d, "cache")],
+                plugins=[found])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return found.ids
+
+
+def collect_afresh():
+    # the project's modules imported once more, in a child: what another
+    # fresh worker would collect
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        root, env = os.getcwd() + os.sep, sys.prefix + os.sep
+        for name, mod in list(sys.modules.items()):
+            where = getattr(mod, "__file__", None) or ""
+            if where.startswith(root) and not where.startswith(env):
+                del sys.modules[name]
+        os.write(w, repr(collect()).encode("utf-8"))
+        os._exit(0)
+    os.close(w)
+    chunks = []
+    while True:
+        chunk = os.read(r, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(r)
+    os.waitpid(pid, 0)
+    try:
+        return ast.literal_eval(b"".join(chunks).decode("utf-8"))
+    except (ValueError, SyntaxError):
+        return None
+
+
+# the suite imported and collected once, as a worker would (its cache in
+# this folder: nothing of the node's copy is written)
+first = collect()
+threads = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+if threads:
+    say("fallback", "the suite started a thread while it was imported (%s): a fork would not have it"
+        % ", ".join(sorted(threads)[:3]))
+    sys.exit(0)
+# forks share one import: a collection that differs from one import to the
+# next (random parameters at import) would no longer differ between the
+# workers, and xdist would not see it; such a suite starts fresh workers
+if collect_afresh() != first:
+    say("fallback", "the suite collects other tests when it is imported again (random or changing "
+        "parameters?): fresh workers, so that xdist compares their collections")
+    sys.exit(0)
+# what is imported stays out of the children's garbage collections: a
+# collection would touch every object, and so copy every page of it
+import gc
+gc.collect()
+gc.freeze()
+listener = socket.socket(socket.AF_UNIX)
+listener.bind(os.path.join(d, "s"))
+listener.listen(256)
+say("ready", "%d modules" % len(sys.modules))
+
+
+def child(conn, fds, argv):
+    listener.close()
+    for k, fd in enumerate(fds[:3]):
+        os.dup2(fd, k)
+    for fd in fds:
+        if fd > 2:
+            os.close(fd)
+    os.environ.pop("PYTEST_CLOUD_FORK_SERVER", None)
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGCHLD):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    random.seed()  # seeds of its own, as a fresh python's
+
+    def client_gone():
+        try:
+            conn.recv(1)
+        except OSError:
+            pass
+        os._exit(1)
+
+    threading.Thread(target=client_gone, name="pytest-cloud-client", daemon=True).start()
+    code = argv[argv.index("-c") + 1]
+    sys.argv = ["-c"] + argv[argv.index("-c") + 2:]
+    exec(compile(code, "<string>", "exec"), {"__name__": "__main__", "__builtins__": __builtins__})
+    sys.exit(0)
+
+
+def receive(conn):
+    fds = array.array("i")
+    data, ancdata, _flags, _addr = conn.recvmsg(65536, socket.CMSG_LEN(8 * fds.itemsize))
+    for level, kind, raw in ancdata:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(raw[:len(raw) - (len(raw) % fds.itemsize)])
+    return list(fds), ast.literal_eval(data.decode("utf-8"))["argv"]
+
+
+children = {}
+selector = selectors.DefaultSelector()
+selector.register(listener, selectors.EVENT_READ)
+while os.getppid() == parent:
+    for _key, _events in selector.select(0.2):
+        conn, _ = listener.accept()
+        try:
+            fds, argv = receive(conn)
+        except (OSError, ValueError, SyntaxError, KeyError):
+            conn.close()
+            continue
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            selector.close()
+            child(conn, fds, argv)
+        for fd in fds:
+            os.close(fd)
+        children[pid] = conn
+    while children:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid == 0:
+            break
+        conn = children.pop(pid, None)
+        if conn is not None:
+            try:
+                conn.sendall(b"%d" % (os.waitstatus_to_exitcode(status) & 0xff))
+            except OSError:
+                pass
+            conn.close()
+listener.close()
+import shutil
+shutil.rmtree(d, ignore_errors=True)
+"""
+
+FORK_CLIENT = """
+import array, os, socket, sys
+d = os.path.dirname(os.path.abspath(__file__))
+try:
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(os.path.join(d, "s"))
+    s.sendmsg([repr({"argv": sys.argv[1:]}).encode("utf-8")],
+               [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [0, 1, 2]))])
+except OSError:
+    os.execv(sys.executable, [sys.executable] + sys.argv[1:])
+os.close(0)
+os.close(1)
+status = b""
+while True:
+    chunk = s.recv(16)
+    if not chunk:
+        break
+    status += chunk
+os._exit(int(status) if status.strip().isdigit() else 1)
+"""
 
 
 # --- 8. The run --------------------------------------------------------------
@@ -989,7 +1257,10 @@ class CloudRun:
 
     def pytest_xdist_setupnodes(self, config, specs):
         dsession = Seam.dsession(config)
-        self.bringup = BringUp(self.plan, Seam.group(dsession), self.say)
+        fork_args = None
+        if self.plan.data.get("fork", False):
+            fork_args = _args_for_workers(config, paths=False) + _remote_args(config)
+        self.bringup = BringUp(self.plan, Seam.group(dsession), self.say, fork_args)
         Seam.worker_args(config, _args_for_workers(config))
         ours = [spec for spec in specs if self.plan.node_of(spec.id) is not None]
         made = self.bringup.run(ours)
@@ -1325,6 +1596,8 @@ def pytest_cmdline_main(config):
             _seed_worker_cache(config, workerinput.get("cloud_cache"))
             _end_with_parent()
         return None
+    if os.environ.get("PYTEST_CLOUD_FORK_SERVER"):
+        return None  # a node's fork server collecting the suite once
     if not _requested(config) or config.option.collectonly:
         return None
     if not hasattr(config.option, "tx"):

@@ -65,11 +65,14 @@ static const char check_function[] =
 	"if [ ! -d \"$1\" ]; then echo 'owner none'; exit; fi; "
 	"if [ -L \"$m\" ] || { [ -e \"$m\" ] && [ ! -f \"$m\" ]; }; then "
 	"echo 'owner badmarker'; exit; fi; "
-	"if [ -f \"$m\" ]; then if [ \"$(cat -- \"$m\")\" = \"$2\" ]; then "
+	"cmp_mk() { if [ \"$(cat -- \"$m\")\" = \"$2\" ]; then "
 	"echo 'owner ours'; else printf 'owner other %s\\n' "
-	"\"$(cloud_mk \"$m\")\"; fi; exit; fi; "
+	"\"$(cloud_mk \"$m\")\"; fi; exit; }; "
+	"if [ -f \"$m\" ]; then cmp_mk \"$@\"; fi; "
 	"if [ -z \"$(ls -A -- \"$1\" 2>/dev/null | head -n 1)\" ]; then "
 	"echo 'owner empty'; exit; fi; "
+	/* a marker that appeared meanwhile (written whole, by rename) */
+	"if [ -f \"$m\" ] && [ ! -L \"$m\" ]; then cmp_mk \"$@\"; fi; "
 	"if [ \"$3\" = 1 ]; then echo 'owner earlier'; exit; fi; "
 	"n=$(find \"$1\" -mindepth 2 -maxdepth 6 -name " CLAIM_MARKER
 	" -type f 2>/dev/null | head -n 1); "
@@ -168,7 +171,9 @@ static const char take_dir[] =
 	"'owner ours'|'owner empty'|'owner earlier') ;; "
 	"*) echo \"$s\"; exit 0;; esac; "
 	"if [ \"$x\" != 'owner ours' ]; then "
-	"printf '%s\\n' \"$w\" > \"$d/" CLAIM_MARKER "\" || exit 1; fi; "
+	"t=${d%/*}; [ \"$t\" = \"$d\" ] && t=.; t=$t/." CLAIM_MARKER ".$$; "
+	"printf '%s\\n' \"$w\" > \"$t\" && mv -f -- \"$t\" "
+	"\"$d/" CLAIM_MARKER "\" || exit 1; fi; "
 	"s=$(cloud_chk \"$d\"); echo \"$s\"; "
 	"[ \"$s\" = 'chdir dir' ] || exit 0; ";
 

@@ -187,6 +187,17 @@ static const struct opt_def table[] = {
 	  .choices = "yes no",
 	  .meaning = "copy the virtualenv's interpreter to a node that has no "
 		"python of its version: yes or no" },
+	{ .id = OPT_FORK,
+	  .flag = "--cloud-fork",
+	  .ini = "cloud_fork",
+	  .env = "PYTEST_CLOUD_FORK",
+	  .type = OPT_T_STRING,
+	  .field = F(fork),
+	  .source = OPT_FORK,
+	  .string = "yes",
+	  .choices = "yes no",
+	  .meaning = "start a node's workers as forks of one process that has "
+		"imported and collected the suite: yes or no" },
 	{ .id = OPT_DEVELOP_EGGS,
 	  .ini = "cloud_develop_eggs",
 	  .env = "PYTEST_CLOUD_DEVELOP_EGGS",

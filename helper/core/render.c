@@ -244,6 +244,8 @@ char *render_json(const struct cloud_config *cfg,
 				(double)cfg->connect_timeout);
 	cJSON_AddNumberToObject(root, "keepalive", (double)cfg->keepalive);
 	cJSON_AddStringToObject(root, "schedule", cfg->schedule);
+	cJSON_AddBoolToObject(root, "fork", strcmp(cfg->fork, "no") != 0);
+	cJSON_AddNumberToObject(root, "sync_timeout", (double)cfg->sync_timeout);
 	add_worker_check(root, cfg);
 	cJSON_AddBoolToObject(root, "dry_run", cfg->dry_run);
 	if (t != NULL) {

@@ -463,12 +463,27 @@ import signal
 import time
 
 
+def gateway_pid():
+    # the node's gateway: the python whose parent is the sshd session (a
+    # fresh worker is its child, a forked one its fork server's)
+    pid = os.getpid()
+    while pid > 1:
+        with open("/proc/%d/stat" % pid) as f:
+            stat = f.read()
+        parent = int(stat[stat.rindex(")") + 2:].split()[1])
+        with open("/proc/%d/cmdline" % parent, "rb") as f:
+            if f.read().startswith(b"sshd"):
+                return pid
+        pid = parent
+    return None
+
+
 def test_takes_its_node_down():
     # runs a moment (its start reaches the controller), then kills this
     # worker's gateway: the node's connection ends with it
     time.sleep(0.5)
     if os.environ.get("PYTEST_XDIST_WORKER", "").startswith(("f1_", "f2_", "f3_")):
-        os.kill(os.getppid(), signal.SIGKILL)
+        os.kill(gateway_pid(), signal.SIGKILL)
 '''
 
 

@@ -1,0 +1,108 @@
+"""One start per node: a node's workers are forks of one process that has
+imported and collected the suite (the default), each a worker of its own;
+suites that are not fork-safe fall back to fresh workers, saying so;
+cloud_fork = no turns it off."""
+
+import glob
+import json
+import os
+
+import pytest
+
+RECORD = '''import json, os, random, sys, threading, time
+
+import pytest
+
+
+@pytest.mark.parametrize("n", range(12))
+def test_where(n, tmp_path):
+    time.sleep(0.1)
+    worker = os.environ["PYTEST_XDIST_WORKER"]
+    with open("/proc/%d/cmdline" % os.getppid(), "rb") as f:
+        parent = f.read().replace(b"\\\\0", b" ").decode()
+    with open(os.path.join(os.getcwd(), "w-%s-%d.json" % (worker, n)), "w") as f:
+        json.dump({"worker": worker, "pid": os.getpid(), "parent": parent, "random": random.random(),
+                   "tmp": str(tmp_path), "modules": len(sys.modules)}, f)
+'''
+
+
+def records(project):
+    found = []
+    for name in ("node1", "node2"):
+        node = project.cluster.nodes[name]
+        chdir = node.path("pytest_%s_proj" % project.cluster.user)
+        for path in glob.glob(os.path.join(chdir, "w-*.json")):
+            with open(path) as f:
+                found.append(json.load(f))
+    return found
+
+
+@pytest.fixture
+def recording(project):
+    with open(os.path.join(project.path, "tests", "test_where.py"), "w") as f:
+        f.write(RECORD)
+    return project
+
+
+@pytest.mark.stack
+def test_workers_are_forks_of_one_process_a_node(recording):
+    r = recording.pytest("-p", "no:randomly")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "39 passed" in r.stdout
+    assert "fresh pythons" not in r.stderr
+    got = records(recording)
+    assert len(got) == 12
+    # node2's two workers are forks of its fork server; node1's one worker
+    # is a fresh python (a server would only add its own collection)
+    for rec in got:
+        forked = "server.py" in rec["parent"] and "pytest-cloud-fork-" in rec["parent"]
+        assert forked == rec["worker"].startswith("node2_"), rec
+    assert {rec["worker"] for rec in got} == {"node1_0", "node2_0", "node2_1"}
+    by_worker = {}
+    for rec in got:
+        by_worker.setdefault(rec["worker"], set()).add(rec["pid"])
+    # a process of its own each, and seeds of its own
+    assert all(len(pids) == 1 for pids in by_worker.values())
+    assert len({next(iter(p)) for p in by_worker.values()}) == len(by_worker)
+    assert len({rec["random"] for rec in got}) == len(got)
+    # tmp_path of its own worker, not the collecting process's
+    assert len({os.path.dirname(rec["tmp"]) for rec in got}) == len(by_worker)
+
+
+def test_fork_off_starts_fresh_workers(recording):
+    recording.use_nodes("node1 node2", cloud_fork="no")
+    r = recording.pytest("-p", "no:randomly")
+    assert r.returncode == 0, r.stdout + r.stderr
+    got = records(recording)
+    assert got and all("server.py" not in rec["parent"] for rec in got)
+
+
+def test_a_thread_at_import_means_fresh_workers(recording):
+    with open(os.path.join(recording.path, "tests", "conftest.py"), "a") as f:
+        f.write("\nimport threading, time\n"
+                "threading.Thread(target=time.sleep, args=(3600,), name='poller', daemon=True).start()\n")
+    r = recording.pytest("-p", "no:randomly")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert ("pytest-cloud: node 'node2': workers start as fresh pythons: the suite started a thread while "
+            "it was imported (poller): a fork would not have it") in r.stderr
+    assert all("server.py" not in rec["parent"] for rec in records(recording))
+
+
+def test_a_collection_that_differs_between_imports_is_still_caught(recording):
+    """Random parameters at import: fresh workers each collect other
+    tests, and xdist says so, as without forks."""
+    with open(os.path.join(recording.path, "tests", "test_random.py"), "w") as f:
+        f.write("import random\nimport pytest\n\n\n"
+                "@pytest.mark.parametrize('x', [random.random()])\ndef test_it(x):\n    pass\n")
+    r = recording.pytest("-p", "no:randomly")
+    assert r.returncode != 0
+    assert "collects other tests when it is imported again" in r.stderr
+    assert "Different tests were collected between" in r.stdout + r.stderr
+
+
+@pytest.mark.stack
+def test_importlib_mode(recording):
+    r = recording.pytest("-p", "no:randomly", "--import-mode=importlib")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "39 passed" in r.stdout
+    assert len(records(recording)) == 12
