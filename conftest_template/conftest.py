@@ -108,6 +108,11 @@ _INI_ONLY = (
     ("cloud_helper", "helper binary the conftest runs", None),
 )
 _LIST_OPTIONS = {"nodes"}
+# options whose ini key is a whole number: registered as pytest's "int"
+# where pytest has it (8.4 and later), so that pytest 9's native TOML
+# takes cloud_keepalive = 5 (the helper checks the same TOML types)
+_NUMBERS = {"mem-per-process", "max-processes", "rsync-bandwidth-limit", "rsync-max-processes",
+            "connect-timeout", "max-connections", "keepalive", "sync-timeout", "lock-timeout"}
 
 # pytest's cache keys that decide what --lf/--ff/--nf/--sw select; the
 # workers get the controller's values (their copies have no cache).
@@ -130,7 +135,7 @@ def pytest_addoption(parser):
             help=help_text + " (write --cloud-%s=VALUE)" % name,
         )
         if name != "node":
-            parser.addini(_dest(name), help_text, type="args" if name in _LIST_OPTIONS else None)
+            parser.addini(_dest(name), help_text, type=_ini_type(name))
     group.addoption(
         "--no-cloud",
         dest="cloud_off",
@@ -142,6 +147,99 @@ def pytest_addoption(parser):
         parser.addini(key, help_text, type=kind)
 
 
+def _version(text):
+    """(major, minor) of a version string."""
+    parts = []
+    for word in str(text).split(".")[:2]:
+        digits = "".join(c for c in word if c.isdigit())
+        parts.append(int(digits or 0))
+    return tuple(parts)
+
+
+def _ini_type(name):
+    """The pytest type an option's ini key is registered with."""
+    if name in _LIST_OPTIONS:
+        return "args"
+    if name in _NUMBERS and _version(pytest.__version__) >= (8, 4):
+        return "int"
+    return None
+
+
+_TOML_GOT = ((bool, "a boolean"), (int, "an integer"), (float, "a float"), (str, "a string"),
+             (list, "an array"))
+
+
+def toml_form(kind, value):
+    """What to write for a key of pytest type kind ("args", "int", None)
+    whose TOML value is value (the helper's inifile_check_toml says the
+    same): ["node1", "node2"] for "node1 node2"."""
+    def string(text):
+        return json.dumps(str(text), ensure_ascii=False)
+
+    if kind == "args":
+        words = value.split() if isinstance(value, str) else value if isinstance(value, list) else [value]
+        return "[%s]" % ", ".join(string(w) for w in words)
+    if kind == "int":
+        if isinstance(value, str) and value.isdigit():
+            return value
+        if isinstance(value, float) and value.is_integer() and value >= 0:
+            return str(int(value))
+        return "N (a whole number)"
+    if isinstance(value, bool):
+        return string("yes" if value else "no")
+    if isinstance(value, list):
+        return string(value[0]) if value else '""'
+    return string(value)
+
+
+def toml_type_error(path, key, kind, value):
+    """The one line for a native TOML value of the wrong type."""
+    what = {"args": "a list of strings", "int": "a whole number"}.get(kind, "a string")
+    got = next(word for t, word in _TOML_GOT + ((object, "a value"),) if isinstance(value, t))
+    if isinstance(value, list) and not all(isinstance(v, str) for v in value):
+        got = "an array holding more than strings"
+    return ("pytest-cloud: %s: %s: pytest 9 reads this file in TOML types, where this key takes %s, "
+            "not %s: write %s = %s" % (path, key, what, got, key, toml_form(kind, value)))
+
+
+def _toml_value(config, key):
+    """A key's value in the config file, when it is pytest 9's native TOML
+    ([tool.pytest], pytest.toml); else None."""
+    path = config.inipath
+    if path is None or path.suffix != ".toml":
+        return None
+    try:
+        import tomllib
+    except ImportError:
+        try:
+            import tomli as tomllib
+        except ImportError:
+            return None
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except (OSError, ValueError):
+        return None
+    table = data.get("pytest", {}) if path.name != "pyproject.toml" else data.get("tool", {}).get("pytest", {})
+    return table.get(key) if isinstance(table, dict) else None
+
+
+def _check_ini(config):
+    """Every cloud key read as pytest reads it: a value of the wrong type
+    ends the run with one line that says what to write (pytest's own
+    error is a traceback), exit status 4."""
+    keys = [(_dest(name), _ini_type(name)) for name, _h, _s in _OPTIONS if name != "node"]
+    keys += [(key, kind) for key, _h, kind in _INI_ONLY]
+    for key, kind in keys:
+        try:
+            config.getini(key)
+        except (TypeError, ValueError) as exc:
+            value = _toml_value(config, key)
+            if value is not None:
+                raise pytest.UsageError(toml_type_error(config.inipath, key, kind, value))
+            raise pytest.UsageError("pytest-cloud: %s: %s: %s" % (config.inipath, key, exc))
+
+
 # --- 2. The helper -----------------------------------------------------------
 
 def _xdist_version():
@@ -149,11 +247,7 @@ def _xdist_version():
         import xdist
     except ImportError:
         return None
-    parts = []
-    for word in str(getattr(xdist, "__version__", "0")).split(".")[:2]:
-        digits = "".join(c for c in word if c.isdigit())
-        parts.append(int(digits or 0))
-    return tuple(parts)
+    return _version(getattr(xdist, "__version__", "0"))
 
 
 def _requested(config):
@@ -1260,6 +1354,7 @@ class CloudRun:
         fork_args = None
         if self.plan.data.get("fork", False):
             fork_args = _args_for_workers(config, paths=False) + _remote_args(config)
+        Seam.status_once(config)
         self.bringup = BringUp(self.plan, Seam.group(dsession), self.say, fork_args)
         Seam.worker_args(config, _args_for_workers(config))
         ours = [spec for spec in specs if self.plan.node_of(spec.id) is not None]
@@ -1306,6 +1401,7 @@ class CloudRun:
         if self.node_of(node) is None:
             return
         node.workerinput["cloud_args"] = _remote_args(self.config)
+        node.workerinput["cloud_places"] = [str(self.config.rootpath), str(self.config.invocation_params.dir)]
         cache = getattr(self.config, "cache", None)
         if cache is not None:
             node.workerinput["cloud_cache"] = {key: cache.get(key, None) for key in _SELECTION_CACHE_KEYS}
@@ -1529,6 +1625,119 @@ def report_data(plan, left_out, book, unfinished, exitstatus, seconds):
 
 # --- 10. On the workers ------------------------------------------------------
 
+class LocalPaths:
+    """A worker's report as the controller would have written it: the
+    places it names under the node's copy of the project (node_root) are
+    moved to the project on the controller (root), and a place the worker
+    gave relative to its folder is made relative to the folder pytest was
+    started in here (cwd), as pytest does, when that is shorter.  Only
+    places are moved (skip and crash locations, traceback entries, the
+    "File" lines of --tb=native, warnings' files, a collection error's
+    quoted module path), never a test's own messages.  Pure: strings and
+    pytest's report objects in, the same objects out."""
+
+    def __init__(self, node_root, root, cwd):
+        self.node_root = os.path.normpath(node_root)
+        self.root = os.path.normpath(root)
+        self.cwd = os.path.normpath(cwd)
+
+    def moved(self, path, here=None):
+        """The controller's absolute path for a path of the node (relative
+        ones are from here, the worker's folder), or None when it is not
+        in the node's copy."""
+        full = os.path.normpath(os.path.join(here or self.node_root, str(path)))
+        if full == self.node_root:
+            return self.root
+        if full.startswith(self.node_root + os.sep):
+            return self.root + full[len(self.node_root):]
+        return None
+
+    def path(self, path, here=None):
+        """An absolute place (a skip's, a crash's, a warning's file)."""
+        moved = self.moved(path, here)
+        return path if moved is None else moved
+
+    def location(self, path, here=None):
+        """A traceback entry's place: relative to cwd when shorter (pytest's
+        own rule), else absolute."""
+        moved = self.moved(path, here)
+        if moved is None:
+            return path
+        rel = os.path.relpath(moved, self.cwd)
+        return rel if len(rel) < len(moved) else moved
+
+    def text(self, text):
+        """A native traceback's lines and a collection error's text: a
+        node path quoted as Python quotes a file ("File "..."" and
+        '...')."""
+        for quote in ('"', "'"):
+            text = text.replace(quote + self.node_root + os.sep, quote + self.root + os.sep)
+        return text
+
+    def longrepr(self, longrepr, here=None):
+        """A report's longrepr with its places moved (a skip's tuple comes
+        back as a new tuple; the objects are changed in place)."""
+        if isinstance(longrepr, tuple) and len(longrepr) == 3:
+            return (self.path(longrepr[0], here),) + tuple(longrepr[1:])
+        if isinstance(longrepr, str):
+            return self.text(longrepr)
+        if hasattr(longrepr, "longrepr") and isinstance(longrepr.longrepr, str):
+            longrepr.longrepr = self.text(longrepr.longrepr)  # a collection error
+            return longrepr
+        chain = getattr(longrepr, "chain", None)
+        parts = [(tb, crash) for tb, crash, _descr in chain] if chain else [
+            (getattr(longrepr, "reprtraceback", None), getattr(longrepr, "reprcrash", None))]
+        done = set()
+        for tb, crash in parts:
+            if crash is not None and id(crash) not in done and getattr(crash, "path", None):
+                done.add(id(crash))
+                crash.path = self.path(crash.path, here)
+            for entry in getattr(tb, "reprentries", None) or ():
+                if id(entry) in done:
+                    continue
+                done.add(id(entry))
+                loc = getattr(entry, "reprfileloc", None)
+                if loc is not None and getattr(loc, "path", None):
+                    loc.path = self.location(loc.path, here)
+                elif getattr(entry, "style", None) == "native":
+                    entry.lines = [self.text(line) for line in entry.lines]
+        crash = getattr(longrepr, "reprcrash", None)
+        if crash is not None and id(crash) not in done and getattr(crash, "path", None):
+            crash.path = self.path(crash.path, here)
+        return longrepr
+
+
+class _WorkerPlaces:
+    """On a worker of ours: each report and warning, before xdist sends it,
+    names the controller's places (LocalPaths)."""
+
+    def __init__(self, paths):
+        self.paths = paths
+
+    def _here(self):
+        try:
+            return os.getcwd()
+        except OSError:
+            return None
+
+    def _report(self, report):
+        if report.longrepr is not None:
+            report.longrepr = self.paths.longrepr(report.longrepr, self._here())
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report):
+        self._report(report)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collectreport(self, report):
+        self._report(report)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_warning_recorded(self, warning_message):
+        if getattr(warning_message, "filename", None):
+            warning_message.filename = self.paths.path(warning_message.filename, self._here())
+
+
 def _seed_worker_cache(config, values):
     """Writes the controller's selection cache into the node copy's cache,
     before pytest's cache plugin reads it (nodes that share a home share
@@ -1594,10 +1803,15 @@ def pytest_cmdline_main(config):
             # xdist gives a popen worker this machine's basetemp
             config.option.basetemp = None
             _seed_worker_cache(config, workerinput.get("cloud_cache"))
+            if "cloud_places" in workerinput:
+                root, cwd = workerinput["cloud_places"]
+                config.pluginmanager.register(
+                    _WorkerPlaces(LocalPaths(str(config.rootpath), root, cwd)), "pytest-cloud-places")
             _end_with_parent()
         return None
     if os.environ.get("PYTEST_CLOUD_FORK_SERVER"):
         return None  # a node's fork server collecting the suite once
+    _check_ini(config)
     if not _requested(config) or config.option.collectonly:
         return None
     if not hasattr(config.option, "tx"):
@@ -1668,6 +1882,20 @@ class Seam:
         """xdist's controller: its plugin registers under the name
         "dsession" (no public accessor)."""
         return config.pluginmanager.getplugin("dsession")
+
+    @staticmethod
+    def status_once(config):
+        """Under -q, without a terminal, xdist writes its status line
+        ("bringing up nodes...") at setup and again when the collection is
+        complete (TerminalDistReporter.ensure_show_status; registered as
+        "terminaldistreporter"), so it reads twice: the second is left
+        out; no option says so.  With -v or on a
+        terminal, where the line says something new or is rewritten in
+        place, nothing changes."""
+        reporter = config.pluginmanager.getplugin("terminaldistreporter")
+        if reporter is None or config.option.verbose >= 0 or not hasattr(reporter, "ensure_show_status"):
+            return
+        reporter.ensure_show_status = lambda: None
 
     @staticmethod
     def group(dsession):

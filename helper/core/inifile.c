@@ -99,6 +99,7 @@ int inifile_entries_add(struct ini_entries *out, const char *key,
 	e->value = strdup(value);
 	e->line = line;
 	e->is_list = is_list;
+	e->toml = INI_TEXT;
 	if (e->key == NULL || e->value == NULL) {
 		free(e->key);
 		free(e->value);
@@ -321,6 +322,137 @@ static char *absolute_paths(const char *value, const char *basedir)
 	return buf_take(&f);
 }
 
+/* The TOML text of s as a basic string ("..." with escapes). */
+static void toml_string(struct buf *b, const char *s, size_t len)
+{
+	size_t i;
+
+	buf_add(b, "\"", 1);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\') {
+			buf_printf(b, "\\%c", c);
+		} else if (c < 0x20 || c == 0x7f) {
+			buf_printf(b, "\\u%04x", c);
+		} else {
+			buf_add(b, (const char *)&s[i], 1);
+		}
+	}
+	buf_add(b, "\"", 1);
+}
+
+static int all_digits(const char *s)
+{
+	if (*s == '\0') {
+		return 0;
+	}
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9') {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* What FORM says for def's key, from the value where it can. */
+static void toml_form(struct buf *b, const struct opt_def *def,
+		      const struct ini_entry *e)
+{
+	const char *p = e->value;
+	size_t len;
+	int first = 1;
+
+	switch (def->type) {
+	case OPT_T_NODES:
+	case OPT_T_PATHS:
+		buf_add(b, "[", 1);
+		while ((len = text_word(&p)) > 0) {
+			buf_printf(b, "%s", first ? "" : ", ");
+			toml_string(b, p, len);
+			first = 0;
+			p += len;
+		}
+		buf_add(b, "]", 1);
+		return;
+	case OPT_T_POSITIVE:
+	case OPT_T_UNSIGNED:
+		if (e->toml == INI_TOML_STRING && all_digits(e->value)) {
+			buf_printf(b, "%s", e->value);
+		} else if (e->toml == INI_TOML_FLOAT &&
+			   strspn(e->value, "0123456789") > 0 &&
+			   strcmp(e->value + strspn(e->value, "0123456789"),
+				  "") == 0) {
+			buf_printf(b, "%s", e->value);
+		} else {
+			buf_printf(b, "N (a whole number)");
+		}
+		return;
+	case OPT_T_STRING:
+	case OPT_T_FLAG:
+		break;
+	}
+	if (e->toml == INI_TOML_BOOL && def->choices != NULL &&
+	    strcmp(def->choices, "yes no") == 0) {
+		buf_printf(b, "%s",
+			   strcmp(e->value, "True") == 0 ? "\"yes\"" : "\"no\"");
+		return;
+	}
+	if (e->is_list) {
+		len = text_word(&p);
+		toml_string(b, p, len);
+		return;
+	}
+	toml_string(b, e->value, strlen(e->value));
+}
+
+int inifile_check_toml(const struct opt_def *def, const struct ini_entry *e,
+		       const char *origin, char *err, size_t errlen)
+{
+	static const char *const got[] = {
+		[INI_TEXT] = "text",
+		[INI_TOML_STRING] = "a string",
+		[INI_TOML_INTEGER] = "an integer",
+		[INI_TOML_FLOAT] = "a float",
+		[INI_TOML_BOOL] = "a boolean",
+		[INI_TOML_STRINGS] = "an array",
+		[INI_TOML_ARRAY] = "an array holding more than strings",
+	};
+	enum ini_toml want;
+	const char *what;
+	struct buf form = BUF_INIT;
+	char *text;
+
+	switch (def->type) {
+	case OPT_T_NODES:
+	case OPT_T_PATHS:
+		want = INI_TOML_STRINGS;
+		what = "a list of strings";
+		break;
+	case OPT_T_POSITIVE:
+	case OPT_T_UNSIGNED:
+		want = INI_TOML_INTEGER;
+		what = "a whole number";
+		break;
+	default:
+		want = INI_TOML_STRING;
+		what = "a string";
+		break;
+	}
+	if (e->toml == INI_TEXT || e->toml == want) {
+		return 0;
+	}
+	toml_form(&form, def, e);
+	text = buf_take(&form);
+	snprintf(err, errlen,
+		 "%s: pytest 9 reads this file in TOML types, where this "
+		 "key takes %s, not %s: write %s = %s",
+		 origin, what, got[e->toml], e->key,
+		 text ? text : "...");
+	free(text);
+	return -1;
+}
+
 static int apply_one(struct cloud_config *cfg, const struct opt_def *def,
 		     const struct ini_entry *e, const char *origin,
 		     const char *basedir, char *err, size_t errlen)
@@ -328,6 +460,9 @@ static int apply_one(struct cloud_config *cfg, const struct opt_def *def,
 	char *paths;
 	int rc;
 
+	if (inifile_check_toml(def, e, origin, err, errlen) < 0) {
+		return -1;
+	}
 	if (e->is_list && def->type != OPT_T_NODES &&
 	    def->type != OPT_T_PATHS) {
 		snprintf(err, errlen, "%s: expected one value, got an array",

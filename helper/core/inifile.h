@@ -28,12 +28,27 @@
 struct strvec;
 
 struct cloud_config;
+struct opt_def;
+
+/* What a value was in native TOML (pytest 9's [tool.pytest], pytest.toml,
+ * where pytest takes each key only in the type it registered); INI_TEXT
+ * in an ini file and in [tool.pytest.ini_options], where it reads text. */
+enum ini_toml {
+	INI_TEXT = 0,
+	INI_TOML_STRING,
+	INI_TOML_INTEGER,
+	INI_TOML_FLOAT,
+	INI_TOML_BOOL,
+	INI_TOML_STRINGS, /* an array of strings only */
+	INI_TOML_ARRAY    /* an array holding something else too */
+};
 
 struct ini_entry {
 	char *key;
 	char *value;
 	int line;    /* line of the key, 1-based */
 	int is_list; /* the value was a TOML array (lines joined by \n) */
+	enum ini_toml toml;
 };
 
 struct ini_entries {
@@ -59,6 +74,18 @@ int inifile_parse_string(const char *text, const char *name,
 /* Appends copies of key and value.  Returns 0, or -1 when out of memory. */
 int inifile_entries_add(struct ini_entries *e, const char *key,
 			const char *value, int line, int is_list);
+
+/*
+ * Whether a native TOML value (e->toml) is of the type pytest 9 takes for
+ * def's key, given how the conftest and xdist register it: a list of
+ * strings for nodes and paths, an integer for numbers, a string for the
+ * rest.  Returns 0, or -1 with "ORIGIN: pytest 9 reads this file in TOML
+ * types, where this key takes WHAT, not GOT: write KEY = FORM" in err,
+ * FORM made from the value where it can be (["node1", "node2"] from
+ * "node1 node2").
+ */
+int inifile_check_toml(const struct opt_def *def, const struct ini_entry *e,
+		       const char *origin, char *err, size_t errlen);
 
 /* Frees every entry. */
 void inifile_entries_release(struct ini_entries *e);

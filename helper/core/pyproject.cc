@@ -17,10 +17,29 @@ extern "C" {
 namespace {
 
 int add(struct ini_entries *out, const std::string &key,
-	const std::string &value, int line, int is_list)
+	const std::string &value, int line, int is_list, enum ini_toml toml)
 {
-	return inifile_entries_add(out, key.c_str(), value.c_str(), line,
-				   is_list);
+	if (inifile_entries_add(out, key.c_str(), value.c_str(), line,
+				is_list) < 0) {
+		return -1;
+	}
+	out->v[out->n - 1].toml = toml;
+	return 0;
+}
+
+/* What n is in native TOML (an array's kind is the caller's). */
+enum ini_toml scalar_kind(const toml::node &n)
+{
+	if (n.is_string()) {
+		return INI_TOML_STRING;
+	}
+	if (n.is_integer()) {
+		return INI_TOML_INTEGER;
+	}
+	if (n.is_boolean()) {
+		return INI_TOML_BOOL;
+	}
+	return INI_TOML_FLOAT;
 }
 
 /* Text of a scalar as Python's str() gives it; false when not a scalar
@@ -58,9 +77,11 @@ int fail_at(const toml::node &n, const char *name, const std::string &key,
 	return -1;
 }
 
+/* native: the table is pytest 9's native TOML (each entry says what its
+ * value was), else ini mode (text). */
 int read_table(const toml::table &t, const char *name,
 	       struct ini_entries *out, char *err, size_t errlen,
-	       const char *skip)
+	       const char *skip, bool native)
 {
 	for (auto &&[k, v] : t) {
 		std::string key(k.str());
@@ -72,6 +93,7 @@ int read_table(const toml::table &t, const char *name,
 		}
 		if (auto arr = v.as_array()) {
 			bool first = true;
+			enum ini_toml kind = INI_TOML_STRINGS;
 
 			for (auto &&item : *arr) {
 				std::string one;
@@ -82,10 +104,14 @@ int read_table(const toml::table &t, const char *name,
 						       "strings and numbers",
 						       err, errlen);
 				}
+				if (!item.is_string()) {
+					kind = INI_TOML_ARRAY;
+				}
 				text += (first ? "" : "\n") + one;
 				first = false;
 			}
-			if (add(out, key, text, line, 1) < 0) {
+			if (add(out, key, text, line, 1,
+				native ? kind : INI_TEXT) < 0) {
 				std::snprintf(err, errlen, "%s: out of memory",
 					      name);
 				return -1;
@@ -97,7 +123,8 @@ int read_table(const toml::table &t, const char *name,
 				       "expected a string, number or array",
 				       err, errlen);
 		}
-		if (add(out, key, text, line, 0) < 0) {
+		if (add(out, key, text, line, 0,
+			native ? scalar_kind(v) : INI_TEXT) < 0) {
 			std::snprintf(err, errlen, "%s: out of memory", name);
 			return -1;
 		}
@@ -141,7 +168,7 @@ int read_pyproject(toml::table &root, const char *name,
 	if (!native_keys.empty()) {
 		*native = 1;
 		return read_table(*tool.as_table(), name, out, err, errlen,
-				  "ini_options");
+				  "ini_options", true);
 	}
 	if (!opts) {
 		return 0;
@@ -152,7 +179,8 @@ int read_pyproject(toml::table &root, const char *name,
 			      name);
 		return -1;
 	}
-	return read_table(*opts.as_table(), name, out, err, errlen, nullptr);
+	return read_table(*opts.as_table(), name, out, err, errlen, nullptr,
+			  false);
 }
 
 } // namespace
@@ -182,7 +210,7 @@ extern "C" int pyproject_parse(const char *text, size_t len, const char *name,
 			return -1;
 		}
 		return read_table(*root["pytest"].as_table(), name, out, err,
-				  errlen, nullptr);
+				  errlen, nullptr, true);
 	} catch (const toml::parse_error &e) {
 		std::snprintf(err, errlen, "%s:%u:%u: not valid TOML: %.*s", name,
 			      e.source().begin.line, e.source().begin.column,

@@ -238,6 +238,86 @@ static void test_pytest9_toml(void)
 	CU_ASSERT_EQUAL(e.n, 0);
 }
 
+/* What inifile_check_toml says of "key = value" in a native pytest.toml
+ * (NULL: it takes it); in [tool.pytest.ini_options] it takes anything. */
+static void toml_says(const char *key, const char *value, const char *want)
+{
+	char text[256];
+	char err[300] = "";
+	struct ini_entries e = { NULL, 0, 0 };
+	int native = 0;
+	int rc;
+
+	snprintf(text, sizeof(text), "[pytest]\n%s = %s\n", key, value);
+	CU_ASSERT_EQUAL_FATAL(pyproject_parse(text, strlen(text),
+					      "pytest.toml", 1, &e, &native,
+					      err, sizeof(err)),
+			      1);
+	CU_ASSERT_EQUAL_FATAL(e.n, 1);
+	rc = inifile_check_toml(opts_by_ini(key), &e.v[0], "pytest.toml:2",
+				err, sizeof(err));
+	if (want == NULL) {
+		CU_ASSERT_EQUAL(rc, 0);
+	} else {
+		CU_ASSERT_EQUAL(rc, -1);
+		CU_ASSERT_STRING_EQUAL(err, want);
+	}
+	inifile_entries_release(&e);
+
+	snprintf(text, sizeof(text), "[tool.pytest.ini_options]\n%s = %s\n",
+		 key, value);
+	CU_ASSERT_EQUAL_FATAL(pyproject_parse(text, strlen(text),
+					      "pyproject.toml", 0, &e, &native,
+					      err, sizeof(err)),
+			      1);
+	CU_ASSERT_EQUAL(e.v[0].toml, INI_TEXT);
+	CU_ASSERT_EQUAL(inifile_check_toml(opts_by_ini(key), &e.v[0], "p", err,
+					   sizeof(err)),
+			0);
+	inifile_entries_release(&e);
+}
+
+#define TOML_WHERE "pytest.toml:2: pytest 9 reads this file in TOML types, where this key takes "
+
+/* pytest 9's native TOML takes each key only in its registered type: the
+ * line says what to write, made from the value. */
+static void test_toml_types(void)
+{
+	toml_says("cloud_nodes", "[\"n1\", \"u@n2:22\"]", NULL);
+	toml_says("cloud_nodes", "\"n1  n2\"",
+		  TOML_WHERE "a list of strings, not a string: write "
+			     "cloud_nodes = [\"n1\", \"n2\"]");
+	toml_says("cloud_nodes", "[\"n1\", 2]",
+		  TOML_WHERE "a list of strings, not an array holding more "
+			     "than strings: write cloud_nodes = [\"n1\", \"2\"]");
+	toml_says("cloud_rsync_ignore", "\"a\\\"b\"",
+		  TOML_WHERE "a list of strings, not a string: write "
+			     "cloud_rsync_ignore = [\"a\\\"b\"]");
+	toml_says("rsyncdirs", "\"src\"",
+		  TOML_WHERE "a list of strings, not a string: write "
+			     "rsyncdirs = [\"src\"]");
+	toml_says("cloud_keepalive", "5", NULL);
+	toml_says("cloud_keepalive", "\"5\"",
+		  TOML_WHERE "a whole number, not a string: write "
+			     "cloud_keepalive = 5");
+	toml_says("cloud_keepalive", "\"five\"",
+		  TOML_WHERE "a whole number, not a string: write "
+			     "cloud_keepalive = N (a whole number)");
+	toml_says("cloud_lock_timeout", "2.5",
+		  TOML_WHERE "a whole number, not a float: write "
+			     "cloud_lock_timeout = N (a whole number)");
+	toml_says("cloud_chdir", "\"work\"", NULL);
+	toml_says("cloud_chdir", "12",
+		  TOML_WHERE "a string, not an integer: write "
+			     "cloud_chdir = \"12\"");
+	toml_says("cloud_fork", "false",
+		  TOML_WHERE "a string, not a boolean: write "
+			     "cloud_fork = \"no\"");
+	toml_says("cloud_python", "[\"py3\"]",
+		  TOML_WHERE "a string, not an array: write "
+			     "cloud_python = \"py3\"");
+}
+
 /* An unknown cloud_* key is no error: it comes back as a line for the
  * caller to say (the core prints nothing). */
 static void test_unknown_keys_are_warnings(void)
@@ -271,6 +351,7 @@ int suite_inifile(void)
 		CU_add_test(s, "long lines", test_long_lines) &&
 		CU_add_test(s, "pyproject.toml", test_pyproject) &&
 		CU_add_test(s, "pytest 9 toml", test_pytest9_toml) &&
+		CU_add_test(s, "pytest 9 toml types", test_toml_types) &&
 		CU_add_test(s, "unknown keys come back as warnings",
 			    test_unknown_keys_are_warnings))
 		       ? 0

@@ -1,0 +1,129 @@
+"""What a user meets on a pytest 9 project (issue 21): TOML values of the
+wrong type, the places a report names, xdist's status line."""
+
+import os
+import re
+
+import pytest
+
+DETAILS = '''
+import warnings
+
+import pytest
+
+
+def test_skip():
+    pytest.skip("not today")
+
+
+def test_warn():
+    warnings.warn(UserWarning("careful"))
+
+
+def test_fail():
+    x = 1
+    assert x == 2
+
+
+@pytest.mark.xfail(reason="known")
+def test_xfail():
+    assert 0
+'''
+
+
+def line_of(text):
+    return next(i for i, line in enumerate(DETAILS.splitlines(), 1) if text in line)
+
+
+def masked(out):
+    """A run's terminal output with what differs between any two runs
+    masked: worker ids, status and count, the worker's python, timings, the
+    order of the progress characters, pytest-cloud's own lines."""
+    lines = []
+    for line in out.splitlines():
+        if line.startswith("pytest-cloud: "):
+            continue
+        if re.fullmatch(r"(\S+ (I|C|ok|\[\d+\])( / |$))+", line):
+            line = "<status>"
+        elif re.fullmatch(r"\[\S+\] \S+ -- Python .*", line):
+            line = "<worker python>"
+        elif re.match(r"[.sFxEX]+ +\[100%\]$", line):
+            line = "".join(sorted(line.split()[0])) + " [100%]"
+        line = re.sub(r" in \d+\.\d+s", " in Ns", line)
+        line = re.sub(r"\b(\d+/)?\d+ workers\b", "N workers", line)
+        lines.append(line.rstrip("= "))
+    return lines
+
+
+@pytest.mark.stack
+@pytest.mark.parametrize("tb", ["short", "long", "native", "line"])
+def test_a_report_names_places_as_a_local_run_does(project, tb):
+    with open(os.path.join(project.path, "tests", "test_details.py"), "w") as f:
+        f.write(DETAILS)
+    cloud = project.pytest("-rA", "--tb=" + tb, "tests/test_details.py")
+    assert cloud.returncode == 1, cloud.stdout + cloud.stderr
+    assert "on 2 of 2 nodes" in cloud.stderr  # it did run on the nodes
+    local = project.pytest("-rA", "--tb=" + tb, "-n", "2", "tests/test_details.py")
+    assert local.returncode == 1, local.stdout + local.stderr
+    assert masked(cloud.stdout) == masked(local.stdout)
+    # what the comparison is about: the node's folder is named nowhere
+    chdir = "pytest_%s_proj" % project.cluster.user
+    assert chdir not in cloud.stdout.replace("/%s/.venv/bin/python" % chdir, "")
+    assert "SKIPPED [1] tests/test_details.py:%d: not today" % line_of("pytest.skip") in cloud.stdout
+    assert "%s/tests/test_details.py:%d: UserWarning: careful" % (project.path, line_of("warnings.warn")) \
+        in cloud.stdout
+
+
+def test_a_report_from_a_folder_below_the_root(project):
+    """pytest started in tests/: the places are relative to it, as here."""
+    with open(os.path.join(project.path, "tests", "test_details.py"), "w") as f:
+        f.write(DETAILS)
+    here = os.path.join(project.path, "tests")
+    cloud = project.pytest("-rA", "--tb=short", "test_details.py", cwd=here)
+    local = project.pytest("-rA", "--tb=short", "-n", "2", "test_details.py", cwd=here)
+    assert cloud.returncode == local.returncode == 1, cloud.stdout + cloud.stderr
+    assert masked(cloud.stdout) == masked(local.stdout)
+    assert "SKIPPED [1] test_details.py:%d: not today" % line_of("pytest.skip") in cloud.stdout
+
+
+@pytest.mark.stack
+def test_bringing_up_nodes_is_said_once(project):
+    r = project.pytest("-q")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.count("bringing up nodes...") == 1, r.stdout
+
+
+@pytest.mark.stack
+def test_a_toml_value_of_the_wrong_type_is_one_line(project):
+    if project.pytest_version()[0] < (9, 0):
+        pytest.skip("native TOML ([tool.pytest]) is pytest 9's: this runs on the pytest 9 stacks")
+    os.remove(os.path.join(project.path, "pytest.ini"))
+    toml = os.path.join(project.path, "pyproject.toml")
+    base = ('[tool.pytest]\ntestpaths = ["tests"]\ncloud_ssh_config = "%s"\n'
+            % project.cluster.ssh_config)
+    for bad, says in (('cloud_nodes = "node1 node2"',
+                       'cloud_nodes: pytest 9 reads this file in TOML types, where this key takes a list '
+                       'of strings, not a string: write cloud_nodes = ["node1", "node2"]'),
+                      ('cloud_nodes = ["node1"]\ncloud_connect_timeout = "3"',
+                       "cloud_connect_timeout: pytest 9 reads this file in TOML types, where this key "
+                       "takes a whole number, not a string: write cloud_connect_timeout = 3")):
+        with open(toml, "w") as f:
+            f.write(base + bad + "\n")
+        r = project.pytest()
+        assert r.returncode == 4, r.stdout + r.stderr
+        out = (r.stdout + r.stderr).strip().splitlines()
+        assert out == ["ERROR: pytest-cloud: %s: %s" % (toml, says)], out
+        for node in ("node1", "node2"):  # nothing was written to a node
+            assert [n for n in os.listdir(project.cluster.nodes[node].home) if not n.startswith(".")] == []
+        # the helper alone says the same, with the line
+        h = project.helper("--dry-run")
+        assert h.returncode == 2
+        assert ("pytest-cloud: error: %s:" % toml) in h.stderr and says in h.stderr
+    # every kind of key in its TOML type runs
+    with open(toml, "w") as f:
+        f.write(base + 'cloud_nodes = ["node1", "node2"]\ncloud_connect_timeout = 3\n'
+                'cloud_chdir = "toml_chdir"\ncloud_fork = "no"\ncloud_rsync_ignore = ["build"]\n')
+    r = project.pytest()
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "27 passed" in r.stdout
+    assert os.path.isdir(project.cluster.nodes["node1"].path("toml_chdir"))
