@@ -63,7 +63,7 @@ import pytest
 # The pytest-cloud release this file came with.  The helper refuses a file
 # of another contract (major.minor) and warns about another patch level;
 # pytest-cloud init writes and updates it.
-PYTEST_CLOUD_VERSION = "0.2.0"
+PYTEST_CLOUD_VERSION = "0.3.0"
 
 
 # --- 1. Options --------------------------------------------------------------
@@ -242,6 +242,18 @@ def _check_ini(config):
 
 # --- 2. The helper -----------------------------------------------------------
 
+def _stack_versions():
+    """What this plugin runs on, for the run's first line and the report."""
+    found = {"pytest": pytest.__version__}
+    for name, module in (("pytest-xdist", "xdist"), ("execnet", "execnet")):
+        try:
+            found[name] = getattr(__import__(module), "__version__", "?")
+        except ImportError:
+            found[name] = "missing"
+    found["Python"] = "%d.%d.%d" % sys.version_info[:3]
+    return found
+
+
 def _xdist_version():
     try:
         import xdist
@@ -314,6 +326,7 @@ def _helper_argv(config, helper):
     argv.append("--hold")
     argv.append("--gateway-check")
     argv.append("--conftest-version=%s" % PYTEST_CLOUD_VERSION)
+    argv.append("--stack=%s" % ", ".join("%s %s" % kv for kv in _stack_versions().items()))
     argv.append("--conftest=%s" % os.path.abspath(__file__))
     return argv
 
@@ -1541,7 +1554,9 @@ class CloudRun:
             path = os.path.join(str(self.config.invocation_params.dir), path)
             with open(path, "w") as f:
                 json.dump(report_data(self.plan.data, self.bringup.left_out if self.bringup else {}, self.book,
-                                      self.unfinished, int(exitstatus), time.monotonic() - self.started), f,
+                                      self.unfinished, int(exitstatus), time.monotonic() - self.started,
+                                      dict(_stack_versions(), plugin=PYTEST_CLOUD_VERSION,
+                                           helper=self.plan.data.get("helper_version"))), f,
                           indent=2)
 
     def pytest_terminal_summary(self, terminalreporter):
@@ -1608,8 +1623,9 @@ def summary_lines(left_out, book, unfinished, took=None):
     return lines
 
 
-def report_data(plan, left_out, book, unfinished, exitstatus, seconds):
-    """cloud_report's JSON (README "Lost nodes and re-runs")."""
+def report_data(plan, left_out, book, unfinished, exitstatus, seconds, versions=None):
+    """cloud_report's JSON (README "Lost nodes and re-runs"); versions:
+    the helper's, the plugin's and what it runs on."""
     reruns = [{"test": test, "lost_on": [name for name, _worker in attempts],
                "outcome": "failed" if len(attempts) > 1 or test in unfinished else "re-run"}
               for test, attempts in sorted(book.crashes.items())]
@@ -1620,6 +1636,7 @@ def report_data(plan, left_out, book, unfinished, exitstatus, seconds):
         "reruns": reruns,
         "exitstatus": exitstatus,
         "seconds": round(seconds, 3),
+        "versions": versions or {},
     }
 
 

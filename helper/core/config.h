@@ -73,6 +73,7 @@ struct cloud_config {
 	char *interpreter_prefix; /* sys.prefix given by the conftest */
 	char *conftest_version;   /* the plugin copy's release, or NULL */
 	char *conftest;           /* the plugin copy's file, or NULL */
+	char *stack;              /* what the plugin runs on, or NULL */
 
 	/* derived by config_finish */
 	char *venv_rel;      /* virtualenv relative to rootdir, or NULL */

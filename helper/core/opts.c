@@ -324,6 +324,14 @@ static const struct opt_def table[] = {
 	  .value = OPT_V_FILE,
 	  .meaning = "the file of the project's plugin (set by the conftest; for "
 	  "messages)" },
+	{ .id = OPT_STACK,
+	  .flag = "--stack",
+	  .type = OPT_T_STRING,
+	  .field = F(stack),
+	  .source = OPT_STACK,
+	  .meaning = "what the plugin runs on (pytest, pytest-xdist, execnet, "
+	  "Python versions), named in the run's first line (set by the "
+	  "conftest)" },
 	{ .id = OPT_HELP,
 	  .flag = "--help",
 	  .type = OPT_T_FLAG,

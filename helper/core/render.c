@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "develop.h"
 #include "sshopts.h"
+#include "version.h"
 
 /* Longest worker python path in a spec (the virtualenv's, relative to
  * the project root). */
@@ -226,6 +227,7 @@ char *render_json(const struct cloud_config *cfg,
 	if (root == NULL) {
 		return NULL;
 	}
+	cJSON_AddStringToObject(root, "helper_version", PYTEST_CLOUD_VERSION);
 	add_strings(root, "tx", &specs->tx);
 	add_strings(root, "px", &specs->px);
 	arr = cJSON_AddArrayToObject(root, "nodes");

@@ -1,6 +1,7 @@
 /* resolve: the run's options from every source (see resolve.h). */
 #define _GNU_SOURCE
 #include "resolve.h"
+#include <libssh/libssh.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -232,6 +233,59 @@ static int check_copy(const struct cloud_config *cli)
 	return -1;
 }
 
+/* When argv names a plugin release (--conftest-version=X) of another
+ * contract, says so (as check_copy) and returns 0; else -1. */
+static int other_contract(int argc, char **argv)
+{
+	static const char flag[] = "--conftest-version=";
+	struct cloud_config cli;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strncmp(argv[i], flag, sizeof(flag) - 1) != 0) {
+			continue;
+		}
+		if (versions_contract(argv[i] + sizeof(flag) - 1,
+				      PYTEST_CLOUD_VERSION) != CONTRACT_OTHER ||
+		    config_init(&cli) < 0) {
+			return -1;
+		}
+		cli.conftest_version = strdup(argv[i] + sizeof(flag) - 1);
+		i = cli.conftest_version != NULL && check_copy(&cli) < 0 ? 0
+									  : -1;
+		config_release(&cli);
+		return i;
+	}
+	return -1;
+}
+
+/* The run's first line under the conftest: this helper's release and
+ * file, the plugin's release and what it runs on, so that a bug report
+ * carries them (text from the conftest: control characters shown as
+ * '?'). */
+static void say_versions(const struct cloud_config *cli)
+{
+	char self[PATH_MAX];
+	char stack[512];
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	size_t i;
+
+	if (len <= 0) {
+		snprintf(self, sizeof(self), "?");
+	} else {
+		self[len] = '\0';
+	}
+	snprintf(stack, sizeof(stack), "%s", cli->stack);
+	for (i = 0; stack[i] != '\0'; i++) {
+		if ((unsigned char)stack[i] < 0x20 || stack[i] == 0x7f) {
+			stack[i] = '?';
+		}
+	}
+	infof("helper %s (%s), plugin %s, %s", PYTEST_CLOUD_VERSION, self,
+	      cli->conftest_version ? cli->conftest_version : "of 0.1",
+	      stack);
+}
+
 /* Resolves every option (resolve.h). */
 enum resolve_result resolve(struct run *run, int argc, char **argv)
 {
@@ -245,17 +299,25 @@ enum resolve_result resolve(struct run *run, int argc, char **argv)
 		return RESOLVE_INTERNAL;
 	}
 	if (config_apply_argv(&cli, argc, argv, err, sizeof(err)) < 0) {
-		errorf("%s", err);
+		/* a plugin of another release may pass options this helper
+		 * does not know: its release is the line to show */
+		if (other_contract(argc, argv) < 0) {
+			errorf("%s", err);
+		}
 		goto out;
 	}
 	if (cli.help || cli.version) {
 		if (cli.help) {
 			print_help();
 		} else {
-			printf("pytest-cloud %s\n", PYTEST_CLOUD_VERSION);
+			printf("pytest-cloud %s\nlibssh %s\n",
+			       PYTEST_CLOUD_VERSION, ssh_version(0));
 		}
 		status = RESOLVE_SHOWN;
 		goto out;
+	}
+	if (cli.stack != NULL && !cli.quiet && !cli.json_only) {
+		say_versions(&cli);
 	}
 	if (check_copy(&cli) < 0) {
 		goto out;

@@ -127,3 +127,44 @@ def test_a_toml_value_of_the_wrong_type_is_one_line(project):
     assert r.returncode == 0, r.stdout + r.stderr
     assert "27 passed" in r.stdout
     assert os.path.isdir(project.cluster.nodes["node1"].path("toml_chdir"))
+
+
+def version_lines(project):
+    import subprocess
+
+    return subprocess.run([project.env()["PYTEST_CLOUD_HELPER"], "--version"], stdout=subprocess.PIPE,
+                          text=True, check=True).stdout.splitlines()
+
+
+@pytest.mark.stack
+def test_the_first_line_names_every_version(project, tmp_path):
+    import json
+    import subprocess
+
+    report = str(tmp_path / "report.json")
+    r = project.pytest("--cloud-report=" + report)
+    assert r.returncode == 0, r.stdout + r.stderr
+    got = subprocess.run([os.path.join(project.path, ".venv", "bin", "python"), "-c",
+                          "import sys, pytest, xdist, execnet; print(pytest.__version__, xdist.__version__, "
+                          "execnet.__version__, '%d.%d.%d' % sys.version_info[:3])"],
+                         stdout=subprocess.PIPE, text=True, check=True).stdout.split()
+    helper = version_lines(project)
+    release = helper[0].split()[1]
+    first = r.stderr.splitlines()[0]
+    assert first == ("pytest-cloud: helper %s (%s), plugin %s, pytest %s, pytest-xdist %s, execnet %s, Python %s"
+                     % ((release, os.path.realpath(project.env()["PYTEST_CLOUD_HELPER"]), release) + tuple(got)))
+    with open(report) as f:
+        versions = json.load(f)["versions"]
+    assert versions == {"helper": release, "plugin": release, "pytest": got[0], "pytest-xdist": got[1],
+                        "execnet": got[2], "Python": got[3]}
+    assert re.fullmatch(r"libssh \d+\.\d+\.\d+.*", helper[1])
+
+
+def test_a_plugin_of_a_newer_release_is_named_before_its_options(project):
+    """A newer plugin may pass an option this helper does not know: the
+    line says which releases differ, not which option."""
+    r = project.helper("--dry-run", "--conftest-version=9.9.0", "--cloud-from-the-future=1")
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines()[-1] == (
+        "pytest-cloud: error: conftest.py is from pytest-cloud 9.9.0, this helper is %s: install the "
+        "helper of that release" % version_lines(project)[0].split()[1])

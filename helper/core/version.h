@@ -9,6 +9,6 @@
 #ifndef PYTEST_CLOUD_VERSION_H
 #define PYTEST_CLOUD_VERSION_H
 
-#define PYTEST_CLOUD_VERSION "0.2.0"
+#define PYTEST_CLOUD_VERSION "0.3.0"
 
 #endif
