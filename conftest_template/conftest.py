@@ -105,6 +105,7 @@ _INI_ONLY = (
     ("cloud_develop_eggs", "packages installed in development mode on the nodes", "args"),
     ("cloud_rsync_dirs", "the only folders copied (plus what the workers need)", "args"),
     ("cloud_rsync_ignore", "paths not copied", "args"),
+    ("cloud_rsync_include", "paths copied although left out by default (.git, .env, ...)", "args"),
     ("cloud_helper", "helper binary the conftest runs", None),
 )
 _LIST_OPTIONS = {"nodes"}

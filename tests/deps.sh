@@ -35,6 +35,8 @@ need python3-pytest-xdist /usr/bin/python3 -c 'import xdist'
 need python3-execnet /usr/bin/python3 -c 'import execnet'
 need python3-pyflakes /usr/bin/python3 -c "import pyflakes"
 need python3-virtualenv /usr/bin/python3 -c 'import virtualenv'
+need python3-setuptools-scm /usr/bin/python3 -c 'import setuptools_scm'
+need git command -v git
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 	echo "installing:$missing" >&2

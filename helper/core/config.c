@@ -69,7 +69,7 @@ int config_init(struct cloud_config *cfg)
 void config_release(struct cloud_config *cfg)
 {
 	char **derived[] = { &cfg->venv_rel, &cfg->inifile_rel,
-			     &cfg->worker_python };
+			     &cfg->worker_python, &cfg->git_needed_by };
 	size_t n;
 	size_t i;
 	const struct opt_def *t = opts_table(&n);
@@ -563,7 +563,8 @@ int config_finish(struct cloud_config *cfg, const char *local_user,
 	if (find_venv(cfg, virtual_env, err, errlen) < 0 ||
 	    paths_inside(cfg, OPT_DEVELOP_EGGS, err, errlen) < 0 ||
 	    paths_inside(cfg, OPT_RSYNC_DIRS, err, errlen) < 0 ||
-	    paths_inside(cfg, OPT_RSYNC_IGNORE, err, errlen) < 0) {
+	    paths_inside(cfg, OPT_RSYNC_IGNORE, err, errlen) < 0 ||
+	    paths_inside(cfg, OPT_RSYNC_INCLUDE, err, errlen) < 0) {
 		return -1;
 	}
 	if (cfg->develop_eggs.n > 0 && cfg->venv_rel == NULL) {

@@ -57,6 +57,7 @@ struct cloud_config {
 				     * config_finish relative to rootdir */
 	struct strvec rsyncdirs;    /* likewise */
 	struct strvec rsyncignore;  /* likewise */
+	struct strvec rsyncinclude; /* likewise */
 	char *helper;
 
 	int dry_run;
@@ -79,6 +80,8 @@ struct cloud_config {
 	char *venv_rel;      /* virtualenv relative to rootdir, or NULL */
 	char *inifile_rel;   /* inifile relative to rootdir, or NULL */
 	char *worker_python; /* python= of the xdist specs */
+	char *git_needed_by; /* set by the run: "develop egg 'x' takes its
+			      * version from git (hatch-vcs)", or NULL */
 
 	enum config_source src[OPT_COUNT_];
 	enum opt_id set_by[OPT_COUNT_]; /* the row that set it (another name

@@ -39,6 +39,7 @@ enum opt_id {
 	OPT_HELPER,
 	OPT_RSYNC_DIRS,
 	OPT_RSYNC_IGNORE,
+	OPT_RSYNC_INCLUDE,
 	OPT_RSYNCDIRS,
 	OPT_RSYNCIGNORE,
 	/* run options: command line of the helper only */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "copyset.h"
 #include "develop.h"
 #include "sshopts.h"
 #include "version.h"
@@ -213,10 +214,54 @@ static void add_worker_check(cJSON *root, const struct cloud_config *cfg)
 	strvec_clear(&args);
 }
 
+/* A listing's entries as [{name, dir, files, bytes[, why]}]. */
+static void add_entries(cJSON *obj, const char *key,
+			const struct copyset_list *l, int why)
+{
+	cJSON *arr = cJSON_AddArrayToObject(obj, key);
+	size_t i;
+
+	for (i = 0; arr != NULL && i < l->n; i++) {
+		cJSON *e = cJSON_CreateObject();
+		const struct copyset_default *d =
+			why ? copyset_default_for(l->v[i].name) : NULL;
+
+		if (e == NULL) {
+			return;
+		}
+		cJSON_AddStringToObject(e, "name", l->v[i].name);
+		cJSON_AddBoolToObject(e, "dir", l->v[i].dir);
+		cJSON_AddNumberToObject(e, "files", (double)l->v[i].files);
+		cJSON_AddNumberToObject(e, "bytes", (double)l->v[i].bytes);
+		if (d != NULL) {
+			cJSON_AddStringToObject(e, "why", d->why);
+		}
+		cJSON_AddItemToArray(arr, e);
+	}
+}
+
+static void add_copy(cJSON *root, const struct copyset_list *copied,
+		     const struct copyset_list *left)
+{
+	cJSON *copy = cJSON_AddObjectToObject(root, "copy");
+
+	if (copy == NULL) {
+		return;
+	}
+	cJSON_AddNumberToObject(copy, "files", (double)copied->files);
+	cJSON_AddNumberToObject(copy, "bytes", (double)copied->bytes);
+	add_entries(copy, "entries", copied, 0);
+	if (left != NULL) {
+		add_entries(copy, "left_out", left, 1);
+	}
+}
+
 char *render_json(const struct cloud_config *cfg,
 		  const struct node_report *nodes, size_t n,
 		  const struct render_specs *specs,
-		  const struct run_timings *t)
+		  const struct run_timings *t,
+		  const struct copyset_list *copied,
+		  const struct copyset_list *left)
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON *arr;
@@ -250,6 +295,9 @@ char *render_json(const struct cloud_config *cfg,
 	cJSON_AddNumberToObject(root, "sync_timeout", (double)cfg->sync_timeout);
 	add_worker_check(root, cfg);
 	cJSON_AddBoolToObject(root, "dry_run", cfg->dry_run);
+	if (copied != NULL) {
+		add_copy(root, copied, left);
+	}
 	if (t != NULL) {
 		cJSON *secs = cJSON_AddObjectToObject(root, "seconds");
 

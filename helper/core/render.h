@@ -27,6 +27,8 @@
 #include "report.h"
 #include "strvec.h"
 
+struct copyset_list;
+
 struct render_specs {
 	struct strvec px; /* one proxy gateway per usable node */
 	struct strvec tx; /* one worker per test process */
@@ -57,11 +59,15 @@ struct run_timings {
 /* Returns the JSON document (caller frees with free()), or NULL when out
  * of memory.  Keys: tx, px, nodes[] (with "gateway" for usable ones),
  * rootdir, inifile, chdir, python, connect_timeout, keepalive, dry_run,
- * seconds {probe, sync, prepare}; t may be NULL. */
+ * seconds {probe, sync, prepare}; t may be NULL; with copied (a dry
+ * run's listing, else NULL) "copy": {"files", "bytes", "entries": [{name,
+ * dir, files, bytes}], "left_out": [{name, files, bytes, why}]}. */
 char *render_json(const struct cloud_config *cfg,
 		  const struct node_report *nodes, size_t n,
 		  const struct render_specs *specs,
-		  const struct run_timings *t);
+		  const struct run_timings *t,
+		  const struct copyset_list *copied,
+		  const struct copyset_list *left);
 
 /* Returns the human table (caller frees), or NULL when out of memory:
  * one line per node with status or reason, CPUs, memory, processes. */

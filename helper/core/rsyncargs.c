@@ -9,6 +9,7 @@
 
 #include "adopt.h"
 #include "claim.h"
+#include "copyset.h"
 #include "sshopts.h"
 
 int rsync_rsh_quote(const char *arg, const char *prefix, char *buf,
@@ -80,68 +81,6 @@ static long rsync_io_timeout(const struct cloud_config *cfg)
 	return cfg->keepalive;
 }
 
-static int is_whole_root(const struct strvec *dirs)
-{
-	size_t i;
-
-	for (i = 0; i < dirs->n; i++) {
-		if (strcmp(dirs->v[i], ".") == 0) {
-			return 1;
-		}
-	}
-	return 0;
-}
-
-/* --include rules for path (relative to the root) and its parents. */
-static int include_path(struct strvec *out, const char *path, int tree)
-{
-	const char *p = path;
-	int rc = 0;
-
-	while ((p = strchr(p, '/')) != NULL) {
-		rc |= strvec_pushf(out, "--include=/%.*s/", (int)(p - path),
-				   path);
-		p++;
-	}
-	rc |= strvec_pushf(out, "--include=/%s%s", path, tree ? "/***" : "");
-	return rc;
-}
-
-/*
- * rsyncignore: excluded (anchored at the root).  rsyncdirs: only those
- * folders are copied, with what the workers need besides: the
- * virtualenv, the develop eggs, the ini file, the root conftest.py and
- * the plugin module beside it (adopt.h).
- */
-static int push_filters(const struct cloud_config *cfg, struct strvec *out)
-{
-	size_t i;
-	int rc = 0;
-
-	for (i = 0; i < cfg->rsyncignore.n; i++) {
-		rc |= strvec_pushf(out, "--exclude=/%s", cfg->rsyncignore.v[i]);
-	}
-	if (cfg->rsyncdirs.n == 0 || is_whole_root(&cfg->rsyncdirs)) {
-		return rc;
-	}
-	for (i = 0; i < cfg->rsyncdirs.n; i++) {
-		rc |= include_path(out, cfg->rsyncdirs.v[i], 1);
-	}
-	for (i = 0; i < cfg->develop_eggs.n; i++) {
-		rc |= include_path(out, cfg->develop_eggs.v[i], 1);
-	}
-	if (cfg->venv_rel != NULL) {
-		rc |= include_path(out, cfg->venv_rel, 1);
-	}
-	if (cfg->inifile_rel != NULL) {
-		rc |= include_path(out, cfg->inifile_rel, 0);
-	}
-	rc |= strvec_push(out, "--include=/conftest.py");
-	rc |= strvec_push(out, "--include=/" ADOPT_PLUGIN_MODULE ".py");
-	rc |= strvec_push(out, "--exclude=*");
-	return rc;
-}
-
 /* rsync and the options every copy has. */
 static int push_head(const struct cloud_config *cfg, struct strvec *out,
 		     int mirror)
@@ -188,12 +127,13 @@ static int push_tail(const struct cloud_config *cfg,
 	return 0;
 }
 
-int rsync_build_argv(const struct cloud_config *cfg,
-		     const struct node_report *r, const struct strvec *keep,
-		     struct strvec *out, char *err, size_t errlen)
+/* The filter rules of the project copy: caches, CHDIR's marker, the kept
+ * paths, then copyset_filters. */
+static int push_project_filters(const struct cloud_config *cfg,
+				const struct strvec *keep, struct strvec *out)
 {
 	size_t i;
-	int rc = push_head(cfg, out, 1);
+	int rc = 0;
 
 	rc |= strvec_push(out, "--exclude=__pycache__");
 	rc |= strvec_push(out, "--exclude=*.pyc");
@@ -203,12 +143,37 @@ int rsync_build_argv(const struct cloud_config *cfg,
 	for (i = 0; keep != NULL && i < keep->n; i++) {
 		rc |= strvec_pushf(out, "--exclude=/%s", keep->v[i]);
 	}
-	rc |= push_filters(cfg, out);
+	rc |= copyset_filters(cfg, cfg->git_needed_by != NULL, out);
+	return rc;
+}
+
+int rsync_build_argv(const struct cloud_config *cfg,
+		     const struct node_report *r, const struct strvec *keep,
+		     struct strvec *out, char *err, size_t errlen)
+{
+	int rc = push_head(cfg, out, 1);
+
+	rc |= push_project_filters(cfg, keep, out);
 	if (rc != 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	return push_tail(cfg, r, cfg->rootdir, cfg->chdir, out, err, errlen);
+}
+
+int rsync_build_list_argv(const struct cloud_config *cfg, struct strvec *out)
+{
+	int rc = 0;
+
+	rc |= strvec_push(out, "rsync");
+	rc |= strvec_push(out, "--archive");
+	rc |= strvec_push(out, "--hard-links");
+	rc |= strvec_push(out, "--list-only");
+	rc |= strvec_push(out, "--no-human-readable");
+	rc |= push_project_filters(cfg, NULL, out);
+	rc |= strvec_push(out, "--");
+	rc |= strvec_pushf(out, "%s/", cfg->rootdir);
+	return rc ? -1 : 0;
 }
 
 int rsync_build_copy_argv(const struct cloud_config *cfg,

@@ -6,8 +6,9 @@
  *   rsync --archive --hard-links --delete --stats --timeout=SECONDS
  *         --exclude=__pycache__ --exclude=*.pyc --exclude=.pytest_cache
  *         --exclude=/.pytest-cloud-project [--exclude=/KEPT ...]
- *         [--exclude=/IGNORED ...] [rsyncdirs: --include=/DIR/ and all below ...
- *         --exclude=*] [--bwlimit=KBPS] --rsh=SSH -- ROOTDIR/ [USER@]HOST:CHDIR/
+ *         COPYSET (copyset.h: what is copied anyway, the defaults left
+ *         out, rsyncignore, rsyncdirs)
+ *         [--bwlimit=KBPS] --rsh=SSH -- ROOTDIR/ [USER@]HOST:CHDIR/
  *
  * with SSH = ssh SSHOPTS -o Compression=no -c CIPHER [-F CONFIG] [-p PORT]
  * (SSHOPTS: sshopts.h, as the gateways').
@@ -30,6 +31,11 @@
 int rsync_build_argv(const struct cloud_config *cfg,
 		     const struct node_report *r, const struct strvec *keep,
 		     struct strvec *out, char *err, size_t errlen);
+
+/* `rsync --list-only` of the project with the copy's filters (no node):
+ * what a copy sends (copyset_parse_list reads it).  Returns 0, or -1 when
+ * out of memory. */
+int rsync_build_list_argv(const struct cloud_config *cfg, struct strvec *out);
 
 /* The same for copying the local folder src to dest on the node (from
  * its home, or absolute), without --delete, with filters first. */

@@ -7,7 +7,8 @@
  *   probe    every node at once over SSH: CPUs, memory, CHDIR, processes
  *            planned (probe.c)
  *   sync     CHDIR claimed and locked, the project copied with rsync, the
- *            steps after the copy (sync.c); not with --dry-run
+ *            steps after the copy (sync.c); --dry-run lists what the copy
+ *            would send instead (copylist.c)
  *   emit     the plan as JSON on stdout, the table on stderr (render.c)
  *   hold     with --hold, the nodes' locks kept until stdin ends (hold.c)
  * 'pytest-cloud init' is a command of its own (init.c).
@@ -25,6 +26,8 @@
 #include <unistd.h>
 
 #include "claim.h"
+#include "copylist.h"
+#include "copyset.h"
 #include "develop.h"
 #include "exits.h"
 #include "hold.h"
@@ -169,6 +172,16 @@ static void finish_dry_run(struct run *run)
 	}
 }
 
+/* With --dry-run, what the copy would send and leave out, said and kept
+ * for the JSON. */
+static void list_copy(struct run *run)
+{
+	run->copy_listed = copy_list(&run->cfg, &run->copied, &run->left) == 0;
+	if (run->copy_listed && !run->cfg.json_only && !run->cfg.quiet) {
+		copy_say(&run->copied, &run->left);
+	}
+}
+
 /* The plan on stdout, the table on stderr; EXIT_NO_NODES when no node
  * can run tests. */
 static int emit(struct run *run)
@@ -184,7 +197,8 @@ static int emit(struct run *run)
 		goto out;
 	}
 	json = render_json(&run->cfg, run->nodes, run->n, &specs,
-			   &run->seconds);
+			   &run->seconds, run->copy_listed ? &run->copied : NULL,
+			   run->copy_listed ? &run->left : NULL);
 	if (json == NULL) {
 		errorf("out of memory");
 		goto out;
@@ -243,9 +257,14 @@ static int run_steps(struct run *run)
 	hold_signals();
 	ssh_init();
 	run->started = 1;
+	if (copy_decide(&run->cfg) < 0) {
+		errorf("out of memory");
+		return EXIT_INTERNAL;
+	}
 	probe_nodes(run);
 	if (run->cfg.dry_run) {
 		finish_dry_run(run);
+		list_copy(run);
 	} else if (sync_nodes(run) < 0) {
 		return EXIT_INTERNAL;
 	}

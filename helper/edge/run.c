@@ -69,6 +69,8 @@ void run_release(struct run *run)
 	run->conns = NULL;
 	free(run->nodes);
 	run->nodes = NULL;
+	copyset_list_release(&run->copied);
+	copyset_list_release(&run->left);
 	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
 		free(*texts[i]);
 		*texts[i] = NULL;

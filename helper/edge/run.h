@@ -12,6 +12,7 @@
 #include "claim.h"
 #include "clock.h"
 #include "config.h"
+#include "copyset.h"
 #include "interp.h"
 #include "render.h"
 #include "report.h"
@@ -42,6 +43,9 @@ struct run {
 	int live; /* a live display of the sync runs on stderr */
 	long fd_limit; /* open files this process may have */
 	int started;   /* the spawn registry and libssh are set up */
+	struct copyset_list copied; /* --dry-run: what the copy would send */
+	struct copyset_list left;   /* and the entries left out by default */
+	int copy_listed;
 };
 
 /* How many nodes are in state s. */

@@ -16,7 +16,8 @@ int main(void)
 				  suite_develop,     suite_claim,
 				  suite_knownhosts,  suite_text,
 				  suite_adopt,       suite_files,
-				  suite_interp,      suite_small };
+				  suite_interp,      suite_small,
+				  suite_copyset };
 	unsigned int failed;
 	size_t i;
 

@@ -128,7 +128,7 @@ static void test_json(void)
 	cfg.rootdir = strdup("/p");
 	make_nodes(r);
 	render_specs(&cfg, r, 3, &specs);
-	text = render_json(&cfg, r, 3, &specs, NULL);
+	text = render_json(&cfg, r, 3, &specs, NULL, NULL, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	doc = cJSON_Parse(text);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);

@@ -1,0 +1,177 @@
+"""What goes to the nodes (issue 21): version control history, other
+tools' virtualenvs, caches and credentials stay behind unless asked for;
+--dry-run lists what the copy would send, with sizes."""
+
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import PYTHON, TIMEOUT, child_env
+
+
+def git(path, *args):
+    subprocess.run(["git", "-c", "user.email=t@example.org", "-c", "user.name=t", "-c",
+                    "init.defaultBranch=main"] + list(args), cwd=path, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def fill(project):
+    """A repository with history, a .env, tox's virtualenvs, caches."""
+    git(project.path, "init", "-q")
+    git(project.path, "add", "tests", "calc.py")
+    git(project.path, "commit", "-qm", "first")
+    write(os.path.join(project.path, ".env"), "API_TOKEN=secret\n")
+    write(os.path.join(project.path, ".tox", "py39", "big"), "x" * 100000)
+    write(os.path.join(project.path, ".mypy_cache", "3.11", "cache.json"), "{}")
+    write(os.path.join(project.path, ".coverage"), "coverage data")
+
+
+def chdir_of(project):
+    return "pytest_%s_proj" % project.cluster.user
+
+
+def tree_bytes(path, skip=("__pycache__",)):
+    files = total = 0
+    for folder, dirs, names in os.walk(path):
+        dirs[:] = [d for d in dirs if d not in skip]
+        for name in names:
+            if not name.endswith(".pyc"):
+                files += 1
+                total += os.lstat(os.path.join(folder, name)).st_size
+    return files, total
+
+
+def test_history_tox_caches_and_credentials_stay_behind(project):
+    fill(project)
+    r = project.pytest()
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert ("pytest-cloud: not copied: '.env' (may hold credentials; cloud_rsync_include = .env "
+            "copies it)") in r.stderr
+    for name in ("node1", "node2"):
+        node = project.cluster.nodes[name]
+        copied = set(os.listdir(node.path(chdir_of(project))))
+        assert {"tests", "calc.py", ".venv", "conftest.py", "pytest.ini"} <= copied
+        assert not copied & {".git", ".env", ".tox", ".mypy_cache", ".coverage"}, copied
+
+
+def test_dry_run_lists_what_the_copy_would_send(project):
+    fill(project)
+    r = project.helper("--dry-run")
+    assert r.returncode == 0, r.stderr
+    copy = r.plan["copy"]
+    entries = {e["name"]: e for e in copy["entries"]}
+    assert set(entries) == {"tests", "calc.py", ".venv", "conftest.py", "pytest.ini"}
+    files, total = tree_bytes(os.path.join(project.path, "tests"))
+    assert (entries["tests"]["files"], entries["tests"]["bytes"]) == (files, total)
+    assert entries["calc.py"]["bytes"] == os.path.getsize(os.path.join(project.path, "calc.py"))
+    assert copy["bytes"] == sum(e["bytes"] for e in copy["entries"])
+    left = {e["name"]: e for e in copy["left_out"]}
+    assert set(left) == {".git", ".env", ".tox", ".mypy_cache", ".coverage"}
+    assert left[".git"]["why"] == "version control history"
+    assert left[".git"]["bytes"] == tree_bytes(os.path.join(project.path, ".git"), skip=())[1]
+    assert left[".tox"]["bytes"] == 100000
+    # said on stderr too, largest first
+    lines = [line for line in r.stderr.splitlines() if line.startswith("pytest-cloud:   ")]
+    assert [line.split()[1] for line in lines[:len(entries)]] == [e["name"] for e in copy["entries"]]
+    assert any(line.split()[1] == ".git" and "left out: version control history" in line for line in lines)
+    # nothing reached a node
+    for name in ("node1", "node2"):
+        assert not os.path.exists(project.cluster.nodes[name].path(chdir_of(project)))
+
+
+RUNS_GIT = '''import os
+import subprocess
+
+
+def test_the_history_and_the_env_are_here():
+    subject = subprocess.run(["git", "log", "-1", "--format=%s"], stdout=subprocess.PIPE, text=True,
+                             check=True).stdout.strip()
+    assert subject == "first"
+    with open(".env") as f:
+        assert f.read() == "API_TOKEN=secret\\n"
+'''
+
+
+def test_what_is_asked_for_goes(project):
+    fill(project)
+    write(os.path.join(project.path, "tests", "test_git.py"), RUNS_GIT)
+    project.use_nodes("node1 node2", cloud_rsync_include=".git .env")
+    r = project.pytest("tests/test_git.py")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "1 passed" in r.stdout
+    assert "not copied: '.env'" not in r.stderr
+
+
+def test_a_virtualenv_tox_made_goes_and_toxs_others_stay(project):
+    fill(project)
+    tox_venv = os.path.join(project.path, ".tox", "py311")
+    shutil.move(os.path.join(project.path, ".venv"), tox_venv)
+    subprocess.run([PYTHON, "-m", "virtualenv", "-q", "--system-site-packages", "--no-seed", tox_venv],
+                   check=True, stdout=subprocess.DEVNULL)
+    r = subprocess.run([os.path.join(tox_venv, "bin", "python"), "-m", "pytest", "-p", "no:cacheprovider"],
+                       cwd=project.path, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "27 passed" in r.stdout
+    node = project.cluster.nodes["node1"]
+    assert os.path.islink(node.path(chdir_of(project), ".tox", "py311", "bin", "python"))
+    assert os.listdir(node.path(chdir_of(project), ".tox")) == ["py311"]
+
+
+SCM_PYPROJECT = """[build-system]
+requires = ["setuptools>=61", "setuptools_scm"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "scmpkg"
+dynamic = ["version"]
+
+[tool.setuptools_scm]
+root = "../.."
+"""
+SCM_TEST = '''import importlib.metadata
+import os
+
+
+def test_the_version_comes_from_the_nodes_git():
+    import scmpkg
+
+    assert os.path.realpath(scmpkg.__file__).startswith(os.path.realpath(os.getcwd()))
+    assert importlib.metadata.version("scmpkg") == "2.5.0"
+'''
+
+
+def test_a_develop_egg_versioned_by_git_takes_the_history_along(tmp_path, nodes):
+    pytest.importorskip("setuptools_scm")  # Debian's python3-setuptools-scm (tests/deps.sh)
+    proj = str(tmp_path / "proj")
+    write(os.path.join(proj, "libs", "scmpkg", "pyproject.toml"), SCM_PYPROJECT)
+    write(os.path.join(proj, "libs", "scmpkg", "scmpkg", "__init__.py"), "")
+    write(os.path.join(proj, "tests", "test_scm.py"), SCM_TEST)
+    shutil.copy(os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))),
+                             "conftest_template", "conftest.py"), proj)
+    write(os.path.join(proj, "pytest.ini"),
+          "[pytest]\ntestpaths = tests\ncloud_nodes = node1\ncloud_develop_eggs = libs/scmpkg\n"
+          "cloud_ssh_config = %s\ncloud_connect_timeout = %d\n" % (nodes.ssh_config, TIMEOUT))
+    write(os.path.join(proj, ".gitignore"), ".venv/\n")
+    git(proj, "init", "-q")
+    git(proj, "add", ".")
+    git(proj, "commit", "-qm", "release")
+    git(proj, "tag", "v2.5.0")
+    subprocess.run([PYTHON, "-m", "virtualenv", "-q", "--system-site-packages", os.path.join(proj, ".venv")],
+                   check=True)
+    r = subprocess.run([os.path.join(proj, ".venv", "bin", "python"), "-m", "pytest", "-p", "no:cacheprovider"],
+                       cwd=proj, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert ("'.git' is copied: develop egg 'libs/scmpkg' takes its version from git (setuptools-scm)"
+            in r.stderr)
+    assert os.path.isdir(nodes.nodes["node1"].path("pytest_%s_proj" % nodes.user, ".git"))
