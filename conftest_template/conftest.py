@@ -42,8 +42,10 @@ Contents, in the order of a run (one section each):
                       workers
    8. The run         CloudRun: the hooks, each handing its event on
    9. The end         the summary lines and the report (pure)
-  10. On the workers  what a worker does differently
-  11. The seam        Seam: every name of xdist, execnet or pytest that is
+  10. The timeline    TimelineBook: each test's attempts on the controller's
+                      clock (pure); the figures; the self-contained HTML
+  11. On the workers  what a worker does differently
+  12. The seam        Seam: every name of xdist, execnet or pytest that is
                       not public, each with why and the versions checked
 """
 
@@ -91,6 +93,8 @@ _OPTIONS = (
     ("lock-timeout", "seconds to wait for another run that uses the node's CHDIR; 0: do not wait", False),
     ("report", "JSON file the conftest writes at the end of the run: the plan, lost nodes and "
      "re-run tests", False),
+    ("timeline", "HTML file the conftest writes at the end of the run: every worker's tests on a "
+     "timeline", False),
     ("schedule", "the order tests are handed out in when no --dist is given: durations "
      "(longest first, from earlier runs) or collection", False),
     ("copy-python", "copy the virtualenv's interpreter to a node that has no python of its "
@@ -1343,6 +1347,8 @@ class CloudRun:
         self.replacements_wanted = 0
         self.replaced = 0
         self.started = time.monotonic()
+        self.timeline = TimelineBook(self.started)
+        self.written = {}  # output files written: name -> path
 
     def node_of(self, worker):
         """The node of a worker of ours (its proxy id), else None."""
@@ -1427,11 +1433,14 @@ class CloudRun:
     def pytest_testnodedown(self, node, error):
         name = self.node_of(node)
         self.ready.discard(node)
+        if name is not None and error is not None and name not in self.book.lost \
+                and not self.bringup.proxy_alive(name):
+            self.book.lose(name, "connection lost (%s)" % _describe(error))
+            self.timeline.node_lost(name, time.monotonic(), self.book.lost[name])
+            self.say("\npytest-cloud: node '%s' lost: %s" % (name, self.book.lost[name]))
+        self.timeline.worker_down(node.gateway.id, time.monotonic(), name in self.book.lost)
         if name is None or error is None:
             return
-        if name not in self.book.lost and not self.bringup.proxy_alive(name):
-            self.book.lose(name, "connection lost (%s)" % _describe(error))
-            self.say("\npytest-cloud: node '%s' lost: %s" % (name, self.book.lost[name]))
         if name not in self.book.lost:
             return  # a worker crashed on a live node: xdist replaces it
         dsession = Seam.dsession(self.config)
@@ -1444,6 +1453,8 @@ class CloudRun:
                 "%s: %s" % kv for kv in sorted(self.book.lost.items())))
 
     def pytest_testnodeready(self, node):
+        worker = node.gateway.id
+        self.timeline.worker_ready(worker, self.node_of(node) or worker, time.monotonic())
         if self.node_of(node) is not None:
             self.ready.add(node)
 
@@ -1476,6 +1487,10 @@ class CloudRun:
         test = getattr(report, "nodeid", None)
         real = getattr(report, "node", None)
         self.book.report(real, test, report.when)
+        worker = getattr(getattr(real, "gateway", None), "id", None)
+        if worker is not None and report.when in ("setup", "call", "teardown"):
+            self.timeline.report(test, self.node_of(real) or worker, worker, report.when, report.outcome,
+                                 report.duration, hasattr(report, "wasxfail"), time.monotonic())
         if report.when in ("setup", "call", "teardown"):
             # a test run again starts its time afresh
             self.ran[test] = (0.0 if report.when == "setup" else self.ran.get(test, 0.0)) + report.duration
@@ -1549,16 +1564,47 @@ class CloudRun:
 
             cache.set(DURATIONS_KEY, merge_durations(
                 cache.get(DURATIONS_KEY, {}), {t: self.ran[t] for t in self.timed}, keep=still_there))
-        path = self.config.getoption("cloud_report") or os.environ.get("PYTEST_CLOUD_REPORT") \
-            or self.config.getini("cloud_report")
-        if path:
-            path = os.path.join(str(self.config.invocation_params.dir), path)
-            with open(path, "w") as f:
-                json.dump(report_data(self.plan.data, self.bringup.left_out if self.bringup else {}, self.book,
-                                      self.unfinished, int(exitstatus), time.monotonic() - self.started,
-                                      dict(_stack_versions(), plugin=PYTEST_CLOUD_VERSION,
-                                           helper=self.plan.data.get("helper_version"))), f,
-                          indent=2)
+        now = time.monotonic()
+        self.timeline.finish(now)
+        versions = dict(_stack_versions(), plugin=PYTEST_CLOUD_VERSION, helper=self.plan.data.get("helper_version"))
+        tests_phase = (self.tests_ended - self.sched_started) if self.tests_ended and self.sched_started else None
+        timeline = timeline_data(self.timeline, self.plan.data, self.expected if tests_phase else None, versions)
+        report = self._output("report")
+        if report:
+            data = report_data(self.plan.data, self.bringup.left_out if self.bringup else {}, self.book,
+                               self.unfinished, int(exitstatus), now - self.started, versions)
+            data["tests"] = timeline["tests"]
+            data["timeline"] = {k: timeline[k] for k in ("workers", "nodes", "lost", "figures")}
+            self._write_file("report", report, json.dumps(data, indent=2))
+        page = self._output("timeline")
+        if page:
+            self._write_file("timeline", page, timeline_html(timeline, "pytest-cloud: %s, %s" % (
+                os.path.basename(str(self.config.rootpath)), time.strftime("%Y-%m-%d %H:%M"))))
+
+    def _output(self, name):
+        """An output file's path (command line, environment, ini), or
+        None."""
+        path = self.config.getoption("cloud_" + name) or os.environ.get("PYTEST_CLOUD_" + name.upper()) \
+            or self.config.getini("cloud_" + name)
+        return os.path.join(str(self.config.invocation_params.dir), path) if path else None
+
+    def _write_file(self, name, path, text):
+        """Writes an output file whole (a temporary beside it, renamed);
+        one line when it cannot, and the run's exit status stays its
+        own."""
+        tmp = "%s.%d.tmp" % (path, os.getpid())
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.replace(tmp, path)
+        except OSError as exc:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            self.say("pytest-cloud: cloud_%s: cannot write '%s': %s" % (name, path, exc.strerror or exc))
+            return
+        self.written[name] = path
 
     def pytest_terminal_summary(self, terminalreporter):
         took = None
@@ -1566,6 +1612,7 @@ class CloudRun:
                 and len(self.timed) >= self.expected_tests:
             took = (self.expected, self.tests_ended - self.sched_started)
         lines = summary_lines(self.bringup.left_out if self.bringup else {}, self.book, self.unfinished, took)
+        lines += ["%s written: %s" % kv for kv in sorted(self.written.items())]
         if lines:
             terminalreporter.write_sep("=", "pytest-cloud")
             for line in lines:
@@ -1641,7 +1688,401 @@ def report_data(plan, left_out, book, unfinished, exitstatus, seconds, versions=
     }
 
 
-# --- 10. On the workers ------------------------------------------------------
+# --- 10. The timeline --------------------------------------------------------
+#
+# Where the time went, test by test: TimelineBook records each attempt of a
+# test on the controller's clock (pure: times are passed in), timeline_data
+# turns it into the facts cloud_report and the HTML file share, and
+# timeline_html writes one self-contained page (no network, no external
+# script or font).  A test is placed from the arrival of its reports: it
+# ends when its teardown report arrives here, and starts its setup's
+# duration before its setup report arrived.  The nodes' own clocks are not
+# used (they differ between machines); what is left is the time a report
+# takes to reach the controller, the same for a test's start and end.
+
+OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed", "lost", "crashed")
+
+
+def attempt_outcome(phases):
+    """A test attempt's outcome from its reports' (when, outcome, xfail)."""
+    got = {when: (outcome, xfail) for when, outcome, xfail in phases}
+    setup = got.get("setup")
+    call = got.get("call")
+    teardown = got.get("teardown")
+    if setup is not None and setup[0] == "failed":
+        return "error"
+    if setup is not None and setup[0] == "skipped":
+        return "xfailed" if setup[1] else "skipped"
+    if call is not None:
+        if call[1]:
+            return "xfailed" if call[0] == "skipped" else "xpassed" if call[0] == "passed" else "failed"
+        if call[0] != "passed":
+            return call[0]
+    if teardown is not None and teardown[0] == "failed":
+        return "error"
+    return "passed" if call is not None else "crashed"
+
+
+class TimelineBook:
+    """Each attempt of each test on the controller's clock (seconds from
+    origin), the workers' bring-up and the nodes lost.  Pure."""
+
+    def __init__(self, origin):
+        self.origin = origin
+        self.open = {}  # worker -> [test, node, start, phases]
+        self.attempts = []  # (test, node, worker, start, end, outcome, rerun, lost_on)
+        self.lost = []  # (node, at, why)
+        self.ready = {}  # worker -> (node, at)
+        self.lost_on = {}  # test -> the node it was running on when lost
+        self.finished = None  # when the run ended
+
+    def report(self, test, node, worker, when, outcome, duration, xfail, at):
+        t = at - self.origin
+        if when == "setup":
+            self._close(worker, t, "crashed")  # a setup without the last report's end
+            self.open[worker] = [test, node, max(0.0, t - duration), [], self.lost_on.get(test)]
+        current = self.open.get(worker)
+        if current is None or current[0] != test:
+            return
+        current[3].append((when, outcome, bool(xfail)))
+        if when == "teardown":
+            self.open.pop(worker)
+            self._add(worker, current, t, attempt_outcome(current[3]))
+
+    def _add(self, worker, current, end, outcome):
+        test, node, start, _phases, lost_on = current
+        if outcome == "lost":
+            self.lost_on.setdefault(test, node)
+        self.attempts.append((test, node, worker, start, max(end, start), outcome, lost_on is not None, lost_on))
+
+    def _close(self, worker, t, outcome):
+        current = self.open.pop(worker, None)
+        if current is not None:
+            self._add(worker, current, t, outcome)
+
+    def worker_ready(self, worker, node, at):
+        self.ready.setdefault(worker, (node, at - self.origin))
+
+    def worker_down(self, worker, at, lost):
+        """A worker went: the test it was running ends there, lost with
+        its node or crashed."""
+        self._close(worker, at - self.origin, "lost" if lost else "crashed")
+
+    def node_lost(self, node, at, why):
+        self.lost.append((node, at - self.origin, why))
+
+    def finish(self, at):
+        """The end of the run: what is still open ends here."""
+        self.finished = at - self.origin
+        for worker in list(self.open):
+            self._close(worker, at - self.origin, "crashed")
+
+
+def busy_steps(intervals):
+    """[(time, workers busy from then on)] of (start, end) intervals."""
+    events = sorted([(s, 1) for s, e in intervals] + [(e, -1) for s, e in intervals])
+    steps, busy = [], 0
+    for t, change in events:
+        busy += change
+        if steps and steps[-1][0] == t:
+            steps[-1] = (t, busy)
+        else:
+            steps.append((t, busy))
+    return steps
+
+
+def critical_tail(intervals, workers):
+    """(start, end) of the last stretch in which fewer than half the
+    workers were busy, up to the last end; None when there is none (the
+    workers were at least half busy up to the end, or the stretch is under
+    5% of the tests' span: the last tests ending one after another)."""
+    if not intervals or workers < 1:
+        return None
+    steps = busy_steps(intervals)
+    end = steps[-1][0]
+    start = None
+    for t, busy in steps:
+        if busy * 2 < workers:
+            if start is None:
+                start = t
+        else:
+            start = None
+    first = min(s for s, _e in intervals)
+    if start is None or end - start < 0.05 * (end - first):
+        return None
+    return start, end
+
+
+def timeline_data(book, plan, expected=None, versions=None):
+    """The facts of the timeline, for cloud_report and the HTML page:
+    tests (one entry per attempt), workers, nodes, lost nodes, figures."""
+    tests = [{"test": test, "node": node, "worker": worker, "start": round(start, 4),
+              "duration": round(end - start, 4), "outcome": outcome, "rerun": rerun, "lost_on": lost_on}
+             for test, node, worker, start, end, outcome, rerun, lost_on in book.attempts]
+    tests.sort(key=lambda t: (t["start"], t["worker"] or ""))
+    lost_at = {node: at for node, at, _why in book.lost}
+    workers = sorted({w for w in book.ready} | {t["worker"] for t in tests if t["worker"]})
+    nodes_of = {w: book.ready.get(w, (None, None))[0] for w in workers}
+    for t in tests:
+        nodes_of.setdefault(t["worker"], t["node"])
+        if nodes_of.get(t["worker"]) is None:
+            nodes_of[t["worker"]] = t["node"]
+    capacity = {n.get("gateway") or n["node"]: n for n in (plan or {}).get("nodes", []) if n.get("status") == "ok"}
+    intervals = [(t["start"], t["start"] + t["duration"]) for t in tests]
+    first = min((s for s, _e in intervals), default=0.0)
+    last = max((e for _s, e in intervals), default=0.0)
+    span = last - first
+    total = sum(t["duration"] for t in tests)
+    tail = critical_tail(intervals, len(workers))
+    longest = max(tests, key=lambda t: t["duration"], default=None)
+    nodes = []
+    for name in sorted(set(nodes_of.values()) - {None}, key=str):
+        mine = [t for t in tests if t["node"] == name]
+        its_workers = [w for w in workers if nodes_of.get(w) == name]
+        ready = [book.ready[w][1] for w in its_workers if w in book.ready]
+        busy = sum(t["duration"] for t in mine)
+        info = capacity.get(name, {})
+        nodes.append({"node": name, "cpus": info.get("cpus"), "processes": len(its_workers),
+                      "bringup": round(min(ready), 3) if ready else None, "tests": len(mine),
+                      "busy": round(busy / (len(its_workers) * span), 4) if its_workers and span > 0 else 0.0,
+                      "lost": lost_at.get(name)})
+    return {
+        "tests": tests,
+        "workers": [{"worker": w, "node": nodes_of.get(w),
+                     "ready": round(book.ready[w][1], 4) if w in book.ready else None} for w in workers],
+        "nodes": nodes,
+        "lost": [{"node": n, "at": round(at, 4), "why": why} for n, at, why in book.lost],
+        "figures": {
+            "session": round(book.finished if book.finished is not None else last, 4),
+            "first_start": round(first, 4), "last_end": round(last, 4), "wall": round(span, 4),
+            "test_time": round(total, 4),
+            "utilisation": round(total / (len(workers) * span), 4) if workers and span > 0 else 0.0,
+            "expected": round(expected, 3) if expected is not None else None,
+            "longest": {"test": longest["test"], "duration": longest["duration"]} if longest else None,
+            "tail": {"start": round(tail[0], 4), "end": round(tail[1], 4)} if tail else None,
+        },
+        "versions": versions or {},
+    }
+
+
+def _script_json(value):
+    """JSON that can stand inside <script>: no '<', '>', '&' or line
+    separators as themselves (a test id is user text)."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(raw, escaped)
+    return text
+
+
+def timeline_html(data, title="pytest-cloud run"):
+    """One self-contained HTML page of the timeline: the data, the style
+    and the drawing code inline, and a policy that lets it load nothing."""
+    import html
+
+    workers = [w["worker"] for w in data["workers"]]
+    index = {w: i for i, w in enumerate(workers)}
+    names = sorted({t["test"] for t in data["tests"]})
+    name_index = {n: i for i, n in enumerate(names)}
+    compact = {
+        "names": names,
+        "workers": data["workers"],
+        "nodes": data["nodes"],
+        "lost": data["lost"],
+        "figures": data["figures"],
+        "versions": data.get("versions", {}),
+        "outcomes": list(OUTCOMES),
+        # per attempt: name, worker, start ms, duration ms, outcome, the
+        # node a re-run's first attempt was lost on (or null)
+        "tests": [[name_index[t["test"]], index.get(t["worker"], -1), round(t["start"] * 1000),
+                   round(t["duration"] * 1000), OUTCOMES.index(t["outcome"]), t.get("lost_on")]
+                  for t in data["tests"]],
+    }
+    return TIMELINE_PAGE.replace("@TITLE@", html.escape(title)).replace(
+        "@DATA@", _script_json(compact)).replace("@CODE@", TIMELINE_CODE).replace("@STYLE@", TIMELINE_STYLE)
+
+
+TIMELINE_STYLE = """
+body{font:13px system-ui,sans-serif;margin:16px;color:#222;background:#fff}
+h1{font-size:18px;margin:0 0 8px}
+#figures{display:flex;flex-wrap:wrap;gap:4px 24px;margin:0 0 12px}
+#figures div{white-space:nowrap}#figures b{font-weight:600}
+table{border-collapse:collapse;margin:8px 0}
+th,td{padding:2px 8px;text-align:right;border-bottom:1px solid #eee}
+th{cursor:pointer;background:#f6f6f6}td.l,th.l{text-align:left}
+#chart{position:relative;display:flex;margin:12px 0;border:1px solid #ddd}
+#labels{width:170px;flex:none;font:11px monospace;border-right:1px solid #ddd}
+#labels div{height:16px;line-height:16px;padding:0 4px;overflow:hidden;white-space:nowrap}
+#labels div.node{font-weight:bold;background:#f0f0f0}
+#plot{position:relative;flex:1;overflow:hidden}
+canvas{display:block}
+.lost{position:absolute;width:0;border-left:2px dashed #c00}
+.lost span{position:absolute;left:3px;top:0;color:#c00;font:bold 11px sans-serif;white-space:nowrap;background:#fffc}
+.tail{position:absolute;top:0;bottom:0;background:#f902;border-left:1px solid #f90}
+#tip{position:fixed;pointer-events:none;background:#222;color:#fff;padding:4px 6px;font:12px monospace;
+white-space:pre;border-radius:3px;z-index:9}
+.legend span{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}
+#tests td.l{max-width:60em;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;cursor:pointer}
+"""
+
+TIMELINE_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<title>@TITLE@</title><style>@STYLE@</style></head>
+<body>
+<h1>@TITLE@</h1>
+<div id="figures"></div>
+<div class="legend" id="legend"></div>
+<div id="chart"><div id="labels"></div><div id="plot"><canvas id="bars"></canvas></div></div>
+<div id="tip" hidden></div>
+<h2>Nodes</h2>
+<table id="nodes"><thead><tr><th class="l">node</th><th>CPUs</th><th>processes</th><th>bring-up s</th>
+<th>tests run</th><th>busy</th><th class="l">lost</th></tr></thead><tbody></tbody></table>
+<h2>Tests</h2>
+<input id="filter" placeholder="filter: part of a test id" size="50"> <span id="shown"></span>
+<table id="tests"><thead><tr><th class="l" data-k="0">test</th><th class="l" data-k="1">worker</th>
+<th data-k="2">start s</th><th data-k="3">duration s</th><th class="l" data-k="4">outcome</th></tr></thead>
+<tbody></tbody></table>
+<script type="application/json" id="data">@DATA@</script>
+<script>@CODE@</script>
+</body></html>
+"""
+
+TIMELINE_CODE = r"""
+"use strict";
+window.onerror = function (msg) { document.body.dataset.errors = (document.body.dataset.errors || "") + msg + ";"; };
+(function () {
+  var D = JSON.parse(document.getElementById("data").textContent);
+  var ROW = 16, COLORS = {passed: "#3a3", failed: "#d22", error: "#a0a", skipped: "#bbb", xfailed: "#8ac",
+    xpassed: "#fa0", lost: "#000", crashed: "#600"};
+  var F = D.figures, wall = Math.max(F.session, F.last_end, 0.001);
+  function el(tag, text, cls) { var e = document.createElement(tag); if (text !== undefined) e.textContent = text;
+    if (cls) e.className = cls; return e; }
+  function secs(ms) { return (ms / 1000).toFixed(3); }
+  // the figures
+  var fig = document.getElementById("figures");
+  function figure(label, value) { var d = el("div"); d.appendChild(el("b", label + ": ")); d.appendChild(el("span", value));
+    fig.appendChild(d); }
+  figure("session", F.session.toFixed(2) + " s");
+  figure("tests from first start to last end", F.wall.toFixed(2) + " s");
+  figure("sum of test time", F.test_time.toFixed(2) + " s");
+  figure("utilisation", (100 * F.utilisation).toFixed(1) + " % of " + D.workers.length + " workers");
+  if (F.expected !== null) figure("estimate", F.expected.toFixed(1) + " s, took " + F.wall.toFixed(1) + " s");
+  if (F.longest) figure("longest test", F.longest.test + " (" + F.longest.duration.toFixed(2) + " s)");
+  figure("critical tail", F.tail ? (F.tail.end - F.tail.start).toFixed(2) + " s from " + F.tail.start.toFixed(2) +
+    " s (fewer than half the workers busy)" : "none");
+  var legend = document.getElementById("legend");
+  D.outcomes.forEach(function (o) { var s = el("span"); s.style.background = COLORS[o]; legend.appendChild(s);
+    legend.appendChild(document.createTextNode(o)); });
+  [["#cde", "not ready yet (the helper's probe and copy, the bring-up)"], ["#f902", "critical tail"]].forEach(
+    function (p) { var s = el("span"); s.style.background = p[0]; legend.appendChild(s);
+      legend.appendChild(document.createTextNode(p[1])); });
+  // rows: a node's header, then its workers
+  var rowOf = {}, rows = [null], labels = document.getElementById("labels");
+  labels.appendChild(el("div", "seconds", "node"));
+  var byNode = {};
+  D.workers.forEach(function (w, i) { (byNode[w.node] = byNode[w.node] || []).push(i); });
+  Object.keys(byNode).sort().forEach(function (node) {
+    var h = el("div", node, "node"); h.dataset.node = node; labels.appendChild(h); rows.push(null);
+    byNode[node].forEach(function (i) { rowOf[i] = rows.length; rows.push(i);
+      var r = el("div", D.workers[i].worker, "worker"); r.dataset.worker = D.workers[i].worker; r.dataset.node = node;
+      r.dataset.bars = "0"; labels.appendChild(r); });
+  });
+  var plot = document.getElementById("plot"), canvas = document.getElementById("bars");
+  var width = Math.max(200, plot.clientWidth), height = rows.length * ROW;
+  var ratio = window.devicePixelRatio || 1;
+  canvas.width = width * ratio; canvas.height = height * ratio;
+  canvas.style.width = width + "px"; canvas.style.height = height + "px";
+  var g = canvas.getContext("2d"); g.scale(ratio, ratio);
+  function x(ms) { return ms / 1000 / wall * width; }
+  // idle is the background; each bar at least a pixel wide
+  rows.forEach(function (w, r) { g.fillStyle = w === null ? "#f0f0f0" : (r % 2 ? "#fafafa" : "#f4f4f4");
+    g.fillRect(0, r * ROW, width, ROW); });
+  // the axis: a tick every 1, 2 or 5 x 10^k seconds, about 10 in all
+  var step = Math.pow(10, Math.floor(Math.log10(wall / 10)));
+  step = wall / step > 50 ? step * 5 : wall / step > 20 ? step * 2 : step;
+  g.fillStyle = "#555"; g.font = "10px sans-serif";
+  for (var s = 0; s <= wall; s += step) { var tx = x(s * 1000); g.fillRect(tx, ROW - 4, 1, 4);
+    g.fillText(String(+s.toFixed(3)), tx + 2, ROW - 5); }
+  // a worker before it was ready: the helper's probe and copy, then its
+  // bring-up (light blue)
+  rows.forEach(function (w, r) { if (w === null || D.workers[w].ready === null) return;
+    g.fillStyle = "#cde"; g.fillRect(0, r * ROW + 6, x(D.workers[w].ready * 1000), ROW - 12); });
+  var perRow = {}, counts = {};
+  D.tests.forEach(function (t, k) {
+    var r = rowOf[t[1]]; if (r === undefined) return;
+    var x0 = x(t[2]), w = Math.max(1, x(t[3]));
+    g.fillStyle = COLORS[D.outcomes[t[4]]]; g.fillRect(x0, r * ROW + 2, w, ROW - 4);
+    if (t[5]) { g.strokeStyle = "#000"; g.lineWidth = 1.5; g.strokeRect(x0 + 0.5, r * ROW + 1.5, Math.max(1, w - 1), ROW - 3); }
+    (perRow[r] = perRow[r] || []).push(k); counts[r] = (counts[r] || 0) + 1;
+  });
+  Array.prototype.forEach.call(labels.children, function (div, r) { if (rows[r] !== null) div.dataset.bars = String(counts[r] || 0); });
+  // the critical tail and the nodes lost, drawn where they happened
+  if (F.tail) { var tail = el("div", undefined, "tail"); tail.style.left = x(F.tail.start * 1000) + "px";
+    tail.style.width = Math.max(1, x((F.tail.end - F.tail.start) * 1000)) + "px"; tail.title = "critical tail";
+    plot.appendChild(tail); }
+  D.lost.forEach(function (l) {
+    var its = byNode[l.node] || []; if (!its.length) return;
+    var top = (rowOf[its[0]] - 1) * ROW, mark = el("div", undefined, "lost");
+    mark.style.left = x(l.at * 1000) + "px"; mark.style.top = top + "px"; mark.style.height = (its.length + 1) * ROW + "px";
+    mark.dataset.node = l.node; mark.title = "node " + l.node + " lost at " + l.at.toFixed(2) + " s: " + l.why;
+    mark.appendChild(el("span", "lost: " + l.node)); plot.appendChild(mark);
+  });
+  // hovering a bar
+  var tip = document.getElementById("tip");
+  function describe(t) {
+    var w = D.workers[t[1]], s = D.names[t[0]] + "\nnode " + w.node + ", worker " + w.worker + "\n" +
+      secs(t[3]) + " s from " + secs(t[2]) + " s, " + D.outcomes[t[4]];
+    if (t[5]) s += "\nre-run: its first attempt was running on node " + t[5] + " when it was lost";
+    return s;
+  }
+  canvas.addEventListener("mousemove", function (ev) {
+    var b = canvas.getBoundingClientRect(), r = Math.floor((ev.clientY - b.top) / ROW), ms = (ev.clientX - b.left) / width * wall * 1000;
+    var hit = null, slack = wall * 1000 / width;
+    (perRow[r] || []).some(function (k) { var t = D.tests[k]; if (ms >= t[2] - slack && ms <= t[2] + t[3] + slack) { hit = t; return true; } return false; });
+    if (!hit) { tip.hidden = true; return; }
+    tip.textContent = describe(hit); tip.hidden = false; tip.style.left = (ev.clientX + 12) + "px"; tip.style.top = (ev.clientY + 12) + "px";
+  });
+  canvas.addEventListener("mouseleave", function () { tip.hidden = true; });
+  // the nodes
+  var nodes = document.querySelector("#nodes tbody");
+  D.nodes.forEach(function (n) {
+    var tr = el("tr"); tr.dataset.node = n.node;
+    [[n.node, "l"], [n.cpus === null ? "" : String(n.cpus)], [String(n.processes)],
+     [n.bringup === null ? "" : n.bringup.toFixed(2)], [String(n.tests)], [(100 * n.busy).toFixed(1) + " %"],
+     [n.lost === null || n.lost === undefined ? "" : "at " + n.lost.toFixed(2) + " s", "l"]].forEach(function (c) {
+      tr.appendChild(el("td", c[0], c[1])); });
+    nodes.appendChild(tr);
+  });
+  // the tests: the longest first, filtered, sorted by a column
+  var LIMIT = 500, key = 3, down = true, filter = "";
+  var tbody = document.querySelector("#tests tbody"), shown = document.getElementById("shown");
+  function cell(t, k) { return k === 0 ? D.names[t[0]] : k === 1 ? D.workers[t[1]].worker : k === 2 ? t[2] : k === 3 ? t[3] : D.outcomes[t[4]]; }
+  function table() {
+    var list = D.tests.filter(function (t) { return !filter || D.names[t[0]].indexOf(filter) >= 0; });
+    list.sort(function (a, b) { var p = cell(a, key), q = cell(b, key); return (p < q ? -1 : p > q ? 1 : 0) * (down ? -1 : 1); });
+    tbody.textContent = "";
+    list.slice(0, LIMIT).forEach(function (t) {
+      var tr = el("tr"), name = el("td", D.names[t[0]], "l"); name.title = "show only this test";
+      name.addEventListener("click", function () { filter = D.names[t[0]]; document.getElementById("filter").value = filter; table(); });
+      tr.appendChild(name); tr.appendChild(el("td", D.workers[t[1]].worker, "l")); tr.appendChild(el("td", secs(t[2])));
+      tr.appendChild(el("td", secs(t[3]))); tr.appendChild(el("td", D.outcomes[t[4]] + (t[5] ? " (re-run)" : ""), "l"));
+      tbody.appendChild(tr);
+    });
+    shown.textContent = "showing " + Math.min(LIMIT, list.length) + " of " + list.length + " attempts";
+  }
+  document.querySelectorAll("#tests th").forEach(function (th) { th.addEventListener("click", function () {
+    var k = Number(th.dataset.k); if (k === key) down = !down; else { key = k; down = k >= 2; } table(); }); });
+  document.getElementById("filter").addEventListener("input", function (ev) { filter = ev.target.value; table(); });
+  table();
+  document.body.dataset.rows = String(D.workers.length);
+  document.body.dataset.bars = String(Object.keys(counts).reduce(function (a, r) { return a + counts[r]; }, 0));
+  document.body.dataset.renderMs = performance.now().toFixed(1);
+})();
+"""
+
+
+# --- 11. On the workers ------------------------------------------------------
 
 class LocalPaths:
     """A worker's report as the controller would have written it: the
@@ -1862,7 +2303,7 @@ def pytest_cmdline_main(config):
     return None
 
 
-# --- 11. The seam ------------------------------------------------------------
+# --- 12. The seam ------------------------------------------------------------
 
 class Seam:
     """Every use of a name of xdist, execnet or pytest that is not public,

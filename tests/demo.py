@@ -4,7 +4,8 @@ Starts three sshd nodes on loopback (one pinned to a single CPU) and one
 address that refuses connections, copies example/ and a virtualenv into a
 temporary folder, runs `pytest-cloud init --nodes ...` there (the plugin
 and cloud_nodes go in), shows the helper's plan (a dry run), runs plain
-`pytest`, shows where the tests ran, and stops the nodes.
+`pytest` (writing the run's timeline to build/demo-timeline.html), shows
+where the tests ran, and stops the nodes.
 """
 
 import collections
@@ -21,6 +22,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 from cluster import Cluster  # noqa: E402
 
 HELPER = os.path.join(ROOT, "build", "pytest-cloud")
+TIMELINE = os.path.join(ROOT, "build", "demo-timeline.html")
 
 
 def banner(text):
@@ -64,7 +66,8 @@ def main():
             banner("plain `pytest` in the project")
             env.pop("VIRTUAL_ENV")
             run = subprocess.run([os.path.join(proj, ".venv", "bin", "python"), "-m",
-                                  "pytest", "-p", "no:cacheprovider"], cwd=proj, env=env)
+                                  "pytest", "-p", "no:cacheprovider", "--cloud-timeline=" + TIMELINE],
+                                 cwd=proj, env=env)
             banner("where the tests ran (records left in each node's home)")
             for name in ("node1", "node2", "node3"):
                 node = cluster.nodes[name]
@@ -78,6 +81,8 @@ def main():
                     "%s ran %d tests" % kv for kv in sorted(workers.items())) or "nothing"))
             local = os.path.isdir(os.path.join(proj, "ran"))
             print("on this machine outside the nodes: %s" % ("some tests!" if local else "no tests"))
+            banner("the run's timeline")
+            print("open %s in a browser (one self-contained file)" % TIMELINE)
             return run.returncode
     finally:
         cluster.stop()

@@ -50,6 +50,7 @@ struct cloud_config {
 				     * for its after-copy steps */
 	long lock_timeout;          /* seconds to wait for a busy CHDIR */
 	char *report;               /* the conftest's report file, or NULL */
+	char *timeline;             /* the conftest's timeline file, or NULL */
 	char *schedule;             /* "durations" or "collection" */
 	char *copy_python;          /* "yes" or "no" */
 	char *fork;                 /* "yes" or "no" */

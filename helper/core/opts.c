@@ -165,6 +165,16 @@ static const struct opt_def table[] = {
 	  .value = OPT_V_FILE,
 	  .meaning = "JSON file the conftest writes at the end of the run: the "
 		"plan, lost nodes and re-run tests" },
+	{ .id = OPT_TIMELINE,
+	  .flag = "--cloud-timeline",
+	  .ini = "cloud_timeline",
+	  .env = "PYTEST_CLOUD_TIMELINE",
+	  .type = OPT_T_STRING,
+	  .field = F(timeline),
+	  .source = OPT_TIMELINE,
+	  .value = OPT_V_FILE,
+	  .meaning = "HTML file the conftest writes at the end of the run: every "
+		"worker's tests on a timeline" },
 	{ .id = OPT_SCHEDULE,
 	  .flag = "--cloud-schedule",
 	  .ini = "cloud_schedule",
