@@ -19,7 +19,7 @@ prefix ?= $(PREFIX)
 DESTDIR ?=
 PYTHON ?= /usr/bin/python3
 
-PKGS = libssh libcjson inih tomlplusplus
+PKGS = libssh libcjson inih tomlplusplus libcrypto
 CXX ?= c++
 CFLAGS ?= -O2 -g
 CXXFLAGS ?= -O2 -g
@@ -167,7 +167,7 @@ unit-asan: deps
 		build/unit-asan/unit-tests
 
 # The conftest's pure logic (scheduling), with Debian's pytest; no nodes.
-pyunit: deps $(B)/gendoc
+pyunit: deps $(B)/gendoc $(B)/pytest-cloud
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/pyunit
 
 e2e: deps $(B)/pytest-cloud $(B)/pytest-cloud.1 $(B)/pytest-cloud.bash
