@@ -1,5 +1,5 @@
-/* sshcfg: StrictHostKeyChecking from an OpenSSH client config's text
- * (see sshcfg.h). */
+/* sshcfg: the host key settings of an OpenSSH client config's text (see
+ * sshcfg.h). */
 #define _GNU_SOURCE
 #include "sshcfg.h"
 
@@ -53,7 +53,6 @@ static enum host_key_policy parse_policy(const char *v)
 	return POLICY_STRICT;
 }
 
-/* Splits one line into keyword and value (both trimmed, in place). */
 /* The stricter of two policies (POLICY_UNSET: no information). */
 static enum host_key_policy stricter(enum host_key_policy a,
 				     enum host_key_policy b)
@@ -65,6 +64,7 @@ static enum host_key_policy stricter(enum host_key_policy a,
 	return rank[a] >= rank[b] ? a : b;
 }
 
+/* Splits one line into keyword and value (both trimmed, in place). */
 static void split_line(char *line, char **key, char **value)
 {
 	char *p = line + strspn(line, " \t");
@@ -87,30 +87,66 @@ static void split_line(char *line, char **key, char **value)
 	}
 }
 
-enum host_key_policy sshcfg_policy(const char *text, const char *host,
-				   enum host_key_policy (*include_fn)(
-					   const char *pattern,
-					   const char *host, void *arg),
-				   void *arg)
+/* Sets *field to a copy of value when unset; -1 when out of memory. */
+static int first(char **field, const char *value)
+{
+	if (*field != NULL) {
+		return 0;
+	}
+	*field = strdup(value);
+	return *field ? 0 : -1;
+}
+
+static const char *const trust_keys[] = {
+	"UserKnownHostsFile", "GlobalKnownHostsFile", "HostKeyAlias",
+	"HashKnownHosts", "RevokedHostKeys",
+};
+
+/* One "keyword value" line that applies. */
+static int apply(struct sshcfg_settings *out, const char *key,
+		 const char *value)
+{
+	if (strcasecmp(key, "StrictHostKeyChecking") == 0) {
+		if (out->policy == POLICY_UNSET) {
+			out->policy = parse_policy(value);
+		}
+	} else if (strcasecmp(key, "UserKnownHostsFile") == 0) {
+		return first(&out->user_known_hosts, value);
+	} else if (strcasecmp(key, "GlobalKnownHostsFile") == 0) {
+		return first(&out->global_known_hosts, value);
+	} else if (strcasecmp(key, "HostKeyAlias") == 0) {
+		return first(&out->host_key_alias, value);
+	} else if (strcasecmp(key, "RevokedHostKeys") == 0) {
+		return first(&out->revoked_host_keys, value);
+	} else if (strcasecmp(key, "HashKnownHosts") == 0) {
+		if (out->hash_known_hosts < 0) {
+			out->hash_known_hosts = strcasecmp(value, "yes") == 0;
+		}
+	}
+	return 0;
+}
+
+int sshcfg_read(const char *text, const char *host, sshcfg_include_fn include_fn,
+		void *arg, struct sshcfg_settings *out)
 {
 	const char *p = text;
 	int active = 1; /* lines before any Host apply to every host */
 	int in_match = 0;
-	enum host_key_policy found = POLICY_UNSET;
-	enum host_key_policy from_match = POLICY_UNSET;
+	int rc = 0;
 
-	while (*p != '\0') {
+	while (*p != '\0' && rc == 0) {
 		size_t len = strcspn(p, "\n");
 		char *line = strndup(p, len);
 		char *key;
 		char *value;
+		size_t i;
 
 		p += len;
 		if (*p == '\n') {
 			p++;
 		}
 		if (line == NULL) {
-			break;
+			return -1;
 		}
 		split_line(line, &key, &value);
 		if (key[0] == '\0' || key[0] == '#') {
@@ -121,25 +157,59 @@ enum host_key_policy sshcfg_policy(const char *text, const char *host,
 		} else if (strcasecmp(key, "Match") == 0) {
 			active = 0;
 			in_match = 1;
-		} else if (in_match &&
-			   strcasecmp(key, "StrictHostKeyChecking") == 0) {
+		} else if (in_match) {
 			/* not evaluated: it could apply, and be first */
-			from_match = stricter(from_match, parse_policy(value));
-		} else if (found != POLICY_UNSET) {
-			/* the first value found wins */
-		} else if (active && strcasecmp(key, "Include") == 0 &&
-			   include_fn != NULL) {
-			found = include_fn(value, host, arg);
-		} else if (active &&
-			   strcasecmp(key, "StrictHostKeyChecking") == 0) {
-			found = parse_policy(value);
+			if (strcasecmp(key, "StrictHostKeyChecking") == 0) {
+				out->match_policy = stricter(out->match_policy,
+							     parse_policy(value));
+			}
+			for (i = 0; i < sizeof(trust_keys) / sizeof(trust_keys[0]);
+			     i++) {
+				if (strcasecmp(key, trust_keys[i]) == 0 &&
+				    out->match_keyword == NULL) {
+					out->match_keyword = trust_keys[i];
+				}
+			}
+		} else if (active && strcasecmp(key, "Include") == 0) {
+			if (include_fn != NULL) {
+				include_fn(value, host, out, arg);
+			}
+		} else if (active) {
+			rc = apply(out, key, value);
 		}
 		free(line);
 	}
-	if (from_match != POLICY_UNSET) {
+	return rc;
+}
+
+enum host_key_policy sshcfg_effective_policy(const struct sshcfg_settings *s)
+{
+	if (s->match_policy != POLICY_UNSET) {
 		/* unset means ssh's default, the strictest */
-		return found == POLICY_UNSET ? POLICY_STRICT
-					     : stricter(found, from_match);
+		return s->policy == POLICY_UNSET
+			       ? POLICY_STRICT
+			       : stricter(s->policy, s->match_policy);
 	}
-	return found;
+	return s->policy == POLICY_UNSET ? POLICY_STRICT : s->policy;
+}
+
+enum host_key_policy sshcfg_policy(const char *text, const char *host)
+{
+	struct sshcfg_settings s = SSHCFG_SETTINGS_INIT;
+	enum host_key_policy got;
+
+	sshcfg_read(text, host, NULL, NULL, &s);
+	got = s.match_policy != POLICY_UNSET ? sshcfg_effective_policy(&s)
+					     : s.policy;
+	sshcfg_settings_release(&s);
+	return got;
+}
+
+void sshcfg_settings_release(struct sshcfg_settings *s)
+{
+	free(s->user_known_hosts);
+	free(s->global_known_hosts);
+	free(s->host_key_alias);
+	free(s->revoked_host_keys);
+	*s = (struct sshcfg_settings)SSHCFG_SETTINGS_INIT;
 }

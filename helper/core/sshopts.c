@@ -23,8 +23,11 @@ char *sshopts_common(const struct cloud_config *cfg)
 	char *s = NULL;
 
 	sshopts_alive(cfg->keepalive, &interval, &count);
+	/* the probe judged every node's key (hostkey.h) and added the new
+	 * ones: what the later ssh accept is exactly that */
 	if (asprintf(&s, "-o BatchMode=yes -o ConnectTimeout=%ld "
-		     "-o ServerAliveInterval=%ld -o ServerAliveCountMax=%ld",
+		     "-o ServerAliveInterval=%ld -o ServerAliveCountMax=%ld "
+		     "-o StrictHostKeyChecking=yes -o UpdateHostKeys=no",
 		     cfg->connect_timeout, interval, count) < 0) {
 		return NULL;
 	}

@@ -5,9 +5,13 @@
  *
  *   -o BatchMode=yes -o ConnectTimeout=N
  *   -o ServerAliveInterval=I -o ServerAliveCountMax=C
+ *   -o StrictHostKeyChecking=yes -o UpdateHostKeys=no
  *
  * with N = cloud_connect_timeout and I x C <= cloud_keepalive: a node
- * silent for the keepalive is given up (sshopts_alive).
+ * silent for the keepalive is given up (sshopts_alive).  The probe judged
+ * every node's host key and added the new ones (hostkey.h); the later
+ * ssh accept exactly what is in the known_hosts files then, and change
+ * none of them.
  */
 #ifndef PYTEST_CLOUD_SSHOPTS_H
 #define PYTEST_CLOUD_SSHOPTS_H

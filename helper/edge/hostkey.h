@@ -1,11 +1,24 @@
 /*
- * hostkey: whether a node's host key is trusted, judged by the helper
- * (libssh leaves the policy to the application).  A key on an "@revoked"
- * line of the user's or the global known_hosts is refused (libssh skips
- * those lines: knownhosts.h reads them); a changed key, or a key of
- * another type, is refused whatever the policy; an unknown one is added
- * to known_hosts under StrictHostKeyChecking accept-new or no (one
- * writer at a time), else refused.  Edge: reads known_hosts files.
+ * hostkey: whether a node's host key is trusted, judged as ssh judges it
+ * (libssh reads one known_hosts file and no certificate; the policy is
+ * the application's).  Edge: reads the known_hosts files, fetches host
+ * certificates (ssh-keyscan -c), appends new keys.
+ *
+ * The name looked up is HostKeyAlias, else the host connected to
+ * ("[host]:port" for another port than 22).  Every UserKnownHostsFile and
+ * GlobalKnownHostsFile is read (ssh's defaults: ~/.ssh/known_hosts,
+ * ~/.ssh/known_hosts2, /etc/ssh/ssh_known_hosts, /etc/ssh/ssh_known_hosts2;
+ * "~", %d, %u, %h and %% expanded), hashed names too (knownhosts.h).  In
+ * order: a key @revoked anywhere is refused; a plain line with the key
+ * trusts it; a host an @cert-authority line names must show a
+ * certificate of such a CA for its key (sshcert.h), and is never trusted
+ * on first use; a host whose lines list only other keys has changed; an
+ * unknown host is refused, or under StrictHostKeyChecking accept-new or
+ * no added to the first UserKnownHostsFile (hashed under HashKnownHosts
+ * yes; one writer at a time), with ssh's "Permanently added" line, or
+ * with --dry-run only said.  RevokedHostKeys (a KRL, which this does not
+ * read) and these keywords in a Match block (not evaluated) refuse the
+ * node, saying why.
  */
 #ifndef PYTEST_CLOUD_HOSTKEY_H
 #define PYTEST_CLOUD_HOSTKEY_H
@@ -15,9 +28,20 @@
 
 #include "sshcfg.h"
 
-/* Judges the key of connected session s under policy.  Returns 0 when
- * it is trusted (added, for a new one allowed), -1 with why. */
-int hostkey_check(ssh_session s, enum host_key_policy policy, char *why,
+struct hostkey_target {
+	const struct sshcfg_settings *settings; /* the node's, from its config */
+	long timeout;   /* seconds for fetching a certificate */
+	int dry_run;    /* add nothing; say what would be added */
+};
+
+/* Before the connect: the host key algorithms ordered as ssh orders
+ * them, those of the keys known_hosts has for the host first (else a
+ * host with only an ECDSA key pinned would show its Ed25519 one). */
+void hostkey_prefer(ssh_session s, const struct hostkey_target *t);
+
+/* Judges the key of connected session s.  Returns 0 when it is trusted
+ * (or added, for a new one the policy allows), -1 with why. */
+int hostkey_check(ssh_session s, const struct hostkey_target *t, char *why,
 		  size_t whylen);
 
 #endif

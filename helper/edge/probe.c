@@ -20,6 +20,7 @@ static struct sshconn *probe_connect(struct run *run, size_t i)
 	struct node_report *r = &run->nodes[i];
 	struct sshconn_target t;
 	struct sshconn *c;
+	struct sshcfg_settings settings = SSHCFG_SETTINGS_INIT;
 	char why[1024];
 
 	t.alias = r->addr.host;
@@ -27,12 +28,19 @@ static struct sshconn *probe_connect(struct run *run, size_t i)
 	t.ssh_config = run->cfg.ssh_config;
 	t.connect_timeout = run->cfg.connect_timeout;
 	t.keepalive = run->cfg.keepalive;
-	t.policy = sshcfg_policy_file(run->cfg.ssh_config, r->addr.host);
+	t.dry_run = run->cfg.dry_run;
+	if (sshcfg_settings_file(run->cfg.ssh_config, r->addr.host,
+				 &settings) < 0) {
+		report_exclude(r, "out of memory");
+		return NULL;
+	}
+	t.settings = &settings;
 	r->state = NODE_CONNECTING;
 	c = sshconn_open(&t, why, sizeof(why));
 	if (c == NULL) {
 		report_exclude(r, "%s", why);
 	}
+	sshcfg_settings_release(&settings);
 	return c;
 }
 

@@ -17,26 +17,24 @@ struct include_ctx {
 	int depth;
 };
 
-static enum host_key_policy policy_of(const char *path, const char *host,
-				      struct include_ctx *ctx);
+static void read_file(const char *path, const char *host,
+		      struct sshcfg_settings *out, struct include_ctx *ctx);
 
 /* Include arguments: globs, relative to ~/.ssh. */
-static enum host_key_policy include_files(const char *value,
-					  const char *host, void *arg)
+static void include_files(const char *value, const char *host,
+			  struct sshcfg_settings *out, void *arg)
 {
 	struct include_ctx *ctx = arg;
 	const char *home = getenv("HOME");
 	char *copy = strdup(value);
 	char *save = NULL;
 	char *word;
-	enum host_key_policy found = POLICY_UNSET;
 
 	if (copy == NULL || ctx->depth >= SSHCFG_MAX_DEPTH) {
 		free(copy);
-		return POLICY_UNSET;
+		return;
 	}
-	for (word = strtok_r(copy, " \t", &save);
-	     word != NULL && found == POLICY_UNSET;
+	for (word = strtok_r(copy, " \t", &save); word != NULL;
 	     word = strtok_r(NULL, " \t", &save)) {
 		char *pattern = NULL;
 		glob_t g;
@@ -58,9 +56,8 @@ static enum host_key_policy include_files(const char *value,
 		}
 		if (glob(pattern, 0, NULL, &g) == 0) {
 			ctx->depth++;
-			for (i = 0; i < g.gl_pathc && found == POLICY_UNSET;
-			     i++) {
-				found = policy_of(g.gl_pathv[i], host, ctx);
+			for (i = 0; i < g.gl_pathc; i++) {
+				read_file(g.gl_pathv[i], host, out, ctx);
 			}
 			ctx->depth--;
 			globfree(&g);
@@ -68,43 +65,38 @@ static enum host_key_policy include_files(const char *value,
 		free(pattern);
 	}
 	free(copy);
-	return found;
 }
 
-/* The policy the file at path gives; one that cannot be read (or is
- * larger than any config) gives none, and ssh's strict default holds. */
-static enum host_key_policy policy_of(const char *path, const char *host,
-				      struct include_ctx *ctx)
+/* What the file at path gives; one that cannot be read (or is larger
+ * than any config) gives nothing. */
+static void read_file(const char *path, const char *host,
+		      struct sshcfg_settings *out, struct include_ctx *ctx)
 {
 	char err[300];
 	char *text = files_read(path, SSHCFG_MAX_BYTES, 0, NULL, err,
 				sizeof(err));
-	enum host_key_policy found = POLICY_UNSET;
 
 	if (text != NULL) {
-		found = sshcfg_policy(text, host, include_files, ctx);
+		sshcfg_read(text, host, include_files, ctx, out);
 		free(text);
 	}
-	return found;
 }
 
-enum host_key_policy sshcfg_policy_file(const char *path, const char *host)
+int sshcfg_settings_file(const char *path, const char *host,
+			 struct sshcfg_settings *out)
 {
 	struct include_ctx ctx = { 0 };
-	enum host_key_policy found = POLICY_UNSET;
 	const char *home = getenv("HOME");
 	char *user = NULL;
 
 	if (path != NULL) {
-		found = policy_of(path, host, &ctx);
-	} else {
-		if (home != NULL && asprintf(&user, "%s/.ssh/config", home) >= 0) {
-			found = policy_of(user, host, &ctx);
-			free(user);
-		}
-		if (found == POLICY_UNSET) {
-			found = policy_of("/etc/ssh/ssh_config", host, &ctx);
-		}
+		read_file(path, host, out, &ctx);
+		return 0;
 	}
-	return found == POLICY_UNSET ? POLICY_STRICT : found;
+	if (home != NULL && asprintf(&user, "%s/.ssh/config", home) >= 0) {
+		read_file(user, host, out, &ctx);
+		free(user);
+	}
+	read_file("/etc/ssh/ssh_config", host, out, &ctx);
+	return 0;
 }

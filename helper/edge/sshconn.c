@@ -95,6 +95,9 @@ static int set_options(ssh_session s, const struct sshconn_target *t,
 		snprintf(why, whylen, "ssh options: ProxyJump: out of memory");
 		return -1;
 	}
+	hostkey_prefer(s, &(struct hostkey_target){ t->settings,
+						   t->connect_timeout,
+						   t->dry_run });
 	/* the config's LogLevel is ssh's, not ours: libssh stays quiet */
 	if (ssh_options_set(s, SSH_OPTIONS_LOG_VERBOSITY, &no) < 0) {
 		snprintf(why, whylen, "ssh options: %s", ssh_get_error(s));
@@ -244,7 +247,9 @@ struct sshconn *sshconn_open(const struct sshconn_target *t, char *why,
 		left = 1;
 	}
 	ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &left);
-	if (hostkey_check(s, t->policy, why, whylen) < 0 ||
+	if (hostkey_check(s, &(struct hostkey_target){ t->settings, left,
+						       t->dry_run },
+			  why, whylen) < 0 ||
 	    authenticate(s, start + (double)t->connect_timeout,
 			 t->connect_timeout, why, whylen) < 0) {
 		ssh_disconnect(s);

@@ -11,11 +11,11 @@
  * Config: the node's settings come from the OpenSSH client config file
  * given (or ~/.ssh/config and /etc/ssh/ssh_config), parsed explicitly once;
  * libssh's own implicit config processing is turned off so the file is
- * read exactly once and on purpose.  Host keys are checked against the
- * known_hosts the config names (libssh default: ~/.ssh/known_hosts): a
- * changed key always fails the open; an unknown one fails it unless the
- * policy (StrictHostKeyChecking accept-new or no) says to add it, which
- * is done under a process-wide lock.
+ * read exactly once and on purpose.  Host keys are judged as ssh judges
+ * them (hostkey.h: every known_hosts file, HostKeyAlias, hashed names,
+ * host certificates): a changed key always fails the open; an unknown
+ * one fails it unless the policy (StrictHostKeyChecking accept-new or
+ * no) says to add it.
  *
  * Requires ssh_init() before the first thread starts.
  */
@@ -35,7 +35,8 @@ struct sshconn_target {
 	const char *ssh_config;     /* NULL = ssh's default files */
 	long connect_timeout;       /* seconds */
 	long keepalive;             /* seconds of silence: node given up */
-	enum host_key_policy policy; /* StrictHostKeyChecking for the node */
+	const struct sshcfg_settings *settings; /* its host key settings */
+	int dry_run;                /* add no host key, only say it */
 };
 
 /*

@@ -143,6 +143,14 @@ def keygen(path):
     _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "", "-f", path])
 
 
+def sign_host_key(ca, key, principals, validity="-1m:+1d", ident="host"):
+    """A host certificate for key (its .pub) signed by ca, for principals
+    (a list), valid in validity (ssh-keygen -V); returns its path."""
+    _run(["ssh-keygen", "-q", "-s", ca, "-I", ident, "-h", "-n", ",".join(principals), "-V", validity,
+          key + ".pub"])
+    return key + "-cert.pub"
+
+
 CGROUP_ROOTS = (
     # (folder under which to make the group, limit file) for cgroup v1, v2
     ("/sys/fs/cgroup/memory", "memory.limit_in_bytes"),
@@ -238,12 +246,15 @@ class Cluster:
         return "%s.%d.%d" % (self.net, self.subnet + i // 250, i % 250 + 1)
 
     def add(self, name, kind="sshd", cpus=None, env=None, memory_limit=None, sshd_extra=(),
-            force_command=None, stall_at=None, shared_home=None):
+            force_command=None, stall_at=None, shared_home=None, host_cert=None):
         """A node.  force_command: a shell script sshd runs for every
         session instead of the command asked for (which it finds in
         $SSH_ORIGINAL_COMMAND); stall_at: a proxy in front that stalls at
         that client message (STALL_PROXY); shared_home: a name, the same
-        for nodes that share one home (as over NFS)."""
+        for nodes that share one home (as over NFS); host_cert: the node
+        shows a host certificate, a dict of ssh-keygen's principals
+        (default: its address), validity (-V) and ca ("main": the
+        cluster's host CA, host_ca; "other": another one)."""
         home = os.path.join(self.dir, "shared", shared_home) if shared_home else None
         node = Node(self, name, self._address(), kind, cpus, env, memory_limit, sshd_extra, stall_at, home)
         os.makedirs(node.dir, exist_ok=True)
@@ -251,6 +262,11 @@ class Cluster:
         self.nodes[name] = node
         if kind == "sshd":
             keygen(node.host_key)
+        if host_cert is not None:
+            ca = self.ca_key(host_cert.get("ca", "main"))
+            cert = sign_host_key(ca, node.host_key, host_cert.get("principals", [node.addr]),
+                                 host_cert.get("validity", "-1m:+1d"), ident=name)
+            node.sshd_extra.append("HostCertificate " + cert)
         if force_command is not None:
             script = os.path.join(node.dir, "force_command")
             with open(script, "w") as f:
@@ -260,6 +276,18 @@ class Cluster:
         if stall_at is not None:
             node.sshd_extra.append("Ciphers aes128-gcm@openssh.com")
         return node
+
+    def ca_key(self, which="main"):
+        """The private key of a host CA of this cluster (made once)."""
+        path = os.path.join(self.dir, "host_ca_" + which)
+        if not os.path.exists(path):
+            keygen(path)
+        return path
+
+    def ca_line(self, which="main", hosts="*"):
+        """known_hosts' @cert-authority line trusting a CA for hosts."""
+        with open(self.ca_key(which) + ".pub") as f:
+            return "@cert-authority %s %s\n" % (hosts, " ".join(f.read().split()[:2]))
 
     # -- files -------------------------------------------------------------
 

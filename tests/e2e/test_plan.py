@@ -22,7 +22,8 @@ def test_dry_run_plans_by_cpu_and_leaves_out_dead_nodes(project):
     python = chdir + "/.venv/bin/python"
     # one proxy gateway (one SSH connection) per node, from CHDIR ...
     tail = "//chdir=%s//python=%s//execmodel=thread//ssh_config=%s" % (chdir, python, nodes.ssh_config)
-    ssh = "ssh=-o BatchMode=yes -o ConnectTimeout=%d -o ServerAliveInterval=3 -o ServerAliveCountMax=3 " % TIMEOUT
+    ssh = ("ssh=-o BatchMode=yes -o ConnectTimeout=%d -o ServerAliveInterval=3 -o ServerAliveCountMax=3 "
+           "-o StrictHostKeyChecking=yes -o UpdateHostKeys=no " % TIMEOUT)
     assert r.plan["px"] == [ssh + "node1//id=node1" + tail, ssh + "node2//id=node2" + tail]
     # ... and each test process a worker it starts there
     assert r.plan["tx"] == [

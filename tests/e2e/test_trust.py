@@ -65,13 +65,22 @@ def test_accept_new_adds_unknown_hosts_but_never_changed_ones(project, tmp_path)
         text = f.read()
     with open(cfg, "w") as f:
         f.write("Host node1 node2\n  StrictHostKeyChecking accept-new\n\n" + text)
+    # a dry run adds nothing: it says what it would add
     r = project.helper("--dry-run", "--cloud-ssh-config=" + cfg)
     assert r.returncode == 0, r.stderr
     assert [n["status"] for n in r.plan["nodes"]] == ["ok", "ok"]
+    assert os.path.getsize(known) == 0
+    for name in ("node1", "node2"):
+        assert ("pytest-cloud: --dry-run: would add '[%s]:2222' (ED25519) to '%s'; nothing added"
+                % (nodes.nodes[name].addr, known)) in r.stderr
+    r = project.helper("--cloud-ssh-config=" + cfg)
+    assert r.returncode == 0, r.stderr
     with open(known) as f:
         added = f.read()
     for name in ("node1", "node2"):
         assert "[%s]:2222" % nodes.nodes[name].addr in added
+        assert ("pytest-cloud: Permanently added '[%s]:2222' (ED25519) to the list of known hosts ('%s')"
+                % (nodes.nodes[name].addr, known)) in r.stderr
     # the keys it added are checked next time; a changed one is refused
     other = str(tmp_path / "other_key")
     keygen(other)

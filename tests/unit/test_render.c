@@ -50,12 +50,14 @@ static void test_specs(void)
 	CU_ASSERT_STRING_EQUAL(specs.px.v[0],
 			       "ssh=-o BatchMode=yes -o ConnectTimeout=10 "
 			       "-o ServerAliveInterval=3 -o ServerAliveCountMax=3 "
+			       "-o StrictHostKeyChecking=yes -o UpdateHostKeys=no "
 			       "root@node1//id=node1//chdir=pytest_me_proj"
 			       "//python=pytest_me_proj/.venv/bin/python"
 			       "//execmodel=thread");
 	CU_ASSERT_STRING_EQUAL(specs.px.v[1],
 			       "ssh=-o BatchMode=yes -o ConnectTimeout=10 "
 			       "-o ServerAliveInterval=3 -o ServerAliveCountMax=3 "
+			       "-o StrictHostKeyChecking=yes -o UpdateHostKeys=no "
 			       "u@h2 -p 2222//id=h2//chdir=pytest_me_proj"
 			       "//python=pytest_me_proj/.venv/bin/python"
 			       "//execmodel=thread");

@@ -55,6 +55,7 @@ static void test_rsync_argv(void)
 		"--bwlimit=500",
 		"--rsh=ssh -o BatchMode=yes -o ConnectTimeout=5 -o "
 		"ServerAliveInterval=3 -o ServerAliveCountMax=3 -o "
+		"StrictHostKeyChecking=yes -o UpdateHostKeys=no -o "
 		"Compression=no -c aes128-gcm@openssh.com -F '/my cfg' -p 2222",
 		"--",
 		"/p/",

@@ -137,7 +137,8 @@ static void test_sshopts(void)
 	cfg.keepalive = 8;
 	s = sshopts_common(&cfg);
 	CU_ASSERT_STRING_EQUAL(s, "-o BatchMode=yes -o ConnectTimeout=7 "
-			       "-o ServerAliveInterval=2 -o ServerAliveCountMax=3");
+			       "-o ServerAliveInterval=2 -o ServerAliveCountMax=3 "
+			       "-o StrictHostKeyChecking=yes -o UpdateHostKeys=no");
 	free(s);
 	config_release(&cfg);
 }

@@ -1,0 +1,515 @@
+/* sshcert: host certificates (see sshcert.h). */
+#define _GNU_SOURCE
+#include "sshcert.h"
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define CERT_MAX (16u << 10) /* no host certificate is this big */
+
+/* Reads the wire format: big-endian numbers, length-prefixed strings. */
+struct rd {
+	const unsigned char *p;
+	size_t left;
+	int bad;
+};
+
+static uint64_t get_n(struct rd *r, size_t n)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (r->bad || r->left < n) {
+		r->bad = 1;
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		v = (v << 8) | r->p[i];
+	}
+	r->p += n;
+	r->left -= n;
+	return v;
+}
+
+/* A string: its bytes (not NUL-terminated) and length. */
+static const unsigned char *get_s(struct rd *r, size_t *len)
+{
+	const unsigned char *s;
+
+	*len = (size_t)get_n(r, 4);
+	if (r->bad || r->left < *len) {
+		r->bad = 1;
+		*len = 0;
+		return NULL;
+	}
+	s = r->p;
+	r->p += *len;
+	r->left -= *len;
+	return s;
+}
+
+static int s_is(const unsigned char *s, size_t len, const char *want)
+{
+	return s != NULL && len == strlen(want) && memcmp(s, want, len) == 0;
+}
+
+static int b64_decode(const char *text, unsigned char *out, size_t cap)
+{
+	size_t len = strlen(text);
+	int n;
+
+	if (len == 0 || len % 4 != 0 || len / 4 * 3 > cap) {
+		return -1;
+	}
+	n = EVP_DecodeBlock(out, (const unsigned char *)text, (int)len);
+	if (n < 0) {
+		return -1;
+	}
+	n -= (text[len - 1] == '=') + (len >= 2 && text[len - 2] == '=');
+	return n;
+}
+
+static char *b64_encode(const unsigned char *data, size_t len)
+{
+	char *out = malloc(4 * ((len + 2) / 3) + 1);
+
+	if (out != NULL) {
+		EVP_EncodeBlock((unsigned char *)out, data, (int)len);
+	}
+	return out;
+}
+
+/* Appends a wire string to buf at *at. */
+static void put_s(unsigned char *buf, size_t *at, const void *s, size_t len)
+{
+	buf[(*at)++] = (unsigned char)(len >> 24);
+	buf[(*at)++] = (unsigned char)(len >> 16);
+	buf[(*at)++] = (unsigned char)(len >> 8);
+	buf[(*at)++] = (unsigned char)len;
+	memcpy(buf + *at, s, len);
+	*at += len;
+}
+
+/* "TYPE BASE64" of a key blob, to compare with known_hosts' lines. */
+static char *key_text(const unsigned char *blob, size_t len)
+{
+	struct rd r = { blob, len, 0 };
+	size_t tlen;
+	const unsigned char *t = get_s(&r, &tlen);
+	char *b64 = b64_encode(blob, len);
+	char *out = NULL;
+
+	if (t != NULL && b64 != NULL &&
+	    asprintf(&out, "%.*s %s", (int)tlen, (const char *)t, b64) < 0) {
+		out = NULL;
+	}
+	free(b64);
+	return out;
+}
+
+/* An EVP key from a public key blob: ssh-ed25519, ecdsa-sha2-*,
+ * ssh-rsa; NULL for others. */
+static EVP_PKEY *evp_key(const unsigned char *blob, size_t len,
+			 const char **kind)
+{
+	struct rd r = { blob, len, 0 };
+	size_t tlen;
+	const unsigned char *t = get_s(&r, &tlen);
+	EVP_PKEY *key = NULL;
+
+	*kind = NULL;
+	if (s_is(t, tlen, "ssh-ed25519")) {
+		size_t plen;
+		const unsigned char *pk = get_s(&r, &plen);
+
+		*kind = "ssh-ed25519";
+		if (!r.bad && plen == 32) {
+			key = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL,
+							  pk, plen);
+		}
+	} else if (tlen > 16 && memcmp(t, "ecdsa-sha2-nistp", 16) == 0) {
+		size_t clen;
+		size_t qlen;
+		const unsigned char *curve = get_s(&r, &clen);
+		const unsigned char *q = get_s(&r, &qlen);
+		const char *group = s_is(curve, clen, "nistp256")   ? "P-256"
+				    : s_is(curve, clen, "nistp384") ? "P-384"
+				    : s_is(curve, clen, "nistp521") ? "P-521"
+								    : NULL;
+		OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+		OSSL_PARAM *params = NULL;
+		EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+
+		*kind = "ecdsa";
+		if (!r.bad && group != NULL && bld != NULL && ctx != NULL &&
+		    OSSL_PARAM_BLD_push_utf8_string(
+			    bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) &&
+		    OSSL_PARAM_BLD_push_octet_string(
+			    bld, OSSL_PKEY_PARAM_PUB_KEY, q, qlen) &&
+		    (params = OSSL_PARAM_BLD_to_param(bld)) != NULL &&
+		    EVP_PKEY_fromdata_init(ctx) > 0) {
+			if (EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY,
+					      params) <= 0) {
+				key = NULL;
+			}
+		}
+		OSSL_PARAM_free(params);
+		OSSL_PARAM_BLD_free(bld);
+		EVP_PKEY_CTX_free(ctx);
+	} else if (s_is(t, tlen, "ssh-rsa")) {
+		size_t elen;
+		size_t nlen;
+		const unsigned char *e = get_s(&r, &elen);
+		const unsigned char *n = get_s(&r, &nlen);
+		BIGNUM *be = r.bad ? NULL : BN_bin2bn(e, (int)elen, NULL);
+		BIGNUM *bn = r.bad ? NULL : BN_bin2bn(n, (int)nlen, NULL);
+		OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+		OSSL_PARAM *params = NULL;
+		EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+
+		*kind = "ssh-rsa";
+		if (be != NULL && bn != NULL && bld != NULL && ctx != NULL &&
+		    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) &&
+		    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) &&
+		    (params = OSSL_PARAM_BLD_to_param(bld)) != NULL &&
+		    EVP_PKEY_fromdata_init(ctx) > 0) {
+			if (EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY,
+					      params) <= 0) {
+				key = NULL;
+			}
+		}
+		OSSL_PARAM_free(params);
+		OSSL_PARAM_BLD_free(bld);
+		EVP_PKEY_CTX_free(ctx);
+		BN_free(be);
+		BN_free(bn);
+	}
+	return key;
+}
+
+/* An ssh ECDSA signature (mpint r, mpint s) as DER. */
+static unsigned char *ecdsa_der(const unsigned char *sig, size_t len,
+				int *der_len)
+{
+	struct rd r = { sig, len, 0 };
+	size_t rl;
+	size_t sl;
+	const unsigned char *rp = get_s(&r, &rl);
+	const unsigned char *sp = get_s(&r, &sl);
+	ECDSA_SIG *es;
+	BIGNUM *br;
+	BIGNUM *bs;
+	unsigned char *der = NULL;
+
+	if (r.bad || r.left != 0) {
+		return NULL;
+	}
+	es = ECDSA_SIG_new();
+	br = BN_bin2bn(rp, (int)rl, NULL);
+	bs = BN_bin2bn(sp, (int)sl, NULL);
+	if (es == NULL || br == NULL || bs == NULL ||
+	    ECDSA_SIG_set0(es, br, bs) != 1) {
+		ECDSA_SIG_free(es);
+		BN_free(br);
+		BN_free(bs);
+		return NULL;
+	}
+	*der_len = i2d_ECDSA_SIG(es, &der);
+	ECDSA_SIG_free(es);
+	return *der_len > 0 ? der : NULL;
+}
+
+/* Whether sig (ssh's signature blob) by the CA key blob ca is valid over
+ * data; -1 with why when not. */
+static int verify(const unsigned char *ca, size_t calen,
+		  const unsigned char *sigblob, size_t siglen,
+		  const unsigned char *data, size_t dlen, char *why,
+		  size_t whylen)
+{
+	struct rd r = { sigblob, siglen, 0 };
+	size_t alen;
+	size_t slen;
+	const unsigned char *alg = get_s(&r, &alen);
+	const unsigned char *sig = get_s(&r, &slen);
+	const char *kind;
+	EVP_PKEY *key = evp_key(ca, calen, &kind);
+	const EVP_MD *md = NULL;
+	EVP_MD_CTX *ctx = NULL;
+	unsigned char *der = NULL;
+	int der_len = 0;
+	int ok = 0;
+
+	if (r.bad || key == NULL) {
+		snprintf(why, whylen, "host certificate: its CA key or "
+			 "signature cannot be read");
+		goto out;
+	}
+	if (strcmp(kind, "ssh-ed25519") == 0 && s_is(alg, alen, "ssh-ed25519")) {
+		md = NULL;
+	} else if (strcmp(kind, "ssh-rsa") == 0 &&
+		   s_is(alg, alen, "rsa-sha2-256")) {
+		md = EVP_sha256();
+	} else if (strcmp(kind, "ssh-rsa") == 0 &&
+		   s_is(alg, alen, "rsa-sha2-512")) {
+		md = EVP_sha512();
+	} else if (strcmp(kind, "ecdsa") == 0 &&
+		   s_is(alg, alen, "ecdsa-sha2-nistp256")) {
+		md = EVP_sha256();
+	} else if (strcmp(kind, "ecdsa") == 0 &&
+		   s_is(alg, alen, "ecdsa-sha2-nistp384")) {
+		md = EVP_sha384();
+	} else if (strcmp(kind, "ecdsa") == 0 &&
+		   s_is(alg, alen, "ecdsa-sha2-nistp521")) {
+		md = EVP_sha512();
+	} else {
+		snprintf(why, whylen, "host certificate: signature algorithm "
+			 "'%.*s' is not accepted for a CA key",
+			 (int)(alen < 64 ? alen : 64), alg ? (const char *)alg : "");
+		goto out;
+	}
+	if (strcmp(kind, "ecdsa") == 0) {
+		der = ecdsa_der(sig, slen, &der_len);
+		if (der == NULL) {
+			snprintf(why, whylen, "host certificate: its ECDSA "
+				 "signature cannot be read");
+			goto out;
+		}
+		sig = der;
+		slen = (size_t)der_len;
+	}
+	ctx = EVP_MD_CTX_new();
+	ok = ctx != NULL && EVP_DigestVerifyInit(ctx, NULL, md, NULL, key) == 1 &&
+	     EVP_DigestVerify(ctx, sig, slen, data, dlen) == 1;
+	if (!ok) {
+		snprintf(why, whylen, "host certificate: the CA's signature "
+			 "does not verify");
+	}
+out:
+	EVP_MD_CTX_free(ctx);
+	EVP_PKEY_free(key);
+	OPENSSL_free(der);
+	return ok ? 0 : -1;
+}
+
+static void utc(unsigned long long t, char *buf, size_t len)
+{
+	time_t tt = t > (unsigned long long)INT64_MAX ? (time_t)INT64_MAX
+						       : (time_t)t;
+	struct tm tm;
+
+	if (t == UINT64_MAX || gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0) {
+		snprintf(buf, len, "forever");
+	}
+}
+
+/* The principals, ", "-joined into buf; whether name is one of them. */
+static int principals(const unsigned char *p, size_t len, const char *name,
+		      char *buf, size_t buflen, int *count)
+{
+	struct rd r = { p, len, 0 };
+	int found = 0;
+	size_t used = 0;
+
+	*count = 0;
+	buf[0] = '\0';
+	while (!r.bad && r.left > 0) {
+		size_t plen;
+		const unsigned char *one = get_s(&r, &plen);
+
+		if (r.bad) {
+			break;
+		}
+		(*count)++;
+		if (plen == strlen(name) &&
+		    strncasecmp((const char *)one, name, plen) == 0) {
+			found = 1;
+		}
+		if (used < buflen) {
+			used += (size_t)snprintf(buf + used, buflen - used,
+						 "%s%.*s", used ? ", " : "",
+						 (int)(plen < 100 ? plen : 100),
+						 (const char *)one);
+		}
+	}
+	return r.bad ? -1 : found;
+}
+
+int sshcert_judge(const char *type, const char *b64,
+		  const struct sshcert_host *h, char *why, size_t whylen)
+{
+	static const char suffix[] = "-cert-v01@openssh.com";
+	unsigned char *blob = malloc(CERT_MAX);
+	unsigned char *plain = NULL;
+	struct rd r;
+	size_t tlen;
+	const unsigned char *t;
+	const unsigned char *fields;
+	size_t nlen;
+	size_t plain_at = 0;
+	char plain_type[64];
+	size_t ptlen;
+	int n;
+	uint32_t kind;
+	size_t idlen, prlen, crlen, exlen, rslen, calen, siglen;
+	const unsigned char *id, *pr, *ca, *sig;
+	uint64_t after;
+	uint64_t before;
+	char names[400];
+	char when[64];
+	char *text = NULL;
+	int count;
+	int rc = -1;
+	size_t i;
+
+	if (blob == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	n = b64_decode(b64, blob, CERT_MAX);
+	ptlen = strlen(type) > strlen(suffix) ? strlen(type) - strlen(suffix) : 0;
+	if (n < 0 || ptlen == 0 || ptlen >= sizeof(plain_type) ||
+	    strcmp(type + ptlen, suffix) != 0) {
+		snprintf(why, whylen, "host certificate: '%.64s' cannot be read",
+			 type);
+		goto out;
+	}
+	memcpy(plain_type, type, ptlen);
+	plain_type[ptlen] = '\0';
+	r = (struct rd){ blob, (size_t)n, 0 };
+	t = get_s(&r, &tlen);
+	get_s(&r, &nlen); /* nonce */
+	if (!s_is(t, tlen, type)) {
+		snprintf(why, whylen, "host certificate: its type is not '%s'",
+			 type);
+		goto out;
+	}
+	/* the certified key's fields, copied as they are into its plain
+	 * blob */
+	fields = r.p;
+	if (strcmp(plain_type, "ssh-ed25519") == 0) {
+		get_s(&r, &nlen);
+	} else if (strncmp(plain_type, "ecdsa-sha2-", 11) == 0 ||
+		   strcmp(plain_type, "ssh-rsa") == 0) {
+		get_s(&r, &nlen);
+		get_s(&r, &nlen);
+	} else {
+		snprintf(why, whylen, "host certificate: type '%s' is not "
+			 "supported", type);
+		goto out;
+	}
+	if (r.bad) {
+		snprintf(why, whylen, "host certificate: cannot be read");
+		goto out;
+	}
+	plain = malloc(4 + ptlen + (size_t)(r.p - fields));
+	if (plain == NULL) {
+		snprintf(why, whylen, "out of memory");
+		goto out;
+	}
+	put_s(plain, &plain_at, plain_type, ptlen);
+	memcpy(plain + plain_at, fields, (size_t)(r.p - fields));
+	plain_at += (size_t)(r.p - fields);
+	get_n(&r, 8); /* serial */
+	kind = (uint32_t)get_n(&r, 4);
+	id = get_s(&r, &idlen);
+	pr = get_s(&r, &prlen);
+	after = get_n(&r, 8);
+	before = get_n(&r, 8);
+	get_s(&r, &crlen);
+	get_s(&r, &exlen);
+	get_s(&r, &rslen);
+	ca = get_s(&r, &calen);
+	{
+		size_t signed_len = (size_t)(r.p - blob);
+
+		sig = get_s(&r, &siglen);
+		if (r.bad || r.left != 0) {
+			snprintf(why, whylen, "host certificate: cannot be read");
+			goto out;
+		}
+		/* its key must be the one the node proved it holds */
+		text = b64_encode(plain, plain_at);
+		if (text == NULL || strcmp(plain_type, h->key_type) != 0 ||
+		    strcmp(text, h->key_b64) != 0) {
+			snprintf(why, whylen, "host certificate: it certifies "
+				 "another key than the one the node showed in "
+				 "the key exchange");
+			goto out;
+		}
+		free(text);
+		text = key_text(ca, calen);
+		if (text == NULL) {
+			snprintf(why, whylen, "out of memory");
+			goto out;
+		}
+		for (i = 0; i < h->revoked->n; i++) {
+			if (strcmp(h->revoked->v[i], text) == 0) {
+				snprintf(why, whylen, "host certificate: its CA "
+					 "key is @revoked in known_hosts");
+				goto out;
+			}
+		}
+		if (!strvec_contains(h->cas, text)) {
+			snprintf(why, whylen,
+				 "host certificate (id '%.*s') is signed by a "
+				 "CA that known_hosts does not trust for this "
+				 "host (no @cert-authority line for it names "
+				 "'%s')",
+				 (int)(idlen < 100 ? idlen : 100),
+				 id ? (const char *)id : "", h->principal);
+			goto out;
+		}
+		if (verify(ca, calen, sig, siglen, blob, signed_len, why,
+			   whylen) < 0) {
+			goto out;
+		}
+	}
+	if (kind != 2) {
+		snprintf(why, whylen, "host certificate: it is a user "
+			 "certificate, not a host certificate");
+		goto out;
+	}
+	n = principals(pr, prlen, h->principal, names, sizeof(names), &count);
+	if (n < 0 || count == 0) {
+		snprintf(why, whylen, "host certificate: it names no host "
+			 "(an empty principal list is not accepted)");
+		goto out;
+	}
+	if (n == 0) {
+		snprintf(why, whylen, "host certificate is for '%s', not '%s'",
+			 names, h->principal);
+		goto out;
+	}
+	if (h->now < after) {
+		utc(after, when, sizeof(when));
+		snprintf(why, whylen, "host certificate is not valid before %s",
+			 when);
+		goto out;
+	}
+	if (h->now >= before) {
+		utc(before, when, sizeof(when));
+		snprintf(why, whylen, "host certificate expired on %s", when);
+		goto out;
+	}
+	if (crlen != 0) {
+		snprintf(why, whylen, "host certificate: it has critical "
+			 "options, which no host certificate may have");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(text);
+	free(plain);
+	free(blob);
+	return rc;
+}
