@@ -53,6 +53,7 @@ import collections
 import heapq
 import json
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -342,9 +343,12 @@ class _Helper:
     With --hold it then keeps each node's CHDIR locked for this run until
     its stdin closes (release()), or until this process dies."""
 
+    LOST = re.compile(r"^pytest-cloud: node '(.+)' lost: (.+)$")
+
     def __init__(self, config):
         self.argv = _helper_argv(config, _find_helper(config))
         self.errors = []
+        self.on_lost = None  # called with (node, why) when a node's lock ends
         try:
             self.proc = subprocess.Popen(
                 self.argv,
@@ -365,6 +369,9 @@ class _Helper:
             sys.stderr.flush()
             if ": error: " in line:
                 self.errors.append(line.strip())
+            lost = self.LOST.match(line.rstrip("\n"))
+            if lost and self.on_lost is not None:
+                self.on_lost(lost.group(1), lost.group(2))
 
     def plan(self):
         """The plan's JSON; raises UsageError (after the helper ended) when
@@ -1349,6 +1356,8 @@ class CloudRun:
         self.started = time.monotonic()
         self.timeline = TimelineBook(self.started)
         self.written = {}  # output files written: name -> path
+        self.lock_lost = {}  # proxy id -> why its node's lock ended
+        helper.on_lost = self.lock_ended
 
     def node_of(self, worker):
         """The node of a worker of ours (its proxy id), else None."""
@@ -1388,6 +1397,19 @@ class CloudRun:
         if not specs:
             self._exit_no_nodes("no node could be brought up")
         Seam.intercept_restarts(dsession, self.restart)
+
+    def lock_ended(self, node, why):
+        """The helper lost a node's lock (its heartbeat went unanswered, or
+        the node let it go): another run may now take that folder, so the
+        node is lost, as if its connection had gone.  Its gateway's ssh is
+        stopped (from the helper's reader thread: xdist then sees the
+        workers go down, and the loss is handled in its loop)."""
+        name = next((n.get("gateway") for n in self.plan.data.get("nodes", [])
+                     if n.get("node") == node and n.get("gateway")), None)
+        if name is None or self.bringup is None or name not in self.bringup.ssh:
+            return
+        self.lock_lost[name] = why
+        Seam.kill_ssh(self.bringup.ssh[name])
 
     def restart(self, dsession, node, clone):
         """xdist replaces a worker that went down.  Never on a lost node:
@@ -1434,8 +1456,9 @@ class CloudRun:
         name = self.node_of(node)
         self.ready.discard(node)
         if name is not None and error is not None and name not in self.book.lost \
-                and not self.bringup.proxy_alive(name):
-            self.book.lose(name, "connection lost (%s)" % _describe(error))
+                and (name in self.lock_lost or not self.bringup.proxy_alive(name)):
+            self.book.lose(name, "lock lost: %s" % self.lock_lost[name] if name in self.lock_lost
+                           else "connection lost (%s)" % _describe(error))
             self.timeline.node_lost(name, time.monotonic(), self.book.lost[name])
             self.say("\npytest-cloud: node '%s' lost: %s" % (name, self.book.lost[name]))
         self.timeline.worker_down(node.gateway.id, time.monotonic(), name in self.book.lost)

@@ -225,9 +225,16 @@ char *claim_command(const struct claim_spec *spec)
 		     "exec 8>>.pytest-cloud.lock || exit 1; "
 		     "flock -w %ld 8 || { echo 'lock timeout'; exit 0; }; "
 		     "%sexec 8>&-; "
-		     "echo locked; exec cat >/dev/null",
+		     /* held until stdin ends; from the first line on (the
+		      * helper's heartbeat while the tests run), also until
+		      * no line came for beat_s seconds */
+		     "echo locked; IFS= read -r x || exit 0; t=; while :; do "
+		     "(sleep %ld; kill $$) 2>/dev/null & t=$!; "
+		     "IFS= read -r x || break; kill $t 2>/dev/null; done; "
+		     "kill $t 2>/dev/null; exit 0",
 		     check_function, chdir_q, owner_q, marker_q, take_dir,
-		     wait, spec->wait_s + spec->home_wait_s, take_dir) < 0) {
+		     wait, spec->wait_s + spec->home_wait_s, take_dir,
+		     spec->beat_s > 0 ? spec->beat_s : 60) < 0) {
 		script = NULL;
 		goto out;
 	}

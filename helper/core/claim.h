@@ -57,9 +57,12 @@
  *   unlocked      the node has no flock(1): copied without a lock
  *
  * The lock is flock(1) on PARENT/.NAME.pytest-cloud-lock beside CHDIR,
- * taken by the claim's shell and kept by the "cat" it becomes, which ends
- * when the helper's SSH channel closes: a run that dies frees its lock
- * with its session.  Under the lock the claim writes the run's owner text
+ * taken by the claim's shell and kept while it reads its stdin: it ends
+ * when the helper's channel closes, and once the helper's heartbeat has
+ * begun (a line every few seconds while the tests run, hold.h) also when
+ * no line came for beat_s seconds (a helper cut off by a partition or a
+ * NAT, whose TCP connection the node would take hours to give up); the
+ * lock ends with it.  Under the lock the claim writes the run's owner text
  * (claim_owner) into the lock file, which names the run by a random token
  * and the node it came through.  Nodes that share a home (NFS) see one
  * lock file: a node that finds the lock held by its own run, or reads its
@@ -150,6 +153,8 @@ struct claim_spec {
 			     * not at all) */
 	long home_wait_s;   /* and for the brief lock of the home, which a
 			     * claim holds while it checks and makes */
+	long beat_s;        /* the lock ends when no line came on its stdin
+			     * for this long (the helper's heartbeat) */
 };
 
 /*

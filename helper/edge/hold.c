@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "msgs.h"
 #include "spawn.h"
 #include "sshconn.h"
@@ -42,12 +43,39 @@ void hold_signals(void)
 	}
 }
 
+/*
+ * Every lock's heartbeat: a line to its command (which, from the first
+ * one on, lets the lock go when they stop for twice the keepalive) and a
+ * ping.  A lock that ended or whose node does not answer within the
+ * keepalive makes its node lost: the line below tells the conftest,
+ * which stops that node's workers and moves its tests to the others.
+ */
+static void beat(struct run *run)
+{
+	size_t i;
+
+	for (i = 0; i < run->n; i++) {
+		char why[256];
+
+		if (run->locks[i] == NULL ||
+		    sshconn_stream_beat(run->locks[i], run->cfg.keepalive, why,
+					sizeof(why)) == 0) {
+			continue;
+		}
+		infof("node '%s' lost: its lock on '%s' ended (%s)",
+		      run->nodes[i].name, run->cfg.chdir, why);
+		sshconn_stream_close(run->locks[i]);
+		run->locks[i] = NULL;
+	}
+}
+
 void hold(struct run *run)
 {
 	struct pollfd in = { STDIN_FILENO, POLLIN, 0 };
 	int devnull = open("/dev/null", O_WRONLY);
 	char buf[512];
-	size_t i;
+	long every = run->cfg.keepalive / 3 > 1 ? run->cfg.keepalive / 3 : 1;
+	double next_beat = 0;
 
 	fflush(stdout);
 	if (devnull >= 0) {
@@ -65,15 +93,9 @@ void hold(struct run *run)
 		if (rc > 0 && read(STDIN_FILENO, buf, sizeof(buf)) <= 0) {
 			break;
 		}
-		for (i = 0; i < run->n; i++) {
-			if (run->locks[i] != NULL &&
-			    !sshconn_stream_alive(run->locks[i])) {
-				warnf("node '%s': its lock on '%s' ended (the "
-				      "node is gone or restarted its sshd)",
-				      run->nodes[i].name, run->cfg.chdir);
-				sshconn_stream_close(run->locks[i]);
-				run->locks[i] = NULL;
-			}
+		if (clock_seconds() >= next_beat) {
+			beat(run);
+			next_beat = clock_seconds() + (double)every;
 		}
 	}
 }

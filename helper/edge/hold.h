@@ -16,9 +16,12 @@ void hold_signals(void);
 
 /*
  * --hold: the plan is out (stdout closes, so the reader sees its end);
- * the nodes' locks stay held until stdin ends.  Meanwhile what the nodes
- * send is handled (keepalive requests among it), and a lock whose
- * session ended is said once.
+ * the nodes' locks stay held until stdin ends.  Every third of the
+ * keepalive each lock gets its heartbeat (claim.h: from the first one on
+ * the node lets the lock go when they stop for twice the keepalive) and
+ * its node a ping; a lock that ended, or whose node did not answer within
+ * the keepalive, makes the node lost, said in one line the conftest acts
+ * on: "pytest-cloud: node 'NAME' lost: its lock on 'CHDIR' ended (WHY)".
  */
 void hold(struct run *run);
 

@@ -111,7 +111,7 @@ void spawn_kill_all(int sig)
 		pid_t pid = __atomic_load_n(&live[i], __ATOMIC_SEQ_CST);
 
 		if (pid > 0) {
-			kill(pid, sig);
+			kill(-pid, sig); /* its group: what it started too */
 		}
 	}
 }
@@ -126,6 +126,9 @@ static void child(const char *path, char *const argv[], int out_fd,
 	int e;
 	int sig;
 
+	/* a process group of its own: a stop reaches what it started too
+	 * (rsync's ssh) */
+	setpgid(0, 0);
 	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_fd, 1) < 0 ||
 	    dup2(out_fd, 2) < 0) {
 		goto fail;
@@ -176,13 +179,23 @@ static int output_within(int fd, double deadline)
 	}
 }
 
-/* Stops a child that ran out of time: SIGTERM, SIGKILL after 2 s. */
+/* Stops a child that ran out of time, and what it started (its process
+ * group: rsync's ssh holds the output pipe too): SIGTERM, then SIGKILL
+ * when the output has not ended 2 s later. */
 static void stop_child(pid_t pid, int fd)
 {
-	kill(pid, SIGTERM);
-	if (!output_within(fd, clock_seconds() + 2)) {
-		kill(pid, SIGKILL);
+	double until = clock_seconds() + 2;
+	char buf[4096];
+
+	kill(-pid, SIGTERM);
+	while (output_within(fd, until)) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n == 0 || (n < 0 && errno != EINTR)) {
+			return; /* every holder of the pipe is gone */
+		}
 	}
+	kill(-pid, SIGKILL);
 }
 
 static void read_output(int fd, struct spawn_result *res,
@@ -194,10 +207,14 @@ static void read_output(int fd, struct spawn_result *res,
 	ssize_t n;
 
 	for (;;) {
-		if (!res->timed_out && !output_within(fd, deadline)) {
+		if (!output_within(fd, deadline)) {
+			if (res->timed_out) {
+				break; /* what follows the stop is bounded too */
+			}
 			res->timed_out = 1;
 			stop_child(pid, fd);
-			deadline = 0; /* now read to its end */
+			deadline = clock_seconds() + 2;
+			continue;
 		}
 		n = read(fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR) {
@@ -269,6 +286,7 @@ int spawn_run_watch(const char *path, char *const argv[],
 		child(path, argv, out[1], notify[1]);
 	}
 	if (pid > 0) {
+		setpgid(pid, pid); /* as the child does: no race */
 		live_add(pid);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -109,6 +109,15 @@ int sshconn_stream_alive(struct sshconn_stream *s);
 /* Closes the channel (the command's stdin ends) and frees; NULL is fine. */
 void sshconn_stream_close(struct sshconn_stream *s);
 
+/*
+ * The heartbeat of a held lock: writes a line to the command's stdin and
+ * asks the node for a reply, waiting up to wait_s.  Returns 0 while the
+ * command runs and the node answers, else -1 with why ("the node stopped
+ * answering for 15s", "the lock's command ended").
+ */
+int sshconn_stream_beat(struct sshconn_stream *s, long wait_s, char *why,
+			size_t whylen);
+
 /* Sets the seconds of silence after which the node is given up (the
  * target's keepalive until then). */
 void sshconn_set_keepalive(struct sshconn *c, long keepalive_s);

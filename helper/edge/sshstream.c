@@ -168,6 +168,26 @@ int sshconn_stream_alive(struct sshconn_stream *s)
 	return !ssh_channel_is_closed(s->ch) && !ssh_channel_is_eof(s->ch);
 }
 
+int sshconn_stream_beat(struct sshconn_stream *s, long wait_s, char *why,
+			size_t whylen)
+{
+	if (!sshconn_stream_alive(s)) {
+		snprintf(why, whylen, "the lock's command ended");
+		return -1;
+	}
+	if (ssh_channel_write(s->ch, "\n", 1) != 1) {
+		snprintf(why, whylen, "the heartbeat could not be sent: %s",
+			 ssh_get_error(s->c->session));
+		return -1;
+	}
+	if (!sshconn_answers(s->c->session, wait_s)) {
+		snprintf(why, whylen, "the node stopped answering for %lds",
+			 wait_s);
+		return -1;
+	}
+	return 0;
+}
+
 void sshconn_stream_close(struct sshconn_stream *s)
 {
 	if (s == NULL) {

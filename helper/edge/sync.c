@@ -57,7 +57,8 @@ static char *claim_command_for(const struct run *run, size_t i)
 	char *owner = claim_owner(run->token, i, run->who);
 	struct claim_spec spec = { run->cfg.chdir, run->marker, owner,
 				   run->cfg.lock_timeout,
-				   run->cfg.connect_timeout };
+				   run->cfg.connect_timeout,
+				   2 * run->cfg.keepalive };
 	char *command = owner ? claim_command(&spec) : NULL;
 
 	free(owner);

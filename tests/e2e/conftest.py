@@ -245,20 +245,21 @@ import pytest
 
 @pytest.mark.parametrize("n", range(48))
 def test_slow(n):
-    time.sleep(0.3)
+    time.sleep(%s)
 '''
 
 
 @pytest.fixture
 def slow_project(tmp_path, venv_template):
-    """A project whose 48 tests of 0.3 s each record where they ran."""
-    def make(cluster):
+    """A project whose 48 tests of 0.3 s (or seconds) each record where
+    they ran."""
+    def make(cluster, seconds=0.3):
         path = str(tmp_path / "slow")
         os.makedirs(os.path.join(path, "tests"))
         shutil.copy(TEMPLATE, os.path.join(path, "conftest.py"))
         shutil.copy(os.path.join(EXAMPLE, "tests", "conftest.py"), os.path.join(path, "tests", "conftest.py"))
         with open(os.path.join(path, "tests", "test_slow.py"), "w") as f:
-            f.write(SLOW_TESTS)
+            f.write(SLOW_TESTS % seconds)
         shutil.copytree(venv_template, os.path.join(path, ".venv"), symlinks=True)
         return Project(path, cluster)
     return make

@@ -533,3 +533,55 @@ def test_report_names_the_lost_node_and_its_reruns(fleet_up, slow_project, tmp_p
     assert {x["test"] for x in data["reruns"]} == shown and shown
     assert all(x["lost_on"] == ["f3"] and x["outcome"] == "re-run" for x in data["reruns"])
     assert data["exitstatus"] == 0
+
+
+def lock_holders(cluster, name):
+    """The processes on node name that hold this run's CHDIR lock (the
+    claim's shell, reading the helper's heartbeat)."""
+    return [pid for pid, cmd in cluster.processes(name, sessions_only=True) if ".pytest-cloud.lock" in cmd
+            and "sshd" not in cmd]
+
+
+@pytest.mark.conftest_only
+def test_a_node_whose_lock_ends_is_lost_and_its_tests_go_elsewhere(fleet_up, slow_project, tmp_path):
+    """Another run could take a folder whose lock ended: its node stops
+    running tests, as a lost node does."""
+    p = slow_project(fleet_up, seconds=1)
+    p.use_nodes("f1 f2 f3", cloud_keepalive=4)
+    junit = str(tmp_path / "junit.xml")
+    run = start(p, "-v", "--junitxml=" + junit)
+    run.when(r"PASSED", 6)
+    holders = lock_holders(fleet_up, "f3")
+    assert holders, fleet_up.processes("f3")
+    for pid in holders:
+        os.kill(pid, signal.SIGKILL)
+    assert run.finish() == 0, run.output
+    assert re.search(r"node 'f3' lost: its lock on 'pytest_\w+_slow' ended \(the lock's command ended\)",
+                     run.output), run.output
+    assert "node 'f3' lost during the run: lock lost: its lock on" in run.output
+    assert junit_outcomes(junit) == {t: ["passed"] for t in SLOW_IDS}, run.output
+    nothing_left(run, fleet_up, ["f1", "f2", "f3"])
+
+
+@pytest.mark.conftest_only
+def test_a_helper_cut_off_lets_the_nodes_locks_go(fleet_up, slow_project):
+    """The helper stops (as behind a partition): within twice the
+    keepalive the nodes let its locks go, and when it comes back it finds
+    them gone: the nodes are lost, and the run ends, saying so."""
+    p = slow_project(fleet_up, seconds=1)
+    p.use_nodes("f1 f2", cloud_keepalive=3)
+    run = start(p, "-v")
+    run.when(r"PASSED", 2)
+    assert lock_holders(fleet_up, "f1") and lock_holders(fleet_up, "f2")
+    helper = [pid for pid, cmd in session_processes(run.proc.pid) if os.path.basename(cmd.split()[0]) == "pytest-cloud"]
+    assert len(helper) == 1, session_processes(run.proc.pid)
+    os.kill(helper[0], signal.SIGSTOP)
+    try:
+        wait_until("the nodes to let the locks go",
+                   lambda: not lock_holders(fleet_up, "f1") and not lock_holders(fleet_up, "f2"), 2 * 3 + 5)
+    finally:
+        os.kill(helper[0], signal.SIGCONT)
+    status = run.finish()
+    assert "node 'f1' lost: its lock on" in run.output and "node 'f2' lost: its lock on" in run.output
+    assert status == 2 and "pytest-cloud: every node was lost" in run.output, run.output
+    nothing_left(run, fleet_up, ["f1", "f2"])

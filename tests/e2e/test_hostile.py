@@ -132,6 +132,8 @@ def hostile(tmp_path_factory):
                                              "i=$((i+1)); done; echo; exit 0"))
     c.add("escapes", force_command=on("probe", "printf '\\033]0;owned\\007\\033[2J\\033[31mred\\n' >&2; exit 1"))
     c.add("killed", force_command=on("probe", "kill -9 $$"))
+    # a loaded node: its probe takes longer than the connect timeout
+    c.add("loaded", force_command=on("probe", "sleep 5; " + PASS.strip()))
     c.add("stallcopy", cpus="0", force_command=on("copy", "exec sleep 1000"))
     c.add("stallafter", cpus="0", force_command=on("after", "exec sleep 1000"))
     c.add("chattyclaim", cpus="0", force_command=on("claim", "while :; do echo wait; sleep 1; done"))
@@ -196,11 +198,13 @@ def reasons(plan):
 def test_a_flooding_node_keeps_the_helper_small(hproject):
     """One node floods stderr at the probe, one after the copy, among 8:
     the helper's memory stays bounded, each is left out when its time is up."""
-    hproject.use_nodes("h1 h2 h3 h4 h5 h6 flood floodafter", cloud_sync_timeout=5)
+    hproject.use_nodes("h1 h2 h3 h4 h5 h6 flood floodafter", cloud_sync_timeout=5, cloud_keepalive=4)
     kib, status, out, err = peak_rss_kib([HELPER], hproject.path, hproject.env())
     assert status == 0, err
     got = reasons(_json.loads(out))
-    assert got["flood"] == "probe: waiting for its output: timed out after 3s", got
+    # a node that talks is not silent: the probe's cap (connect timeout
+    # plus keepalive) ends it
+    assert got["flood"] == "probe: waiting for its output: timed out after 7s", got
     assert got["floodafter"] == "after the copy: waiting for its output: timed out after 5s", got
     assert all(got["h%d" % i] is None for i in range(1, 7))
     if "ASAN_OPTIONS" not in os.environ:  # a sanitizer's shadow memory is not the helper's
@@ -229,7 +233,38 @@ def test_one_stalled_node_costs_only_its_bound(hproject, node, sync_timeout, rea
     got = reasons(r.plan)
     assert got[node].startswith(reason), got[node]
     assert r.seconds < base.seconds + bound + 2.5, (r.seconds, base.seconds)
+    # nothing it started is left: rsync and its ssh went together
+    addr = hproject.cluster.nodes[node].addr
+    assert not [q for q in own_processes() if addr in q[1]], own_processes()
     hproject.cluster.thaw(node)
+
+
+def own_processes():
+    """(pid, command line) of this machine's processes outside the nodes'
+    namespaces that this test session started (ssh, rsync)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % entry, "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue
+        if cmd.startswith(("ssh ", "rsync ")):
+            found.append((int(entry), cmd))
+    return found
+
+
+def test_a_loaded_node_is_slow_not_dead(hproject):
+    """Its probe runs longer than the connect timeout (3 s): the node is
+    connected and answering, so it is waited for (the keepalive bounds
+    its silence, connect timeout plus keepalive the whole probe)."""
+    hproject.use_nodes("h1 loaded")
+    r = run_helper(hproject, "--dry-run")
+    assert r.returncode == 0, r.stderr_text
+    assert reasons(r.plan) == {"h1": None, "loaded": None}
+    assert r.seconds >= 5
 
 
 def test_a_claim_that_talks_for_ever_is_bounded(hproject):

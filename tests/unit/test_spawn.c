@@ -3,8 +3,11 @@
 #include <CUnit/CUnit.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "clock.h"
 #include "spawn.h"
 #include "suites.h"
 
@@ -76,12 +79,45 @@ static void test_spawn_timeout(void)
 	free(sh);
 }
 
+/* What a child started goes with it (its process group), and the read
+ * after the stop is bounded: here the child obeys SIGTERM while what it
+ * started ignores it and holds the output pipe, as rsync's ssh can. */
+static void test_spawn_timeout_takes_the_group(void)
+{
+	char *sh = spawn_find_program("sh");
+	char *argv[] = { "sh", "-c",
+			 "(trap '' TERM; exec sleep 60) & echo $!; exec sleep 60",
+			 NULL };
+	struct spawn_result res;
+	char why[128];
+	double start = clock_seconds();
+	long grandchild;
+	int tries;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sh);
+	CU_ASSERT_EQUAL_FATAL(spawn_run_watch(sh, argv, &res, NULL, NULL, 1,
+					      why, sizeof(why)),
+			      0);
+	CU_ASSERT(clock_seconds() - start < 8);
+	CU_ASSERT_EQUAL(res.timed_out, 1);
+	grandchild = strtol(res.output, NULL, 10);
+	CU_ASSERT_FATAL(grandchild > 1);
+	for (tries = 0; tries < 50 && kill((pid_t)grandchild, 0) == 0; tries++) {
+		usleep(100000); /* reaped by whoever adopted it */
+	}
+	CU_ASSERT_NOT_EQUAL(kill((pid_t)grandchild, 0), 0);
+	spawn_result_release(&res);
+	free(sh);
+}
+
 int suite_spawn(void)
 {
 	CU_pSuite s = CU_add_suite("spawn", NULL, NULL);
 
 	return (s && CU_add_test(s, "outcomes", test_spawn_outcomes) &&
-		CU_add_test(s, "timeout", test_spawn_timeout))
+		CU_add_test(s, "timeout", test_spawn_timeout) &&
+		CU_add_test(s, "timeout takes the group",
+			    test_spawn_timeout_takes_the_group))
 		       ? 0
 		       : -1;
 }
