@@ -227,11 +227,14 @@ char *claim_command(const struct claim_spec *spec)
 		     "%sexec 8>&-; "
 		     /* held until stdin ends; from the first line on (the
 		      * helper's heartbeat while the tests run), also until
-		      * no line came for beat_s seconds */
-		     "echo locked; IFS= read -r x || exit 0; t=; while :; do "
-		     "(sleep %ld; kill $$) 2>/dev/null & t=$!; "
-		     "IFS= read -r x || break; kill $t 2>/dev/null; done; "
-		     "kill $t 2>/dev/null; exit 0",
+		      * no line came for beat_s seconds: coreutils' timeout
+		      * (on every system with flock(1)) stops its head, and
+		      * neither holds the lock's fd; without it, no bound */
+		     "echo locked; IFS= read -r x || exit 0; "
+		     "if command -v timeout >/dev/null 2>&1; then "
+		     "while l=$(timeout %ld head -n 1 9>&-) && "
+		     "[ -n \"$l\" ]; do :; done; else cat >/dev/null; fi; "
+		     "exit 0",
 		     check_function, chdir_q, owner_q, marker_q, take_dir,
 		     wait, spec->wait_s + spec->home_wait_s, take_dir,
 		     spec->beat_s > 0 ? spec->beat_s : 60) < 0) {

@@ -74,8 +74,17 @@ static int set_options(ssh_session s, const struct sshconn_target *t,
 	int no = 0;
 	int yes = 1;
 
-	if (ssh_options_set(s, SSH_OPTIONS_HOST, t->alias) < 0 ||
-	    ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no) < 0) {
+	/* libssh 0.10 takes only host names of letters, digits, '-' and
+	 * '.' (labels starting and ending with a letter or digit), also as
+	 * a config alias, and says nothing of why */
+	if (ssh_options_set(s, SSH_OPTIONS_HOST, t->alias) < 0) {
+		snprintf(why, whylen, "ssh options: libssh cannot take '%s' "
+			 "as a host name (letters, digits, '-' and '.' only): "
+			 "give the node a Host alias of those in the ssh config",
+			 t->alias);
+		return -1;
+	}
+	if (ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no) < 0) {
 		snprintf(why, whylen, "ssh options: %s", ssh_get_error(s));
 		return -1;
 	}

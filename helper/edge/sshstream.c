@@ -175,7 +175,7 @@ int sshconn_stream_beat(struct sshconn_stream *s, long wait_s, char *why,
 		snprintf(why, whylen, "the lock's command ended");
 		return -1;
 	}
-	if (ssh_channel_write(s->ch, "\n", 1) != 1) {
+	if (ssh_channel_write(s->ch, "beat\n", 5) != 5) {
 		snprintf(why, whylen, "the heartbeat could not be sent: %s",
 			 ssh_get_error(s->c->session));
 		return -1;

@@ -337,9 +337,10 @@ def test_a_command_killed_by_a_signal_is_named(hproject):
 ])
 def test_a_stall_at_each_ssh_step_is_named(hproject, stall, reason):
     """A proxy in front of the node stops at one SSH step: the helper
-    returns within the connect timeout and names the step."""
+    returns within the connect timeout (the set-up) or the keepalive (a
+    connected node's silence) and names the step."""
     r = run_helper(hproject, "--dry-run", "--cloud-nodes=stall%d h1" % stall, "--cloud-ssh-config=" +
-                   hproject.cluster.ssh_config, "--cloud-connect-timeout=3")
+                   hproject.cluster.ssh_config, "--cloud-connect-timeout=3", "--cloud-keepalive=3")
     assert r.returncode == 0, r.stderr_text  # a sanitizer's report fails it too
     got = reasons(r.plan)
     assert got["stall%d" % stall].startswith(reason), got

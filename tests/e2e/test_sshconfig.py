@@ -46,3 +46,24 @@ def test_keys_from_ssh_agent(project, tmp_path):
     finally:
         agent.send_signal(signal.SIGTERM)
         agent.wait(timeout=5)
+
+
+def test_an_alias_libssh_cannot_take_is_left_out_saying_why(project, tmp_path):
+    """OpenSSH takes 'my_node' as a Host alias; libssh 0.10 takes no '_'
+    in a host name: that node is left out with the reason and the way
+    round it, and the other node is used."""
+    nodes = project.cluster
+    target = nodes.nodes["node2"]
+    cfg = str(tmp_path / "underscore.ssh_config")
+    nodes.write_ssh_config(path=cfg, extra=(
+        "\nHost my_node\n  HostName %s\n  Port 2222\n  User %s\n  IdentityFile %s\n"
+        "  UserKnownHostsFile %s\n  StrictHostKeyChecking yes\n  BatchMode yes\n"
+        % (target.addr, nodes.user, nodes.client_key, nodes.known_hosts)))
+    assert subprocess.run(["ssh", "-F", cfg, "my_node", "true"], timeout=TIMEOUT).returncode == 0
+    r = project.helper("--dry-run", "--cloud-ssh-config=" + cfg, "--cloud-nodes=my_node node1")
+    assert r.returncode == 0, r.stderr
+    reasons = {n["node"]: n.get("reason") for n in r.plan["nodes"]}
+    assert reasons["node1"] is None, reasons
+    assert reasons["my_node"] == ("ssh options: libssh cannot take 'my_node' as a host name (letters, "
+                                  "digits, '-' and '.' only): give the node a Host alias of those in "
+                                  "the ssh config"), reasons
