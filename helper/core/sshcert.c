@@ -116,6 +116,27 @@ static char *key_text(const unsigned char *blob, size_t len)
 	return out;
 }
 
+/* A public EVP key of algorithm name from the parameters in bld (which
+ * it frees); NULL when ok is 0 or the parameters make no key. */
+static EVP_PKEY *key_from_params(const char *name, OSSL_PARAM_BLD *bld,
+				 int ok)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, name, NULL);
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY *key = NULL;
+
+	if (ok && bld != NULL && ctx != NULL &&
+	    (params = OSSL_PARAM_BLD_to_param(bld)) != NULL &&
+	    EVP_PKEY_fromdata_init(ctx) > 0 &&
+	    EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
+		key = NULL;
+	}
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	EVP_PKEY_CTX_free(ctx);
+	return key;
+}
+
 /* An EVP key from a public key blob: ssh-ed25519, ecdsa-sha2-*,
  * ssh-rsa; NULL for others. */
 static EVP_PKEY *evp_key(const unsigned char *blob, size_t len,
@@ -146,25 +167,16 @@ static EVP_PKEY *evp_key(const unsigned char *blob, size_t len,
 				    : s_is(curve, clen, "nistp521") ? "P-521"
 								    : NULL;
 		OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-		OSSL_PARAM *params = NULL;
-		EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
 
 		*kind = "ecdsa";
-		if (!r.bad && group != NULL && bld != NULL && ctx != NULL &&
-		    OSSL_PARAM_BLD_push_utf8_string(
-			    bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) &&
-		    OSSL_PARAM_BLD_push_octet_string(
-			    bld, OSSL_PKEY_PARAM_PUB_KEY, q, qlen) &&
-		    (params = OSSL_PARAM_BLD_to_param(bld)) != NULL &&
-		    EVP_PKEY_fromdata_init(ctx) > 0) {
-			if (EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY,
-					      params) <= 0) {
-				key = NULL;
-			}
-		}
-		OSSL_PARAM_free(params);
-		OSSL_PARAM_BLD_free(bld);
-		EVP_PKEY_CTX_free(ctx);
+		key = key_from_params(
+			"EC", bld,
+			!r.bad && group != NULL && bld != NULL &&
+				OSSL_PARAM_BLD_push_utf8_string(
+					bld, OSSL_PKEY_PARAM_GROUP_NAME, group,
+					0) &&
+				OSSL_PARAM_BLD_push_octet_string(
+					bld, OSSL_PKEY_PARAM_PUB_KEY, q, qlen));
 	} else if (s_is(t, tlen, "ssh-rsa")) {
 		size_t elen;
 		size_t nlen;
@@ -173,23 +185,15 @@ static EVP_PKEY *evp_key(const unsigned char *blob, size_t len,
 		BIGNUM *be = r.bad ? NULL : BN_bin2bn(e, (int)elen, NULL);
 		BIGNUM *bn = r.bad ? NULL : BN_bin2bn(n, (int)nlen, NULL);
 		OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-		OSSL_PARAM *params = NULL;
-		EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
 
 		*kind = "ssh-rsa";
-		if (be != NULL && bn != NULL && bld != NULL && ctx != NULL &&
-		    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) &&
-		    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) &&
-		    (params = OSSL_PARAM_BLD_to_param(bld)) != NULL &&
-		    EVP_PKEY_fromdata_init(ctx) > 0) {
-			if (EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY,
-					      params) <= 0) {
-				key = NULL;
-			}
-		}
-		OSSL_PARAM_free(params);
-		OSSL_PARAM_BLD_free(bld);
-		EVP_PKEY_CTX_free(ctx);
+		key = key_from_params(
+			"RSA", bld,
+			be != NULL && bn != NULL && bld != NULL &&
+				OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N,
+						       bn) &&
+				OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E,
+						       be));
 		BN_free(be);
 		BN_free(bn);
 	}

@@ -24,4 +24,10 @@ int suite_copyset(void);
 int suite_sshcert(void);
 int suite_small(void); /* buf, strvec, path, report, sshopts, opts */
 
+/* Runs script with sh, HOME at scratch/home (and bin first on PATH when
+ * not NULL), in /; returns its output (owned; *code its exit status, -1
+ * for a signal) or NULL when it could not run. */
+char *unit_sh(const char *scratch, const char *bin, const char *script,
+	      int *code);
+
 #endif

@@ -26,29 +26,7 @@ static char scratch[] = "/tmp/pytest-cloud-claim.XXXXXX";
  * or NULL. */
 static char *run_sh(const char *script, int *code)
 {
-	char *sh = spawn_find_program("sh");
-	char *full = NULL;
-	char *argv[] = { "sh", "-c", NULL, NULL };
-	struct spawn_result res;
-	char why[128];
-	char *out = NULL;
-
-	if (sh == NULL ||
-	    asprintf(&full, "HOME=%s/home; export HOME; cd /; %s", scratch,
-		     script) < 0) {
-		free(sh);
-		return NULL;
-	}
-	argv[2] = full;
-	if (spawn_run(sh, argv, &res, why, sizeof(why)) == 0) {
-		*code = res.exited ? res.code : -1;
-		out = res.output;
-		res.output = NULL;
-		spawn_result_release(&res);
-	}
-	free(full);
-	free(sh);
-	return out;
+	return unit_sh(scratch, NULL, script, code);
 }
 
 /* 1 when the file at path holds exactly text. */

@@ -15,31 +15,13 @@
 
 static char scratch[] = "/tmp/pytest-cloud-interp.XXXXXX";
 
+/* Runs script in the scratch home, its bin first on PATH. */
 static char *sh(const char *script, int *code)
 {
-	char *shp = spawn_find_program("sh");
-	char *full = NULL;
-	char *argv[] = { "sh", "-c", NULL, NULL };
-	struct spawn_result res;
-	char why[128];
-	char *out = NULL;
+	char bin[sizeof(scratch) + 4];
 
-	if (shp == NULL || asprintf(&full, "HOME=%s/home; export HOME; "
-				    "PATH=%s/bin:/usr/bin:/bin; cd /; %s",
-				    scratch, scratch, script) < 0) {
-		free(shp);
-		return NULL;
-	}
-	argv[2] = full;
-	if (spawn_run(shp, argv, &res, why, sizeof(why)) == 0) {
-		*code = res.exited ? res.code : -1;
-		out = res.output;
-		res.output = NULL;
-		spawn_result_release(&res);
-	}
-	free(full);
-	free(shp);
-	return out;
+	snprintf(bin, sizeof(bin), "%s/bin", scratch);
+	return unit_sh(scratch, bin, script, code);
 }
 
 /* A fake python at path that says it is version v. */
