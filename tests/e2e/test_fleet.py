@@ -58,7 +58,10 @@ class Run:
 
     def __init__(self, argv, cwd, env):
         self.started = time.monotonic()
-        self.proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+        # Ctrl-C as on a terminal, however this test was started (a shell
+        # starts a background job with SIGINT ignored, and the ignoring is
+        # inherited)
+        self.proc = subprocess.Popen(["env", "--default-signal=INT"] + argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         self.lines = []
