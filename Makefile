@@ -241,8 +241,11 @@ fuzz-short: deps $(FUZZ_TARGETS:%=$(FB)/fuzz_%)
 
 # deps first, then a new make that reads pkg-config with the packages in
 # place (a fresh machine has none of them when this Makefile is read)
+TEST_STAGES = core-pure unit unit-asan pyunit fuzz-short e2e e2e-asan e2e-stacks
 test: deps
-	@$(MAKE) --no-print-directory core-pure unit unit-asan pyunit fuzz-short e2e e2e-asan e2e-stacks
+	@for t in $(TEST_STAGES); do s=$$(date +%s); \
+		$(MAKE) --no-print-directory $$t || exit 1; \
+		echo "make test: $$t passed in $$(( $$(date +%s) - s ))s"; done
 
 # The static helper: one file that runs on any Linux x86-64 controller
 # (glibc linked in too; README "Static helper").  Its libraries come from
