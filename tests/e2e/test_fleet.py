@@ -576,7 +576,7 @@ def test_a_helper_cut_off_lets_the_nodes_locks_go(fleet_up, slow_project):
     run = start(p, "-v")
     run.when(r"PASSED", 2)
     assert lock_holders(fleet_up, "f1") and lock_holders(fleet_up, "f2")
-    helper = [pid for pid, cmd in session_processes(run.proc.pid) if os.path.basename(cmd.split()[0]) == "pytest-cloud"]
+    helper = [pid for pid, cmd in session_processes(run.proc.pid) if cmd.split()[0] == HELPER]
     assert len(helper) == 1, session_processes(run.proc.pid)
     os.kill(helper[0], signal.SIGSTOP)
     try:
