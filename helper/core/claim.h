@@ -61,8 +61,10 @@
  * when the helper's channel closes, and once the helper's heartbeat has
  * begun (a line every few seconds while the tests run, hold.h) also when
  * no line came for beat_s seconds (a helper cut off by a partition or a
- * NAT, whose TCP connection the node would take hours to give up); the
- * lock ends with it.  Under the lock the claim writes the run's owner text
+ * NAT, whose TCP connection the node would take hours to give up; each
+ * wait bounded by coreutils' timeout, which every system with flock(1)
+ * has: without it, only the channel's end ends the lock); the lock ends
+ * with it.  Under the lock the claim writes the run's owner text
  * (claim_owner) into the lock file, which names the run by a random token
  * and the node it came through.  Nodes that share a home (NFS) see one
  * lock file: a node that finds the lock held by its own run, or reads its
