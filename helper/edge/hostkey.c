@@ -21,6 +21,7 @@
 #include "msgs.h"
 #include "spawn.h"
 #include "sshcert.h"
+#include "sshcfgfile.h"
 #include "strvec.h"
 
 /* No known_hosts is this big. */
@@ -66,15 +67,12 @@ static void where_release(struct where *w)
 static char *expand(const char *word, const char *host, char *why,
 		    size_t whylen)
 {
-	const char *home = getenv("HOME");
-	struct passwd *pw = getpwuid(geteuid());
+	const char *home = sshcfg_user_home();
+	struct passwd *pw = getpwuid(getuid());
 	char out[4096];
 	size_t n = 0;
 	const char *p = word;
 
-	if (home == NULL && pw != NULL) {
-		home = pw->pw_dir;
-	}
 	if (p[0] == '~' && (p[1] == '/' || p[1] == '\0')) {
 		n = (size_t)snprintf(out, sizeof(out), "%s", home ? home : "");
 		p++;

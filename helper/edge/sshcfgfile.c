@@ -4,9 +4,11 @@
 #include "sshcfgfile.h"
 
 #include <glob.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "files.h"
 
@@ -20,12 +22,19 @@ struct include_ctx {
 static void read_file(const char *path, const char *host,
 		      struct sshcfg_settings *out, struct include_ctx *ctx);
 
+const char *sshcfg_user_home(void)
+{
+	struct passwd *pw = getpwuid(getuid());
+
+	return pw != NULL && pw->pw_dir != NULL ? pw->pw_dir : getenv("HOME");
+}
+
 /* Include arguments: globs, relative to ~/.ssh. */
 static void include_files(const char *value, const char *host,
 			  struct sshcfg_settings *out, void *arg)
 {
 	struct include_ctx *ctx = arg;
-	const char *home = getenv("HOME");
+	const char *home = sshcfg_user_home();
 	char *copy = strdup(value);
 	char *save = NULL;
 	char *word;
@@ -86,7 +95,7 @@ int sshcfg_settings_file(const char *path, const char *host,
 			 struct sshcfg_settings *out)
 {
 	struct include_ctx ctx = { 0 };
-	const char *home = getenv("HOME");
+	const char *home = sshcfg_user_home();
 	char *user = NULL;
 
 	if (path != NULL) {

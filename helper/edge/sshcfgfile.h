@@ -17,4 +17,11 @@
 int sshcfg_settings_file(const char *path, const char *host,
 			 struct sshcfg_settings *out);
 
+/*
+ * The home ssh means by '~' and '%d' (and where ~/.ssh/config is): this
+ * user's entry in the password database, as OpenSSH and libssh take it,
+ * else $HOME; NULL when neither is known.  Not to be freed.
+ */
+const char *sshcfg_user_home(void);
+
 #endif
