@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "b64.h"
+
 /* The next whitespace-separated word of *p: its start, its length in
  * *len (0 at the end of the line). */
 static const char *word(const char **p, size_t *len)
@@ -46,46 +48,6 @@ char *knownhosts_name(const char *host, int port, const char *alias)
 		out[i] = (char)tolower((unsigned char)out[i]);
 	}
 	return out;
-}
-
-/* Base64 of len bytes (malloc'ed). */
-static char *b64_encode(const unsigned char *data, size_t len)
-{
-	char *out = malloc(4 * ((len + 2) / 3) + 1);
-
-	if (out != NULL) {
-		EVP_EncodeBlock((unsigned char *)out, data, (int)len);
-	}
-	return out;
-}
-
-/* Decodes base64 text of len characters into out (at most cap bytes);
- * the decoded length, or -1. */
-static int b64_decode(const char *text, size_t len, unsigned char *out,
-		      size_t cap)
-{
-	unsigned char buf[512];
-	int n;
-
-	if (len == 0 || len % 4 != 0 || len / 4 * 3 > sizeof(buf)) {
-		return -1;
-	}
-	n = EVP_DecodeBlock(buf, (const unsigned char *)text, (int)len);
-	if (n < 0) {
-		return -1;
-	}
-	/* EVP_DecodeBlock counts the padding's zero bytes */
-	if (len >= 1 && text[len - 1] == '=') {
-		n--;
-	}
-	if (len >= 2 && text[len - 2] == '=') {
-		n--;
-	}
-	if ((size_t)n > cap) {
-		return -1;
-	}
-	memcpy(out, buf, (size_t)n);
-	return n;
 }
 
 /* "|1|SALT|HASH" (hlen characters) against name. */

@@ -14,6 +14,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "b64.h"
+
 #define CERT_MAX (16u << 10) /* no host certificate is this big */
 
 /* Reads the wire format: big-endian numbers, length-prefixed strings. */
@@ -60,32 +62,6 @@ static const unsigned char *get_s(struct rd *r, size_t *len)
 static int s_is(const unsigned char *s, size_t len, const char *want)
 {
 	return s != NULL && len == strlen(want) && memcmp(s, want, len) == 0;
-}
-
-static int b64_decode(const char *text, unsigned char *out, size_t cap)
-{
-	size_t len = strlen(text);
-	int n;
-
-	if (len == 0 || len % 4 != 0 || len / 4 * 3 > cap) {
-		return -1;
-	}
-	n = EVP_DecodeBlock(out, (const unsigned char *)text, (int)len);
-	if (n < 0) {
-		return -1;
-	}
-	n -= (text[len - 1] == '=') + (len >= 2 && text[len - 2] == '=');
-	return n;
-}
-
-static char *b64_encode(const unsigned char *data, size_t len)
-{
-	char *out = malloc(4 * ((len + 2) / 3) + 1);
-
-	if (out != NULL) {
-		EVP_EncodeBlock((unsigned char *)out, data, (int)len);
-	}
-	return out;
 }
 
 /* Appends a wire string to buf at *at. */
@@ -379,7 +355,7 @@ int sshcert_judge(const char *type, const char *b64,
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
-	n = b64_decode(b64, blob, CERT_MAX);
+	n = b64_decode(b64, strlen(b64), blob, CERT_MAX);
 	ptlen = strlen(type) > strlen(suffix) ? strlen(type) - strlen(suffix) : 0;
 	if (n < 0 || ptlen == 0 || ptlen >= sizeof(plain_type) ||
 	    strcmp(type + ptlen, suffix) != 0) {

@@ -22,7 +22,7 @@ int suite_files(void);
 int suite_interp(void);
 int suite_copyset(void);
 int suite_sshcert(void);
-int suite_small(void); /* buf, strvec, path, report, sshopts, opts */
+int suite_small(void); /* buf, strvec, path, report, sshopts, opts, b64 */
 
 /* Runs script with sh, HOME at scratch/home (and bin first on PATH when
  * not NULL), in /; returns its output (owned; *code its exit status, -1

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "b64.h"
 #include "buf.h"
 #include "config.h"
 #include "opts.h"
@@ -232,6 +233,37 @@ static void test_opts(void)
 }
 
 /* A suite each, of one test. */
+/* base64: OpenSSH's padded form both ways; text that is not it, or
+ * does not fit, is -1. */
+static void test_b64(void)
+{
+	const unsigned char data[] = { 0xfb, 0xff, 0x00, 'a', 'b' };
+	unsigned char out[8];
+	char *text;
+	size_t k;
+
+	for (k = 0; k <= sizeof(data); k++) {
+		text = b64_encode(data, k);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+		if (k == 0) {
+			CU_ASSERT_STRING_EQUAL(text, "");
+			CU_ASSERT_EQUAL(b64_decode(text, 0, out, sizeof(out)), -1);
+		} else {
+			CU_ASSERT_EQUAL(b64_decode(text, strlen(text), out,
+						   sizeof(out)),
+					(int)k);
+			CU_ASSERT(memcmp(out, data, k) == 0);
+		}
+		free(text);
+	}
+	text = b64_encode(data, 2);
+	CU_ASSERT_STRING_EQUAL(text, "+/8=");
+	free(text);
+	CU_ASSERT_EQUAL(b64_decode("+/8", 3, out, sizeof(out)), -1);
+	CU_ASSERT_EQUAL(b64_decode("+/8*", 4, out, sizeof(out)), -1);
+	CU_ASSERT_EQUAL(b64_decode("AAAAAAAAAAAA", 12, out, 8), -1);
+}
+
 int suite_small(void)
 {
 	static const struct {
@@ -239,7 +271,8 @@ int suite_small(void)
 		void (*test)(void);
 	} suites[] = { { "buf", test_buf },	    { "strvec", test_strvec },
 		       { "path", test_path_inside }, { "report", test_report },
-		       { "sshopts", test_sshopts }, { "opts", test_opts } };
+		       { "sshopts", test_sshopts }, { "opts", test_opts },
+		       { "b64", test_b64 } };
 	size_t i;
 
 	for (i = 0; i < sizeof(suites) / sizeof(suites[0]); i++) {
