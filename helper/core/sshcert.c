@@ -208,6 +208,21 @@ static unsigned char *ecdsa_der(const unsigned char *sig, size_t len,
 	return *der_len > 0 ? der : NULL;
 }
 
+/* The signature algorithms accepted for each kind of CA key, and their
+ * digests (Ed25519 has none of its own: NULL); ssh-rsa's SHA-1 is not. */
+static const struct {
+	const char *kind;
+	const char *alg;
+	const EVP_MD *(*md)(void);
+} accepted[] = {
+	{ "ssh-ed25519", "ssh-ed25519", NULL },
+	{ "ssh-rsa", "rsa-sha2-256", EVP_sha256 },
+	{ "ssh-rsa", "rsa-sha2-512", EVP_sha512 },
+	{ "ecdsa", "ecdsa-sha2-nistp256", EVP_sha256 },
+	{ "ecdsa", "ecdsa-sha2-nistp384", EVP_sha384 },
+	{ "ecdsa", "ecdsa-sha2-nistp521", EVP_sha512 },
+};
+
 /* Whether sig (ssh's signature blob) by the CA key blob ca is valid over
  * data; -1 with why when not. */
 static int verify(const unsigned char *ca, size_t calen,
@@ -223,6 +238,7 @@ static int verify(const unsigned char *ca, size_t calen,
 	const char *kind;
 	EVP_PKEY *key = evp_key(ca, calen, &kind);
 	const EVP_MD *md = NULL;
+	size_t i;
 	EVP_MD_CTX *ctx = NULL;
 	unsigned char *der = NULL;
 	int der_len = 0;
@@ -233,29 +249,19 @@ static int verify(const unsigned char *ca, size_t calen,
 			 "signature cannot be read");
 		goto out;
 	}
-	if (strcmp(kind, "ssh-ed25519") == 0 && s_is(alg, alen, "ssh-ed25519")) {
-		md = NULL;
-	} else if (strcmp(kind, "ssh-rsa") == 0 &&
-		   s_is(alg, alen, "rsa-sha2-256")) {
-		md = EVP_sha256();
-	} else if (strcmp(kind, "ssh-rsa") == 0 &&
-		   s_is(alg, alen, "rsa-sha2-512")) {
-		md = EVP_sha512();
-	} else if (strcmp(kind, "ecdsa") == 0 &&
-		   s_is(alg, alen, "ecdsa-sha2-nistp256")) {
-		md = EVP_sha256();
-	} else if (strcmp(kind, "ecdsa") == 0 &&
-		   s_is(alg, alen, "ecdsa-sha2-nistp384")) {
-		md = EVP_sha384();
-	} else if (strcmp(kind, "ecdsa") == 0 &&
-		   s_is(alg, alen, "ecdsa-sha2-nistp521")) {
-		md = EVP_sha512();
-	} else {
+	for (i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++) {
+		if (strcmp(kind, accepted[i].kind) == 0 &&
+		    s_is(alg, alen, accepted[i].alg)) {
+			break;
+		}
+	}
+	if (i == sizeof(accepted) / sizeof(accepted[0])) {
 		snprintf(why, whylen, "host certificate: signature algorithm "
 			 "'%.*s' is not accepted for a CA key",
 			 (int)(alen < 64 ? alen : 64), alg ? (const char *)alg : "");
 		goto out;
 	}
+	md = accepted[i].md == NULL ? NULL : accepted[i].md();
 	if (strcmp(kind, "ecdsa") == 0) {
 		der = ecdsa_der(sig, slen, &der_len);
 		if (der == NULL) {
