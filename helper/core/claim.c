@@ -185,7 +185,7 @@ static const char wait_lock[] =
 	"if [ \"$c\" != \"$b\" ] || [ $n = 0 ]; then echo \"busy $c\"; "
 	"b=$c; else echo wait; fi; "
 	"[ $n -ge %ld ] && { echo 'lock timeout'; exit 0; }; "
-	"n=$((n+1)); sleep 1; done; ";
+	"n=$((n+1)); sleep 1; done; echo free || exit 0; ";
 
 char *claim_command(const struct claim_spec *spec)
 {
@@ -224,7 +224,7 @@ char *claim_command(const struct claim_spec *spec)
 		     "printf '%%s\\n' \"$o\" > \"$l\"; "
 		     "exec 8>>.pytest-cloud.lock || exit 1; "
 		     "flock -w %ld 8 || { echo 'lock timeout'; exit 0; }; "
-		     "%sexec 8>&-; "
+		     "echo free || exit 0; %sexec 8>&-; "
 		     /* held until stdin ends; from the first line on (the
 		      * helper's heartbeat while the tests run), also until
 		      * no line came for beat_s seconds: coreutils' timeout

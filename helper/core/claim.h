@@ -52,6 +52,11 @@
  *                 wrote in the lock file (again whenever that changes)
  *   wait          still held: printed every second while it waits
  *   lock timeout  still held after the wait
+ *   free          a lock was got (said before anything is written under
+ *                 it): a helper that has let the claim go (its node
+ *                 shares another's folder, or its deadline passed) has
+ *                 closed the channel, so the line cannot be written and
+ *                 the claim ends there, writing nothing
  *   lockfile symlink  a lock file is a link: refused, nothing written
  *   locked        held until the command's stdin ends
  *   unlocked      the node has no flock(1): copied without a lock

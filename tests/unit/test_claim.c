@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "claim.h"
@@ -414,6 +415,68 @@ static void test_claim_owns_only_its_own(void)
 	free(marker);
 }
 
+/*
+ * A claim the helper lets go while it waits (its node shares another's
+ * folder, or the deadline passed) closes the channel; once the lock is
+ * free, the claim must not take the folder: it writes nothing, neither
+ * the lock file's owner text nor CHDIR.  Here the channel is a pipe whose
+ * reader goes away after the "busy" line.
+ */
+static void test_claim_let_go_writes_nothing(void)
+{
+	char path[512];
+	char *marker = marker_us();
+	struct claim_spec spec = { "letgo", marker, "run A", 5, 1 };
+	char *cmd = marker ? claim_command(&spec) : NULL;
+	char *full = NULL;
+	char line[400] = "";
+	int out[2];
+	int fd;
+	int status = 0;
+	pid_t pid;
+	FILE *from;
+
+	CU_ASSERT_FATAL(cmd != NULL);
+	CU_ASSERT_FATAL(asprintf(&full, "HOME=%s/home; export HOME; cd /; %s",
+				 scratch, cmd) > 0);
+	snprintf(path, sizeof(path), "%s/home/.letgo.pytest-cloud-lock",
+		 scratch);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, "run B on ci7\n", 13), 13);
+	CU_ASSERT_EQUAL_FATAL(flock(fd, LOCK_EX), 0);
+	CU_ASSERT_EQUAL_FATAL(pipe(out), 0);
+	pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+
+		close(fd);
+		dup2(null, 0);
+		dup2(out[1], 1);
+		close(out[0]);
+		close(out[1]);
+		execl("/bin/sh", "sh", "-c", full, (char *)NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	from = fdopen(out[0], "r");
+	CU_ASSERT_FATAL(from != NULL);
+	while (fgets(line, sizeof(line), from) != NULL &&
+	       strncmp(line, "busy ", 5) != 0) {
+	}
+	CU_ASSERT_STRING_EQUAL(line, "busy run B on ci7\n");
+	fclose(from);    /* the helper lets the claim go */
+	close(fd);       /* and the other run ends */
+	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+	CU_ASSERT_EQUAL(file_is(path, "run B on ci7\n"), 1);
+	snprintf(path, sizeof(path), "%s/home/letgo", scratch);
+	CU_ASSERT_EQUAL(access(path, F_OK), -1);
+	free(full);
+	free(cmd);
+	free(marker);
+}
+
 static void test_claim_refuses_a_linked_lock_file(void)
 {
 	char path[512];
@@ -593,6 +656,8 @@ int suite_claim(void)
 		CU_add_test(s, "owns only its own", test_claim_owns_only_its_own) &&
 		CU_add_test(s, "owner text", test_owner_text) &&
 		CU_add_test(s, "held lock", test_claim_waits_for_a_held_lock) &&
+		CU_add_test(s, "let go while waiting",
+			    test_claim_let_go_writes_nothing) &&
 		CU_add_test(s, "linked lock file",
 			    test_claim_refuses_a_linked_lock_file) &&
 		CU_add_test(s, "quoting", test_claim_quoting) &&
