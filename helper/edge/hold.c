@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fanout.h"
 #include "msgs.h"
 #include "spawn.h"
 #include "sshconn.h"
@@ -44,29 +45,34 @@ void hold_signals(void)
 }
 
 /*
- * Every lock's heartbeat: a line to its command (which, from the first
- * one on, lets the lock go when they stop for twice the keepalive) and a
+ * One lock's heartbeat: a line to its command (which, from the first one
+ * on, lets the lock go when they stop for twice the keepalive) and a
  * ping.  A lock that ended or whose node does not answer within the
  * keepalive makes its node lost: the line below tells the conftest,
  * which stops that node's workers and moves its tests to the others.
  */
+static void beat_job(size_t i, void *arg)
+{
+	struct run *run = arg;
+	char why[256];
+
+	if (run->locks[i] == NULL ||
+	    sshconn_stream_beat(run->locks[i], run->cfg.keepalive, why,
+				sizeof(why)) == 0) {
+		return;
+	}
+	infof("node '%s' lost: its lock on '%s' ended (%s)",
+	      run->nodes[i].name, run->cfg.chdir, why);
+	sshconn_stream_close(run->locks[i]);
+	run->locks[i] = NULL;
+}
+
+/* Every lock's heartbeat, all at once: a node that does not answer must
+ * not hold back the lines to the others for its keepalive (two silent
+ * nodes, one after the other, would outlast the healthy nodes' bound). */
 static void beat(struct run *run)
 {
-	size_t i;
-
-	for (i = 0; i < run->n; i++) {
-		char why[256];
-
-		if (run->locks[i] == NULL ||
-		    sshconn_stream_beat(run->locks[i], run->cfg.keepalive, why,
-					sizeof(why)) == 0) {
-			continue;
-		}
-		infof("node '%s' lost: its lock on '%s' ended (%s)",
-		      run->nodes[i].name, run->cfg.chdir, why);
-		sshconn_stream_close(run->locks[i]);
-		run->locks[i] = NULL;
-	}
+	fanout_run(run->n, 0, beat_job, run);
 }
 
 void hold(struct run *run)

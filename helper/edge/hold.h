@@ -17,7 +17,8 @@ void hold_signals(void);
 /*
  * --hold: the plan is out (stdout closes, so the reader sees its end);
  * the nodes' locks stay held until stdin ends.  Every third of the
- * keepalive each lock gets its heartbeat (claim.h: from the first one on
+ * keepalive each lock gets its heartbeat, all at once (a thread a node,
+ * so that silent nodes do not delay the others') (claim.h: from the first one on
  * the node lets the lock go when they stop for twice the keepalive) and
  * its node a ping; a lock that ended, or whose node did not answer within
  * the keepalive, makes the node lost, said in one line the conftest acts

@@ -588,3 +588,27 @@ def test_a_helper_cut_off_lets_the_nodes_locks_go(fleet_up, slow_project):
     assert "node 'f1' lost: its lock on" in run.output and "node 'f2' lost: its lock on" in run.output
     assert status == 2 and "pytest-cloud: every node was lost" in run.output, run.output
     nothing_left(run, fleet_up, ["f1", "f2"])
+
+
+@pytest.mark.conftest_only
+def test_two_nodes_hang_at_once_and_the_third_keeps_its_lock(fleet_up, slow_project, tmp_path):
+    """f1 and f2 hang together (a rack behind one switch): each heartbeat
+    waits its keepalive for them, and f3's lock, whose bound is twice the
+    keepalive, must still get its line in time: f3 runs every test."""
+    p = slow_project(fleet_up, seconds=0.6)
+    p.use_nodes("f1 f2 f3", cloud_keepalive=3)
+    junit = str(tmp_path / "junit.xml")
+    run = start(p, "-v", "--junitxml=" + junit)
+    run.when(r"PASSED", 6)
+    fleet_up.freeze("f1")
+    fleet_up.freeze("f2")
+    try:
+        status = run.finish()
+    finally:
+        fleet_up.thaw("f1")
+        fleet_up.thaw("f2")
+    assert status == 0, run.output
+    assert "node 'f1' lost" in run.output and "node 'f2' lost" in run.output, run.output
+    assert "node 'f3' lost" not in run.output, run.output
+    assert junit_outcomes(junit) == {t: ["passed"] for t in SLOW_IDS}, run.output
+    nothing_left(run, fleet_up, ["f1", "f2", "f3"])
