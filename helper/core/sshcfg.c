@@ -118,12 +118,181 @@ static int apply(struct sshcfg_settings *out, const char *key,
 		return first(&out->host_key_alias, value);
 	} else if (strcasecmp(key, "RevokedHostKeys") == 0) {
 		return first(&out->revoked_host_keys, value);
+	} else if (strcasecmp(key, "HostName") == 0) {
+		return first(&out->hostname, value);
+	} else if (strcasecmp(key, "User") == 0) {
+		return first(&out->user, value);
 	} else if (strcasecmp(key, "HashKnownHosts") == 0) {
 		if (out->hash_known_hosts < 0) {
 			out->hash_known_hosts = strcasecmp(value, "yes") == 0;
 		}
 	}
 	return 0;
+}
+
+/*
+ * 1 when name matches the comma-separated pattern list, as ssh's
+ * match_pattern_list: a matching '!' pattern rules the list out.
+ */
+static int list_matches(const char *list, const char *name)
+{
+	char *copy = strdup(list);
+	char *save = NULL;
+	char *word;
+	int matched = 0;
+
+	if (copy == NULL || name == NULL) {
+		free(copy);
+		return 0;
+	}
+	for (word = strtok_r(copy, ",", &save); word != NULL;
+	     word = strtok_r(NULL, ",", &save)) {
+		int negated = word[0] == '!';
+
+		if (fnmatch(negated ? word + 1 : word, name, FNM_CASEFOLD) ==
+		    0) {
+			if (negated) {
+				matched = 0;
+				break;
+			}
+			matched = 1;
+		}
+	}
+	free(copy);
+	return matched;
+}
+
+/* The HostName set so far with %h (the host as given) and %% expanded,
+ * else host.  Newly allocated; NULL when out of memory. */
+static char *target_host(const struct sshcfg_settings *s, const char *host)
+{
+	const char *p = s->hostname;
+	size_t n = 0;
+	char *out;
+
+	if (p == NULL) {
+		return strdup(host);
+	}
+	out = malloc(strlen(p) * (strlen(host) + 1) + 1);
+	if (out == NULL) {
+		return NULL;
+	}
+	for (; *p != '\0'; p++) {
+		if (p[0] == '%' && p[1] == 'h') {
+			memcpy(out + n, host, strlen(host));
+			n += strlen(host);
+			p++;
+		} else if (p[0] == '%' && p[1] == '%') {
+			out[n++] = '%';
+			p++;
+		} else {
+			out[n++] = *p;
+		}
+	}
+	out[n] = '\0';
+	return out;
+}
+
+enum match_verdict { MATCH_NO, MATCH_YES, MATCH_UNKNOWN };
+
+/* The name a criterion that takes a pattern list compares, in *name
+ * (*owned when allocated): 1, or 0 when this criterion cannot be told
+ * here (exec, localnetwork, tagged, version, a name not known). */
+static int criterion_name(const char *attr, const char *host,
+			  const struct sshcfg_settings *s, const char **name,
+			  char **owned)
+{
+	*owned = NULL;
+	*name = NULL;
+	if (strcasecmp(attr, "host") == 0) {
+		*name = *owned = target_host(s, host);
+	} else if (strcasecmp(attr, "originalhost") == 0) {
+		*name = host;
+	} else if (strcasecmp(attr, "user") == 0) {
+		*name = s->user ? s->user : s->local_user;
+	} else if (strcasecmp(attr, "localuser") == 0) {
+		*name = s->local_user;
+	}
+	return *name != NULL;
+}
+
+/* The next word of a Match line at *p, in place: words part at blanks
+ * and '=' (as in ssh); a word in double quotes may hold them, and loses
+ * its quotes.  NULL at the end. */
+static char *match_word(char **p)
+{
+	char *w = *p + strspn(*p, " \t=");
+	char *end;
+
+	if (*w == '\0') {
+		*p = w;
+		return NULL;
+	}
+	if (*w == '"') {
+		w++;
+		end = w + strcspn(w, "\"");
+	} else {
+		end = w + strcspn(w, " \t=");
+	}
+	*p = end + (*end != '\0');
+	*end = '\0';
+	return w;
+}
+
+/*
+ * A Match line's criteria (value) for host: yes when every criterion
+ * holds, no when one does not, else unknown (one cannot be told here).
+ * "all", "canonical" and "final" take no argument; every other
+ * criterion takes one (match_word).
+ */
+static enum match_verdict match_line(const char *value, const char *host,
+				     const struct sshcfg_settings *s)
+{
+	static const char *const bare[] = { "all", "canonical", "final" };
+	char *copy = strdup(value);
+	char *rest = copy;
+	char *word;
+	enum match_verdict v = MATCH_YES;
+
+	if (copy == NULL) {
+		return MATCH_UNKNOWN;
+	}
+	while (v != MATCH_NO && (word = match_word(&rest)) != NULL) {
+		int negated = word[0] == '!';
+		const char *attr = word + negated;
+		const char *arg;
+		const char *name;
+		char *owned;
+		size_t i;
+		int holds;
+
+		for (i = 0; i < sizeof(bare) / sizeof(bare[0]); i++) {
+			if (strcasecmp(attr, bare[i]) == 0) {
+				break;
+			}
+		}
+		if (i == 0) {
+			holds = 1;
+		} else if (i < sizeof(bare) / sizeof(bare[0])) {
+			/* canonical, final: passes of ssh's own */
+			v = MATCH_UNKNOWN;
+			continue;
+		} else if ((arg = match_word(&rest)) == NULL) {
+			v = MATCH_UNKNOWN; /* ssh refuses the line */
+			break;
+		} else if (!criterion_name(attr, host, s, &name, &owned)) {
+			v = MATCH_UNKNOWN;
+			continue;
+		} else {
+			holds = list_matches(arg, name);
+			free(owned);
+		}
+		if (holds == negated) {
+			v = MATCH_NO;
+		}
+	}
+	free(copy);
+	return v;
 }
 
 int sshcfg_read(const char *text, const char *host, sshcfg_include_fn include_fn,
@@ -155,10 +324,12 @@ int sshcfg_read(const char *text, const char *host, sshcfg_include_fn include_fn
 			active = host_matches(value, host);
 			in_match = 0;
 		} else if (strcasecmp(key, "Match") == 0) {
-			active = 0;
-			in_match = 1;
+			enum match_verdict v = match_line(value, host, out);
+
+			active = v == MATCH_YES;
+			in_match = v == MATCH_UNKNOWN;
 		} else if (in_match) {
-			/* not evaluated: it could apply, and be first */
+			/* cannot be told: it could apply, and be first */
 			if (strcasecmp(key, "StrictHostKeyChecking") == 0) {
 				out->match_policy = stricter(out->match_policy,
 							     parse_policy(value));
@@ -211,5 +382,8 @@ void sshcfg_settings_release(struct sshcfg_settings *s)
 	free(s->global_known_hosts);
 	free(s->host_key_alias);
 	free(s->revoked_host_keys);
+	free(s->hostname);
+	free(s->user);
+	free(s->local_user);
 	*s = (struct sshcfg_settings)SSHCFG_SETTINGS_INIT;
 }

@@ -10,11 +10,18 @@
  * blocks with patterns ('*', '?', '!negation') matched against the host
  * as given, the first value found wins, keywords in any case, "Key
  * value" or "Key=value", "Include" of further files (at the edge,
- * sshcfgfile.h).  "Match" blocks are not evaluated: a
- * StrictHostKeyChecking in one could apply and come first, so a config
- * with one gives the strictest of that value and what the Host blocks
- * give (ssh's default, strict, when they give nothing); any other of
- * these keywords in one is named (match_keyword) for the caller to
+ * sshcfgfile.h).  "Match" blocks are evaluated as ssh evaluates them
+ * for the criteria that need nothing but the config and the names: all,
+ * host (the HostName set so far, %h expanded, else the host as given),
+ * originalhost, user (the name's "user@", else the User set so far,
+ * else the local user) and localuser, each with pattern lists and '!'
+ * (criteria and patterns); every criterion must hold.  Others (exec,
+ * canonical, final, localnetwork, tagged, version, any unknown word)
+ * cannot be told here, and a block whose other criteria do not rule it
+ * out is "unknown": a StrictHostKeyChecking in one could apply and come
+ * first, so such a config gives the strictest of that value and what the
+ * rest gives (ssh's default, strict, when it gives nothing); any other
+ * of these keywords in one is named (match_keyword) for the caller to
  * refuse, since what it would change cannot be known.
  */
 #ifndef PYTEST_CLOUD_SSHCFG_H
@@ -36,11 +43,17 @@ struct sshcfg_settings {
 	char *revoked_host_keys;
 	int hash_known_hosts;     /* -1 unset, 0 no, 1 yes */
 	const char *match_keyword; /* static: a keyword above set in a
-				    * Match block, or NULL */
+				    * Match block that cannot be told, or
+				    * NULL */
+	/* what Match blocks are judged by (set the last two before reading) */
+	char *hostname;   /* the first HostName applied, as written */
+	char *user;       /* the name's "user@", else the first User */
+	char *local_user; /* the login running ssh */
 };
 
 #define SSHCFG_SETTINGS_INIT                                                   \
-	{ POLICY_UNSET, POLICY_UNSET, NULL, NULL, NULL, NULL, -1, NULL }
+	{ POLICY_UNSET, POLICY_UNSET, NULL, NULL, NULL, NULL, -1, NULL,       \
+	  NULL, NULL, NULL }
 
 /* Reads an "Include" argument for host into out (first value wins);
  * given by the edge, which reads files. */

@@ -439,10 +439,12 @@ int hostkey_check(ssh_session s, const struct hostkey_target *t, char *why,
 	int rc = -1;
 
 	if (cfg->match_keyword != NULL) {
-		snprintf(why, whylen, "ssh config: %s is set in a Match block, "
-			 "which pytest-cloud does not evaluate (which "
+		snprintf(why, whylen, "ssh config: %s is set in a Match block "
+			 "whose criteria pytest-cloud cannot evaluate (exec, "
+			 "canonical, final, localnetwork, tagged: which "
 			 "known_hosts applies cannot be told): set it in a "
-			 "Host block", cfg->match_keyword);
+			 "Host block, or a Match block of host, originalhost, "
+			 "user or localuser", cfg->match_keyword);
 		return -1;
 	}
 	if (cfg->revoked_host_keys != NULL) {

@@ -30,7 +30,8 @@ static struct sshconn *probe_connect(struct run *run, size_t i)
 	t.keepalive = run->cfg.keepalive;
 	t.dry_run = run->cfg.dry_run;
 	if (sshcfg_settings_file(run->cfg.ssh_config, r->addr.host,
-				 &settings) < 0) {
+				 r->addr.user, &settings) < 0) {
+		sshcfg_settings_release(&settings);
 		report_exclude(r, "out of memory");
 		return NULL;
 	}

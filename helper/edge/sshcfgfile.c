@@ -91,12 +91,32 @@ static void read_file(const char *path, const char *host,
 	}
 }
 
+/* The login running ssh, for Match's user and localuser; newly
+ * allocated, or NULL. */
+static char *local_user(void)
+{
+	struct passwd pw;
+	struct passwd *got = NULL;
+	char buf[4096];
+
+	if (getpwuid_r(getuid(), &pw, buf, sizeof(buf), &got) != 0 ||
+	    got == NULL || got->pw_name == NULL) {
+		return NULL;
+	}
+	return strdup(got->pw_name);
+}
+
 int sshcfg_settings_file(const char *path, const char *host,
-			 struct sshcfg_settings *out)
+			 const char *user_given, struct sshcfg_settings *out)
 {
 	struct include_ctx ctx = { 0 };
 	const char *home = sshcfg_user_home();
 	char *user = NULL;
+
+	out->local_user = local_user();
+	if (user_given != NULL && (out->user = strdup(user_given)) == NULL) {
+		return -1;
+	}
 
 	if (path != NULL) {
 		read_file(path, host, out, &ctx);

@@ -11,11 +11,13 @@
 /*
  * The host key settings for host from the file at path (NULL: as ssh
  * without -F, ~/.ssh/config then /etc/ssh/ssh_config), following
- * Include; a file that cannot be read gives nothing.  Returns 0, or -1
- * when out of memory.  Release out with sshcfg_settings_release.
+ * Include; a file that cannot be read gives nothing.  user is the node
+ * name's "user@" (NULL: none); Match blocks see it, else the config's
+ * User, else this login.  Returns 0, or -1 when out of memory.  Release
+ * out with sshcfg_settings_release.
  */
 int sshcfg_settings_file(const char *path, const char *host,
-			 struct sshcfg_settings *out);
+			 const char *user, struct sshcfg_settings *out);
 
 /*
  * The home ssh means by '~' and '%d' (and where ~/.ssh/config is): this

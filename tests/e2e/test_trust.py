@@ -150,10 +150,16 @@ def test_revoked_key_is_refused_whatever_the_policy(project, tmp_path):
         assert f.read().count(key) == 2
 
 
-def test_match_block_cannot_loosen_the_policy(project, tmp_path):
-    """OpenSSH takes the first value: for node1 the Match block's "yes",
-    and an unknown key is refused.  Match blocks are not evaluated: a config
-    with one gives the strictest value it could."""
+def ssh_g(cfg, name):
+    """What OpenSSH itself resolves for name under config cfg (ssh -G)."""
+    out = subprocess.run(["ssh", "-G", "-F", cfg, name], stdout=subprocess.PIPE, text=True, check=True).stdout
+    return dict(line.split(" ", 1) for line in out.splitlines() if " " in line)
+
+
+def test_match_blocks_are_evaluated_as_ssh_does(project, tmp_path):
+    """OpenSSH takes the first value: for node1 the Match block's "yes"
+    (an unknown key is refused), for node2, which the Match block does not
+    match, the "no" of Host *: its unknown key is accepted."""
     known = str(tmp_path / "known_hosts")
     project.cluster.write_known_hosts(path=known, skip={"node1", "node2"})
     cfg = variant(project, tmp_path, "match", known_hosts=known)
@@ -161,12 +167,56 @@ def test_match_block_cannot_loosen_the_policy(project, tmp_path):
         text = f.read()
     with open(cfg, "w") as f:
         f.write("Match host node1\n  StrictHostKeyChecking yes\n\nHost *\n  StrictHostKeyChecking no\n\n" + text)
+    assert ssh_g(cfg, "node1")["stricthostkeychecking"] == "true"
+    assert ssh_g(cfg, "node2")["stricthostkeychecking"] == "false"
+    before = open(known).read()
     r = project.helper("--dry-run", "--cloud-ssh-config=" + cfg)
     got = {n["node"]: n for n in r.plan["nodes"]}
     assert got["node1"]["status"] == "excluded"
     assert got["node1"]["reason"].startswith("host key unknown"), got["node1"]["reason"]
+    assert got["node2"]["status"] == "ok", got["node2"]
     with open(known) as f:
-        assert "[%s]:2222" % project.cluster.nodes["node1"].addr not in f.read()
+        assert f.read() == before  # a dry run adds nothing
+
+
+def test_a_key_pinned_in_a_match_block_is_seen(project, tmp_path):
+    """A Match block (originalhost and localuser) points node1 at a file
+    of pinned keys.  Pinned to another key under accept-new, node1 is
+    refused, as ssh refuses it, and no file changes; pinned to its own key
+    under strict checking, node1 is used, as ssh uses it."""
+    import pwd
+
+    nodes = project.cluster
+    me = pwd.getpwuid(os.geteuid()).pw_name
+    other = str(tmp_path / "other_key")
+    keygen(other)
+    known = str(tmp_path / "known_hosts")
+    nodes.write_known_hosts(path=known, skip={"node1"})
+    for name, keys, policy in (("wrong", {"node1": other + ".pub"}, "accept-new"), ("right", None, "yes")):
+        pinned = str(tmp_path / ("pinned_" + name))
+        nodes.write_known_hosts(path=pinned, skip={"node2"}, keys=keys)
+        cfg = variant(project, tmp_path, "pinned_" + name, known_hosts=known)
+        with open(cfg) as f:
+            text = f.read()
+        with open(cfg, "w") as f:
+            f.write("Match originalhost node1 localuser %s\n  UserKnownHostsFile %s\n"
+                    "  StrictHostKeyChecking %s\n\n%s" % (me, pinned, policy, text))
+        before = {path: open(path).read() for path in (known, pinned)}
+        assert ssh_g(cfg, "node1")["userknownhostsfile"] == pinned
+        ssh = subprocess.run(["ssh", "-F", cfg, "node1", "true"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, timeout=30)
+        r = project.helper("--dry-run", "--cloud-ssh-config=" + cfg)
+        got = {n["node"]: n for n in r.plan["nodes"]}
+        if name == "wrong":
+            assert ssh.returncode != 0 and "REMOTE HOST IDENTIFICATION HAS CHANGED" in ssh.stderr, ssh.stderr
+            assert got["node1"]["status"] == "excluded"
+            assert got["node1"]["reason"].startswith("host key changed"), got["node1"]["reason"]
+            assert pinned in got["node1"]["reason"], got["node1"]["reason"]
+        else:
+            assert ssh.returncode == 0, ssh.stderr
+            assert got["node1"]["status"] == "ok", got["node1"]
+        assert got["node2"]["status"] == "ok", got["node2"]
+        assert {path: open(path).read() for path in (known, pinned)} == before
 
 
 def test_ssh_config_path_with_quotes_works_for_every_connection(project, tmp_path):

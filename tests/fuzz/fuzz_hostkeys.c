@@ -2,7 +2,8 @@
 /* libFuzzer target: what a node (or a known_hosts file) can put before
  * the host key judgement: a certificate's bytes (ssh-keyscan -c prints
  * whatever the node sends) through sshcert_judge, and known_hosts text
- * through knownhosts_judge. */
+ * through knownhosts_judge; and ssh config text (Match lines among it)
+ * through sshcfg_read. */
 #include <openssl/evp.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +12,7 @@
 
 #include "knownhosts.h"
 #include "sshcert.h"
+#include "sshcfg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -42,6 +44,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sshcert_judge("ssh-ed25519-cert-v01@openssh.com", b64, &h, why, sizeof(why));
 	knownhosts_judge(text, "f", "[h]:2222", "ssh-ed25519", "AAAAk", &v);
 	knownhosts_verdict_release(&v);
+	{
+		struct sshcfg_settings s = SSHCFG_SETTINGS_INIT;
+
+		s.local_user = strdup("me");
+		sshcfg_read(text, "h%h", NULL, NULL, &s);
+		sshcfg_effective_policy(&s);
+		sshcfg_settings_release(&s);
+	}
 	strvec_clear(&cas);
 	free(text);
 	free(b64);
