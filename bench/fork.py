@@ -15,9 +15,14 @@ CPUs (sshd's SetEnv OMP_NUM_THREADS=N, which nproc reads).
   memory        the summed PSS of one node's 12 workers, taken mid-run
   pyflakes      its own suite (Debian's python3-pyflakes), 2 x 4 workers
 
+With --accounting (Debian's acct: accton, dump-acct), the forked 2 x 12
+runs also say where the CPU went, process by process, from the kernel's
+BSD process accounting: a forked worker, its client, the fork server and
+its collection afresh, the node's gateway, the controller's pytest.
+
 Needs root (sshd nodes) and Debian's pytest, xdist and virtualenv.
 
-    /usr/bin/python3 bench/fork.py [--runs 3] [--skip pyflakes]
+    /usr/bin/python3 bench/fork.py [--runs 3] [--skip pyflakes] [--accounting]
 """
 
 import argparse
@@ -118,6 +123,58 @@ def run(proj, watch=None):
     return wall, cpu, first, (watched[0] if watched else None), text, controller
 
 
+def accounted(fn):
+    """Runs fn() under BSD process accounting; returns (what fn returned,
+    [(command, CPU s, pid, ppid)] of every process that ended meanwhile)."""
+    fd, path = tempfile.mkstemp(prefix="pytest-cloud-acct.")
+    os.close(fd)
+    subprocess.run(["accton", path], check=True, stdout=subprocess.DEVNULL)
+    try:
+        got = fn()
+        time.sleep(1.5)  # the nodes' processes end after the run
+    finally:
+        subprocess.run(["accton", "off"], check=True, stdout=subprocess.DEVNULL)
+    out = subprocess.run(["dump-acct", path], stdout=subprocess.PIPE, text=True, check=True).stdout
+    os.unlink(path)
+    hz = 100.0  # dump-acct's ticks (AHZ)
+    rows = []
+    for line in out.splitlines():
+        f = [x.strip() for x in line.split("|")]
+        rows.append((f[0], (float(f[2]) + float(f[3])) / hz, int(f[9]), int(f[10])))
+    return got, rows
+
+
+def cpu_by_role(rows, me):
+    """{role: [CPU s of each process]} for a forked run's processes:
+    gateways are pythons started by sshd; the fork server is the python
+    whose python children are not the gateway's (it may outlive its
+    gateway, and so be the init's child when it ends); its first child is
+    the collection afresh, the rest are the workers; clients are the
+    gateway's other python children."""
+    comm = {pid: c for c, _cpu, pid, _pp in rows}
+    py = [(cpu, pid, pp) for c, cpu, pid, pp in rows if c.startswith("python")]
+    gateways = {pid for _cpu, pid, pp in py if comm.get(pp) == "sshd"}
+    children = {}
+    for cpu, pid, pp in py:
+        children.setdefault(pp, []).append((pid, cpu))
+    servers = {pid for _cpu, pid, _pp in py if pid not in gateways and len(children.get(pid, ())) >= 3}
+    roles = {"controller's pytest": [], "gateway": [], "fork server": [], "its collection afresh": [],
+             "forked worker": [], "worker's client": []}
+    for cpu, pid, pp in py:
+        if pp == me:
+            roles["controller's pytest"].append(cpu)
+        elif pid in gateways:
+            roles["gateway"].append(cpu)
+        elif pid in servers:
+            roles["fork server"].append(cpu)
+        elif pp in servers:
+            first = min(p for p, _c in children[pp])
+            roles["its collection afresh" if pid == first else "forked worker"].append(cpu)
+        elif pp in gateways:
+            roles["worker's client"].append(cpu)
+    return roles
+
+
 def _ppid(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
@@ -159,9 +216,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--skip", action="append", default=[])
+    ap.add_argument("--accounting", action="store_true")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("the benchmark starts sshd nodes and needs root")
+    if args.accounting and not (shutil.which("accton") and shutil.which("dump-acct")):
+        sys.exit("--accounting needs accton and dump-acct (apt-get install acct)")
+    roles = {}
     base = tempfile.mkdtemp(prefix="pytest-cloud-bench.")
     hidden = tempfile.mkdtemp(prefix="bench-fork-", dir=os.path.expanduser("~"))
     cluster = Cluster(os.path.join(base, "cluster"))
@@ -180,7 +241,13 @@ def main():
                     write_ini(proj, cluster, "n%d-1 n%d-2" % (n, n), fork)
                     run(proj)  # the copy, and the nodes' caches warm
                     watch = (lambda: workers_pss_kib(cluster, "n12-1")) if n == 12 else None
-                    rows[(n, fork)].append(run(proj, watch))
+                    if args.accounting and n == 12 and fork:
+                        got, acct = accounted(lambda: run(proj, watch))
+                        for role, cpus in cpu_by_role(acct, os.getpid()).items():
+                            roles.setdefault(role, []).append(cpus)
+                    else:
+                        got = run(proj, watch)
+                    rows[(n, fork)].append(got)
         print("## Worker cost: 2 nodes, 96 tests of 50 ms, an import of 0.4 s CPU\n")
         print("| workers | fork | wall s | machine CPU s | of which the controller's s | extra CPU per extra "
               "worker s | of which on the nodes s | PSS of a node's workers MiB |")
@@ -198,6 +265,19 @@ def main():
                 print("| 2 x %d | %s | %.2f | %.2f | %.2f | %s | %s | %s |" % (
                     n, "on" if fork else "off", median(r, 0), median(r, 1), median(r, 5), extra, nodes_extra,
                     "%.1f" % (statistics.median(pss) / 1024) if pss else ""))
+        for fork in (True, False):
+            print("\nfork %s: each worker past 4 a node adds %.3f s of machine CPU (2 x 4 to 2 x 12: the "
+                  "fixed costs of one start per node left out)" % (
+                      "on" if fork else "off", (median(rows[(12, fork)], 1) - median(rows[(4, fork)], 1)) / 16))
+        if roles:
+            print("\n## Where the CPU went: fork on, 2 x 12 (BSD process accounting)\n")
+            print("| process | how many a run | CPU s each (median) | CPU s a run (median) |")
+            print("|---|---|---|---|")
+            for role, runs in roles.items():
+                each = [c for cpus in runs for c in cpus]
+                print("| %s | %d | %s | %.2f |" % (role, statistics.median(len(c) for c in runs),
+                                                  "%.3f" % statistics.median(each) if each else "-",
+                                                  statistics.median(sum(c) for c in runs)))
         tests_time = 96 * 0.05
         for fork in (True, False):
             one = median(rows[(1, fork)], 0)

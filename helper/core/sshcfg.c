@@ -8,23 +8,26 @@
 #include <string.h>
 #include <strings.h>
 
-/* 1 when host matches the pattern list of a Host line (value), where a
- * negated pattern that matches cancels the line. */
-static int host_matches(const char *value, const char *host)
+/* 1 when name matches the pattern list, its patterns parted by any of
+ * seps, as ssh's match_pattern_list: a matching '!' pattern rules the
+ * list out.  A Host line's patterns part at blanks and commas, a Match
+ * criterion's at commas. */
+static int list_matches(const char *list, const char *seps, const char *name)
 {
-	char *copy = strdup(value);
+	char *copy = strdup(list);
 	char *save = NULL;
 	char *word;
 	int matched = 0;
 
-	if (copy == NULL) {
+	if (copy == NULL || name == NULL) {
+		free(copy);
 		return 0;
 	}
-	for (word = strtok_r(copy, " \t,", &save); word != NULL;
-	     word = strtok_r(NULL, " \t,", &save)) {
+	for (word = strtok_r(copy, seps, &save); word != NULL;
+	     word = strtok_r(NULL, seps, &save)) {
 		int negated = word[0] == '!';
 
-		if (fnmatch(negated ? word + 1 : word, host, FNM_CASEFOLD) ==
+		if (fnmatch(negated ? word + 1 : word, name, FNM_CASEFOLD) ==
 		    0) {
 			if (negated) {
 				matched = 0;
@@ -128,38 +131,6 @@ static int apply(struct sshcfg_settings *out, const char *key,
 		}
 	}
 	return 0;
-}
-
-/*
- * 1 when name matches the comma-separated pattern list, as ssh's
- * match_pattern_list: a matching '!' pattern rules the list out.
- */
-static int list_matches(const char *list, const char *name)
-{
-	char *copy = strdup(list);
-	char *save = NULL;
-	char *word;
-	int matched = 0;
-
-	if (copy == NULL || name == NULL) {
-		free(copy);
-		return 0;
-	}
-	for (word = strtok_r(copy, ",", &save); word != NULL;
-	     word = strtok_r(NULL, ",", &save)) {
-		int negated = word[0] == '!';
-
-		if (fnmatch(negated ? word + 1 : word, name, FNM_CASEFOLD) ==
-		    0) {
-			if (negated) {
-				matched = 0;
-				break;
-			}
-			matched = 1;
-		}
-	}
-	free(copy);
-	return matched;
 }
 
 /* The HostName set so far with %h (the host as given) and %% expanded,
@@ -284,7 +255,7 @@ static enum match_verdict match_line(const char *value, const char *host,
 			v = MATCH_UNKNOWN;
 			continue;
 		} else {
-			holds = list_matches(arg, name);
+			holds = list_matches(arg, ",", name);
 			free(owned);
 		}
 		if (holds == negated) {
@@ -321,7 +292,7 @@ int sshcfg_read(const char *text, const char *host, sshcfg_include_fn include_fn
 		if (key[0] == '\0' || key[0] == '#') {
 			/* blank or comment */
 		} else if (strcasecmp(key, "Host") == 0) {
-			active = host_matches(value, host);
+			active = list_matches(value, " \t,", host);
 			in_match = 0;
 		} else if (strcasecmp(key, "Match") == 0) {
 			enum match_verdict v = match_line(value, host, out);
