@@ -13,6 +13,10 @@ CPUs (sshd's SetEnv OMP_NUM_THREADS=N, which nproc reads).
   first result  2 nodes x 24 workers on stock sshd: seconds from pytest's
                 start to the first test's result
   memory        the summed PSS of one node's 12 workers, taken mid-run
+  wait          a suite whose import waits 1.5 s (on a disk or a network,
+                not the CPU): seconds to the first result on 2 nodes x 4
+                workers; the fork server's check collection runs beside
+                its own, so forking adds no wait
   pyflakes      its own suite (Debian's python3-pyflakes), 2 x 4 workers
 
 With --accounting (Debian's acct: accton, dump-acct), the forked 2 x 12
@@ -22,7 +26,7 @@ its collection afresh, the node's gateway, the controller's pytest.
 
 Needs root (sshd nodes) and Debian's pytest, xdist and virtualenv.
 
-    /usr/bin/python3 bench/fork.py [--runs 3] [--skip pyflakes] [--accounting]
+    /usr/bin/python3 bench/fork.py [--runs 3] [--skip SECTION] [--accounting]
 """
 
 import argparse
@@ -59,6 +63,11 @@ import pytest
 @pytest.mark.parametrize("n", range(96))
 def test_quick(n):
     time.sleep(0.05)
+'''
+WAITING = '''"""Stands for an import that waits on a disk or a network."""
+import time
+
+time.sleep(1.5)
 '''
 PYFLAKES = "/usr/lib/python3/dist-packages/pyflakes"
 
@@ -212,6 +221,114 @@ def median(rows, k):
     return statistics.median(r[k] for r in rows)
 
 
+def workers_section(args, cluster, proj, rows, roles):
+    for n in (1, 4, 12):
+        for fork in (True, False):
+            rows[(n, fork)] = []
+    for _ in range(args.runs):
+        for n in (1, 4, 12):
+            for fork in (True, False):
+                write_ini(proj, cluster, "n%d-1 n%d-2" % (n, n), fork)
+                run(proj)  # the copy, and the nodes' caches warm
+                watch = (lambda: workers_pss_kib(cluster, "n12-1")) if n == 12 else None
+                if args.accounting and n == 12 and fork:
+                    got, acct = accounted(lambda: run(proj, watch))
+                    for role, cpus in cpu_by_role(acct, os.getpid()).items():
+                        roles.setdefault(role, []).append(cpus)
+                else:
+                    got = run(proj, watch)
+                rows[(n, fork)].append(got)
+    print("## Worker cost: 2 nodes, 96 tests of 50 ms, an import of 0.4 s CPU\n")
+    print("| workers | fork | wall s | machine CPU s | of which the controller's s | extra CPU per extra "
+          "worker s | of which on the nodes s | PSS of a node's workers MiB |")
+    print("|---|---|---|---|---|---|---|---|")
+    for fork in (True, False):
+        base_cpu = median(rows[(1, fork)], 1)
+        base_nodes = base_cpu - median(rows[(1, fork)], 5)
+        for n in (1, 4, 12):
+            r = rows[(n, fork)]
+            extra = nodes_extra = ""
+            if n > 1:
+                extra = "%.3f" % ((median(r, 1) - base_cpu) / (2 * (n - 1)))
+                nodes_extra = "%.3f" % ((median(r, 1) - median(r, 5) - base_nodes) / (2 * (n - 1)))
+            pss = [x[3] for x in r if x[3]]
+            print("| 2 x %d | %s | %.2f | %.2f | %.2f | %s | %s | %s |" % (
+                n, "on" if fork else "off", median(r, 0), median(r, 1), median(r, 5), extra, nodes_extra,
+                "%.1f" % (statistics.median(pss) / 1024) if pss else ""))
+    for fork in (True, False):
+        print("\nfork %s: each worker past 4 a node adds %.3f s of machine CPU (2 x 4 to 2 x 12: the "
+              "fixed costs of one start per node left out)" % (
+                  "on" if fork else "off", (median(rows[(12, fork)], 1) - median(rows[(4, fork)], 1)) / 16))
+    if roles:
+        print("\n## Where the CPU went: fork on, 2 x 12 (BSD process accounting)\n")
+        print("| process | how many a run | CPU s each (median) | CPU s a run (median) |")
+        print("|---|---|---|---|")
+        for role, runs in roles.items():
+            each = [c for cpus in runs for c in cpus]
+            print("| %s | %d | %s | %.2f |" % (role, statistics.median(len(c) for c in runs),
+                                              "%.3f" % statistics.median(each) if each else "-",
+                                              statistics.median(sum(c) for c in runs)))
+    tests_time = 96 * 0.05
+    for fork in (True, False):
+        one = median(rows[(1, fork)], 0)
+        twelve = median(rows[(12, fork)], 0)
+        print("\nfork %s: 2 x 12 took %.2f s, against 2 x 1 plus the tests' own time on 2 x 12 workers "
+              "(%.2f + %.2f - %.2f = %.2f s): %.2fx" % (
+                  "on" if fork else "off", twelve, one, tests_time / 24, tests_time / 2,
+                  one - tests_time / 2 + tests_time / 24, twelve / (one - tests_time / 2 + tests_time / 24)))
+
+
+def first_section(args, cluster, proj):
+    first = {True: [], False: []}
+    for _ in range(args.runs):
+        for fork in (True, False):
+            write_ini(proj, cluster, "n24-1 n24-2", fork)
+            run(proj)
+            first[fork].append(run(proj)[2])
+    print("\n## Time to first result: 2 nodes x 24 workers, stock sshd\n")
+    for fork in (True, False):
+        print("fork %s: %.2f s" % ("on" if fork else "off", statistics.median(first[fork])))
+
+
+def wait_section(args, cluster, hidden):
+    proj = make_project(hidden, "waiting", {"waiting.py": WAITING,
+                                            "tests/test_quick.py": TESTS.replace("import heavy", "import waiting")})
+    first = {True: [], False: []}
+    for _ in range(args.runs):
+        for fork in (True, False):
+            write_ini(proj, cluster, "n4-1 n4-2", fork)
+            run(proj)
+            first[fork].append(run(proj)[2])
+    print("\n## Time to first result: an import that waits 1.5 s, 2 nodes x 4 workers\n")
+    for fork in (True, False):
+        print("fork %s: %.2f s" % ("on" if fork else "off", statistics.median(first[fork])))
+
+
+def pyflakes_section(args, cluster, hidden):
+    flakes = os.path.join(hidden, "flakes")
+    os.makedirs(flakes)
+    shutil.copytree(PYFLAKES, os.path.join(flakes, "pyflakes"),
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(os.path.join(ROOT, "conftest_template", "conftest.py"), flakes)
+    subprocess.run(["/usr/bin/python3", "-m", "virtualenv", "-q", "--system-site-packages", "--no-seed",
+                    os.path.join(flakes, ".venv")], check=True)
+    got = {True: [], False: []}
+    outcome = {}
+    for _ in range(args.runs):
+        for fork in (True, False):
+            write_ini(flakes, cluster, "n4-1 n4-2", fork, testpaths="pyflakes/test")
+            run(flakes)
+            wall, cpu, _first, _w, text, _c = run(flakes)
+            got[fork].append((wall, cpu))
+            outcome[fork] = re.findall(r"\d+ (?:passed|failed|skipped|xfailed)", text.splitlines()[-1])
+    print("\n## pyflakes' own suite, 2 nodes x 4 workers\n")
+    for fork in (True, False):
+        print("fork %s: %.2f s wall, %.2f s machine CPU; %s" % (
+            "on" if fork else "off", statistics.median(w for w, _c in got[fork]),
+            statistics.median(c for _w, c in got[fork]), ", ".join(outcome[fork])))
+    print("same outcomes: %s" % (outcome[True] == outcome[False]))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
@@ -232,92 +349,14 @@ def main():
     proj = make_project(hidden, "heavy", {"heavy.py": HEAVY, "tests/test_quick.py": TESTS})
     rows = {}
     with cluster:
-        for n in (1, 4, 12):
-            for fork in (True, False):
-                rows[(n, fork)] = []
-        for _ in range(args.runs):
-            for n in (1, 4, 12):
-                for fork in (True, False):
-                    write_ini(proj, cluster, "n%d-1 n%d-2" % (n, n), fork)
-                    run(proj)  # the copy, and the nodes' caches warm
-                    watch = (lambda: workers_pss_kib(cluster, "n12-1")) if n == 12 else None
-                    if args.accounting and n == 12 and fork:
-                        got, acct = accounted(lambda: run(proj, watch))
-                        for role, cpus in cpu_by_role(acct, os.getpid()).items():
-                            roles.setdefault(role, []).append(cpus)
-                    else:
-                        got = run(proj, watch)
-                    rows[(n, fork)].append(got)
-        print("## Worker cost: 2 nodes, 96 tests of 50 ms, an import of 0.4 s CPU\n")
-        print("| workers | fork | wall s | machine CPU s | of which the controller's s | extra CPU per extra "
-              "worker s | of which on the nodes s | PSS of a node's workers MiB |")
-        print("|---|---|---|---|---|---|---|---|")
-        for fork in (True, False):
-            base_cpu = median(rows[(1, fork)], 1)
-            base_nodes = base_cpu - median(rows[(1, fork)], 5)
-            for n in (1, 4, 12):
-                r = rows[(n, fork)]
-                extra = nodes_extra = ""
-                if n > 1:
-                    extra = "%.3f" % ((median(r, 1) - base_cpu) / (2 * (n - 1)))
-                    nodes_extra = "%.3f" % ((median(r, 1) - median(r, 5) - base_nodes) / (2 * (n - 1)))
-                pss = [x[3] for x in r if x[3]]
-                print("| 2 x %d | %s | %.2f | %.2f | %.2f | %s | %s | %s |" % (
-                    n, "on" if fork else "off", median(r, 0), median(r, 1), median(r, 5), extra, nodes_extra,
-                    "%.1f" % (statistics.median(pss) / 1024) if pss else ""))
-        for fork in (True, False):
-            print("\nfork %s: each worker past 4 a node adds %.3f s of machine CPU (2 x 4 to 2 x 12: the "
-                  "fixed costs of one start per node left out)" % (
-                      "on" if fork else "off", (median(rows[(12, fork)], 1) - median(rows[(4, fork)], 1)) / 16))
-        if roles:
-            print("\n## Where the CPU went: fork on, 2 x 12 (BSD process accounting)\n")
-            print("| process | how many a run | CPU s each (median) | CPU s a run (median) |")
-            print("|---|---|---|---|")
-            for role, runs in roles.items():
-                each = [c for cpus in runs for c in cpus]
-                print("| %s | %d | %s | %.2f |" % (role, statistics.median(len(c) for c in runs),
-                                                  "%.3f" % statistics.median(each) if each else "-",
-                                                  statistics.median(sum(c) for c in runs)))
-        tests_time = 96 * 0.05
-        for fork in (True, False):
-            one = median(rows[(1, fork)], 0)
-            twelve = median(rows[(12, fork)], 0)
-            print("\nfork %s: 2 x 12 took %.2f s, against 2 x 1 plus the tests' own time on 2 x 12 workers "
-                  "(%.2f + %.2f - %.2f = %.2f s): %.2fx" % (
-                      "on" if fork else "off", twelve, one, tests_time / 24, tests_time / 2,
-                      one - tests_time / 2 + tests_time / 24, twelve / (one - tests_time / 2 + tests_time / 24)))
-        first = {True: [], False: []}
-        for _ in range(args.runs):
-            for fork in (True, False):
-                write_ini(proj, cluster, "n24-1 n24-2", fork)
-                run(proj)
-                first[fork].append(run(proj)[2])
-        print("\n## Time to first result: 2 nodes x 24 workers, stock sshd\n")
-        for fork in (True, False):
-            print("fork %s: %.2f s" % ("on" if fork else "off", statistics.median(first[fork])))
+        if "workers" not in args.skip:
+            workers_section(args, cluster, proj, rows, roles)
+        if "first" not in args.skip:
+            first_section(args, cluster, proj)
+        if "wait" not in args.skip:
+            wait_section(args, cluster, hidden)
         if "pyflakes" not in args.skip and os.path.isdir(PYFLAKES):
-            flakes = os.path.join(hidden, "flakes")
-            os.makedirs(flakes)
-            shutil.copytree(PYFLAKES, os.path.join(flakes, "pyflakes"),
-                            ignore=shutil.ignore_patterns("__pycache__"))
-            shutil.copy(os.path.join(ROOT, "conftest_template", "conftest.py"), flakes)
-            subprocess.run(["/usr/bin/python3", "-m", "virtualenv", "-q", "--system-site-packages", "--no-seed",
-                            os.path.join(flakes, ".venv")], check=True)
-            got = {True: [], False: []}
-            outcome = {}
-            for _ in range(args.runs):
-                for fork in (True, False):
-                    write_ini(flakes, cluster, "n4-1 n4-2", fork, testpaths="pyflakes/test")
-                    run(flakes)
-                    wall, cpu, _first, _w, text, _c = run(flakes)
-                    got[fork].append((wall, cpu))
-                    outcome[fork] = re.findall(r"\d+ (?:passed|failed|skipped|xfailed)", text.splitlines()[-1])
-            print("\n## pyflakes' own suite, 2 nodes x 4 workers\n")
-            for fork in (True, False):
-                print("fork %s: %.2f s wall, %.2f s machine CPU; %s" % (
-                    "on" if fork else "off", statistics.median(w for w, _c in got[fork]),
-                    statistics.median(c for _w, c in got[fork]), ", ".join(outcome[fork])))
-            print("same outcomes: %s" % (outcome[True] == outcome[False]))
+            pyflakes_section(args, cluster, hidden)
     print("\n(medians of %d runs, interleaved; %s)" % (args.runs, " ".join(shlex.quote(a) for a in sys.argv)))
     shutil.rmtree(base, ignore_errors=True)
     shutil.rmtree(hidden, ignore_errors=True)

@@ -1164,30 +1164,39 @@ class Ids:
         self.ids = [item.nodeid for item in session.items]
 
 
-def collect():
+def collect(cache="cache"):
     found = Ids()
-    pytest.main(args + ["--collect-only", "-q", "-o", "cache_dir=" + os.path.join(d, "cache")],
+    pytest.main(args + ["--collect-only", "-q", "-o", "cache_dir=" + os.path.join(d, cache)],
                 plugins=[found])
     sys.stdout.flush()
     sys.stderr.flush()
     return found.ids
 
 
-def collect_afresh():
-    # the project's modules imported once more, in a child: what another
-    # fresh worker would collect
+def start_afresh():
+    server = os.getpid()
+    # what another fresh worker would collect: a child that imports the
+    # project's modules itself, forked before this process imports them,
+    # and so beside this process's own collection rather than after it
+    # (on a node with a core to spare, the check costs no time)
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(r)
-        root, env = os.getcwd() + os.sep, sys.prefix + os.sep
-        for name, mod in list(sys.modules.items()):
-            where = getattr(mod, "__file__", None) or ""
-            if where.startswith(root) and not where.startswith(env):
-                del sys.modules[name]
-        os.write(w, repr(collect()).encode("utf-8"))
+        try:  # it ends with this process (killed at its bound, say)
+            import ctypes
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+        if os.getppid() != server:
+            os._exit(1)
+        os.write(w, repr(collect("cache-afresh")).encode("utf-8"))
         os._exit(0)
     os.close(w)
+    return pid, r
+
+
+def afresh_ids(pid, r):
     chunks = []
     while True:
         chunk = os.read(r, 65536)
@@ -1204,16 +1213,18 @@ def collect_afresh():
 
 # the suite imported and collected once, as a worker would (its cache in
 # this folder: nothing of the node's copy is written)
+afresh = start_afresh()
 first = collect()
 threads = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
 if threads:
+    os.kill(afresh[0], signal.SIGKILL)
     say("fallback", "the suite started a thread while it was imported (%s): a fork would not have it"
         % ", ".join(sorted(threads)[:3]))
     sys.exit(0)
 # forks share one import: a collection that differs from one import to the
 # next (random parameters at import) would no longer differ between the
 # workers, and xdist would not see it; such a suite starts fresh workers
-if collect_afresh() != first:
+if afresh_ids(*afresh) != first:
     say("fallback", "the suite collects other tests when it is imported again (random or changing "
         "parameters?): fresh workers, so that xdist compares their collections")
     sys.exit(0)
