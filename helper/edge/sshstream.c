@@ -172,7 +172,10 @@ int sshconn_stream_beat(struct sshconn_stream *s, long wait_s, char *why,
 			size_t whylen)
 {
 	if (!sshconn_stream_alive(s)) {
-		snprintf(why, whylen, "the lock's command ended");
+		snprintf(why, whylen, "%s", ssh_is_connected(s->c->session)
+						    ? "the lock's command ended"
+						    : "the connection to the "
+						      "node was lost");
 		return -1;
 	}
 	if (ssh_channel_write(s->ch, "beat\n", 5) != 5) {
