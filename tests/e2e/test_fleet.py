@@ -616,3 +616,30 @@ def test_two_nodes_hang_at_once_and_the_third_keeps_its_lock(fleet_up, slow_proj
     assert "node 'f3' lost" not in run.output, run.output
     assert junit_outcomes(junit) == {t: ["passed"] for t in SLOW_IDS}, run.output
     nothing_left(run, fleet_up, ["f1", "f2", "f3"])
+
+
+def test_a_held_lock_whose_node_dies_says_the_connection_was_lost(fleet_up, slow_project):
+    """The helper alone, holding the nodes' locks (--hold, as under the
+    conftest): f2 dies, and within a keepalive the helper says that its
+    lock ended because the connection to the node was lost; f1's holds."""
+    p = slow_project(fleet_up)
+    p.use_nodes("f1 f2", cloud_keepalive=3)
+    proc = subprocess.Popen([HELPER, "--hold"], cwd=p.path, env=p.env(), stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)
+    reader.start()
+    try:
+        plan = json.loads(proc.stdout.read())
+        assert [n["status"] for n in plan["nodes"]] == ["ok", "ok"], plan
+        fleet_up.kill("f2")
+        wait_until("the helper to say f2 is lost", lambda: any("node 'f2' lost" in x for x in lines), 3 + 5)
+        time.sleep(2)  # a beat or two more for f1
+    finally:
+        proc.stdin.close()
+        status = proc.wait(timeout=30)
+        reader.join(timeout=5)
+    said = [x.rstrip("\n") for x in lines if " lost: " in x]
+    assert said == ["pytest-cloud: node 'f2' lost: its lock on '%s' ended (the connection to the node was lost)"
+                    % plan["chdir"]], "".join(lines)
+    assert status == 0, "".join(lines)
