@@ -278,30 +278,28 @@ def workers_section(args, cluster, proj, rows, roles):
                   one - tests_time / 2 + tests_time / 24, twelve / (one - tests_time / 2 + tests_time / 24)))
 
 
-def first_section(args, cluster, proj):
+def first_result(args, cluster, proj, nodes, title):
+    """Prints the median seconds to the first result, fork on and off,
+    each measured on a warm run (interleaved)."""
     first = {True: [], False: []}
     for _ in range(args.runs):
         for fork in (True, False):
-            write_ini(proj, cluster, "n24-1 n24-2", fork)
+            write_ini(proj, cluster, nodes, fork)
             run(proj)
             first[fork].append(run(proj)[2])
-    print("\n## Time to first result: 2 nodes x 24 workers, stock sshd\n")
+    print("\n## Time to first result: %s\n" % title)
     for fork in (True, False):
         print("fork %s: %.2f s" % ("on" if fork else "off", statistics.median(first[fork])))
+
+
+def first_section(args, cluster, proj):
+    first_result(args, cluster, proj, "n24-1 n24-2", "2 nodes x 24 workers, stock sshd")
 
 
 def wait_section(args, cluster, hidden):
     proj = make_project(hidden, "waiting", {"waiting.py": WAITING,
                                             "tests/test_quick.py": TESTS.replace("import heavy", "import waiting")})
-    first = {True: [], False: []}
-    for _ in range(args.runs):
-        for fork in (True, False):
-            write_ini(proj, cluster, "n4-1 n4-2", fork)
-            run(proj)
-            first[fork].append(run(proj)[2])
-    print("\n## Time to first result: an import that waits 1.5 s, 2 nodes x 4 workers\n")
-    for fork in (True, False):
-        print("fork %s: %.2f s" % ("on" if fork else "off", statistics.median(first[fork])))
+    first_result(args, cluster, proj, "n4-1 n4-2", "an import that waits 1.5 s, 2 nodes x 4 workers")
 
 
 def pyflakes_section(args, cluster, hidden):
