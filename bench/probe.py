@@ -6,11 +6,15 @@ Side by side, in the same run, interleaved, for each size:
             node at once, with the helper's key exchange (curve25519-sha256)
   original  the original pytest-cloud's way: one execnet Python gateway
             per node in turn, then psutil (only at the small sizes)
+  previous  with --previous HELPER, another build of the helper (0.3.0,
+            which read the ssh config itself, against this one, which asks
+            ssh -G first for every node)
 Reports medians of several runs and the ratios, and the helper's peak
 memory (ru_maxrss).  Needs root (sshd nodes) and Debian's python3-execnet
 and python3-psutil.
 
     /usr/bin/python3 bench/probe.py [--sizes 4 16 64 256] [--runs 5]
+        [--previous PATH]
 """
 
 import argparse
@@ -102,6 +106,7 @@ def main():
     ap.add_argument("--sizes", type=int, nargs="+", default=[4, 16, 64, 256])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--original-up-to", type=int, default=16)
+    ap.add_argument("--previous", help="another helper binary, run side by side")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("the benchmark starts sshd nodes and needs root")
@@ -124,7 +129,7 @@ def main():
     rows = []
     with cluster:
         for label, names in cases:
-            times = {"helper": [], "floor": [], "original": []}
+            times = {"helper": [], "floor": [], "original": [], "previous": []}
             oks = {}
             peak = 0
             with_original = len(names) <= args.original_up_to and "silent0" not in names
@@ -134,6 +139,10 @@ def main():
                 times["helper"].append(t)
                 oks["helper"] = ok
                 peak = max(peak, rss)
+                if args.previous:
+                    t, ok, _ = run_helper(cluster, names, base, timeout, helper=args.previous)
+                    times["previous"].append(t)
+                    oks["previous"] = ok
                 t, ok, _ = run_floor(cluster, names, command, timeout)
                 times["floor"].append(t)
                 oks["floor"] = ok
@@ -142,8 +151,10 @@ def main():
                     times["original"].append(t)
                     oks["original"] = ok
             med = {k: statistics.median(v) for k, v in times.items() if v}
-            row = "| %s | %.3f | %.3f | %.2fx | %s | %s | %.1f MB | %s |" % (
+            row = "| %s | %.3f | %.3f | %.2fx | %s | %s | %s | %.1f MB | %s |" % (
                 label, med["helper"], med["floor"], med["helper"] / med["floor"],
+                "%.3f (%.2fx)" % (med["previous"], med["helper"] / med["previous"])
+                if "previous" in med else "-",
                 "%.2f" % med["original"] if "original" in med else "-",
                 "%.1fx" % (med["original"] / med["helper"]) if "original" in med else "-",
                 peak / 1024.0, " / ".join("%s %d" % kv for kv in sorted(oks.items())),
@@ -151,9 +162,9 @@ def main():
             rows.append(row)
             print(row, flush=True)
     print()
-    print("| nodes | helper s | OpenSSH floor s | helper/floor | original s | original/helper "
-          "| helper peak RSS | nodes ok |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| nodes | helper s | OpenSSH floor s | helper/floor | previous s (helper/previous) "
+          "| original s | original/helper | helper peak RSS | nodes ok |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(row)
     print("\n(medians of %d runs; connect timeout %ds, %ds with silent nodes; %s)" % (

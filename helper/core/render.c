@@ -70,19 +70,25 @@ static int render_node(const struct cloud_config *cfg,
 	int rc;
 
 	char *opts = sshopts_common(cfg);
+	char *pin = sshg_pin(&r->ssh);
 
-	if (opts == NULL) {
+	if (opts == NULL || pin == NULL) {
+		free(opts);
+		free(pin);
 		return -1;
 	}
 	ssh_destination(r, ssh, sizeof(ssh));
 	render_gateway_id(nodes, i, id, sizeof(id));
+	/* pinned where the probe went (sshg.h), before the destination */
 	rc = strvec_pushf(&out->px,
-			  "ssh=%s %s//id=%s//chdir=%s//python=%s"
+			  "ssh=%s%s%s %s//id=%s//chdir=%s//python=%s"
 			  "//execmodel=thread%s%s",
-			  opts, ssh, id, cfg->chdir, cfg->worker_python,
+			  opts, pin[0] ? " " : "", pin, ssh, id, cfg->chdir,
+			  cfg->worker_python,
 			  cfg->ssh_config ? "//ssh_config=" : "",
 			  cfg->ssh_config ? cfg->ssh_config : "");
 	free(opts);
+	free(pin);
 	for (p = 0; rc == 0 && p < r->processes; p++) {
 		rc = strvec_pushf(&out->tx, "popen//id=%s_%ld//via=%s//python=%s",
 				  id, p, id, popen_py);
@@ -119,6 +125,25 @@ static const char *state_name(enum node_state s)
 static cJSON *number_or_null(int have, double v)
 {
 	return have ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+}
+
+/* Where OpenSSH goes for the node, and who said so. */
+static void add_ssh(cJSON *o, const struct sshg *g)
+{
+	cJSON *s = cJSON_AddObjectToObject(o, "ssh");
+
+	if (s == NULL) {
+		return;
+	}
+	cJSON_AddStringToObject(s, "hostname", g->hostname);
+	cJSON_AddNumberToObject(s, "port", g->port);
+	if (g->user != NULL) {
+		cJSON_AddStringToObject(s, "user", g->user);
+	}
+	if (g->host_key_alias != NULL) {
+		cJSON_AddStringToObject(s, "host_key_alias", g->host_key_alias);
+	}
+	cJSON_AddStringToObject(s, "from", g->from_ssh ? "ssh -G" : "libssh");
 }
 
 static cJSON *node_json(const struct node_report *nodes, size_t i)
@@ -171,6 +196,9 @@ static cJSON *node_json(const struct node_report *nodes, size_t i)
 			      number_or_null(r->have_cpus,
 					     (double)r->processes));
 	cJSON_AddNumberToObject(o, "probe_seconds", r->probe_seconds);
+	if (r->ssh.hostname != NULL) {
+		add_ssh(o, &r->ssh);
+	}
 	if (r->synced) {
 		cJSON *s = cJSON_AddObjectToObject(o, "sync");
 

@@ -28,6 +28,7 @@ int report_exclude(struct node_report *r, const char *fmt, ...)
 void report_release(struct node_report *r)
 {
 	nodename_release(&r->addr);
+	sshg_release(&r->ssh);
 	free(r->reason);
 	r->reason = NULL;
 	free(r->note);

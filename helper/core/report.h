@@ -16,6 +16,7 @@
 
 #include "interp.h"
 #include "nodename.h"
+#include "sshg.h"
 
 enum node_state {
 	NODE_NEW,
@@ -38,6 +39,7 @@ enum live_state {
 struct node_report {
 	const char *name;       /* the node as given; not owned */
 	struct nodename addr;   /* parsed name; owned */
+	struct sshg ssh;        /* where OpenSSH goes for it (sshg.h); owned */
 	enum node_state state;
 	char *reason;           /* why excluded; owned, NULL otherwise */
 	char *note;             /* a remark on an ok node, or NULL; owned */

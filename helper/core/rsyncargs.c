@@ -45,11 +45,14 @@ static int build_rsh(const struct cloud_config *cfg,
 {
 	char *s = NULL;
 	char *common = sshopts_common(cfg);
+	char *pin = sshg_pin(&r->ssh);
 	char cfgpart[4200] = "";
 	char portpart[32] = "";
 
-	if (common == NULL) {
+	if (common == NULL || pin == NULL) {
 		snprintf(err, errlen, "out of memory");
+		free(common);
+		free(pin);
 		return -1;
 	}
 
@@ -58,18 +61,23 @@ static int build_rsh(const struct cloud_config *cfg,
 			    sizeof(cfgpart)) < 0) {
 		snprintf(err, errlen, "ssh config path too long");
 		free(common);
+		free(pin);
 		return -1;
 	}
 	if (r->addr.port != 0) {
 		snprintf(portpart, sizeof(portpart), " -p %d", r->addr.port);
 	}
-	if (asprintf(&s, "ssh %s -o Compression=no -c %s%s%s", common,
-		     cfg->rsync_cipher, cfgpart, portpart) < 0) {
+	/* pinned where the probe went (sshg.h) */
+	if (asprintf(&s, "ssh %s%s%s -o Compression=no -c %s%s%s", common,
+		     pin[0] ? " " : "", pin, cfg->rsync_cipher, cfgpart,
+		     portpart) < 0) {
 		snprintf(err, errlen, "out of memory");
 		free(common);
+		free(pin);
 		return -1;
 	}
 	free(common);
+	free(pin);
 	*out = s;
 	return 0;
 }

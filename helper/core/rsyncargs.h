@@ -10,8 +10,9 @@
  *         out, rsyncignore, rsyncdirs)
  *         [--bwlimit=KBPS] --rsh=SSH -- ROOTDIR/ [USER@]HOST:CHDIR/
  *
- * with SSH = ssh SSHOPTS -o Compression=no -c CIPHER [-F CONFIG] [-p PORT]
- * (SSHOPTS: sshopts.h, as the gateways').
+ * with SSH = ssh SSHOPTS PIN -o Compression=no -c CIPHER [-F CONFIG]
+ * [-p PORT] (SSHOPTS: sshopts.h, as the gateways'; PIN: sshg_pin, where
+ * the probe went).
  * --delete only touches what lies under CHDIR, which config_verify keeps
  * strictly inside the remote home.
  */

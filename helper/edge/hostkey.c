@@ -21,7 +21,6 @@
 #include "msgs.h"
 #include "spawn.h"
 #include "sshcert.h"
-#include "sshcfgfile.h"
 #include "strvec.h"
 
 /* No known_hosts is this big. */
@@ -29,137 +28,54 @@
 
 static pthread_mutex_t known_hosts_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* The node as the session has it: the host connected to (HostName
- * applied) and the port. */
+/* The node as OpenSSH goes to it: the host (HostName applied), the port,
+ * and the names known_hosts and a certificate must have. */
 struct where {
-	char *host;
+	const char *host;
 	int port;
 	char *name;      /* looked up in known_hosts */
 	const char *principal; /* a certificate must name this */
 };
 
-static int where_of(ssh_session s, const struct sshcfg_settings *cfg,
-		    struct where *w)
+static int where_of(const struct sshg *g, struct where *w)
 {
-	unsigned int port = 22;
-
 	memset(w, 0, sizeof(*w));
-	if (ssh_options_get(s, SSH_OPTIONS_HOST, &w->host) != SSH_OK ||
-	    w->host == NULL) {
+	if (g->hostname == NULL) {
 		return -1;
 	}
-	if (ssh_options_get_port(s, &port) == SSH_OK) {
-		w->port = (int)port;
-	}
-	w->name = knownhosts_name(w->host, w->port, cfg->host_key_alias);
-	w->principal = cfg->host_key_alias ? cfg->host_key_alias : w->host;
+	w->host = g->hostname;
+	w->port = g->port;
+	w->name = knownhosts_name(w->host, w->port, g->host_key_alias);
+	w->principal = g->host_key_alias ? g->host_key_alias : w->host;
 	return w->name ? 0 : -1;
 }
 
 static void where_release(struct where *w)
 {
-	ssh_string_free_char(w->host);
 	free(w->name);
+	w->name = NULL;
 }
 
-/* One file name of a *KnownHostsFile value, its tokens expanded; NULL
- * with why for a token this does not know. */
-static char *expand(const char *word, const char *host, char *why,
-		    size_t whylen)
+/* The user's files, then the global ones (expanded by ssh); user_n is
+ * how many of them are the user's. */
+static int known_files(const struct sshg *g, struct strvec *files,
+		       size_t *user_n, char *why, size_t whylen)
 {
-	const char *home = sshcfg_user_home();
-	struct passwd *pw = getpwuid(getuid());
-	char out[4096];
-	size_t n = 0;
-	const char *p = word;
-
-	if (p[0] == '~' && (p[1] == '/' || p[1] == '\0')) {
-		n = (size_t)snprintf(out, sizeof(out), "%s", home ? home : "");
-		p++;
-	}
-	for (; *p != '\0' && n + 1 < sizeof(out); p++) {
-		const char *put = NULL;
-		char one[2] = { *p, '\0' };
-
-		if (*p != '%') {
-			put = one;
-		} else {
-			p++;
-			switch (*p) {
-			case 'd':
-				put = home ? home : "";
-				break;
-			case 'u':
-				put = pw ? pw->pw_name : "";
-				break;
-			case 'h':
-				put = host;
-				break;
-			case '%':
-				put = "%";
-				break;
-			default:
-				snprintf(why, whylen, "known_hosts file '%s': "
-					 "token '%%%c' is not supported here",
-					 word, *p ? *p : ' ');
-				return NULL;
-			}
-		}
-		n += (size_t)snprintf(out + n, sizeof(out) - n, "%s", put);
-	}
-	return strdup(out);
-}
-
-/* The files a value lists (default when value is NULL; none for
- * "none"), appended to files; -1 with why. */
-static int file_list(const char *value, const char *fallback,
-		     const char *host, struct strvec *files, char *why,
-		     size_t whylen)
-{
-	char *copy = strdup(value ? value : fallback);
-	char *save = NULL;
-	char *word;
+	size_t i;
 	int rc = 0;
 
-	if (copy == NULL) {
+	for (i = 0; i < g->user_known_hosts.n; i++) {
+		rc |= strvec_push(files, g->user_known_hosts.v[i]);
+	}
+	*user_n = files->n;
+	for (i = 0; i < g->global_known_hosts.n; i++) {
+		rc |= strvec_push(files, g->global_known_hosts.v[i]);
+	}
+	if (rc != 0) {
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
-	if (strcmp(copy, "none") == 0) {
-		free(copy);
-		return 0;
-	}
-	for (word = strtok_r(copy, " \t", &save); word != NULL && rc == 0;
-	     word = strtok_r(NULL, " \t", &save)) {
-		char *path = expand(word, host, why, whylen);
-
-		if (path == NULL) {
-			rc = -1;
-		} else if (strvec_push(files, path) < 0) {
-			snprintf(why, whylen, "out of memory");
-			rc = -1;
-		}
-		free(path);
-	}
-	free(copy);
-	return rc;
-}
-
-/* The user's files, then the global ones; user_n is how many of them are
- * the user's. */
-static int known_files(const struct sshcfg_settings *cfg, const char *host,
-		       struct strvec *files, size_t *user_n, char *why,
-		       size_t whylen)
-{
-	if (file_list(cfg->user_known_hosts,
-		      "~/.ssh/known_hosts ~/.ssh/known_hosts2", host, files,
-		      why, whylen) < 0) {
-		return -1;
-	}
-	*user_n = files->n;
-	return file_list(cfg->global_known_hosts,
-			 "/etc/ssh/ssh_known_hosts /etc/ssh/ssh_known_hosts2",
-			 host, files, why, whylen);
+	return 0;
 }
 
 /* What every file says of name and key. */
@@ -202,11 +118,10 @@ void hostkey_prefer(ssh_session s, const struct hostkey_target *t)
 	size_t i;
 	size_t used = 0;
 
-	if (where_of(s, t->settings, &w) < 0) {
+	if (where_of(t->g, &w) < 0) {
 		return;
 	}
-	if (known_files(t->settings, w.host, &files, &user_n, why,
-			sizeof(why)) == 0 &&
+	if (known_files(t->g, &files, &user_n, why, sizeof(why)) == 0 &&
 	    judge_files(&files, w.name, "", "", &v, why, sizeof(why)) == 0 &&
 	    v.types.n > 0) {
 		for (i = 0; i < v.types.n; i++) {
@@ -319,13 +234,12 @@ static int add_key(const char *file, const char *name, const char *type,
 
 /* A host certificate for the session's key, from the node itself
  * (ssh-keyscan -c: libssh never asks for one), judged; -1 with why. */
-static int check_certificate(ssh_session s, const struct hostkey_target *t,
+static int check_certificate(const struct hostkey_target *t,
 			     const struct where *w, const char *type,
 			     const char *b64,
 			     const struct knownhosts_verdict *v, char *why,
 			     size_t whylen)
 {
-	char *proxy = NULL;
 	char *prog = spawn_find_program("ssh-keyscan");
 	char timeout[24];
 	char port[16];
@@ -337,9 +251,7 @@ static int check_certificate(ssh_session s, const struct hostkey_target *t,
 	const char *p;
 	int rc = -1;
 
-	if (ssh_options_get(s, SSH_OPTIONS_PROXYCOMMAND, &proxy) == SSH_OK &&
-	    proxy != NULL) {
-		ssh_string_free_char(proxy);
+	if (t->g->proxy_command != NULL || t->g->proxy_jump != NULL) {
 		snprintf(why, whylen, "host certificate: known_hosts trusts a "
 			 "CA for '%s', and its certificate cannot be fetched "
 			 "through a ProxyCommand or ProxyJump (ssh-keyscan "
@@ -364,7 +276,7 @@ static int check_certificate(ssh_session s, const struct hostkey_target *t,
 	argv[6] = "-t";
 	argv[7] = (char *)keyscan_type(type);
 	argv[8] = "--";
-	argv[9] = w->host;
+	argv[9] = (char *)w->host;
 	argv[10] = NULL;
 	if (spawn_run_watch(prog, argv, &res, NULL, NULL, t->timeout + 2,
 			    spawn_why, sizeof(spawn_why)) < 0) {
@@ -427,8 +339,7 @@ static int check_certificate(ssh_session s, const struct hostkey_target *t,
 int hostkey_check(ssh_session s, const struct hostkey_target *t, char *why,
 		  size_t whylen)
 {
-	const struct sshcfg_settings *cfg = t->settings;
-	enum host_key_policy policy = sshcfg_effective_policy(cfg);
+	const struct sshg *g = t->g;
 	struct knownhosts_verdict v = KNOWNHOSTS_VERDICT_INIT;
 	struct strvec files = STRVEC_INIT;
 	struct where w = { 0 };
@@ -438,16 +349,7 @@ int hostkey_check(ssh_session s, const struct hostkey_target *t, char *why,
 	size_t user_n = 0;
 	int rc = -1;
 
-	if (cfg->match_keyword != NULL) {
-		snprintf(why, whylen, "ssh config: %s is set in a Match block "
-			 "whose criteria pytest-cloud cannot evaluate (exec, "
-			 "canonical, final, localnetwork, tagged: which "
-			 "known_hosts applies cannot be told): set it in a "
-			 "Host block, or a Match block of host, originalhost, "
-			 "user or localuser", cfg->match_keyword);
-		return -1;
-	}
-	if (cfg->revoked_host_keys != NULL) {
+	if (g->revoked_host_keys != NULL) {
 		snprintf(why, whylen, "ssh config: RevokedHostKeys is set, and "
 			 "pytest-cloud cannot read a revocation list (KRL): "
 			 "whether the node's key is revoked cannot be told "
@@ -455,14 +357,14 @@ int hostkey_check(ssh_session s, const struct hostkey_target *t, char *why,
 			 "instead)");
 		return -1;
 	}
-	if (where_of(s, cfg, &w) < 0 ||
+	if (where_of(g, &w) < 0 ||
 	    ssh_get_server_publickey(s, &key) != SSH_OK ||
 	    ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK ||
 	    (type = ssh_key_type_to_char(ssh_key_type(key))) == NULL) {
 		snprintf(why, whylen, "host key check: %s", ssh_get_error(s));
 		goto out;
 	}
-	if (known_files(cfg, w.host, &files, &user_n, why, whylen) < 0 ||
+	if (known_files(g, &files, &user_n, why, whylen) < 0 ||
 	    judge_files(&files, w.name, type, b64, &v, why, whylen) < 0) {
 		goto out;
 	}
@@ -477,7 +379,7 @@ int hostkey_check(ssh_session s, const struct hostkey_target *t, char *why,
 		goto out;
 	}
 	if (v.cas.n > 0) {
-		rc = check_certificate(s, t, &w, type, b64, &v, why, whylen);
+		rc = check_certificate(t, &w, type, b64, &v, why, whylen);
 		goto out;
 	}
 	if (v.other) {
@@ -486,7 +388,8 @@ int hostkey_check(ssh_session s, const struct hostkey_target *t, char *why,
 			 "through it)", type_word(type), v.other_where, w.name);
 		goto out;
 	}
-	if (policy == POLICY_STRICT) {
+	/* anything but an explicit accept-new or no is strict */
+	if (g->policy != POLICY_ACCEPT_NEW && g->policy != POLICY_NO) {
 		snprintf(why, whylen, "host key unknown: no known_hosts file "
 			 "lists '%s' (StrictHostKeyChecking accept-new would "
 			 "add it)", w.name);
@@ -503,7 +406,7 @@ int hostkey_check(ssh_session s, const struct hostkey_target *t, char *why,
 		rc = 0;
 		goto out;
 	}
-	if (add_key(files.v[0], w.name, type, b64, cfg->hash_known_hosts == 1,
+	if (add_key(files.v[0], w.name, type, b64, g->hash_known_hosts == 1,
 		    why, whylen) == 0) {
 		infof("Permanently added '%s' (%s) to the list of known hosts "
 		      "('%s')", w.name, type_word(type), files.v[0]);

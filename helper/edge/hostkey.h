@@ -6,9 +6,10 @@
  *
  * The name looked up is HostKeyAlias, else the host connected to
  * ("[host]:port" for another port than 22).  Every UserKnownHostsFile and
- * GlobalKnownHostsFile is read (ssh's defaults: ~/.ssh/known_hosts,
- * ~/.ssh/known_hosts2, /etc/ssh/ssh_known_hosts, /etc/ssh/ssh_known_hosts2;
- * "~", %d, %u, %h and %% expanded), hashed names too (knownhosts.h).  In
+ * GlobalKnownHostsFile that ssh -G names is read (expanded by ssh; its
+ * defaults: ~/.ssh/known_hosts, ~/.ssh/known_hosts2,
+ * /etc/ssh/ssh_known_hosts, /etc/ssh/ssh_known_hosts2), hashed names too
+ * (knownhosts.h).  In
  * order: a key @revoked anywhere is refused; a plain line with the key
  * trusts it; a host an @cert-authority line names must show a
  * certificate of such a CA for its key (sshcert.h), and is never trusted
@@ -17,8 +18,7 @@
  * no added to the first UserKnownHostsFile (hashed under HashKnownHosts
  * yes; one writer at a time), with ssh's "Permanently added" line, or
  * with --dry-run only said.  RevokedHostKeys (a KRL, which this does not
- * read) and these keywords in a Match block (not evaluated) refuse the
- * node, saying why.
+ * read) refuses the node, saying why.
  */
 #ifndef PYTEST_CLOUD_HOSTKEY_H
 #define PYTEST_CLOUD_HOSTKEY_H
@@ -26,10 +26,10 @@
 #include <libssh/libssh.h>
 #include <stddef.h>
 
-#include "sshcfg.h"
+#include "sshg.h"
 
 struct hostkey_target {
-	const struct sshcfg_settings *settings; /* the node's, from its config */
+	const struct sshg *g;  /* the node's settings, as OpenSSH has them */
 	long timeout;   /* seconds for fetching a certificate */
 	int dry_run;    /* add nothing; say what would be added */
 };

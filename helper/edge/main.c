@@ -149,6 +149,7 @@ static int setup_nodes(struct run *run)
 	for (i = 0; i < run->n; i++) {
 		run->nodes[i].name = run->cfg.nodes.v[i];
 		run->nodes[i].shares_with = -1;
+		run->nodes[i].ssh = (struct sshg)SSHG_INIT;
 		/* checked when the option was read (config.c): this keeps
 		 * its parts */
 		if (nodename_parse(run->nodes[i].name, &run->nodes[i].addr, why,
@@ -157,6 +158,30 @@ static int setup_nodes(struct run *run)
 			return EXIT_BAD_INPUT;
 		}
 	}
+	return 0;
+}
+
+/*
+ * OpenSSH's client, which decides where each node is and how it is
+ * reached (sshresolve.h), and which rsync copies over.  Without it a dry
+ * run goes on with libssh's reading of the config, saying so; a run that
+ * copies cannot.  Returns 0 or an exit status (said).
+ */
+static int find_ssh(struct run *run)
+{
+	run->ssh_path = spawn_find_program("ssh");
+	if (run->ssh_path != NULL) {
+		return 0;
+	}
+	if (!run->cfg.dry_run) {
+		errorf("ssh: OpenSSH's client is not on PATH: rsync copies "
+		       "over it and the run reads the ssh config through "
+		       "'ssh -G' (install the openssh-client package)");
+		return EXIT_INTERNAL;
+	}
+	warnf("ssh: OpenSSH's client is not on PATH: libssh reads the ssh "
+	      "config instead, which may differ from OpenSSH's reading "
+	      "(fine for --dry-run; a run that copies needs ssh)");
 	return 0;
 }
 
@@ -242,6 +267,10 @@ static int run_steps(struct run *run)
 	if (run->cfg.print_probe) {
 		printf("%s\n", run->probe_command);
 		return 0;
+	}
+	status = find_ssh(run);
+	if (status != 0) {
+		return status;
 	}
 	run->fd_limit = fd_limit();
 	if (run->fd_limit - FD_RESERVE - (long)run->n < 1) {

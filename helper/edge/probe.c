@@ -10,38 +10,36 @@
 #include "msgs.h"
 #include "plan.h"
 #include "probe_parse.h"
-#include "sshcfg.h"
-#include "sshcfgfile.h"
+#include "sshresolve.h"
 #include "text.h"
 
-/* Step 1: node i's session, or NULL with r left out. */
+/* Step 1: what OpenSSH makes of node i (ssh -G; sshresolve.h), then
+ * its session there, or NULL with r left out. */
 static struct sshconn *probe_connect(struct run *run, size_t i)
 {
 	struct node_report *r = &run->nodes[i];
 	struct sshconn_target t;
 	struct sshconn *c;
-	struct sshcfg_settings settings = SSHCFG_SETTINGS_INIT;
 	char why[1024];
 
-	t.alias = r->addr.host;
+	r->state = NODE_CONNECTING;
+	if (run->ssh_path != NULL &&
+	    sshresolve_node(run->ssh_path, run->cfg.ssh_config, &r->addr,
+			    run->cfg.connect_timeout, &r->ssh, why,
+			    sizeof(why)) < 0) {
+		report_exclude(r, "%s", why);
+		return NULL;
+	}
 	t.addr = &r->addr;
+	t.g = &r->ssh;
 	t.ssh_config = run->cfg.ssh_config;
 	t.connect_timeout = run->cfg.connect_timeout;
 	t.keepalive = run->cfg.keepalive;
 	t.dry_run = run->cfg.dry_run;
-	if (sshcfg_settings_file(run->cfg.ssh_config, r->addr.host,
-				 r->addr.user, &settings) < 0) {
-		sshcfg_settings_release(&settings);
-		report_exclude(r, "out of memory");
-		return NULL;
-	}
-	t.settings = &settings;
-	r->state = NODE_CONNECTING;
 	c = sshconn_open(&t, why, sizeof(why));
 	if (c == NULL) {
 		report_exclude(r, "%s", why);
 	}
-	sshcfg_settings_release(&settings);
 	return c;
 }
 

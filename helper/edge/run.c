@@ -51,7 +51,7 @@ void run_release(struct run *run)
 {
 	char **texts[] = { &run->probe_command, &run->prepare_command,
 			   &run->check_command, &run->marker, &run->who,
-			   &run->rsync_path };
+			   &run->rsync_path, &run->ssh_path };
 	size_t i;
 
 	for (i = 0; run->nodes != NULL && i < run->n; i++) {

@@ -39,6 +39,9 @@ struct run {
 	struct interp_base base; /* the virtualenv's interpreter (interp.h) */
 	int have_base;           /* base is known */
 	char *rsync_path;
+	char *ssh_path;        /* OpenSSH's client, which decides every
+				* node's settings (sshresolve.h); NULL:
+				* none here, libssh reads the config */
 	struct run_timings seconds;
 	int live; /* a live display of the sync runs on stderr */
 	long fd_limit; /* open files this process may have */

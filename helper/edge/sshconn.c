@@ -9,6 +9,7 @@
 
 #include <libssh/libssh.h>
 #include <libssh/server.h> /* ssh_send_keepalive */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,91 @@
 #define SSHCONN_KEX \
 	"curve25519-sha256,curve25519-sha256@libssh.org," \
 	"ecdh-sha2-nistp256,diffie-hellman-group14-sha256"
+
+/* One libssh option, its failure said in why. */
+static int set_opt(ssh_session s, enum ssh_options_e what, const void *value,
+		   char *why, size_t whylen)
+{
+	if (ssh_options_set(s, what, value) < 0) {
+		snprintf(why, whylen, "ssh options: %s", ssh_get_error(s));
+		return -1;
+	}
+	return 0;
+}
+
+/* IdentityAgent as ssh -G gives it: "SSH_AUTH_SOCK" (or nothing) is
+ * libssh's default; "none" is no agent; "$VAR" or "${VAR}" names a
+ * variable; else a path ('~' is libssh's to expand). */
+static int set_agent(ssh_session s, const char *agent, char *why,
+		     size_t whylen)
+{
+	const char *path = agent;
+	char name[256];
+
+	if (agent == NULL || strcmp(agent, "SSH_AUTH_SOCK") == 0) {
+		return 0;
+	}
+	if (strcmp(agent, "none") == 0) {
+		path = "/dev/null"; /* no agent answers there */
+	} else if (agent[0] == '$') {
+		snprintf(name, sizeof(name), "%s",
+			 agent + (agent[1] == '{' ? 2 : 1));
+		name[strcspn(name, "}")] = '\0';
+		path = getenv(name);
+		if (path == NULL || path[0] == '\0') {
+			path = "/dev/null";
+		}
+	}
+	return set_opt(s, SSH_OPTIONS_IDENTITY_AGENT, path, why, whylen);
+}
+
+/* The session goes where OpenSSH goes (t->g, from ssh -G), logging in
+ * as it would: its user, port, identity files, agent and proxy. */
+static int set_from_ssh(ssh_session s, const struct sshconn_target *t,
+			char *why, size_t whylen)
+{
+	const struct sshg *g = t->g;
+	unsigned int port = (unsigned int)g->port;
+	char *jump = NULL;
+	size_t i;
+	int rc = 0;
+
+	if (ssh_options_set(s, SSH_OPTIONS_HOST, g->hostname) < 0) {
+		snprintf(why, whylen, "ssh options: libssh cannot take '%s' "
+			 "as a host name (letters, digits, '-' and '.' only)",
+			 g->hostname);
+		return -1;
+	}
+	if ((g->user != NULL &&
+	     set_opt(s, SSH_OPTIONS_USER, g->user, why, whylen) < 0) ||
+	    set_opt(s, SSH_OPTIONS_PORT, &port, why, whylen) < 0 ||
+	    set_agent(s, g->identity_agent, why, whylen) < 0) {
+		return -1;
+	}
+	/* libssh puts each before the ones set so far: set in reverse, they
+	 * are tried in ssh's order */
+	for (i = g->identity_files.n; i > 0 && rc == 0; i--) {
+		rc = set_opt(s, SSH_OPTIONS_IDENTITY, g->identity_files.v[i - 1],
+			     why, whylen);
+	}
+	if (rc < 0) {
+		return -1;
+	}
+	if (g->proxy_jump != NULL) {
+		jump = sshg_jump_command(g, t->ssh_config, t->connect_timeout);
+		if (jump == NULL) {
+			snprintf(why, whylen, "ssh options: ProxyJump: out of "
+				 "memory");
+			return -1;
+		}
+		rc = set_opt(s, SSH_OPTIONS_PROXYCOMMAND, jump, why, whylen);
+		free(jump);
+	} else if (g->proxy_command != NULL) {
+		rc = set_opt(s, SSH_OPTIONS_PROXYCOMMAND, g->proxy_command, why,
+			     whylen);
+	}
+	return rc;
+}
 
 /*
  * libssh turns ProxyJump into "ssh [-l U] [-p P] [-J REST] -W '[%h]:%p'
@@ -67,25 +153,19 @@ out:
 	return rc;
 }
 
-static int set_options(ssh_session s, const struct sshconn_target *t,
-		       char *why, size_t whylen)
+/* Without an OpenSSH client: libssh reads the config file itself (the
+ * node's user@ and :port over it, as with ssh). */
+static int set_from_libssh(ssh_session s, const struct sshconn_target *t,
+			   char *why, size_t whylen)
 {
-	long timeout = t->connect_timeout;
-	int no = 0;
-	int yes = 1;
-
 	/* libssh 0.10 takes only host names of letters, digits, '-' and
 	 * '.' (labels starting and ending with a letter or digit), also as
 	 * a config alias, and says nothing of why */
-	if (ssh_options_set(s, SSH_OPTIONS_HOST, t->alias) < 0) {
+	if (ssh_options_set(s, SSH_OPTIONS_HOST, t->addr->host) < 0) {
 		snprintf(why, whylen, "ssh options: libssh cannot take '%s' "
 			 "as a host name (letters, digits, '-' and '.' only): "
 			 "give the node a Host alias of those in the ssh config",
-			 t->alias);
-		return -1;
-	}
-	if (ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no) < 0) {
-		snprintf(why, whylen, "ssh options: %s", ssh_get_error(s));
+			 t->addr->host);
 		return -1;
 	}
 	if (ssh_options_parse_config(s, t->ssh_config) < 0) {
@@ -93,44 +173,110 @@ static int set_options(ssh_session s, const struct sshconn_target *t,
 			 t->ssh_config ? t->ssh_config : "~/.ssh/config");
 		return -1;
 	}
-	/* libssh 0.10 returns "known" for a changed key when its own
-	 * StrictHostKeyChecking (read from the config) is off; the policy is
-	 * ours (hostkey_check), so libssh is always strict */
-	if (ssh_options_set(s, SSH_OPTIONS_STRICTHOSTKEYCHECK, &yes) < 0) {
-		snprintf(why, whylen, "ssh options: %s", ssh_get_error(s));
-		return -1;
-	}
 	if (fix_proxy_jump(s, t) < 0) {
 		snprintf(why, whylen, "ssh options: ProxyJump: out of memory");
 		return -1;
 	}
-	hostkey_prefer(s, &(struct hostkey_target){ t->settings,
-						   t->connect_timeout,
-						   t->dry_run });
-	/* the config's LogLevel is ssh's, not ours: libssh stays quiet */
-	if (ssh_options_set(s, SSH_OPTIONS_LOG_VERBOSITY, &no) < 0) {
-		snprintf(why, whylen, "ssh options: %s", ssh_get_error(s));
-		return -1;
-	}
-	/* the node name's user and port override the config, as with ssh */
 	if (t->addr->user != NULL &&
-	    ssh_options_set(s, SSH_OPTIONS_USER, t->addr->user) < 0) {
-		snprintf(why, whylen, "ssh options: %s", ssh_get_error(s));
+	    set_opt(s, SSH_OPTIONS_USER, t->addr->user, why, whylen) < 0) {
 		return -1;
 	}
 	if (t->addr->port != 0) {
 		unsigned int port = (unsigned int)t->addr->port;
 
-		if (ssh_options_set(s, SSH_OPTIONS_PORT, &port) < 0) {
-			snprintf(why, whylen, "ssh options: %s",
-				 ssh_get_error(s));
-			return -1;
-		}
+		return set_opt(s, SSH_OPTIONS_PORT, &port, why, whylen);
 	}
-	if (ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout) < 0 ||
-	    ssh_options_set(s, SSH_OPTIONS_NODELAY, &yes) < 0 ||
-	    ssh_options_set(s, SSH_OPTIONS_KEY_EXCHANGE, SSHCONN_KEX) < 0) {
-		snprintf(why, whylen, "ssh options: %s", ssh_get_error(s));
+	return 0;
+}
+
+/* Moves libssh's string *v (if any) into a strvec; 0, or -1 when out of
+ * memory. */
+static int take_text(char *v, char **field, struct strvec *list)
+{
+	int rc = 0;
+
+	if (v == NULL) {
+		return 0;
+	}
+	if (list != NULL) {
+		rc = strvec_push(list, v);
+	} else {
+		*field = strdup(v);
+		rc = *field ? 0 : -1;
+	}
+	ssh_string_free_char(v);
+	return rc;
+}
+
+/* After the connect, with libssh's reading: the settings the host key is
+ * judged by, as libssh has them (its one known_hosts file of each kind,
+ * expanded by then; its StrictHostKeyChecking is not told, so strict). */
+static int read_back(ssh_session s, struct sshg *g)
+{
+	static const struct {
+		enum ssh_options_e what;
+		size_t field;  /* a char * of struct sshg, or */
+		size_t list;   /* a struct strvec of it (when field is 0) */
+	} from[] = {
+		{ SSH_OPTIONS_HOST, offsetof(struct sshg, hostname), 0 },
+		{ SSH_OPTIONS_USER, offsetof(struct sshg, user), 0 },
+		{ SSH_OPTIONS_PROXYCOMMAND, offsetof(struct sshg, proxy_command),
+		  0 },
+		{ SSH_OPTIONS_KNOWNHOSTS, 0,
+		  offsetof(struct sshg, user_known_hosts) },
+		{ SSH_OPTIONS_GLOBAL_KNOWNHOSTS, 0,
+		  offsetof(struct sshg, global_known_hosts) },
+	};
+	unsigned int port = 22;
+	size_t i;
+	int rc = 0;
+
+	sshg_release(g);
+	for (i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
+		char *v = NULL;
+
+		if (ssh_options_get(s, from[i].what, &v) != SSH_OK) {
+			continue;
+		}
+		rc |= take_text(v, (char **)((char *)g + from[i].field),
+				from[i].field ? NULL
+					      : (struct strvec *)((char *)g +
+								  from[i].list));
+	}
+	if (ssh_options_get_port(s, &port) == SSH_OK) {
+		g->port = (int)port;
+	}
+	return rc == 0 && g->hostname != NULL ? 0 : -1;
+}
+
+static int set_options(ssh_session s, const struct sshconn_target *t,
+		       char *why, size_t whylen)
+{
+	long timeout = t->connect_timeout;
+	int no = 0;
+	int yes = 1;
+
+	if (set_opt(s, SSH_OPTIONS_PROCESS_CONFIG, &no, why, whylen) < 0 ||
+	    (t->g->from_ssh ? set_from_ssh(s, t, why, whylen)
+			    : set_from_libssh(s, t, why, whylen)) < 0) {
+		return -1;
+	}
+	/* libssh 0.10 returns "known" for a changed key when its own
+	 * StrictHostKeyChecking is off; the policy is ours (hostkey_check),
+	 * so libssh is always strict */
+	if (set_opt(s, SSH_OPTIONS_STRICTHOSTKEYCHECK, &yes, why, whylen) < 0) {
+		return -1;
+	}
+	if (t->g->from_ssh) {
+		hostkey_prefer(s, &(struct hostkey_target){ t->g,
+							   t->connect_timeout,
+							   t->dry_run });
+	}
+	/* the config's LogLevel is ssh's, not ours: libssh stays quiet */
+	if (set_opt(s, SSH_OPTIONS_LOG_VERBOSITY, &no, why, whylen) < 0 ||
+	    set_opt(s, SSH_OPTIONS_TIMEOUT, &timeout, why, whylen) < 0 ||
+	    set_opt(s, SSH_OPTIONS_NODELAY, &yes, why, whylen) < 0 ||
+	    set_opt(s, SSH_OPTIONS_KEY_EXCHANGE, SSHCONN_KEX, why, whylen) < 0) {
 		return -1;
 	}
 	return 0;
@@ -256,7 +402,12 @@ struct sshconn *sshconn_open(const struct sshconn_target *t, char *why,
 		left = 1;
 	}
 	ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &left);
-	if (hostkey_check(s, &(struct hostkey_target){ t->settings, left,
+	if (!t->g->from_ssh && read_back(s, t->g) < 0) {
+		snprintf(why, whylen, "ssh options: out of memory");
+		ssh_disconnect(s);
+		goto fail;
+	}
+	if (hostkey_check(s, &(struct hostkey_target){ t->g, left,
 						       t->dry_run },
 			  why, whylen) < 0 ||
 	    authenticate(s, start + (double)t->connect_timeout,
@@ -277,12 +428,6 @@ fail:
 	ssh_free(s);
 	return NULL;
 }
-
-/*
- * Sets the session's bound for the blocking libssh request that follows
- * (a live sshd answers one at once): what is left until deadline, and no
- * more than the keepalive; at least 1 s.  Returns the bound.
- */
 
 /*
  * Sets the session's bound for the blocking libssh request that follows
@@ -330,11 +475,6 @@ int sshconn_answers(ssh_session s, long timeout_s)
 	ssh_send_keepalive(s);
 	return ssh_is_connected(s) &&
 	       clock_seconds() - start < (double)timeout_s - 0.05;
-}
-
-void sshconn_set_keepalive(struct sshconn *c, long keepalive_s)
-{
-	c->keepalive = keepalive_s;
 }
 
 /* The pause between pings and the time a ping may wait: together no more

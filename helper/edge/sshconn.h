@@ -8,14 +8,16 @@
  * authentication follow.  sshconn_exec bounds its channel reads by its own
  * deadline on the monotonic clock.  Each session belongs to one thread.
  *
- * Config: the node's settings come from the OpenSSH client config file
- * given (or ~/.ssh/config and /etc/ssh/ssh_config), parsed explicitly once;
- * libssh's own implicit config processing is turned off so the file is
- * read exactly once and on purpose.  Host keys are judged as ssh judges
- * them (hostkey.h: every known_hosts file, HostKeyAlias, hashed names,
- * host certificates): a changed key always fails the open; an unknown
- * one fails it unless the policy (StrictHostKeyChecking accept-new or
- * no) says to add it.
+ * Config: OpenSSH's own answer for the node (sshg.h, from ssh -G): libssh
+ * connects to its hostname, port and user, with its identity files,
+ * agent and proxy, and reads no config itself.  Host keys are judged as
+ * ssh judges them, against the known_hosts files and HostKeyAlias ssh
+ * named (hostkey.h: every known_hosts file, hashed names, host
+ * certificates): a changed key always fails the open; an unknown one
+ * fails it unless the policy (StrictHostKeyChecking accept-new or no)
+ * says to add it.  Without an OpenSSH client (a dry run of the static
+ * helper in an empty root) libssh reads the config file instead, and
+ * the settings the host key is judged by are read back from it.
  *
  * Requires ssh_init() before the first thread starts.
  */
@@ -25,17 +27,18 @@
 #include <stddef.h>
 
 #include "nodename.h"
-#include "sshcfg.h"
+#include "sshg.h"
 
 struct sshconn; /* opaque */
 
 struct sshconn_target {
-	const char *alias;          /* host part as given (config Host) */
-	const struct nodename *addr;
+	const struct nodename *addr; /* the node as given */
+	struct sshg *g;             /* what OpenSSH makes of it; with
+				     * from_ssh 0, filled here from libssh's
+				     * reading of the config */
 	const char *ssh_config;     /* NULL = ssh's default files */
 	long connect_timeout;       /* seconds */
 	long keepalive;             /* seconds of silence: node given up */
-	const struct sshcfg_settings *settings; /* its host key settings */
 	int dry_run;                /* add no host key, only say it */
 };
 
@@ -117,10 +120,6 @@ void sshconn_stream_close(struct sshconn_stream *s);
  */
 int sshconn_stream_beat(struct sshconn_stream *s, long wait_s, char *why,
 			size_t whylen);
-
-/* Sets the seconds of silence after which the node is given up (the
- * target's keepalive until then). */
-void sshconn_set_keepalive(struct sshconn *c, long keepalive_s);
 
 /* Disconnects and frees; NULL is fine. */
 void sshconn_close(struct sshconn *c);

@@ -176,7 +176,23 @@ def test_what_cannot_be_judged_is_refused(project, cert_nodes, tmp_path):
     r = helper_run(project, cfg, "plain", "--dry-run")
     assert statuses(r)["plain"][1].startswith("ssh config: RevokedHostKeys is set, and pytest-cloud cannot read "
                                               "a revocation list (KRL)")
-    cfg = config(cert_nodes, tmp_path, known, "Match exec true\n  UserKnownHostsFile /dev/null\n\n", name="c2")
+
+
+
+def test_match_exec_decides_which_known_hosts_apply(project, cert_nodes, tmp_path):
+    """A Match exec block is OpenSSH's to evaluate (ssh -G runs it): where
+    it holds, its UserKnownHostsFile is the one that applies, and the key
+    is unknown there; where it does not, the node's key is known."""
+    known = str(tmp_path / "known_hosts")
+    node = cert_nodes.nodes["plain"]
+    with open(known, "w") as f:
+        f.write("[%s]:2222 %s\n" % (node.addr, plain_key(cert_nodes, "plain")))
+    flag = str(tmp_path / "flag")
+    extra = "Match exec \"test -e %s\"\n  UserKnownHostsFile /dev/null\n\n" % flag
+    cfg = config(cert_nodes, tmp_path, known, extra, name="c2")
     r = helper_run(project, cfg, "plain", "--dry-run")
-    assert statuses(r)["plain"][1].startswith("ssh config: UserKnownHostsFile is set in a Match block whose "
-                                              "criteria pytest-cloud cannot evaluate (exec,")
+    assert statuses(r)["plain"] == ("ok", ""), r.stderr
+    open(flag, "w").close()
+    r = helper_run(project, cfg, "plain", "--dry-run")
+    assert statuses(r)["plain"] == ("excluded", "host key unknown: no known_hosts file lists '[%s]:2222' "
+                                    "(StrictHostKeyChecking accept-new would add it)" % node.addr), r.stderr

@@ -48,10 +48,10 @@ def test_keys_from_ssh_agent(project, tmp_path):
         agent.wait(timeout=5)
 
 
-def test_an_alias_libssh_cannot_take_is_left_out_saying_why(project, tmp_path):
-    """OpenSSH takes 'my_node' as a Host alias; libssh 0.10 takes no '_'
-    in a host name: that node is left out with the reason and the way
-    round it, and the other node is used."""
+def test_an_alias_with_an_underscore_is_used(project, tmp_path):
+    """OpenSSH takes 'my_node' as a Host alias, and libssh 0.10 takes no
+    '_' in a host name: the helper connects libssh to the HostName that
+    ssh -G gives, so the alias works as it does with ssh."""
     nodes = project.cluster
     target = nodes.nodes["node2"]
     cfg = str(tmp_path / "underscore.ssh_config")
@@ -62,8 +62,7 @@ def test_an_alias_libssh_cannot_take_is_left_out_saying_why(project, tmp_path):
     assert subprocess.run(["ssh", "-F", cfg, "my_node", "true"], timeout=TIMEOUT).returncode == 0
     r = project.helper("--dry-run", "--cloud-ssh-config=" + cfg, "--cloud-nodes=my_node node1")
     assert r.returncode == 0, r.stderr
-    reasons = {n["node"]: n.get("reason") for n in r.plan["nodes"]}
-    assert reasons["node1"] is None, reasons
-    assert reasons["my_node"] == ("ssh options: libssh cannot take 'my_node' as a host name (letters, "
-                                  "digits, '-' and '.' only): give the node a Host alias of those in "
-                                  "the ssh config"), reasons
+    got = {n["node"]: n for n in r.plan["nodes"]}
+    assert [got[n]["status"] for n in ("my_node", "node1")] == ["ok", "ok"], got
+    assert got["my_node"]["ssh"] == {"hostname": target.addr, "port": 2222, "user": nodes.user,
+                                     "from": "ssh -G"}

@@ -66,14 +66,25 @@ def test_runs_in_an_empty_root(empty_root, nodes):
     # known_hosts under that name, so it is refused for that)
     far = got["statichost:%d" % PORT]
     assert "resolve" not in far["reason"] and "host key" in far["reason"], far
+    # no OpenSSH client in this root: libssh read the config, and said so
+    assert got["node2"]["ssh"]["from"] == "libssh" and got["node2"]["ssh"]["hostname"] == nodes.nodes["node2"].addr
     # the user name comes from the root's /etc/passwd
     assert plan["chdir"] == "pytest_static_proj"
     # and so does '~': the default ssh config, ~/.ssh/config, is found
     os.makedirs(os.path.join(empty_root, "home", "static", ".ssh"))
     shutil.copy(nodes.ssh_config, os.path.join(empty_root, "home", "static", ".ssh", "config"))
-    r = in_root(empty_root, "--dry-run", "--json", "--rootdir=/proj", "--cloud-connect-timeout=5",
+    r = in_root(empty_root, "--dry-run", "--rootdir=/proj", "--cloud-connect-timeout=5",
                 "--cloud-nodes=node2")
     assert [n["status"] for n in json.loads(r.stdout)["nodes"]] == ["ok"], r.stderr
+    assert ("pytest-cloud: warning: ssh: OpenSSH's client is not on PATH: libssh reads the ssh config "
+            "instead, which may differ from OpenSSH's reading (fine for --dry-run; a run that copies "
+            "needs ssh)") in r.stderr.splitlines()
+    # a run that copies needs ssh: one line, nothing contacted
+    r = in_root(empty_root, "--rootdir=/proj", "--cloud-nodes=node2")
+    assert r.returncode == 3 and r.stdout == ""
+    assert r.stderr.splitlines() == [
+        "pytest-cloud: error: ssh: OpenSSH's client is not on PATH: rsync copies over it and the run reads "
+        "the ssh config through 'ssh -G' (install the openssh-client package)"]
 
 
 def test_install_and_release_tarball(tmp_path):

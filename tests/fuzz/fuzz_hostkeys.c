@@ -2,8 +2,9 @@
 /* libFuzzer target: what a node (or a known_hosts file) can put before
  * the host key judgement: a certificate's bytes (ssh-keyscan -c prints
  * whatever the node sends) through sshcert_judge, and known_hosts text
- * through knownhosts_judge; and ssh config text (Match lines among it)
- * through sshcfg_read. */
+ * through knownhosts_judge; and what ssh -G prints (the settings every
+ * later step takes as OpenSSH's) through sshg_parse and the steps that
+ * use it. */
 #include <openssl/evp.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,7 +13,7 @@
 
 #include "knownhosts.h"
 #include "sshcert.h"
-#include "sshcfg.h"
+#include "sshg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -45,12 +46,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	knownhosts_judge(text, "f", "[h]:2222", "ssh-ed25519", "AAAAk", &v);
 	knownhosts_verdict_release(&v);
 	{
-		struct sshcfg_settings s = SSHCFG_SETTINGS_INIT;
+		struct sshg g = SSHG_INIT;
+		char *pin = NULL;
+		char *jump = NULL;
 
-		s.local_user = strdup("me");
-		sshcfg_read(text, "h%h", NULL, NULL, &s);
-		sshcfg_effective_policy(&s);
-		sshcfg_settings_release(&s);
+		if (sshg_parse(text, &g, why, sizeof(why)) == 0 &&
+		    sshg_check(&g, why, sizeof(why)) == 0) {
+			pin = sshg_pin(&g);
+			jump = sshg_jump_command(&g, "/c%fg 'x'", 3);
+		}
+		free(pin);
+		free(jump);
+		sshg_release(&g);
 	}
 	strvec_clear(&cas);
 	free(text);

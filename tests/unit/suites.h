@@ -14,7 +14,7 @@ int suite_probe_parse(void);
 int suite_render(void);
 int suite_shquote(void);
 int suite_spawn(void);
-int suite_sshcfg(void);
+int suite_sshg(void);
 int suite_text(void);
 int suite_rsync(void);
 int suite_develop(void);

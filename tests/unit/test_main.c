@@ -12,7 +12,7 @@ int main(void)
 				  suite_nodename,    suite_plan,
 				  suite_probe_parse, suite_render,
 				  suite_shquote,     suite_spawn,
-				  suite_sshcfg,      suite_rsync,
+				  suite_sshg,        suite_rsync,
 				  suite_develop,     suite_claim,
 				  suite_knownhosts,  suite_text,
 				  suite_adopt,       suite_files,

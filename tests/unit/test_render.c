@@ -25,6 +25,12 @@ static void make_nodes(struct node_report *r)
 	r[0].processes = 2;
 	r[0].mem_available_mb = 1024;
 	r[1].state = NODE_OK;
+	/* where ssh -G said it is (sshg.h) */
+	r[1].ssh.from_ssh = 1;
+	r[1].ssh.hostname = strdup("10.0.0.7");
+	r[1].ssh.port = 2222;
+	r[1].ssh.user = strdup("u");
+	r[1].ssh.host_key_alias = strdup("h2-key");
 	r[1].have_cpus = 1;
 	r[1].cpus = 1;
 	r[1].processes = 1;
@@ -58,6 +64,8 @@ static void test_specs(void)
 			       "ssh=-o BatchMode=yes -o ConnectTimeout=10 "
 			       "-o ServerAliveInterval=3 -o ServerAliveCountMax=3 "
 			       "-o StrictHostKeyChecking=yes -o UpdateHostKeys=no "
+			       "-o HostName=10.0.0.7 -o Port=2222 -o User=u "
+			       "-o HostKeyAlias=h2-key "
 			       "u@h2 -p 2222//id=h2//chdir=pytest_me_proj"
 			       "//python=pytest_me_proj/.venv/bin/python"
 			       "//execmodel=thread");
@@ -154,6 +162,24 @@ static void test_json(void)
 		cJSON_GetObjectItem(cJSON_GetArrayItem(nodes, 0), "processes")
 			->valueint,
 		2);
+	/* where OpenSSH goes for it, and who said so; none for a node
+	 * that never got that far */
+	{
+		cJSON *ssh = cJSON_GetObjectItem(cJSON_GetArrayItem(nodes, 1),
+						 "ssh");
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(ssh);
+		CU_ASSERT_STRING_EQUAL(
+			cJSON_GetObjectItem(ssh, "hostname")->valuestring,
+			"10.0.0.7");
+		CU_ASSERT_EQUAL(cJSON_GetObjectItem(ssh, "port")->valueint,
+				2222);
+		CU_ASSERT_STRING_EQUAL(
+			cJSON_GetObjectItem(ssh, "from")->valuestring,
+			"ssh -G");
+		CU_ASSERT_PTR_NULL(cJSON_GetObjectItem(
+			cJSON_GetArrayItem(nodes, 0), "ssh"));
+	}
 	/* unknown memory of an ok node is null, not 0 */
 	CU_ASSERT_TRUE(cJSON_IsNull(cJSON_GetObjectItem(
 		cJSON_GetArrayItem(nodes, 1), "mem_available_mb")));

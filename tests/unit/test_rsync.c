@@ -99,6 +99,22 @@ static void test_rsync_argv(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(argv.v[argv.n - 4],
 				      " -F '/a\"b/it''s here' -p 2222"));
 	strvec_clear(&argv);
+	/* where ssh -G said the node is, pinned before anything the config
+	 * could change (sshg.h) */
+	r.ssh.from_ssh = 1;
+	r.ssh.hostname = strdup("10.0.0.5");
+	r.ssh.port = 2200;
+	r.ssh.user = strdup("ci");
+	CU_ASSERT_EQUAL(rsync_build_argv(&cfg, &r, NULL, &argv, err,
+					 sizeof(err)),
+			0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(argv.v[argv.n - 4],
+				      "UpdateHostKeys=no -o HostName=10.0.0.5 "
+				      "-o Port=2200 -o User=ci -o "
+				      "Compression=no"));
+	CU_ASSERT_STRING_EQUAL(argv.v[argv.n - 1], "u@h:pytest_u_p/");
+	strvec_clear(&argv);
+	sshg_release(&r.ssh);
 	/* a folder of its own to a path on the node: no --delete, its own
 	 * filters first */
 	strvec_push(&filters, "--exclude=/share/");

@@ -1,0 +1,30 @@
+/*
+ * sshresolve: what OpenSSH makes of a node, asked of OpenSSH itself
+ * ("ssh -G", no connection made; sshg.h reads the answer).  Edge.
+ *
+ * One ssh -G per node, run by the node's probe job before it connects
+ * (so the nodes' ssh -G run side by side with the others' handshakes).
+ * Bounded by the connect timeout: a config's "Match exec" runs a command
+ * of the user's, which may hang.  Its environment is the helper's, so
+ * ${VAR} in the config and Match exec see what ssh would see.
+ */
+#ifndef PYTEST_CLOUD_SSHRESOLVE_H
+#define PYTEST_CLOUD_SSHRESOLVE_H
+
+#include <stddef.h>
+
+#include "nodename.h"
+#include "sshg.h"
+
+/*
+ * Fills g (made with SSHG_INIT) with what "SSH -G [-F ssh_config] [-l
+ * user] [-p port] -- host" says of addr, checked with sshg_check.  ssh is
+ * the OpenSSH client's path.  Returns 0, or -1 with why ("ssh config:
+ * ...": ssh's own error line, a bound that passed, output not
+ * understood, a value that cannot be passed on).
+ */
+int sshresolve_node(const char *ssh, const char *ssh_config,
+		    const struct nodename *addr, long timeout_s,
+		    struct sshg *g, char *why, size_t whylen);
+
+#endif
