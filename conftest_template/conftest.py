@@ -102,6 +102,8 @@ _OPTIONS = (
      "version: yes or no", False),
     ("fork", "start a node's workers as forks of one process that has imported and collected the "
      "suite: yes or no", False),
+    ("in-place", "run the tests in the project itself on a node that sees it at the same path (a shared "
+     "file system), copying nothing: yes or no", False),
 )
 
 # (ini key, help, type): "args" reads as a list both from ini text and
@@ -469,16 +471,16 @@ def _remote_args(config):
     return result
 
 
-def _args_for_workers(config, paths=True):
+def _args_for_workers(config, paths=True, absolute=False):
     """pytest's own command line as the workers should get it.  Ours run in
     the node's copy of the project root and take their test paths from
     ``cloud_args`` (relative to that root): -c's file becomes relative to
     the root, --rootdir is left out (their folder is the root).  The test
-    paths of the command line become absolute, as xdist's own rsync needs
-    them for a user's ``--tx ssh=...`` worker beside ours (it makes them
-    relative to its rsync roots, and refuses a relative one); every other
-    argument is kept as it was typed.  paths=False leaves the test paths
-    out."""
+    paths of the command line become relative to the root too, or, with
+    absolute, absolute, as xdist's own rsync needs them for a user's
+    ``--tx ssh=...`` worker beside ours (it makes them relative to its
+    rsync roots, and refuses a relative one); every other argument is
+    kept as it was typed.  paths=False leaves the test paths out."""
     here = str(config.invocation_params.dir)
     root = str(config.rootpath)
     positional = {str(a) for a in getattr(config.option, "file_or_dir", None) or ()}
@@ -508,7 +510,7 @@ def _args_for_workers(config, paths=True):
             continue
         if arg in positional:
             if paths:
-                result.append(resolved(arg, False))
+                result.append(resolved(arg, not absolute))
             continue
         result.append(arg)
     return result
@@ -1396,8 +1398,12 @@ class CloudRun:
             fork_args = _args_for_workers(config, paths=False) + _remote_args(config)
         Seam.status_once(config)
         self.bringup = BringUp(self.plan, Seam.group(dsession), self.say, fork_args)
-        Seam.worker_args(config, _args_for_workers(config))
         ours = [spec for spec in specs if self.plan.node_of(spec.id) is not None]
+        # the test paths relative to the project root, where ours run: an
+        # absolute one of this machine may exist on a node too (a shared
+        # file system) and load this project's conftest beside the copy's;
+        # absolute only for a user's own --tx worker, whose rsync needs it
+        Seam.worker_args(config, _args_for_workers(config, absolute=len(ours) < len(specs)))
         made = self.bringup.run(ours)
         Seam.hand_over(dsession, made, lambda gw: Seam.guard_proxied_io(gw, Seam.proxy_of(dsession, gw)))
         dropped = {spec.id for spec in ours if spec.id not in made}

@@ -16,6 +16,11 @@
 /* What an earlier release (0.2 and before) wrote in its lock file. */
 #define EARLIER_LOCK "pytest-cloud pid "
 
+/* How recent that lock file must be for its folder to be taken over. */
+#define STR(x) #x
+#define XSTR(x) STR(x)
+#define EARLIER_DAYS XSTR(CLAIM_EARLIER_DAYS)
+
 /*
  * cloud_chk DIR: a subshell that starts in the home.  h: the home's real
  * path ("" for "/").  p walks up from DIR to the nearest path that exists
@@ -23,7 +28,9 @@
  * strictly inside the home, a parent may be the home itself.
  *
  * cloud_old DIR: true when the lock file beside DIR is an earlier
- * release's.
+ * release's, written in the last CLAIM_EARLIER_DAYS days (its runs
+ * rewrote it each time); cloud_old DIR stale: such a lock file of any
+ * age.
  *
  * cloud_mk FILE: a marker's text on one line (tabs for newlines).
  *
@@ -48,11 +55,14 @@ static const char check_function[] =
 	"else echo 'chdir readonly'; fi; "
 	"else case $r in \"$h\"|\"$h\"/*) echo 'chdir absent';; "
 	"*) echo \"chdir outside $r\";; esac; fi ); "
-	"cloud_old() { case $1 in */*) set -- \"${1%/*}/.${1##*/}\";; "
+	"cloud_old() { cloud_k=${2-}; case $1 in */*) "
+	"set -- \"${1%/*}/.${1##*/}\";; "
 	"*) set -- \".$1\";; esac; "
 	"[ -f \"$1.pytest-cloud-lock\" ] && "
 	"[ \"$(head -c 17 -- \"$1.pytest-cloud-lock\" 2>/dev/null)\" = "
-	"'" EARLIER_LOCK "' ]; }; "
+	"'" EARLIER_LOCK "' ] && { [ \"$cloud_k\" = stale ] || "
+	"[ -n \"$(find \"$1.pytest-cloud-lock\" -prune -mtime -" EARLIER_DAYS
+	" 2>/dev/null)\" ]; }; }; "
 	"cloud_mk() { head -c 500 -- \"$1\" 2>/dev/null | tr '\\n\\r' "
 	"'\\t\\t'; }; "
 	"cloud_own() ( cd || exit; m=$1/" CLAIM_MARKER "; a=$1; "
@@ -74,6 +84,7 @@ static const char check_function[] =
 	/* a marker that appeared meanwhile (written whole, by rename) */
 	"if [ -f \"$m\" ] && [ ! -L \"$m\" ]; then cmp_mk \"$@\"; fi; "
 	"if [ \"$3\" = 1 ]; then echo 'owner earlier'; exit; fi; "
+	"if cloud_old \"$1\" stale; then echo 'owner stale'; exit; fi; "
 	"n=$(find \"$1\" -mindepth 2 -maxdepth 6 -name " CLAIM_MARKER
 	" -type f 2>/dev/null | head -n 1); "
 	"if [ -n \"$n\" ]; then printf 'owner contains %s\\t%s\\n' "
@@ -168,7 +179,7 @@ static const char take_dir[] =
 	"*) echo \"$s\"; exit 0;; esac; "
 	"x=$(cloud_own \"$d\" \"$w\" \"$e\"); echo \"$x\"; "
 	"case $x in 'owner none') mkdir -p -- \"$d\" || exit 1;; "
-	"'owner ours'|'owner empty'|'owner earlier') ;; "
+	"'owner ours'|'owner empty'|'owner earlier'|'owner other '*) ;; "
 	"*) echo \"$s\"; exit 0;; esac; "
 	"if [ \"$x\" != 'owner ours' ]; then "
 	"t=${d%/*}; [ \"$t\" = \"$d\" ] && t=.; t=$t/." CLAIM_MARKER ".$$; "
@@ -209,7 +220,8 @@ char *claim_command(const struct claim_spec *spec)
 		     "'chdir absent') ;; *) echo \"$s\"; exit 0;; esac; "
 		     "x=$(cloud_own \"$d\" \"$w\" \"$e\"); case $x in "
 		     "'owner none'|'owner ours'|'owner empty'|"
-		     "'owner earlier') ;; *) echo \"$x\"; echo \"$s\"; "
+		     "'owner earlier'|'owner other '*) ;; *) echo \"$x\"; "
+		     "echo \"$s\"; "
 		     "exit 0;; esac; "
 		     "case $d in */*) p=${d%%/*};; *) p=.;; esac; "
 		     "mkdir -p -- \"$p\" || exit 1; "
@@ -326,7 +338,8 @@ static void read_owner(const char *line, struct chdir_facts *f)
 		       { "foreign", OWNER_FOREIGN },
 		       { "contains", OWNER_CONTAINS },
 		       { "inside", OWNER_INSIDE },
-		       { "badmarker", OWNER_BADMARKER } };
+		       { "badmarker", OWNER_BADMARKER },
+		       { "stale", OWNER_STALE } };
 	const char *w = line + 5 + (line[5] == ' ');
 	size_t wlen = strcspn(w, " \r\n");
 	const char *rest = w + wlen + (w[wlen] == ' ');
@@ -443,7 +456,7 @@ const char *claim_describe_marker(const char *m, char *buf, size_t len)
 			 "release");
 	} else if (marker_field(m, "root", root, sizeof(root)) &&
 		   marker_field(m, "host", host, sizeof(host))) {
-		snprintf(buf, len, "the copy of project '%s' of host '%s'",
+		snprintf(buf, len, "the copy of project '%s' from host '%s'",
 			 root, host);
 	} else {
 		snprintf(buf, len, "a folder whose marker reads '%.200s'", m);
@@ -495,17 +508,18 @@ const char *claim_refusal(const struct chdir_facts *f, const char *chdir,
 	case OWNER_OURS:
 	case OWNER_EMPTY:
 	case OWNER_EARLIER:
+	case OWNER_OTHER: /* a copy pytest-cloud made: made again */
 		return NULL;
 	case OWNER_UNKNOWN:
 		snprintf(buf, len, "the node did not say whose '%s' is",
 			 chdir);
 		break;
-	case OWNER_OTHER:
-		snprintf(buf, len, "'%s' on the node holds %s: choose another "
-			 "cloud_chdir, or remove that folder on the node (left "
-			 "as it is)", chdir,
-			 claim_describe_marker(f->marker, other,
-					       sizeof(other)));
+	case OWNER_STALE:
+		snprintf(buf, len, "'%s' on the node was last used by an "
+			 "earlier pytest-cloud release (0.2) over "
+			 EARLIER_DAYS " days ago, and may hold files of "
+			 "someone's since: choose another cloud_chdir, or empty "
+			 "that folder on the node (left as it is)", chdir);
 		break;
 	case OWNER_FOREIGN:
 		snprintf(buf, len, "'%s' on the node is a folder that "

@@ -31,14 +31,21 @@
  *   the marker is another project's                -> "owner other M"
  *   CHDIR is an empty folder                       -> "owner empty"
  *   no marker, but the lock file of an earlier
- *   release (0.2 and before) is beside it          -> "owner earlier"
+ *   release (0.2 and before) is beside it,
+ *   written in the last CLAIM_EARLIER_DAYS days     -> "owner earlier"
+ *   the same, older                                -> "owner stale"
  *   no marker, another project's copy inside it    -> "owner contains P\tM"
  *   no marker, not empty                           -> "owner foreign"
  *
  * (M: the other marker's text, newlines made tabs; "" for an earlier
- * release's folder.)  The copy may go ahead only for none, ours, empty
- * and earlier (the migration rule: a folder an earlier release locked was
- * already emptied by its --delete).
+ * release's folder.)  The copy may go ahead only for none, ours, other,
+ * empty and earlier.  A marker says pytest-cloud made the folder: it is
+ * a copy that can be made again, whichever project and host made it, so
+ * "other" is replaced under the lock (the helper says so); the lock is
+ * what keeps two runs apart.  "earlier" is the migration rule: a folder
+ * an earlier release locked was already emptied by its --delete; after
+ * CLAIM_EARLIER_DAYS without such a run, the folder may have become
+ * someone's, and it is refused as any folder without a marker.
  *
  * The probe runs both checks and writes nothing.  Before the copy, the
  * claim command runs them again; when they allow, it locks CHDIR for this
@@ -85,6 +92,10 @@
 /* The marker's name inside CHDIR (rsync neither copies nor deletes it). */
 #define CLAIM_MARKER ".pytest-cloud-project"
 
+/* An earlier release's folder is taken over when its lock file was
+ * written within this many days. */
+#define CLAIM_EARLIER_DAYS 90
+
 enum chdir_state {
 	CHDIR_UNKNOWN = 0, /* the node did not say */
 	CHDIR_ABSENT,
@@ -105,7 +116,8 @@ enum chdir_owner {
 	OWNER_FOREIGN,
 	OWNER_CONTAINS,
 	OWNER_INSIDE,
-	OWNER_BADMARKER
+	OWNER_BADMARKER,
+	OWNER_STALE
 };
 
 /* What the node said of CHDIR. */
@@ -199,7 +211,7 @@ void claim_parse(const char *text, struct chdir_facts *f);
 /*
  * Why a node whose CHDIR is as f says cannot receive the project, in buf;
  * NULL when the copy may go ahead (state dir or absent, owner none, ours,
- * empty or earlier).  chdir is the option's value.
+ * other, empty or earlier).  chdir is the option's value.
  */
 const char *claim_refusal(const struct chdir_facts *f, const char *chdir,
 			  char *buf, size_t len);

@@ -54,6 +54,7 @@ struct cloud_config {
 	char *schedule;             /* "durations" or "collection" */
 	char *copy_python;          /* "yes" or "no" */
 	char *fork;                 /* "yes" or "no" */
+	char *in_place;             /* "yes" or "no" */
 	struct strvec develop_eggs; /* absolute, or relative to rootdir; after
 				     * config_finish relative to rootdir */
 	struct strvec rsyncdirs;    /* likewise */

@@ -208,6 +208,18 @@ static const struct opt_def table[] = {
 	  .choices = "yes no",
 	  .meaning = "start a node's workers as forks of one process that has "
 		"imported and collected the suite: yes or no" },
+	{ .id = OPT_IN_PLACE,
+	  .flag = "--cloud-in-place",
+	  .ini = "cloud_in_place",
+	  .env = "PYTEST_CLOUD_IN_PLACE",
+	  .type = OPT_T_STRING,
+	  .field = F(in_place),
+	  .source = OPT_IN_PLACE,
+	  .string = "yes",
+	  .choices = "yes no",
+	  .meaning = "run the tests in the project itself on a node that sees "
+		"it at the same path (a shared file system), copying nothing: "
+		"yes or no" },
 	{ .id = OPT_DEVELOP_EGGS,
 	  .ini = "cloud_develop_eggs",
 	  .env = "PYTEST_CLOUD_DEVELOP_EGGS",

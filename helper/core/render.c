@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "copyset.h"
 #include "develop.h"
+#include "inplace.h"
 #include "sshopts.h"
 #include "version.h"
 
@@ -66,15 +67,17 @@ static int render_node(const struct cloud_config *cfg,
 	char id[300];
 	char py[PATH_MAX_SPEC];
 	const char *popen_py = popen_python(cfg, py, sizeof(py));
+	char *inplace_py = r->in_place ? inplace_python(cfg) : NULL;
 	long p;
 	int rc;
 
 	char *opts = sshopts_common(cfg);
 	char *pin = sshg_pin(&r->ssh);
 
-	if (opts == NULL || pin == NULL) {
+	if (opts == NULL || pin == NULL || (r->in_place && !inplace_py)) {
 		free(opts);
 		free(pin);
+		free(inplace_py);
 		return -1;
 	}
 	ssh_destination(r, ssh, sizeof(ssh));
@@ -83,12 +86,14 @@ static int render_node(const struct cloud_config *cfg,
 	rc = strvec_pushf(&out->px,
 			  "ssh=%s%s%s %s//id=%s//chdir=%s//python=%s"
 			  "//execmodel=thread%s%s",
-			  opts, pin[0] ? " " : "", pin, ssh, id, cfg->chdir,
-			  cfg->worker_python,
+			  opts, pin[0] ? " " : "", pin, ssh, id,
+			  r->in_place ? cfg->rootdir : cfg->chdir,
+			  r->in_place ? inplace_py : cfg->worker_python,
 			  cfg->ssh_config ? "//ssh_config=" : "",
 			  cfg->ssh_config ? cfg->ssh_config : "");
 	free(opts);
 	free(pin);
+	free(inplace_py);
 	for (p = 0; rc == 0 && p < r->processes; p++) {
 		rc = strvec_pushf(&out->tx, "popen//id=%s_%ld//via=%s//python=%s",
 				  id, p, id, popen_py);
@@ -171,6 +176,9 @@ static cJSON *node_json(const struct node_report *nodes, size_t i)
 	if (r->shares_with >= 0) {
 		cJSON_AddStringToObject(o, "shares_folder_with",
 					nodes[r->shares_with].name);
+	}
+	if (r->in_place) {
+		cJSON_AddBoolToObject(o, "in_place", 1);
 	}
 	if (r->interp.how != INTERP_NONE) {
 		cJSON *p = cJSON_AddObjectToObject(o, "interpreter");
@@ -381,6 +389,8 @@ char *render_table(const struct node_report *nodes, size_t n)
 		} else if (r->shares_with >= 0) {
 			buf_printf(&f, " (the folder of '%s')",
 				   nodes[r->shares_with].name);
+		} else if (r->in_place) {
+			buf_printf(&f, " (in place)");
 		}
 		if (r->state == NODE_OK && r->interp.how != INTERP_NONE) {
 			char python[700];

@@ -61,6 +61,8 @@ struct node_report {
 				 * -1 for a node with a folder of its own */
 	int claimed;            /* CHDIR made ours for this run (locked or,
 				 * without flock(1), unlocked) */
+	int in_place;           /* runs in the project itself, which it sees
+				 * at the same path (inplace.h): no copy */
 	struct interp_choice interp; /* the python of the node's virtualenv */
 	long long interp_bytes; /* sent copying that python, or 0 */
 };

@@ -32,6 +32,7 @@
 #include "exits.h"
 #include "hold.h"
 #include "init.h"
+#include "inplace.h"
 #include "inifile.h"
 #include "msgs.h"
 #include "probe.h"
@@ -113,6 +114,32 @@ static int know_interpreter(struct run *run, char **script)
 	return 0;
 }
 
+/* The probe's part that tells whether a node sees the project (inplace.h),
+ * appended to *script; and the worker check such a node runs in it.
+ * Returns 0, or -1 when out of memory. */
+static int add_inplace_part(struct run *run, char **script)
+{
+	char *part = inplace_probe_part(run->cfg.rootdir, run->token);
+	char *joined = NULL;
+	struct cloud_config there = run->cfg; /* borrowed: not released */
+
+	there.chdir = run->cfg.rootdir;
+	there.worker_python = inplace_python(&run->cfg);
+	if (there.worker_python != NULL) {
+		run->inplace_check = develop_prepare_command(&there, 0, NULL);
+	}
+	free(there.worker_python);
+	if (part == NULL || run->inplace_check == NULL ||
+	    asprintf(&joined, "%s; %s", *script, part) < 0) {
+		free(part);
+		return -1;
+	}
+	free(part);
+	free(*script);
+	*script = joined;
+	return 0;
+}
+
 /* The nodes' reports and the remote commands every node runs; 0 or an
  * exit status (said). */
 static int setup_nodes(struct run *run)
@@ -127,8 +154,13 @@ static int setup_nodes(struct run *run)
 	run->conns = calloc(run->n, sizeof(*run->conns));
 	run->locks = calloc(run->n, sizeof(*run->locks));
 	run->marker = host ? claim_marker(run->cfg.rootdir, host) : NULL;
-	if (run->marker != NULL) {
+	if (run->marker != NULL && run_name(run) == 0) {
 		script = probe_script(run->cfg.chdir, run->marker);
+	}
+	if (script != NULL && strcmp(run->cfg.in_place, "no") != 0 &&
+	    add_inplace_part(run, &script) < 0) {
+		free(script);
+		script = NULL;
 	}
 	if (script != NULL && run->cfg.venv_rel != NULL &&
 	    know_interpreter(run, &script) < 0) {
@@ -290,7 +322,12 @@ static int run_steps(struct run *run)
 		errorf("out of memory");
 		return EXIT_INTERNAL;
 	}
+	if (strcmp(run->cfg.in_place, "no") != 0 && run_mark_project(run) < 0) {
+		errorf("out of memory");
+		return EXIT_INTERNAL;
+	}
 	probe_nodes(run);
+	run_unmark_project(run);
 	if (run->cfg.dry_run) {
 		finish_dry_run(run);
 		list_copy(run);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fanout.h"
+#include "inplace.h"
 #include "msgs.h"
 #include "plan.h"
 #include "probe_parse.h"
@@ -128,9 +129,21 @@ static int probe_take(struct run *run, struct node_report *r,
 	r->cpus = pr.cpus;
 	r->have_mem = pr.have_mem;
 	r->mem_available_mb = pr.mem_available_mb;
-	if (run_check_chdir(run, r, &pr.chdir) < 0 ||
-	    probe_interpreter(run, r, out) < 0) {
+	if (probe_interpreter(run, r, out) < 0) {
 		return -1;
+	}
+	if (inplace_seen(out)) {
+		r->in_place = inplace_usable(&run->cfg, &r->interp, why,
+					     sizeof(why));
+		if (!r->in_place) {
+			infof("node '%s': not in place: %s", r->name, why);
+		}
+	}
+	if (!r->in_place && run_check_chdir(run, r, &pr.chdir) < 0) {
+		return -1;
+	}
+	if (run->cfg.dry_run && !r->in_place) {
+		run_say_replacing(r, &pr.chdir, "--dry-run: would replace");
 	}
 	lim.max_processes = run->cfg.max_processes;
 	lim.mem_per_process = run->cfg.mem_per_process;
@@ -156,10 +169,12 @@ static void probe_log(const struct node_report *r)
 		return;
 	}
 	interp_describe(&r->interp, python, sizeof(python));
-	infof("node '%s': %ld CPU%s, %ld MiB available: %ld process%s%s%s",
+	infof("node '%s': %ld CPU%s, %ld MiB available: %ld process%s%s%s%s",
 	      r->name, r->cpus, r->cpus == 1 ? "" : "s", r->mem_available_mb,
 	      r->processes, r->processes == 1 ? "" : "es",
-	      python[0] ? "; " : "", python);
+	      python[0] ? "; " : "", python,
+	      r->in_place ? "; in place: it sees the project at the same path"
+			  : "");
 }
 
 /* Probes node i; keeps its session in run->conns[i] when it can take

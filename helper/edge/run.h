@@ -36,6 +36,8 @@ struct run {
 	char *who;             /* this run in a lock file: pid, user, host,
 				* start */
 	char token[20];        /* names this run in the nodes' lock files */
+	char *mark;            /* the mark of inplace.h while it is there */
+	char *inplace_check;   /* the worker check of an in-place node */
 	struct interp_base base; /* the virtualenv's interpreter (interp.h) */
 	int have_base;           /* base is known */
 	char *rsync_path;
@@ -74,6 +76,23 @@ long run_fds_in_flight(const struct run *run);
  * (claim.h).  Returns 0, or -1 when left out. */
 int run_check_chdir(const struct run *run, struct node_report *r,
 		    const struct chdir_facts *f);
+
+/* Says that node r's CHDIR, a copy another project or host made (f),
+ * is replaced ("node 'a': HOW the copy of project '/p' from host 'h'",
+ * HOW "replacing"); nothing for a folder of any other owner. */
+void run_say_replacing(const struct node_report *r,
+		       const struct chdir_facts *f, const char *how);
+
+/* Names this run (run->token, run->who): how other runs see it in a
+ * lock file (pid, user, host, start) and a random token (shared homes,
+ * the mark of inplace.h).  Returns 0, or -1 when out of memory. */
+int run_name(struct run *run);
+
+/* Writes the mark of inplace.h into the project (a project this login
+ * cannot write gets a warning and no mark: every node is copied then);
+ * run_unmark_project removes it.  Returns 0, or -1 when out of memory. */
+int run_mark_project(struct run *run);
+void run_unmark_project(struct run *run);
 
 /* Frees everything run holds, sessions and locks closed. */
 void run_release(struct run *run);

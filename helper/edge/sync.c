@@ -109,8 +109,8 @@ static void claim_job(size_t i, void *arg)
 	int rc;
 
 	memset(&f, 0, sizeof(f));
-	if (r->state != NODE_PROBED) {
-		return;
+	if (r->state != NODE_PROBED || r->in_place) {
+		return; /* an in-place node copies nothing: no claim */
 	}
 	command = claim_command_for(run, i);
 	if (command == NULL) {
@@ -163,6 +163,7 @@ static void claim_job(size_t i, void *arg)
 			/* fall through */
 		case CLAIM_LOCKED:
 			if (f.state == CHDIR_DIR) {
+				run_say_replacing(r, &f, "replacing");
 				r->claimed = 1;
 				run->locks[i] = st;
 				st = NULL;
@@ -436,6 +437,10 @@ static void sync_job(size_t i, void *arg)
 	if (r->state != NODE_PROBED || r->shares_with >= 0) {
 		return;
 	}
+	if (r->in_place) {
+		r->state = NODE_OK; /* the project is there already */
+		return;
+	}
 	__atomic_store_n(&r->live_state, LIVE_SYNCING, __ATOMIC_RELAXED);
 	if (copy_interpreter(run, i) < 0) {
 		/* left out, said below */
@@ -478,7 +483,7 @@ static void prepare_node(struct run *run, size_t i, int whole)
 	    (r->shares_with < 0) != whole) {
 		return;
 	}
-	if (whole && run->have_base) {
+	if (whole && run->have_base && !r->in_place) {
 		first = interp_repoint(&run->base, &r->interp,
 				       run->cfg.venv_rel);
 		own = first && first[0] ? develop_prepare_command(&run->cfg, 1,
@@ -491,7 +496,8 @@ static void prepare_node(struct run *run, size_t i, int whole)
 	}
 	if (sshconn_exec(run->conns[i],
 			 own ? own
-			     : whole ? run->prepare_command : run->check_command,
+			 : r->in_place ? run->inplace_check
+			 : whole ? run->prepare_command : run->check_command,
 			 run->cfg.sync_timeout, &o, why, sizeof(why)) < 0) {
 		report_exclude(r, "after the copy: %s", why);
 	} else if (o.exit_status != 0) {
@@ -523,6 +529,18 @@ static void check_job(size_t i, void *arg)
 	prepare_node(arg, i, 0);
 }
 
+/* The probed nodes that run the project in place. */
+static size_t count_in_place(const struct run *run)
+{
+	size_t i;
+	size_t k = 0;
+
+	for (i = 0; i < run->n; i++) {
+		k += run->nodes[i].state == NODE_PROBED && run->nodes[i].in_place;
+	}
+	return k;
+}
+
 /* Copies in flight: cloud_rsync_max_processes (default: all), within
  * the open files (four each while one starts). */
 static size_t rsync_concurrency(const struct run *run)
@@ -549,44 +567,6 @@ static void report_sync_lines(const struct run *run)
 	}
 }
 
-/* This run as other runs see it in a lock file: pid, user, host and
- * start; and a random token that names it (shared homes). */
-static int name_run(struct run *run)
-{
-	unsigned char raw[8];
-	char when[32] = "?";
-	char *user = local_user();
-	char *host = local_host();
-	time_t now = time(NULL);
-	struct tm tm;
-	size_t i;
-	int rc = 0;
-
-	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
-		unsigned long long mix = (unsigned long long)now ^
-					 ((unsigned long long)getpid() << 32) ^
-					 (unsigned long long)(clock_seconds() *
-							      1e9);
-
-		memcpy(raw, &mix, sizeof(raw));
-	}
-	for (i = 0; i < sizeof(raw); i++) {
-		snprintf(run->token + 2 * i, 3, "%02x", raw[i]);
-	}
-	if (gmtime_r(&now, &tm) != NULL) {
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	}
-	if (asprintf(&run->who, "pid %ld by %s on %s since %s",
-		     (long)getpid(), user ? user : "?", host ? host : "?",
-		     when) < 0) {
-		run->who = NULL;
-		rc = -1;
-	}
-	free(user);
-	free(host);
-	return rc;
-}
-
 int sync_nodes(struct run *run)
 {
 	struct display *d = NULL;
@@ -600,18 +580,15 @@ int sync_nodes(struct run *run)
 		errorf("rsync: not found on PATH (install the rsync package)");
 		return -1;
 	}
-	if (name_run(run) < 0) {
-		errorf("out of memory");
-		return -1;
-	}
 	fanout_run(run->n, 0, claim_job, run);
 	fanout_run(run->n, 0, verify_job, run);
 	group_shared(run);
 	infof("syncing '%s' to '%s' on %zu nodes", run->cfg.rootdir,
-	      run->cfg.chdir, run_count_state(run, NODE_PROBED));
+	      run->cfg.chdir, run_count_state(run, NODE_PROBED) -
+	      count_in_place(run));
 	for (i = 0; i < run->n; i++) {
 		if (run->nodes[i].state == NODE_PROBED &&
-		    run->nodes[i].shares_with < 0) {
+		    run->nodes[i].shares_with < 0 && !run->nodes[i].in_place) {
 			run->nodes[i].live_state = LIVE_WAITING;
 		}
 	}

@@ -1,8 +1,9 @@
 """Real SSH test nodes on loopback for the end-to-end tests.
 
 Each node is one OpenSSH ``sshd`` listening on its own 127.x.y.z address,
-started under ``unshare --mount`` with a per-node folder bind-mounted over
-the login user's home (so nodes share no files), optionally under
+started under ``unshare --mount --uts`` with a per-node folder bind-mounted
+over the login user's home (so nodes share no files) and a host name of
+its own (``pc-NAME``, as real nodes never share the controller's), optionally under
 ``taskset -c`` so nodes differ in CPUs.  Host keys and the client key are
 generated; ``ssh_config`` has one ``Host`` alias per node and
 ``known_hosts`` lists every node (strict host key checking on).
@@ -206,6 +207,7 @@ class Node:
         self.home = home or os.path.join(self.dir, "home")  # home: shared
         self.proc = None
         self.namespace = None  # its mount namespace, once started
+        self.hostname = "pc-" + name  # its own (UTS namespace)
 
     @property
     def host_key(self):
@@ -361,19 +363,24 @@ class Cluster:
         argv = []
         if node.cpus is not None:
             argv += ["taskset", "-c", node.cpus]
+        # a mount namespace with its own home, and a host name of its own
+        # (real nodes never share the controller's: anything keyed on it,
+        # a marker, a report, behaves otherwise when they do)
         argv += [
             "unshare",
             "--mount",
+            "--uts",
             "--propagation",
             "private",
             "sh",
             "-c",
-            'mount --bind "$1" "$2" && exec "$3" -D -e -f "$4"',
+            'hostname "$5" && mount --bind "$1" "$2" && exec "$3" -D -e -f "$4"',
             "sh",
             node.home,
             self.login_home,
             SSHD,
             cfg,
+            node.hostname,
         ]
         log = open(os.path.join(node.dir, "sshd.log"), "wb")
         node.proc = subprocess.Popen(argv, stdout=log, stderr=log, stdin=subprocess.DEVNULL)

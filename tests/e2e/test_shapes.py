@@ -96,25 +96,34 @@ def test_an_empty_folder_is_taken_and_marked(project):
     assert not os.path.exists(os.path.join(project.path, MARKER))
 
 
-def test_another_projects_folder_is_refused(project, tmp_path, venv_template):
-    """Two projects, one folder name: the second one is refused, naming
-    the first; the first one's copy stays whole."""
+def test_a_copy_of_another_checkout_is_made_again(project, tmp_path, venv_template):
+    """Two checkouts of one project (a second clone, a worktree, a CI job's
+    fresh path), one folder name: a folder with pytest-cloud's marker is
+    a copy that can be made again, whichever checkout made it.  Each run
+    replaces it under its lock, saying so, and its tests pass; then the
+    first checkout again."""
     nodes = project.cluster
-    project.use_nodes("node1 node2", cloud_chdir="shared")
-    assert project.helper().returncode == 0
-    before = snapshot(nodes.nodes["node1"].path("shared"))
-    other = second_project(tmp_path, nodes, venv_template)
-    other.use_nodes("node1 node2", cloud_chdir="shared")
-    r = other.pytest("-q")
-    assert r.returncode != 0
     import socket
 
-    reason = ("'shared' on the node holds the copy of project '%s' of host '%s': choose another "
-              "cloud_chdir, or remove that folder on the node (left as it is)"
-              % (project.path, socket.gethostname()))
+    host = socket.gethostname()
+    project.use_nodes("node1 node2", cloud_chdir="shared")
+    assert project.helper().returncode == 0
+    other = second_project(tmp_path, nodes, venv_template)
+    other.use_nodes("node1 node2", cloud_chdir="shared")
+    dry = other.helper("--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert ("pytest-cloud: node 'node1': --dry-run: would replace the copy of project '%s' from host '%s'"
+            % (project.path, host)) in dry.stderr.splitlines()
+    r = other.pytest("-q")
+    assert r.returncode == 0, r.stdout + r.stderr
     for name in ("node1", "node2"):
-        assert "node '%s': excluded: %s" % (name, reason) in r.stderr, r.stderr
-    assert snapshot(nodes.nodes["node1"].path("shared")) == before
+        assert ("pytest-cloud: node '%s': replacing the copy of project '%s' from host '%s'"
+                % (name, project.path, host)) in r.stderr.splitlines(), r.stderr
+        with open(nodes.nodes[name].path("shared", MARKER)) as f:
+            assert f.read().splitlines()[1] == "root " + other.path
+    r = project.pytest("-q")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "replacing the copy of project '%s'" % other.path in r.stderr
 
 
 def test_nested_folders_are_refused_either_way(project, tmp_path, venv_template):
@@ -259,3 +268,54 @@ def test_shared_home_without_working_locks(on_shared):
     synced = [n["node"] for n in r.plan["nodes"] if "sync" in n]
     assert len(synced) == 1
     assert "in use by another run" not in r.stderr
+
+
+def test_a_new_ci_runner_takes_the_copy_over(project):
+    """Hosted CI: every job runs on a new host name, with the project at
+    the same path.  The second job replaces the first job's copy (saying
+    from which host) and its tests pass; the nodes have host names of
+    their own, neither of them."""
+    nodes = project.cluster
+    project.use_nodes("node1 node2")
+
+    def job(host):
+        argv = ["unshare", "--uts", "sh", "-c", 'hostname "$1" && shift && exec "$@"', "sh", host]
+        argv += project.pytest_argv("-q")
+        import subprocess
+
+        return subprocess.run(argv, cwd=project.path, env=project.env(), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, timeout=300)
+
+    r = job("ci-runner-1")
+    assert r.returncode == 0, r.stdout + r.stderr
+    chdir = "pytest_%s_proj" % nodes.user
+    with open(nodes.nodes["node1"].path(chdir, MARKER)) as f:
+        assert f.read().splitlines()[2] == "host ci-runner-1"
+    r = job("ci-runner-2")
+    assert r.returncode == 0, r.stdout + r.stderr
+    for name in ("node1", "node2"):
+        assert ("pytest-cloud: node '%s': replacing the copy of project '%s' from host 'ci-runner-1'"
+                % (name, project.path)) in r.stderr.splitlines(), r.stderr
+    assert {rec["worker"].split("_")[0] for n in ("node1", "node2") for rec in project.records(nodes.nodes[n])} \
+        == {"node1", "node2"}
+
+
+def test_two_checkouts_at_once(project, tmp_path, venv_template):
+    """Two CI jobs of one project at once, two checkouts, one CHDIR: the
+    second waits for the first one's lock, then takes the folder over;
+    both suites pass."""
+    import subprocess
+
+    nodes = project.cluster
+    other = second_project(tmp_path, nodes, venv_template)
+    for p in (project, other):
+        p.use_nodes("node1 node2", cloud_lock_timeout=120)
+    runs = [subprocess.Popen(p.pytest_argv("-q"), cwd=p.path, env=p.env(), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for p in (project, other)]
+    outs = [r.communicate(timeout=300) for r in runs]
+    for r, (out, err) in zip(runs, outs):
+        assert r.returncode == 0, out + err
+        assert "27 passed" in out, out
+    waited = [err for _, err in outs if "is in use by another run" in err]
+    assert len(waited) == 1, outs
+    assert "replacing the copy of project" in waited[0]

@@ -62,7 +62,7 @@ static int make_scratch(void)
 		 "ln -s real lnk && echo x > afile && "
 		 /* whose: a user's folder, an empty one, ours, another
 		  * project's, an earlier release's, nested copies */
-		 "mkdir -p thesis/ch1 empty mine theirs oldrun outer/x "
+		 "mkdir -p thesis/ch1 empty mine theirs oldrun outer/x stale "
 		 "holder/deep/proj badm && echo tex > thesis/ch1/a.tex && "
 		 "printf '" MARKER_US "\n' > mine/" CLAIM_MARKER " && "
 		 "echo data > mine/f && "
@@ -71,6 +71,11 @@ static int make_scratch(void)
 		 "echo old > oldrun/f && "
 		 "echo 'pytest-cloud pid 7 by me on ci since x' > "
 		 ".oldrun.pytest-cloud-lock && "
+		 /* an earlier release's, not used for a long time */
+		 "echo mine > stale/f && "
+		 "echo 'pytest-cloud pid 8 by me on ci since x' > "
+		 ".stale.pytest-cloud-lock && "
+		 "touch -d '100 days ago' .stale.pytest-cloud-lock && "
 		 "printf '" MARKER_THEM "\n' > outer/" CLAIM_MARKER " && "
 		 "printf '" MARKER_THEM "\n' > holder/deep/proj/" CLAIM_MARKER
 		 " && echo x > holder/deep/proj/f && "
@@ -187,6 +192,7 @@ static void test_owner_verdicts(void)
 		{ "thesis", OWNER_FOREIGN, "", "" },
 		{ "real", OWNER_EMPTY, "", "" },
 		{ "oldrun", OWNER_EARLIER, "", "" },
+		{ "stale", OWNER_STALE, "", "" },
 		{ "outer/x", OWNER_INSIDE, "outer", "root /p/them" },
 		{ "outer/new", OWNER_INSIDE, "outer", "root /p/them" },
 		{ "oldrun/sub", OWNER_INSIDE, "oldrun", "" },
@@ -363,7 +369,9 @@ static void test_claim_owns_only_its_own(void)
 		int locked;
 	} rows[] = {
 		{ "thesis", OWNER_FOREIGN, 0 },
-		{ "theirs", OWNER_OTHER, 0 },
+		{ "theirs", OWNER_OTHER, 1 }, /* made by pytest-cloud: taken */
+		{ "theirs", OWNER_OURS, 1 },
+		{ "stale", OWNER_STALE, 0 },
 		{ "outer/x", OWNER_INSIDE, 0 },
 		{ "holder", OWNER_CONTAINS, 0 },
 		{ "badm", OWNER_BADMARKER, 0 },
@@ -585,17 +593,21 @@ static void test_claim_parse_and_refusal(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(refusal(CHDIR_DIR, OWNER_UNKNOWN, "", "",
 					      buf, sizeof(buf)),
 				      "did not say whose 'p' is"));
+	/* another project's or host's copy is made again */
+	CU_ASSERT_PTR_NULL(refusal(CHDIR_DIR, OWNER_OTHER, "", them, buf,
+				   sizeof(buf)));
 	CU_ASSERT_PTR_NOT_NULL(strstr(
-		refusal(CHDIR_DIR, OWNER_OTHER, "", them, buf, sizeof(buf)),
-		"'p' on the node holds the copy of project '/p/them' of host "
-		"'ci7': choose another cloud_chdir"));
+		refusal(CHDIR_DIR, OWNER_STALE, "", "", buf, sizeof(buf)),
+		"'p' on the node was last used by an earlier pytest-cloud "
+		"release (0.2) over 90 days ago"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(
 		refusal(CHDIR_DIR, OWNER_FOREIGN, "", "", buf, sizeof(buf)),
 		"pytest-cloud did not make"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(
 		refusal(CHDIR_DIR, OWNER_CONTAINS, "p/q", them, buf,
 			sizeof(buf)),
-		"'p' on the node contains 'p/q', the copy of project '/p/them'"));
+		"'p' on the node contains 'p/q', the copy of project '/p/them' "
+		"from host 'ci7'"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(
 		refusal(CHDIR_ABSENT, OWNER_INSIDE, "w", "", buf, sizeof(buf)),
 		"is inside 'w', a folder of an earlier pytest-cloud release"));
@@ -603,7 +615,7 @@ static void test_claim_parse_and_refusal(void)
 		refusal(CHDIR_DIR, OWNER_BADMARKER, "", "", buf, sizeof(buf)),
 		"link or not a regular file"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(
-		refusal(CHDIR_DIR, OWNER_OTHER, "", "odd\ttext", buf,
+		refusal(CHDIR_DIR, OWNER_INSIDE, "w", "odd\ttext", buf,
 			sizeof(buf)),
 		"a folder whose marker reads 'odd\ttext'"));
 }

@@ -1,5 +1,6 @@
 /* The small core modules, a suite each: buf, strvec, path, report,
- * sshopts and opts (the table, its lookups and its argv parser). */
+ * sshopts, opts (the table, its lookups and its argv parser), b64 and
+ * inplace. */
 #define _GNU_SOURCE
 #include <CUnit/CUnit.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include "b64.h"
 #include "buf.h"
 #include "config.h"
+#include "inplace.h"
 #include "opts.h"
 #include "path.h"
 #include "report.h"
@@ -264,6 +266,100 @@ static void test_b64(void)
 	CU_ASSERT_EQUAL(b64_decode("AAAAAAAAAAAA", 12, out, 8), -1);
 }
 
+/* A node sees the project when it reads the run's token at the mark's
+ * path (the probe's part run by sh here); in place only as allowed. */
+static void test_inplace(void)
+{
+	char scratch[] = "/tmp/pytest-cloud-inplace.XXXXXX";
+	char *part;
+	char *mark;
+	char *dir;
+	char *cmd = NULL;
+	char *out;
+	int code = -1;
+	struct cloud_config cfg;
+	struct interp_choice same = { 0 };
+	struct interp_choice other = { 0 };
+	char why[200];
+	char *py;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(scratch));
+	/* a root with a quote and a space: every value is quoted */
+	CU_ASSERT_TRUE(asprintf(&cmd, "mkdir -p '%s/it'\\''s here'",
+				scratch) > 0);
+	out = unit_sh(scratch, NULL, cmd, &code);
+	free(out);
+	free(cmd);
+	cmd = NULL;
+	{
+		char root[300];
+
+		snprintf(root, sizeof(root), "%s/it's here", scratch);
+		part = inplace_probe_part(root, "a1b2");
+		mark = inplace_mark_path(root, "a1b2");
+		dir = inplace_mark_dir(root);
+	}
+	CU_ASSERT_PTR_NOT_NULL_FATAL(part);
+	CU_ASSERT_PTR_NOT_NULL(strstr(mark, "/.pytest_cache/pytest-cloud/"
+					    "seen-a1b2"));
+	out = unit_sh(scratch, NULL, part, &code);
+	CU_ASSERT_STRING_EQUAL(out, "inplace no\n");
+	CU_ASSERT_EQUAL(inplace_seen(out), 0);
+	free(out);
+	/* the token's text at the mark: seen */
+	{
+		char *dq = NULL;
+
+		CU_ASSERT_TRUE(asprintf(&dq, "mkdir -p \"%s\" && printf a1b2 > "
+					"\"%s\"", dir, mark) > 0);
+		out = unit_sh(scratch, NULL, dq, &code);
+		free(out);
+		free(dq);
+	}
+	out = unit_sh(scratch, NULL, part, &code);
+	CU_ASSERT_STRING_EQUAL(out, "inplace yes\n");
+	CU_ASSERT_EQUAL(inplace_seen(out), 1);
+	free(out);
+	CU_ASSERT_EQUAL(inplace_seen("os Linux\ninplace yes\r\ncpus 2\n"), 1);
+	CU_ASSERT_EQUAL(inplace_seen("inplace yesterday\n"), 0);
+	CU_ASSERT_EQUAL(inplace_seen(""), 0);
+	/* another run's token there: not seen */
+	free(part);
+	part = inplace_probe_part("/nowhere", "zz");
+	out = unit_sh(scratch, NULL, part, &code);
+	CU_ASSERT_STRING_EQUAL(out, "inplace no\n");
+	free(out);
+	/* in place only where allowed and the virtualenv runs as it is */
+	config_init(&cfg);
+	cfg.rootdir = strdup("/p");
+	cfg.venv_rel = strdup(".venv");
+	same.how = INTERP_SAME;
+	other.how = INTERP_OTHER;
+	CU_ASSERT_EQUAL(inplace_usable(&cfg, &same, why, sizeof(why)), 1);
+	CU_ASSERT_EQUAL(inplace_usable(&cfg, &other, why, sizeof(why)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "virtualenv's python is not there"));
+	py = inplace_python(&cfg);
+	CU_ASSERT_STRING_EQUAL(py, "/p/.venv/bin/python");
+	free(py);
+	free(cfg.in_place);
+	cfg.in_place = strdup("no");
+	CU_ASSERT_EQUAL(inplace_usable(&cfg, &same, why, sizeof(why)), 0);
+	CU_ASSERT_STRING_EQUAL(why, "cloud_in_place = no");
+	free(cfg.venv_rel);
+	cfg.venv_rel = NULL;
+	py = inplace_python(&cfg);
+	CU_ASSERT_STRING_EQUAL(py, "python3");
+	free(py);
+	config_release(&cfg);
+	CU_ASSERT_TRUE(asprintf(&cmd, "rm -rf '%s'", scratch) > 0);
+	out = unit_sh(scratch, NULL, cmd, &code);
+	free(out);
+	free(cmd);
+	free(part);
+	free(mark);
+	free(dir);
+}
+
 int suite_small(void)
 {
 	static const struct {
@@ -272,7 +368,7 @@ int suite_small(void)
 	} suites[] = { { "buf", test_buf },	    { "strvec", test_strvec },
 		       { "path", test_path_inside }, { "report", test_report },
 		       { "sshopts", test_sshopts }, { "opts", test_opts },
-		       { "b64", test_b64 } };
+		       { "b64", test_b64 },	    { "inplace", test_inplace } };
 	size_t i;
 
 	for (i = 0; i < sizeof(suites) / sizeof(suites[0]); i++) {
