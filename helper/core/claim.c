@@ -198,12 +198,54 @@ static const char wait_lock[] =
 	"[ $n -ge %ld ] && { echo 'lock timeout'; exit 0; }; "
 	"n=$((n+1)); sleep 1; done; echo free || exit 0; ";
 
+/*
+ * cloud_hold WORD: says WORD ("locked", or "unlocked" without flock(1))
+ * and holds the claim while the helper's heartbeat comes: a line at most
+ * every beat_s seconds (coreutils' timeout, on every system with
+ * flock(1), stops each wait; neither it nor its head holds the lock's
+ * fd), each answered "alive", so the helper hears the node; ends when
+ * the lines stop or stdin ends.  Before each answer the lock file must
+ * still hold a text of this run (the run's own token, through any of
+ * its nodes): where flock does not exclude (NFS without locks), another
+ * run's text there is said ("taken TEXT") and the claim ends.
+ */
+static char *hold_function(const struct claim_spec *spec)
+{
+	char *mine = NULL;
+	char *mine_q;
+	char *s = NULL;
+
+	if (asprintf(&mine, "pytest-cloud run %s ", spec->token) < 0) {
+		return NULL;
+	}
+	mine_q = shquote(mine);
+	free(mine);
+	if (mine_q != NULL &&
+	    asprintf(&s,
+		     "cloud_ours() { c=$(head -c 300 -- \"$l\" 2>/dev/null | "
+		     "tr -d '\\r\\n'); case $c in %s*) return 0;; esac; "
+		     "printf 'taken %%s\\n' \"$c\"; return 1; }; "
+		     "cloud_hold() { echo \"$1\" || return 0; "
+		     "if command -v timeout >/dev/null 2>&1; then "
+		     "while y=$(timeout %ld head -n 1 9>&-) && "
+		     "[ -n \"$y\" ]; do cloud_ours || return 0; "
+		     "echo alive || return 0; done; "
+		     "else while IFS= read -r y; do cloud_ours || return 0; "
+		     "echo alive || return 0; done; fi; }; ",
+		     mine_q, spec->beat_s > 0 ? spec->beat_s : 60) < 0) {
+		s = NULL;
+	}
+	free(mine_q);
+	return s;
+}
+
 char *claim_command(const struct claim_spec *spec)
 {
 	char *chdir_q = shquote(spec->chdir);
 	char *owner_q = shquote(spec->owner);
 	char *marker_q = shquote(spec->marker);
 	char *wait = NULL;
+	char *hold = NULL;
 	char *script = NULL;
 	char *command = NULL;
 
@@ -212,8 +254,12 @@ char *claim_command(const struct claim_spec *spec)
 		wait = NULL;
 		goto out;
 	}
+	hold = hold_function(spec);
+	if (hold == NULL) {
+		goto out;
+	}
 	if (asprintf(&script,
-		     "%sd=%s; o=%s; w=%s; cd || exit 1; "
+		     "%sd=%s; o=%s; w=%s; %scd || exit 1; "
 		     "e=0; cloud_old \"$d\" && e=1; "
 		     /* before any lock: refuse what is plainly not ours */
 		     "s=$(cloud_chk \"$d\"); case $s in 'chdir dir'|"
@@ -230,32 +276,24 @@ char *claim_command(const struct claim_spec *spec)
 		     "echo 'lockfile symlink'; exit 0; fi; "
 		     "if ! command -v flock >/dev/null 2>&1; then "
 		     "printf '%%s\\n' \"$o\" > \"$l\"; %s"
-		     "echo unlocked; exit 0; fi; "
+		     "cloud_hold unlocked; exit 0; fi; "
 		     "exec 9>>\"$l\" || exit 1; %s"
 		     "e=0; cloud_old \"$d\" && e=1; "
 		     "printf '%%s\\n' \"$o\" > \"$l\"; "
 		     "exec 8>>.pytest-cloud.lock || exit 1; "
 		     "flock -w %ld 8 || { echo 'lock timeout'; exit 0; }; "
 		     "echo free || exit 0; %sexec 8>&-; "
-		     /* held until stdin ends; from the first line on (the
-		      * helper's heartbeat while the tests run), also until
-		      * no line came for beat_s seconds: coreutils' timeout
-		      * (on every system with flock(1)) stops its head, and
-		      * neither holds the lock's fd; without it, no bound */
-		     "echo locked; IFS= read -r x || exit 0; "
-		     "if command -v timeout >/dev/null 2>&1; then "
-		     "while l=$(timeout %ld head -n 1 9>&-) && "
-		     "[ -n \"$l\" ]; do :; done; else cat >/dev/null; fi; "
-		     "exit 0",
-		     check_function, chdir_q, owner_q, marker_q, take_dir,
-		     wait, spec->wait_s + spec->home_wait_s, take_dir,
-		     spec->beat_s > 0 ? spec->beat_s : 60) < 0) {
+		     "cloud_hold locked; exit 0",
+		     check_function, chdir_q, owner_q, marker_q, hold,
+		     take_dir, wait, spec->wait_s + spec->home_wait_s,
+		     take_dir) < 0) {
 		script = NULL;
 		goto out;
 	}
 	command = shquote_sh_command(script);
 out:
 	free(script);
+	free(hold);
 	free(wait);
 	free(chdir_q);
 	free(owner_q);

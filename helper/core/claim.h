@@ -65,18 +65,29 @@
  *                 closed the channel, so the line cannot be written and
  *                 the claim ends there, writing nothing
  *   lockfile symlink  a lock file is a link: refused, nothing written
- *   locked        held until the command's stdin ends
- *   unlocked      the node has no flock(1): copied without a lock
+ *   locked        held until the command's stdin ends, or until no line
+ *                 came for beat_s seconds (the helper's heartbeat)
+ *   unlocked      the node has no flock(1): copied without a lock, and
+ *                 held (not locked) as "locked" is
+ *   alive         the answer to each heartbeat line
+ *   taken TEXT    the lock file holds TEXT, another run's (flock does not
+ *                 exclude there): the claim ends
  *
  * The lock is flock(1) on PARENT/.NAME.pytest-cloud-lock beside CHDIR,
  * taken by the claim's shell and kept while it reads its stdin: it ends
- * when the helper's channel closes, and once the helper's heartbeat has
- * begun (a line every few seconds while the tests run, hold.h) also when
- * no line came for beat_s seconds (a helper cut off by a partition or a
- * NAT, whose TCP connection the node would take hours to give up; each
- * wait bounded by coreutils' timeout, which every system with flock(1)
- * has: without it, only the channel's end ends the lock); the lock ends
- * with it.  Under the lock the claim writes the run's owner text
+ * when the helper's channel closes, and also when no line came for
+ * beat_s seconds: the helper's heartbeat (hold.h) sends one every few
+ * seconds from the moment the lock is held, through the copy and the
+ * steps after it and the whole run, so a helper stopped or cut off at
+ * any point (a partition, a NAT, whose TCP connection the node would
+ * take hours to give up) holds the folder no longer than that; each wait
+ * is bounded by coreutils' timeout, which every system with flock(1)
+ * has: without it, only the channel's end ends the lock.  Each line is
+ * answered "alive" (the helper hears the node by it), after a look at
+ * the lock file: where flock does not exclude (NFS mounted without
+ * locking, a node without flock(1)), two runs can both hold the claim,
+ * and the one whose text is no longer in the lock file ends its claim
+ * ("taken TEXT"), so its node is lost to it and its tests go elsewhere.  Under the lock the claim writes the run's owner text
  * (claim_owner) into the lock file, which names the run by a random token
  * and the node it came through.  Nodes that share a home (NFS) see one
  * lock file: a node that finds the lock held by its own run, or reads its
@@ -168,6 +179,7 @@ struct claim_spec {
 	const char *chdir;
 	const char *marker; /* claim_marker */
 	const char *owner;  /* claim_owner */
+	const char *token;  /* the run's (claim_owner's TOKEN) */
 	long wait_s;        /* how long to wait for another run's lock (0:
 			     * not at all) */
 	long home_wait_s;   /* and for the brief lock of the home, which a

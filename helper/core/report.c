@@ -33,4 +33,6 @@ void report_release(struct node_report *r)
 	r->reason = NULL;
 	free(r->note);
 	r->note = NULL;
+	free(r->lock_lost);
+	r->lock_lost = NULL;
 }

@@ -63,6 +63,8 @@ struct node_report {
 				 * without flock(1), unlocked) */
 	int in_place;           /* runs in the project itself, which it sees
 				 * at the same path (inplace.h): no copy */
+	char *lock_lost;        /* why its CHDIR lock ended, once it did
+				 * (hold.h); owned */
 	struct interp_choice interp; /* the python of the node's virtualenv */
 	long long interp_bytes; /* sent copying that python, or 0 */
 };

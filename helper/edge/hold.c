@@ -1,4 +1,4 @@
-/* hold: signals and --hold (see hold.h). */
+/* hold: signals, the locks' heartbeat and --hold (see hold.h). */
 #define _GNU_SOURCE
 #include "hold.h"
 
@@ -7,11 +7,12 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
-#include "fanout.h"
 #include "msgs.h"
 #include "spawn.h"
 #include "sshconn.h"
@@ -44,44 +45,169 @@ void hold_signals(void)
 	}
 }
 
-/*
- * One lock's heartbeat: a line to its command (which, from the first one
- * on, lets the lock go when they stop for twice the keepalive) and a
- * ping.  A lock that ended or whose node does not answer within the
- * keepalive makes its node lost: the line below tells the conftest,
- * which stops that node's workers and moves its tests to the others.
- */
-static void beat_job(size_t i, void *arg)
+void hold_set_lock(struct run *run, size_t i, struct sshconn_stream *st)
+{
+	struct sshconn_stream *old;
+
+	pthread_mutex_lock(&run->hb_mu);
+	old = run->locks[i];
+	run->locks[i] = st;
+	pthread_mutex_unlock(&run->hb_mu);
+	if (old != NULL && old != st) {
+		sshconn_stream_close(old);
+	}
+}
+
+/* Says node i lost with its lock, and every node that uses its folder;
+ * after the plan is out (holding hb_mu). */
+static void say_lost(const struct run *run, size_t i)
+{
+	const struct node_report *r = &run->nodes[i];
+	size_t j;
+
+	infof("node '%s' lost: its lock on '%s' ended (%s)", r->name,
+	      run->cfg.chdir, r->lock_lost);
+	for (j = 0; j < run->n; j++) {
+		if (run->nodes[j].shares_with == (long)i &&
+		    run->nodes[j].state == NODE_OK) {
+			infof("node '%s' lost: it shares '%s' with node '%s', "
+			      "whose lock on it ended (%s)",
+			      run->nodes[j].name, run->cfg.chdir, r->name,
+			      r->lock_lost);
+		}
+	}
+}
+
+/* One round: every held lock's beat (holding hb_mu). */
+static void beat_round(struct run *run)
+{
+	size_t i;
+
+	for (i = 0; i < run->n; i++) {
+		struct node_report *r = &run->nodes[i];
+		char why[600];
+
+		if (run->locks[i] == NULL || r->lock_lost != NULL ||
+		    sshconn_stream_heartbeat(run->locks[i], run->cfg.keepalive,
+					     why, sizeof(why)) >= 0) {
+			continue;
+		}
+		r->lock_lost = strdup(why);
+		if (r->lock_lost == NULL) {
+			r->lock_lost = strdup("out of memory");
+		}
+		if (run->plan_out && r->state == NODE_OK) {
+			say_lost(run, i);
+		}
+	}
+}
+
+static void *heartbeat(void *arg)
 {
 	struct run *run = arg;
-	char why[256];
+	long every = run->cfg.keepalive / 3 > 1 ? run->cfg.keepalive / 3 : 1;
 
-	if (run->locks[i] == NULL ||
-	    sshconn_stream_beat(run->locks[i], run->cfg.keepalive, why,
-				sizeof(why)) == 0) {
+	pthread_mutex_lock(&run->hb_mu);
+	while (!run->hb_stop) {
+		struct timespec until;
+
+		beat_round(run);
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += every;
+		while (!run->hb_stop &&
+		       pthread_cond_timedwait(&run->hb_cond, &run->hb_mu,
+					      &until) != ETIMEDOUT) {
+		}
+	}
+	pthread_mutex_unlock(&run->hb_mu);
+	return NULL;
+}
+
+int hold_heartbeat_start(struct run *run)
+{
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&run->hb_cond, &attr);
+	pthread_condattr_destroy(&attr);
+	run->hb_stop = 0;
+	if (pthread_create(&run->hb_thread, NULL, heartbeat, run) != 0) {
+		pthread_cond_destroy(&run->hb_cond);
+		errorf("the locks' heartbeat: cannot start a thread");
+		return -1;
+	}
+	run->hb_running = 1;
+	return 0;
+}
+
+void hold_heartbeat_stop(struct run *run)
+{
+	if (!run->hb_running) {
 		return;
 	}
-	infof("node '%s' lost: its lock on '%s' ended (%s)",
-	      run->nodes[i].name, run->cfg.chdir, why);
-	sshconn_stream_close(run->locks[i]);
-	run->locks[i] = NULL;
+	pthread_mutex_lock(&run->hb_mu);
+	run->hb_stop = 1;
+	pthread_cond_signal(&run->hb_cond);
+	pthread_mutex_unlock(&run->hb_mu);
+	pthread_join(run->hb_thread, NULL);
+	pthread_cond_destroy(&run->hb_cond);
+	run->hb_running = 0;
 }
 
-/* Every lock's heartbeat, all at once: a node that does not answer must
- * not hold back the lines to the others for its keepalive (two silent
- * nodes, one after the other, would outlast the healthy nodes' bound). */
-static void beat(struct run *run)
+/* A node whose lock was lost before the plan, or whose folder's was:
+ * left out of the plan. */
+static void leave_out_lost(struct run *run)
 {
-	fanout_run(run->n, 0, beat_job, run);
+	size_t i;
+
+	for (i = 0; i < run->n; i++) {
+		struct node_report *r = &run->nodes[i];
+		const struct node_report *l;
+
+		if (r->state != NODE_OK) {
+			continue;
+		}
+		if (r->lock_lost != NULL) {
+			report_exclude(r, "its lock on '%s' ended (%s)",
+				       run->cfg.chdir, r->lock_lost);
+		} else if (r->shares_with >= 0 &&
+			   (l = &run->nodes[r->shares_with])->lock_lost) {
+			report_exclude(r, "it shares '%s' with node '%s', whose "
+				       "lock on it ended (%s)", run->cfg.chdir,
+				       l->name, l->lock_lost);
+		} else {
+			continue;
+		}
+		run_say_excluded(r);
+	}
 }
 
-void hold(struct run *run)
+int hold_plan_out(struct run *run, int (*emit)(struct run *))
+{
+	size_t i;
+	int status;
+
+	pthread_mutex_lock(&run->hb_mu);
+	leave_out_lost(run);
+	for (i = 0; i < run->n; i++) {
+		/* no test runs on a node that is out: its folder goes free */
+		if (run->locks[i] != NULL && run->nodes[i].state != NODE_OK) {
+			sshconn_stream_close(run->locks[i]);
+			run->locks[i] = NULL;
+		}
+	}
+	status = emit(run);
+	run->plan_out = 1;
+	pthread_mutex_unlock(&run->hb_mu);
+	return status;
+}
+
+void hold(void)
 {
 	struct pollfd in = { STDIN_FILENO, POLLIN, 0 };
 	int devnull = open("/dev/null", O_WRONLY);
 	char buf[512];
-	long every = run->cfg.keepalive / 3 > 1 ? run->cfg.keepalive / 3 : 1;
-	double next_beat = 0;
 
 	fflush(stdout);
 	if (devnull >= 0) {
@@ -98,10 +224,6 @@ void hold(struct run *run)
 		}
 		if (rc > 0 && read(STDIN_FILENO, buf, sizeof(buf)) <= 0) {
 			break;
-		}
-		if (clock_seconds() >= next_beat) {
-			beat(run);
-			next_beat = clock_seconds() + (double)every;
 		}
 	}
 }

@@ -150,6 +150,7 @@ static int setup_nodes(struct run *run)
 	char *host = local_host();
 
 	run->n = run->cfg.nodes.n;
+	pthread_mutex_init(&run->hb_mu, NULL);
 	run->nodes = calloc(run->n, sizeof(*run->nodes));
 	run->conns = calloc(run->n, sizeof(*run->conns));
 	run->locks = calloc(run->n, sizeof(*run->locks));
@@ -334,7 +335,7 @@ static int run_steps(struct run *run)
 	} else if (sync_nodes(run) < 0) {
 		return EXIT_INTERNAL;
 	}
-	return emit(run);
+	return hold_plan_out(run, emit);
 }
 
 int main(int argc, char **argv)
@@ -371,8 +372,9 @@ int main(int argc, char **argv)
 	}
 	status = run_steps(&run);
 	if (status == 0 && run.started && run.cfg.hold && !run.cfg.dry_run) {
-		hold(&run);
+		hold();
 	}
+	hold_heartbeat_stop(&run);
 	if (run.started) {
 		run_release(&run); /* sessions closed before libssh ends */
 		spawn_registry_release();

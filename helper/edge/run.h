@@ -7,6 +7,7 @@
 #ifndef PYTEST_CLOUD_RUN_H
 #define PYTEST_CLOUD_RUN_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 #include "claim.h"
@@ -51,6 +52,13 @@ struct run {
 	struct copyset_list copied; /* --dry-run: what the copy would send */
 	struct copyset_list left;   /* and the entries left out by default */
 	int copy_listed;
+	/* the locks' heartbeat (hold.h) */
+	pthread_mutex_t hb_mu; /* locks[], the nodes' lock_lost, plan_out */
+	pthread_cond_t hb_cond;
+	pthread_t hb_thread;
+	int hb_running;
+	int hb_stop;
+	int plan_out;          /* the plan was printed */
 };
 
 /* How many nodes are in state s. */

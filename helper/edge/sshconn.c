@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include "clock.h"
@@ -423,6 +424,7 @@ struct sshconn *sshconn_open(const struct sshconn_target *t, char *why,
 	}
 	c->session = s;
 	c->keepalive = t->keepalive;
+	pthread_mutex_init(&c->mu, NULL);
 	return c;
 fail:
 	ssh_free(s);
@@ -490,6 +492,37 @@ void sshconn_ping_plan(const struct sshconn *c, double *every, long *wait)
 	}
 }
 
+void sshconn_lock(struct sshconn *c)
+{
+	pthread_mutex_lock(&c->mu);
+}
+
+void sshconn_unlock(struct sshconn *c)
+{
+	pthread_mutex_unlock(&c->mu);
+}
+
+int sshconn_trylock(struct sshconn *c)
+{
+	return pthread_mutex_trylock(&c->mu) == 0;
+}
+
+void sshconn_wait_input(struct sshconn *c, int ms)
+{
+	struct pollfd p = { ssh_get_fd(c->session), POLLIN, 0 };
+
+	pthread_mutex_unlock(&c->mu);
+	if (p.fd >= 0) {
+		poll(&p, 1, ms);
+	}
+	pthread_mutex_lock(&c->mu);
+}
+
+double sshconn_heard(const struct sshconn *c, double last_rx)
+{
+	return c->last_alive > last_rx ? c->last_alive : last_rx;
+}
+
 void sshconn_close(struct sshconn *c)
 {
 	if (c == NULL) {
@@ -497,5 +530,6 @@ void sshconn_close(struct sshconn *c)
 	}
 	ssh_disconnect(c->session);
 	ssh_free(c->session);
+	pthread_mutex_destroy(&c->mu);
 	free(c);
 }

@@ -104,22 +104,23 @@ int sshconn_stream_line(struct sshconn_stream *s, long timeout_ms,
 /* What the command wrote on stderr so far (its last 4 KiB at most). */
 const char *sshconn_stream_stderr(struct sshconn_stream *s);
 
-/* Handles what the node sent meanwhile (keepalive requests among it)
- * without waiting.  Returns 1 while the command runs, 0 once its
- * channel is closed or the session is gone. */
-int sshconn_stream_alive(struct sshconn_stream *s);
-
 /* Closes the channel (the command's stdin ends) and frees; NULL is fine. */
 void sshconn_stream_close(struct sshconn_stream *s);
 
 /*
- * The heartbeat of a held lock: writes a line to the command's stdin and
- * asks the node for a reply, waiting up to wait_s.  Returns 0 while the
- * command runs and the node answers, else -1 with why ("the node stopped
- * answering for 15s", "the lock's command ended").
+ * One heartbeat of a held lock (claim.h), which never waits for the
+ * node: reads the command's replies so far ("alive" for each beat, or
+ * "taken TEXT" when another run wrote the lock file), then writes the
+ * next beat.  Returns 0 while the command runs and replied within
+ * keepalive seconds; 1 when a step's thread has the session right now
+ * (nothing done: the next beat tries again); -1 with why ("the node
+ * stopped answering for 15s", "the lock's command ended", "the
+ * connection to the node was lost", "another run wrote its lock file
+ * (...)").  A reply also counts as the node heard for that session's
+ * steps, which then ping it no more.
  */
-int sshconn_stream_beat(struct sshconn_stream *s, long wait_s, char *why,
-			size_t whylen);
+int sshconn_stream_heartbeat(struct sshconn_stream *s, long keepalive,
+			     char *why, size_t whylen);
 
 /* Disconnects and frees; NULL is fine. */
 void sshconn_close(struct sshconn *c);

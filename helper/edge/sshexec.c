@@ -75,7 +75,8 @@ static int read_streams(struct sshconn *c, ssh_channel ch, double deadline,
 				 "out after %lds", timeout_s);
 			return -1;
 		}
-		if (clock_seconds() - last_rx >= every) {
+		/* the heartbeat's replies count: it pings nothing then */
+		if (clock_seconds() - sshconn_heard(c, last_rx) >= every) {
 			if (!sshconn_answers(c->session, wait)) {
 				snprintf(why, whylen, "the node stopped "
 					 "answering (no reply for %lds)",
@@ -84,7 +85,7 @@ static int read_streams(struct sshconn *c, ssh_channel ch, double deadline,
 			}
 			last_rx = clock_seconds();
 		}
-		ssh_channel_poll_timeout(ch, left > 0.2 ? 200 : 10, 0);
+		sshconn_wait_input(c, left > 0.2 ? 200 : 10);
 	}
 }
 
@@ -115,8 +116,9 @@ static int take_output(struct textcap *out, struct textcap *err,
 	return 0;
 }
 
-int sshconn_exec(struct sshconn *c, const char *command, long timeout_s,
-		 struct sshconn_output *res, char *why, size_t whylen)
+static int exec_locked(struct sshconn *c, const char *command,
+		       long timeout_s, struct sshconn_output *res, char *why,
+		       size_t whylen)
 {
 	ssh_channel ch = ssh_channel_new(c->session);
 	struct ssh_channel_callbacks_struct cb;
@@ -179,6 +181,17 @@ out:
 		ssh_channel_free(ch);
 	}
 	free(caps);
+	return rc;
+}
+
+int sshconn_exec(struct sshconn *c, const char *command, long timeout_s,
+		 struct sshconn_output *res, char *why, size_t whylen)
+{
+	int rc;
+
+	sshconn_lock(c);
+	rc = exec_locked(c, command, timeout_s, res, why, whylen);
+	sshconn_unlock(c);
 	return rc;
 }
 

@@ -10,11 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "claim.h"
 #include "clock.h"
 #include "sshconn_int.h"
 #include "text.h"
 
 #define STREAM_BUF 4096
+
+struct sshconn_stream;
+static void stream_free(struct sshconn_stream *s);
 
 struct sshconn_stream {
 	struct sshconn *c;
@@ -24,12 +28,14 @@ struct sshconn_stream {
 	struct textcap err;   /* stderr: first and last bytes */
 	char *err_text;       /* what sshconn_stream_stderr last gave */
 	double last_rx;
+	double replied;       /* the command's last "alive" (heartbeat) */
+	char taken[400];      /* its "taken TEXT" line, if it said one */
 	int eof;
 };
 
-struct sshconn_stream *sshconn_stream_start(struct sshconn *c,
-					    const char *command, char *why,
-					    size_t whylen)
+static struct sshconn_stream *start_locked(struct sshconn *c,
+					   const char *command, char *why,
+					   size_t whylen)
 {
 	struct sshconn_stream *s = calloc(1, sizeof(*s));
 	double start = clock_seconds();
@@ -43,18 +49,19 @@ struct sshconn_stream *sshconn_stream_start(struct sshconn *c,
 	}
 	s->c = c;
 	s->last_rx = start;
+	s->replied = start;
 	textcap_init(&s->err);
 	s->ch = ssh_channel_new(c->session);
 	if (s->ch == NULL) {
 		snprintf(why, whylen, "out of memory");
-		sshconn_stream_close(s);
+		stream_free(s);
 		return NULL;
 	}
 	bound = sshconn_bound(c, deadline);
 	if (ssh_channel_open_session(s->ch) != SSH_OK) {
 		sshconn_step_failed(c->session, "opening a channel", start, bound, why,
 			    whylen);
-		sshconn_stream_close(s);
+		stream_free(s);
 		return NULL;
 	}
 	start = clock_seconds();
@@ -62,9 +69,21 @@ struct sshconn_stream *sshconn_stream_start(struct sshconn *c,
 	if (ssh_channel_request_exec(s->ch, command) != SSH_OK) {
 		sshconn_step_failed(c->session, "starting the command", start, bound,
 			    why, whylen);
-		sshconn_stream_close(s);
+		stream_free(s);
 		return NULL;
 	}
+	return s;
+}
+
+struct sshconn_stream *sshconn_stream_start(struct sshconn *c,
+					    const char *command, char *why,
+					    size_t whylen)
+{
+	struct sshconn_stream *s;
+
+	sshconn_lock(c);
+	s = start_locked(c, command, why, whylen);
+	sshconn_unlock(c);
 	return s;
 }
 
@@ -109,8 +128,8 @@ static int stream_drain(struct sshconn_stream *s)
 	return n == SSH_ERROR ? -1 : 0;
 }
 
-int sshconn_stream_line(struct sshconn_stream *s, long timeout_ms,
-			char *line, size_t len, char *why, size_t whylen)
+static int line_locked(struct sshconn_stream *s, long timeout_ms,
+		       char *line, size_t len, char *why, size_t whylen)
 {
 	double deadline = clock_seconds() + (double)timeout_ms / 1000.0;
 	double every;
@@ -139,7 +158,7 @@ int sshconn_stream_line(struct sshconn_stream *s, long timeout_ms,
 				 (timeout_ms + 999) / 1000);
 			return -1;
 		}
-		if (clock_seconds() - s->last_rx >= every) {
+		if (clock_seconds() - sshconn_heard(s->c, s->last_rx) >= every) {
 			if (!sshconn_answers(s->c->session, wait)) {
 				snprintf(why, whylen, "the node stopped "
 					 "answering (no reply for %lds)",
@@ -148,34 +167,72 @@ int sshconn_stream_line(struct sshconn_stream *s, long timeout_ms,
 			}
 			s->last_rx = clock_seconds();
 		}
-		ssh_channel_poll_timeout(s->ch, 200, 0);
+		sshconn_wait_input(s->c, 200);
 	}
+}
+
+int sshconn_stream_line(struct sshconn_stream *s, long timeout_ms,
+			char *line, size_t len, char *why, size_t whylen)
+{
+	int rc;
+
+	sshconn_lock(s->c);
+	rc = line_locked(s, timeout_ms, line, len, why, whylen);
+	sshconn_unlock(s->c);
+	return rc;
 }
 
 const char *sshconn_stream_stderr(struct sshconn_stream *s)
 {
+	sshconn_lock(s->c);
 	free(s->err_text);
 	s->err_text = textcap_text(&s->err);
+	sshconn_unlock(s->c);
 	return s->err_text ? s->err_text : "";
 }
 
-int sshconn_stream_alive(struct sshconn_stream *s)
+/* The heartbeat's turn (session taken): the command's replies read ("alive",
+ * or "taken TEXT" when another run wrote the lock file), then a beat.
+ * 0 while it holds, -1 with why. */
+static int heartbeat_locked(struct sshconn_stream *s, long keepalive,
+			    char *why, size_t whylen)
 {
-	if (s == NULL || s->ch == NULL || stream_drain(s) < 0) {
-		return 0;
-	}
-	s->outlen = 0; /* nothing more is expected; keep no more of it */
-	return !ssh_channel_is_closed(s->ch) && !ssh_channel_is_eof(s->ch);
-}
+	char line[400];
+	double now;
 
-int sshconn_stream_beat(struct sshconn_stream *s, long wait_s, char *why,
-			size_t whylen)
-{
-	if (!sshconn_stream_alive(s)) {
+	if (stream_drain(s) < 0) {
+		s->outlen = 0;
+	}
+	while (take_line(s, line, sizeof(line), 0)) {
+		if (strcmp(line, "alive") == 0) {
+			s->replied = clock_seconds();
+			s->c->last_alive = s->replied;
+		} else if (strncmp(line, "taken ", 6) == 0) {
+			size_t node;
+
+			/* "pytest-cloud pid 12 by me on ci7 since ..." */
+			claim_owner_parse(line + 6, "", &node, s->taken,
+					  sizeof(s->taken));
+			text_clean(s->taken);
+		}
+	}
+	if (s->taken[0] != '\0') {
+		snprintf(why, whylen, "another run wrote its lock file (%s): "
+			 "flock(1) does not keep runs apart there (NFS without "
+			 "locks?)", s->taken);
+		return -1;
+	}
+	if (ssh_channel_is_closed(s->ch) || ssh_channel_is_eof(s->ch)) {
 		snprintf(why, whylen, "%s", ssh_is_connected(s->c->session)
 						    ? "the lock's command ended"
 						    : "the connection to the "
 						      "node was lost");
+		return -1;
+	}
+	now = clock_seconds();
+	if (now - s->replied > (double)keepalive) {
+		snprintf(why, whylen, "the node stopped answering for %lds",
+			 (long)(now - s->replied));
 		return -1;
 	}
 	if (ssh_channel_write(s->ch, "beat\n", 5) != 5) {
@@ -183,19 +240,24 @@ int sshconn_stream_beat(struct sshconn_stream *s, long wait_s, char *why,
 			 ssh_get_error(s->c->session));
 		return -1;
 	}
-	if (!sshconn_answers(s->c->session, wait_s)) {
-		snprintf(why, whylen, "the node stopped answering for %lds",
-			 wait_s);
-		return -1;
-	}
 	return 0;
 }
 
-void sshconn_stream_close(struct sshconn_stream *s)
+int sshconn_stream_heartbeat(struct sshconn_stream *s, long keepalive,
+			     char *why, size_t whylen)
 {
-	if (s == NULL) {
-		return;
+	int rc;
+
+	if (!sshconn_trylock(s->c)) {
+		return 1; /* a step has the session: its turn ends soon */
 	}
+	rc = heartbeat_locked(s, keepalive, why, whylen);
+	sshconn_unlock(s->c);
+	return rc;
+}
+
+static void stream_free(struct sshconn_stream *s)
+{
 	if (s->ch != NULL) {
 		if (ssh_channel_is_open(s->ch)) {
 			ssh_channel_send_eof(s->ch);
@@ -205,4 +267,17 @@ void sshconn_stream_close(struct sshconn_stream *s)
 	}
 	free(s->err_text);
 	free(s);
+}
+
+void sshconn_stream_close(struct sshconn_stream *s)
+{
+	struct sshconn *c;
+
+	if (s == NULL) {
+		return;
+	}
+	c = s->c;
+	sshconn_lock(c);
+	stream_free(s);
+	sshconn_unlock(c);
 }

@@ -24,7 +24,10 @@ def test_dry_run_plans_by_cpu_and_leaves_out_dead_nodes(project):
     tail = "//chdir=%s//python=%s//execmodel=thread//ssh_config=%s" % (chdir, python, nodes.ssh_config)
     ssh = ("ssh=-o BatchMode=yes -o ConnectTimeout=%d -o ServerAliveInterval=3 -o ServerAliveCountMax=3 "
            "-o StrictHostKeyChecking=yes -o UpdateHostKeys=no " % TIMEOUT)
-    assert r.plan["px"] == [ssh + "node1//id=node1" + tail, ssh + "node2//id=node2" + tail]
+    # where ssh -G said each node is, pinned (One SSH truth)
+    pin = "-o HostName=%s -o Port=2222 -o User=" + nodes.user + " "
+    assert r.plan["px"] == [ssh + pin % nodes.nodes["node1"].addr + "node1//id=node1" + tail,
+                            ssh + pin % nodes.nodes["node2"].addr + "node2//id=node2" + tail]
     # ... and each test process a worker it starts there
     assert r.plan["tx"] == [
         "popen//id=node1_0//via=node1//python=.venv/bin/python",

@@ -162,8 +162,9 @@ def test_rsync_gets_an_argument_vector_not_a_shell_line(project, tmp_path):
     rsh = [a for a in argv if a.startswith("--rsh=")]
     assert rsh == ["--rsh=ssh -o BatchMode=yes -o ConnectTimeout=3 -o ServerAliveInterval=3 "
                    "-o ServerAliveCountMax=3 -o StrictHostKeyChecking=yes -o UpdateHostKeys=no "
+                   "-o HostName=%s -o Port=2222 -o User=%s "
                    "-o Compression=no -c aes128-gcm@openssh.com -F '%s'"
-                   % nodes.ssh_config]
+                   % (nodes.nodes["node1"].addr, nodes.user, nodes.ssh_config)]
     assert "--delete" in argv and "--bwlimit=10000" in argv
     assert os.path.isdir(nodes.nodes["node1"].path("odd@name%,+:x", "tests"))
 

@@ -9,6 +9,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "claim.h"
@@ -28,6 +29,19 @@ static char scratch[] = "/tmp/pytest-cloud-claim.XXXXXX";
 static char *run_sh(const char *script, int *code)
 {
 	return unit_sh(scratch, NULL, script, code);
+}
+
+/* Writes text as the whole file at path; 0, or -1. */
+static int write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	int rc;
+
+	if (f == NULL) {
+		return -1;
+	}
+	rc = fputs(text, f) < 0 ? -1 : 0;
+	return fclose(f) == 0 ? rc : -1;
 }
 
 /* 1 when the file at path holds exactly text. */
@@ -262,7 +276,8 @@ static void read_claim(const char *out, struct claim_run *c)
 static int claim(const char *chdir, long wait_s, struct claim_run *c)
 {
 	char *marker = marker_us();
-	struct claim_spec spec = { chdir, marker, "run A", wait_s, 1 };
+	struct claim_spec spec = { chdir, marker, "run A", "tok", wait_s, 1,
+				   0 };
 	char *cmd = marker ? claim_command(&spec) : NULL;
 	char *out;
 	int code = -1;
@@ -434,7 +449,7 @@ static void test_claim_let_go_writes_nothing(void)
 {
 	char path[512];
 	char *marker = marker_us();
-	struct claim_spec spec = { "letgo", marker, "run A", 5, 1 };
+	struct claim_spec spec = { "letgo", marker, "run A", "tok", 5, 1, 0 };
 	char *cmd = marker ? claim_command(&spec) : NULL;
 	char *full = NULL;
 	char line[400] = "";
@@ -482,6 +497,111 @@ static void test_claim_let_go_writes_nothing(void)
 	CU_ASSERT_EQUAL(access(path, F_OK), -1);
 	free(full);
 	free(cmd);
+	free(marker);
+}
+
+/*
+ * A held claim answers each heartbeat line "alive"; where flock does not
+ * keep runs apart, another run's text in the lock file ends it ("taken
+ * TEXT"); a text of its own run written through another node does not.
+ * Lines that stop for beat_s seconds end it too.
+ */
+static void test_claim_heartbeat(void)
+{
+	char path[512];
+	char *marker = marker_us();
+	char *owner = claim_owner("t0k", 0, "pid 1 by me on ci since now");
+	struct claim_spec spec = { "beaten", marker, owner, "t0k", 1, 1, 2 };
+	char *cmd = marker && owner ? claim_command(&spec) : NULL;
+	char *full = NULL;
+	char line[400] = "";
+	int in[2];
+	int out[2];
+	int status = 0;
+	double t0;
+	pid_t pid;
+	FILE *from;
+	FILE *to;
+
+	CU_ASSERT_FATAL(cmd != NULL);
+	CU_ASSERT_FATAL(asprintf(&full, "HOME=%s/home; export HOME; cd /; %s",
+				 scratch, cmd) > 0);
+	CU_ASSERT_EQUAL_FATAL(pipe(in), 0);
+	CU_ASSERT_EQUAL_FATAL(pipe(out), 0);
+	pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		close(in[0]);
+		close(in[1]);
+		close(out[0]);
+		close(out[1]);
+		execl("/bin/sh", "sh", "-c", full, (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	from = fdopen(out[0], "r");
+	to = fdopen(in[1], "w");
+	CU_ASSERT_FATAL(from != NULL && to != NULL);
+	while (fgets(line, sizeof(line), from) != NULL &&
+	       strcmp(line, "locked\n") != 0) {
+	}
+	CU_ASSERT_STRING_EQUAL(line, "locked\n");
+	fputs("beat\n", to);
+	fflush(to);
+	CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof(line), from));
+	CU_ASSERT_STRING_EQUAL(line, "alive\n");
+	/* this run's text through another node (a shared home): still ours */
+	snprintf(path, sizeof(path), "%s/home/.beaten.pytest-cloud-lock",
+		 scratch);
+	CU_ASSERT_EQUAL(write_file(path, "pytest-cloud run t0k node 3 x\n"), 0);
+	fputs("beat\n", to);
+	fflush(to);
+	CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof(line), from));
+	CU_ASSERT_STRING_EQUAL(line, "alive\n");
+	/* another run's: taken, and the claim ends */
+	CU_ASSERT_EQUAL(write_file(path, "pytest-cloud run zzz node 0 y\n"), 0);
+	fputs("beat\n", to);
+	fflush(to);
+	CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof(line), from));
+	CU_ASSERT_STRING_EQUAL(line, "taken pytest-cloud run zzz node 0 y\n");
+	CU_ASSERT_PTR_NULL(fgets(line, sizeof(line), from));
+	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+	fclose(from);
+	fclose(to);
+	/* no line for beat_s (2 s): the claim lets the lock go by itself */
+	CU_ASSERT_EQUAL_FATAL(pipe(in), 0);
+	CU_ASSERT_EQUAL_FATAL(pipe(out), 0);
+	pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		close(in[0]);
+		close(in[1]);
+		close(out[0]);
+		close(out[1]);
+		execl("/bin/sh", "sh", "-c", full, (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	from = fdopen(out[0], "r");
+	while (fgets(line, sizeof(line), from) != NULL &&
+	       strcmp(line, "locked\n") != 0) {
+	}
+	CU_ASSERT_STRING_EQUAL(line, "locked\n");
+	t0 = (double)time(NULL);
+	CU_ASSERT_PTR_NULL(fgets(line, sizeof(line), from));
+	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+	CU_ASSERT_TRUE((double)time(NULL) - t0 <= 4);
+	fclose(from);
+	close(in[1]);
+	free(full);
+	free(cmd);
+	free(owner);
 	free(marker);
 }
 
@@ -673,6 +793,7 @@ int suite_claim(void)
 		CU_add_test(s, "linked lock file",
 			    test_claim_refuses_a_linked_lock_file) &&
 		CU_add_test(s, "quoting", test_claim_quoting) &&
+		CU_add_test(s, "heartbeat", test_claim_heartbeat) &&
 		CU_add_test(s, "parse and refusal",
 			    test_claim_parse_and_refusal))
 		       ? 0
