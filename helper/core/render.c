@@ -121,7 +121,38 @@ static cJSON *number_or_null(int have, double v)
 	return have ? cJSON_CreateNumber(v) : cJSON_CreateNull();
 }
 
-static cJSON *node_json(const struct node_report *nodes, size_t i)
+/* Where a node's limit came from, when an allocation gives one: "64
+ * CPUs, 16 in the allocation". */
+static int alloc_text(const struct node_report *r, char *buf, size_t len)
+{
+	if (r->alloc_cpus <= 0 || !r->have_cpus) {
+		return 0;
+	}
+	snprintf(buf, len, "%ld CPU%s, %ld in the allocation", r->cpus,
+		 r->cpus == 1 ? "" : "s", r->alloc_cpus);
+	return 1;
+}
+
+static void add_allocation(cJSON *o, const struct cloud_config *cfg,
+			   const struct node_report *r)
+{
+	char text[96];
+	cJSON *a;
+
+	if (!alloc_text(r, text, sizeof(text))) {
+		return;
+	}
+	a = cJSON_AddObjectToObject(o, "allocation");
+	if (a != NULL) {
+		cJSON_AddNumberToObject(a, "cpus", (double)r->alloc_cpus);
+		cJSON_AddStringToObject(a, "from",
+					cfg->caps.from ? cfg->caps.from : "");
+		cJSON_AddStringToObject(a, "limit", text);
+	}
+}
+
+static cJSON *node_json(const struct cloud_config *cfg,
+			const struct node_report *nodes, size_t i)
 {
 	const struct node_report *r = &nodes[i];
 	cJSON *o = cJSON_CreateObject();
@@ -170,6 +201,7 @@ static cJSON *node_json(const struct node_report *nodes, size_t i)
 	cJSON_AddItemToObject(o, "processes",
 			      number_or_null(r->have_cpus,
 					     (double)r->processes));
+	add_allocation(o, cfg, r);
 	cJSON_AddNumberToObject(o, "probe_seconds", r->probe_seconds);
 	if (r->synced) {
 		cJSON *s = cJSON_AddObjectToObject(o, "sync");
@@ -277,7 +309,7 @@ char *render_json(const struct cloud_config *cfg,
 	add_strings(root, "px", &specs->px);
 	arr = cJSON_AddArrayToObject(root, "nodes");
 	for (i = 0; arr != NULL && i < n; i++) {
-		cJSON_AddItemToArray(arr, node_json(nodes, i));
+		cJSON_AddItemToArray(arr, node_json(cfg, nodes, i));
 	}
 	cJSON_AddStringToObject(root, "rootdir", cfg->rootdir);
 	if (cfg->inifile != NULL) {
@@ -342,6 +374,7 @@ char *render_table(const struct node_report *nodes, size_t n)
 		const struct node_report *r = &nodes[i];
 		char mem[32];
 		char cpus[24];
+		char alloc[96];
 
 		format_mem(r, mem, sizeof(mem));
 		snprintf(cpus, sizeof(cpus), r->have_cpus ? "%ld" : "-",
@@ -353,6 +386,10 @@ char *render_table(const struct node_report *nodes, size_t n)
 		} else if (r->shares_with >= 0) {
 			buf_printf(&f, " (the folder of '%s')",
 				   nodes[r->shares_with].name);
+		}
+		if (r->state == NODE_OK &&
+		    alloc_text(r, alloc, sizeof(alloc))) {
+			buf_printf(&f, ", %s", alloc);
 		}
 		if (r->state == NODE_OK && r->interp.how != INTERP_NONE) {
 			char python[700];
