@@ -2,11 +2,18 @@
 (node[1-2]), host files (^PATH) and the Slurm job (@slurm, expanded by
 Debian's real scontrol in a job's environment as Slurm sets it, each node
 capped at its CPUs in the allocation), through the helper and through
-pytest; pytest-cloud init writes them as typed."""
+pytest; pytest-cloud init writes them as typed.  Last, a real Slurm on
+this machine (Debian's slurmctld and one slurmd per cluster node, each in
+a UTS namespace of its own with the node's name): `salloc -N 2 pytest`."""
 
+import json
 import os
 import shutil
+import socket
 import subprocess
+import time
+
+import pytest
 
 from conftest import HELPER, child_env
 
@@ -216,3 +223,125 @@ def test_init_writes_the_forms_as_typed(tmp_path):
     assert r.returncode == 0, r.stderr
     with open(os.path.join(path, "pytest.ini")) as f:
         assert "cloud_nodes = ci@node[01-16,20]:2222 ^fleet/hosts @slurm\n" in f.read()
+
+
+SLURM_CONF = """ClusterName=pc
+SlurmctldHost=ctl(127.0.0.1)
+SlurmctldPort={ctld_port}
+AuthType=auth/none
+CredType=cred/none
+SlurmUser=root
+SlurmdUser=root
+StateSaveLocation={dir}/state
+SlurmdSpoolDir={dir}/spool/%n
+SlurmctldPidFile={dir}/slurmctld.pid
+SlurmdPidFile={dir}/slurmd-%n.pid
+SlurmctldLogFile={dir}/slurmctld.log
+SlurmdLogFile={dir}/slurmd-%n.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+MpiDefault=none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_CPU
+ReturnToService=2
+NodeName=node1 NodeAddr=127.0.0.1 Port={node1_port} CPUs=1 State=UNKNOWN
+NodeName=node2 NodeAddr=127.0.0.1 Port={node2_port} CPUs=2 State=UNKNOWN
+PartitionName=all Nodes=node[1-2] Default=YES MaxTime=INFINITE State=UP
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("", 0))
+        return s.getsockname()[1]
+
+
+class Slurm:
+    """slurmctld and a slurmd for node1 and node2 (the cluster's 1- and
+    2-CPU nodes), each daemon under its own host name (unshare --uts);
+    auth/none, so no munge.  Stopped by pid."""
+
+    def __init__(self, base):
+        self.dir = base
+        self.conf = os.path.join(base, "slurm.conf")
+        self.procs = []
+        for sub in ("state", "spool/node1", "spool/node2"):
+            os.makedirs(os.path.join(base, sub))
+        write(self.conf, SLURM_CONF.format(dir=base, ctld_port=free_port(), node1_port=free_port(),
+                                           node2_port=free_port()))
+
+    def start(self, host, *argv):
+        log = open(os.path.join(self.dir, host + ".out"), "wb")
+        self.procs.append(subprocess.Popen(
+            ["unshare", "--uts", "sh", "-c", 'hostname "$1" && shift && exec "$@"', "sh", host] + list(argv)
+            + ["-D", "-f", self.conf], stdout=log, stderr=log, stdin=subprocess.DEVNULL))
+        log.close()
+
+    def env(self, **extra):
+        return child_env(SLURM_CONF=self.conf, **extra)
+
+    def wait_idle(self):
+        """Until both nodes are idle, while every daemon lives."""
+        while True:
+            for p in self.procs:
+                if p.poll() is not None:
+                    raise AssertionError("a Slurm daemon exited (%d): %s" % (p.returncode, self.logs()))
+            out = subprocess.run(["sinfo", "-h", "-N", "-o", "%N %t"], env=self.env(), stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True, timeout=30).stdout
+            if out.split() == ["node1", "idle", "node2", "idle"]:
+                return
+            time.sleep(0.2)
+
+    def logs(self):
+        text = ""
+        for name in sorted(os.listdir(self.dir)):
+            if name.endswith((".out", ".log")):
+                with open(os.path.join(self.dir, name), errors="replace") as f:
+                    text += "\n== %s\n%s" % (name, f.read()[-2000:])
+        return text
+
+    def stop(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+def test_salloc_runs_the_suite_on_the_allocated_nodes(project, tmp_path):
+    if not (shutil.which("slurmctld") and shutil.which("slurmd") and shutil.which("salloc")):
+        pytest.skip("no Slurm daemons here (Debian's slurmctld and slurmd): the run under salloc is not tested")
+    slurm = Slurm(str(tmp_path / "slurm"))
+    try:
+        slurm.start("ctl", "slurmctld", "-i")
+        slurm.start("node1", "slurmd")
+        slurm.start("node2", "slurmd")
+        slurm.wait_idle()
+        project.use_nodes("@slurm", cloud_report="report.json")
+        # salloc runs pytest here, in the job: one CPU on each node
+        r = subprocess.run(["salloc", "-N", "2"] + project.pytest_argv(), cwd=project.path, env=slurm.env(),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300)
+        assert r.returncode == 0, r.stdout + r.stderr + slurm.logs()
+        assert "salloc: Granted job allocation" in r.stderr
+        assert "27 passed" in r.stdout
+        nodes = project.cluster.nodes
+        assert workers_seen(project.records(nodes["node1"])) == ["node1_0"]
+        # node2 has 2 CPUs, the job 1 of them
+        assert workers_seen(project.records(nodes["node2"])) == ["node2_0"]
+        assert "2 CPUs, 1 in the allocation" in r.stderr
+        # --exclusive: the whole of each node
+        r = subprocess.run(["salloc", "-N", "2", "--exclusive", HELPER, "--dry-run", "--json"], cwd=project.path,
+                           env=slurm.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        got = by_node(json.loads(r.stdout))
+        assert got["node2"]["allocation"] == {"cpus": 2, "from": "SLURM_JOB_CPUS_PER_NODE",
+                                              "limit": "2 CPUs, 2 in the allocation"}
+        assert (got["node1"]["processes"], got["node2"]["processes"]) == (1, 2)
+    finally:
+        slurm.stop()
