@@ -111,16 +111,6 @@ void render_specs_release(struct render_specs *s)
 	strvec_clear(&s->tx);
 }
 
-static const char *state_name(enum node_state s)
-{
-	return s == NODE_OK ? "ok" : "excluded";
-}
-
-static cJSON *number_or_null(int have, double v)
-{
-	return have ? cJSON_CreateNumber(v) : cJSON_CreateNull();
-}
-
 /* Where a node's limit came from, when an allocation gives one: "64
  * CPUs, 16 in the allocation". */
 static int alloc_text(const struct node_report *r, char *buf, size_t len)
@@ -133,8 +123,7 @@ static int alloc_text(const struct node_report *r, char *buf, size_t len)
 	return 1;
 }
 
-static void add_allocation(cJSON *o, const struct cloud_config *cfg,
-			   const struct node_report *r)
+static void add_allocation(cJSON *o, const struct node_report *r)
 {
 	char text[96];
 	cJSON *a;
@@ -146,13 +135,22 @@ static void add_allocation(cJSON *o, const struct cloud_config *cfg,
 	if (a != NULL) {
 		cJSON_AddNumberToObject(a, "cpus", (double)r->alloc_cpus);
 		cJSON_AddStringToObject(a, "from",
-					cfg->caps.from ? cfg->caps.from : "");
+					r->alloc_from ? r->alloc_from : "");
 		cJSON_AddStringToObject(a, "limit", text);
 	}
 }
 
-static cJSON *node_json(const struct cloud_config *cfg,
-			const struct node_report *nodes, size_t i)
+static const char *state_name(enum node_state s)
+{
+	return s == NODE_OK ? "ok" : "excluded";
+}
+
+static cJSON *number_or_null(int have, double v)
+{
+	return have ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+}
+
+static cJSON *node_json(const struct node_report *nodes, size_t i)
 {
 	const struct node_report *r = &nodes[i];
 	cJSON *o = cJSON_CreateObject();
@@ -201,7 +199,7 @@ static cJSON *node_json(const struct cloud_config *cfg,
 	cJSON_AddItemToObject(o, "processes",
 			      number_or_null(r->have_cpus,
 					     (double)r->processes));
-	add_allocation(o, cfg, r);
+	add_allocation(o, r);
 	cJSON_AddNumberToObject(o, "probe_seconds", r->probe_seconds);
 	if (r->synced) {
 		cJSON *s = cJSON_AddObjectToObject(o, "sync");
@@ -309,7 +307,7 @@ char *render_json(const struct cloud_config *cfg,
 	add_strings(root, "px", &specs->px);
 	arr = cJSON_AddArrayToObject(root, "nodes");
 	for (i = 0; arr != NULL && i < n; i++) {
-		cJSON_AddItemToArray(arr, node_json(cfg, nodes, i));
+		cJSON_AddItemToArray(arr, node_json(nodes, i));
 	}
 	cJSON_AddStringToObject(root, "rootdir", cfg->rootdir);
 	if (cfg->inifile != NULL) {

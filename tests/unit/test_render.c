@@ -196,13 +196,13 @@ static void test_allocation(void)
 	cfg.chdir = strdup("c");
 	cfg.worker_python = strdup("python3");
 	cfg.rootdir = strdup("/p");
-	cfg.caps.from = strdup("SLURM_JOB_CPUS_PER_NODE");
 	make_nodes(r);
 	for (i = 0; i < 3; i++) {
 		r[i].shares_with = -1;
 	}
 	r[0].cpus = 64;
 	r[0].alloc_cpus = 16;
+	r[0].alloc_from = "SLURM_JOB_CPUS_PER_NODE";
 	r[0].processes = 16;
 	r[2].alloc_cpus = 8; /* excluded: nothing to say */
 	render_specs(&cfg, r, 3, &specs);
