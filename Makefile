@@ -197,7 +197,7 @@ e2e-stacks: deps $(B)/pytest-cloud
 CLANG ?= clang
 CLANGXX ?= clang++
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = ini argv probe adopt hostkeys
+FUZZ_TARGETS = ini argv probe adopt hostkeys hostrange
 FB = $(B)/fuzz
 FUZZ_CFLAGS = -g -O1 -Wall -Werror=implicit-function-declaration \
 	      -fsanitize=fuzzer-no-link,address,undefined \

@@ -76,8 +76,8 @@ PYTEST_CLOUD_VERSION = "0.3.0"
 # helper reads itself.  The helper's option table (helper/opts.c) is the
 # source: tests/pyunit/test_options.py fails when this list disagrees.
 _OPTIONS = (
-    ("node", "a node to run tests on, [user@]host[:port]; repeatable", True),
-    ("nodes", "space-separated nodes to run tests on; repeatable", True),
+    ("node", "a node to run tests on, [user@]host[:port], a range node[01-16], ^HOSTFILE or @slurm; repeatable", True),
+    ("nodes", "space-separated nodes to run tests on (ranges, ^HOSTFILE, @slurm too); repeatable", True),
     ("python", "python on the nodes, used when no virtualenv is synced", False),
     ("chdir", "folder on the nodes, relative to the remote home, that receives the project", False),
     ("virtualenv-path", "virtualenv inside the project root that the workers use", False),

@@ -27,6 +27,7 @@ need gdb command -v gdb
 need clang command -v clang
 need libclang-rt-14-dev test -f /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a
 need util-linux command -v unshare
+need slurm-client command -v scontrol
 need file command -v file
 need man-db command -v man
 need groff-base command -v groff

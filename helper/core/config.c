@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nodename.h"
 #include "path.h"
 #include "text.h"
 
@@ -89,6 +88,7 @@ void config_release(struct cloud_config *cfg)
 		free(*derived[i]);
 		*derived[i] = NULL;
 	}
+	nodelist_caps_release(&cfg->caps);
 }
 
 /* Parses a whole number in [min, CONFIG_NUMBER_MAX]. */
@@ -158,29 +158,6 @@ static int each_word(const char *value,
 	return rc;
 }
 
-/* each_word callback: target is the struct strvec of nodes. */
-static int add_node(void *target, const char *word, const char *origin,
-		    char *err, size_t errlen)
-{
-	struct strvec *nodes = target;
-	struct nodename n;
-	char why[160];
-
-	if (nodename_parse(word, &n, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "%s: node '%s': %s", origin, word, why);
-		return -1;
-	}
-	nodename_release(&n);
-	if (strvec_contains(nodes, word)) {
-		return 0;
-	}
-	if (strvec_push(nodes, word) < 0) {
-		snprintf(err, errlen, "%s: out of memory", origin);
-		return -1;
-	}
-	return 0;
-}
-
 /* each_word callback: target is the struct strvec of paths. */
 static int add_path(void *target, const char *word, const char *origin,
 		    char *err, size_t errlen)
@@ -195,7 +172,26 @@ static int add_path(void *target, const char *word, const char *origin,
 int config_add_nodes(struct strvec *nodes, const char *value,
 		     const char *origin, char *err, size_t errlen)
 {
-	return each_word(value, add_node, nodes, origin, err, errlen);
+	struct strvec check = STRVEC_INIT;
+	const char *p = value;
+	size_t len;
+	int rc = nodelist_add(&check, NULL, value, origin, NULL, NULL, err,
+			      errlen);
+
+	strvec_clear(&check);
+	for (len = text_word(&p); rc == 0 && len > 0; len = text_word(&p)) {
+		char *word = strndup(p, len);
+
+		if (word == NULL ||
+		    (!strvec_contains(nodes, word) &&
+		     strvec_push(nodes, word) < 0)) {
+			snprintf(err, errlen, "%s: out of memory", origin);
+			rc = -1;
+		}
+		free(word);
+		p += len;
+	}
+	return rc;
 }
 
 int config_set(struct cloud_config *cfg, const struct opt_def *def,
@@ -209,13 +205,18 @@ int config_set(struct cloud_config *cfg, const struct opt_def *def,
 	cfg->set_by[def->source] = def->id;
 	switch (def->type) {
 	case OPT_T_NODES:
+		if (replacing) {
+			strvec_clear(f);
+			nodelist_caps_release(&cfg->caps);
+		}
+		return nodelist_add(f, &cfg->caps, value, origin,
+				    src == SRC_ENV ? cfg->rootdir : NULL,
+				    cfg->io, err, errlen);
 	case OPT_T_PATHS:
 		if (replacing) {
 			strvec_clear(f);
 		}
-		return each_word(value,
-				 def->type == OPT_T_NODES ? add_node : add_path,
-				 f, origin, err, errlen);
+		return each_word(value, add_path, f, origin, err, errlen);
 	case OPT_T_POSITIVE:
 	case OPT_T_UNSIGNED:
 		return parse_number(value, def->type == OPT_T_POSITIVE ? 1 : 0,

@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 
+#include "nodelist.h"
 #include "opts.h"
 #include "strvec.h"
 
@@ -34,6 +35,11 @@ enum config_source {
 
 struct cloud_config {
 	struct strvec nodes;        /* de-duplicated, first-seen order */
+	struct nodelist_caps caps;  /* CPUs per node in the Slurm job's
+				     * allocation (@slurm), or none */
+	const struct nodelist_io *io; /* host files and the Slurm job (the
+				       * edge's, not owned); NULL: '^PATH'
+				       * and '@slurm' are kept as typed */
 	char *python;               /* never NULL after config_init */
 	char *chdir;                /* NULL until set or config_finish */
 	char *virtualenv_path;      /* as given, or NULL */
@@ -99,14 +105,19 @@ void config_release(struct cloud_config *cfg);
 /*
  * Sets one option from raw text.  origin names the source for messages
  * ("--cloud-nodes", "PYTEST_CLOUD_NODES", "pytest.ini:3: cloud_nodes").
+ * Node lists go through nodelist.h with cfg->io: a relative '^PATH' of
+ * the environment is taken against cfg->rootdir (the project root), of
+ * the command line against the current folder (the ini file's were made
+ * absolute against its folder by inifile.h).
  */
 int config_set(struct cloud_config *cfg, const struct opt_def *def,
 	       const char *value, enum config_source src, const char *origin,
 	       char *err, size_t errlen);
 
-/* Adds the whitespace-separated node names of value to nodes (checked,
- * each kept once, in the order first seen); the one node list parser
- * (pytest-cloud init's --nodes too). */
+/* Checks the node words of value (nodelist.h without io: a range's every
+ * name; '^PATH' and '@slurm' by their form) and adds the words as typed
+ * to nodes, each once, in the order first seen: pytest-cloud init's
+ * --nodes, which writes them so. */
 int config_add_nodes(struct strvec *nodes, const char *value,
 		     const char *origin, char *err, size_t errlen);
 

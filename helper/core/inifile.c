@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "nodelist.h"
 #include "opts.h"
 #include "pyproject.h"
 
@@ -469,11 +470,14 @@ static int apply_one(struct cloud_config *cfg, const struct opt_def *def,
 			 origin);
 		return -1;
 	}
-	if (def->type != OPT_T_PATHS) {
+	if (def->type != OPT_T_PATHS && def->type != OPT_T_NODES) {
 		return config_set(cfg, def, e->value, SRC_INI, origin, err,
 				  errlen);
 	}
-	paths = absolute_paths(e->value, basedir);
+	/* paths, and host files (^PATH), relative to the file's folder */
+	paths = def->type == OPT_T_NODES
+			? nodelist_absolute_files(e->value, basedir)
+			: absolute_paths(e->value, basedir);
 	if (paths == NULL) {
 		snprintf(err, errlen, "%s: out of memory", origin);
 		return -1;

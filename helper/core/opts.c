@@ -17,7 +17,8 @@ static const struct opt_def table[] = {
 	  .type = OPT_T_NODES,
 	  .field = F(nodes),
 	  .source = OPT_NODES,
-	  .meaning = "a node to run tests on, [user@]host[:port]; repeatable" },
+	  .meaning = "a node to run tests on, [user@]host[:port], a range "
+	      "node[01-16], ^HOSTFILE or @slurm; repeatable" },
 	{ .id = OPT_NODES,
 	  .flag = "--cloud-nodes",
 	  .ini = "cloud_nodes",
@@ -25,7 +26,8 @@ static const struct opt_def table[] = {
 	  .type = OPT_T_NODES,
 	  .field = F(nodes),
 	  .source = OPT_NODES,
-	  .meaning = "space-separated nodes to run tests on; repeatable" },
+	  .meaning = "space-separated nodes to run tests on (ranges, ^HOSTFILE, "
+	      "@slurm too); repeatable" },
 	{ .id = OPT_PYTHON,
 	  .flag = "--cloud-python",
 	  .ini = "cloud_python",

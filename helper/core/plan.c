@@ -9,6 +9,9 @@ long plan_processes(long cpus, long mem_available_mb, int have_mem,
 	long n = cpus;
 
 	why[0] = '\0';
+	if (lim->alloc_cpus > 0 && lim->alloc_cpus < n) {
+		n = lim->alloc_cpus;
+	}
 	if (lim->max_processes > 0 && lim->max_processes < n) {
 		n = lim->max_processes;
 	}

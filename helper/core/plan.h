@@ -1,8 +1,11 @@
 /*
  * plan: how many test processes a node takes.  Pure.
  *
- * processes = min(cpus, max_processes if set,
+ * processes = min(cpus, alloc_cpus if set, max_processes if set,
  *                 floor(mem_available_mb / mem_per_process) if set)
+ *
+ * alloc_cpus is the node's CPUs in a Slurm job's allocation (@slurm): a
+ * login that the job's cgroup does not adopt sees all of the node's.
  */
 #ifndef PYTEST_CLOUD_PLAN_H
 #define PYTEST_CLOUD_PLAN_H
@@ -12,6 +15,7 @@
 struct plan_limits {
 	long max_processes;   /* 0 = no limit */
 	long mem_per_process; /* MiB; 0 = no memory limit */
+	long alloc_cpus;      /* CPUs in the allocation; 0 = none */
 };
 
 /*

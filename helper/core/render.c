@@ -122,6 +122,35 @@ void render_specs_release(struct render_specs *s)
 	strvec_clear(&s->tx);
 }
 
+/* Where a node's limit came from, when an allocation gives one: "64
+ * CPUs, 16 in the allocation". */
+static int alloc_text(const struct node_report *r, char *buf, size_t len)
+{
+	if (r->alloc_cpus <= 0 || !r->have_cpus) {
+		return 0;
+	}
+	snprintf(buf, len, "%ld CPU%s, %ld in the allocation", r->cpus,
+		 r->cpus == 1 ? "" : "s", r->alloc_cpus);
+	return 1;
+}
+
+static void add_allocation(cJSON *o, const struct node_report *r)
+{
+	char text[96];
+	cJSON *a;
+
+	if (!alloc_text(r, text, sizeof(text))) {
+		return;
+	}
+	a = cJSON_AddObjectToObject(o, "allocation");
+	if (a != NULL) {
+		cJSON_AddNumberToObject(a, "cpus", (double)r->alloc_cpus);
+		cJSON_AddStringToObject(a, "from",
+					r->alloc_from ? r->alloc_from : "");
+		cJSON_AddStringToObject(a, "limit", text);
+	}
+}
+
 static const char *state_name(enum node_state s)
 {
 	return s == NODE_OK ? "ok" : "excluded";
@@ -203,6 +232,7 @@ static cJSON *node_json(const struct node_report *nodes, size_t i)
 	cJSON_AddItemToObject(o, "processes",
 			      number_or_null(r->have_cpus,
 					     (double)r->processes));
+	add_allocation(o, r);
 	cJSON_AddNumberToObject(o, "probe_seconds", r->probe_seconds);
 	if (r->ssh.hostname != NULL) {
 		add_ssh(o, &r->ssh);
@@ -378,6 +408,7 @@ char *render_table(const struct node_report *nodes, size_t n)
 		const struct node_report *r = &nodes[i];
 		char mem[32];
 		char cpus[24];
+		char alloc[96];
 
 		format_mem(r, mem, sizeof(mem));
 		snprintf(cpus, sizeof(cpus), r->have_cpus ? "%ld" : "-",
@@ -391,6 +422,10 @@ char *render_table(const struct node_report *nodes, size_t n)
 				   nodes[r->shares_with].name);
 		} else if (r->in_place) {
 			buf_printf(&f, " (in place)");
+		}
+		if (r->state == NODE_OK &&
+		    alloc_text(r, alloc, sizeof(alloc))) {
+			buf_printf(&f, ", %s", alloc);
 		}
 		if (r->state == NODE_OK && r->interp.how != INTERP_NONE) {
 			char python[700];

@@ -45,6 +45,9 @@ struct node_report {
 	char *note;             /* a remark on an ok node, or NULL; owned */
 	int have_cpus;
 	long cpus;
+	long alloc_cpus;        /* its CPUs in the Slurm job's allocation
+				 * (@slurm); 0 when none */
+	const char *alloc_from; /* the variable they came from; not owned */
 	int have_mem;
 	long mem_available_mb;
 	long processes;

@@ -147,6 +147,10 @@ static int probe_take(struct run *run, struct node_report *r,
 	}
 	lim.max_processes = run->cfg.max_processes;
 	lim.mem_per_process = run->cfg.mem_per_process;
+	r->alloc_cpus = nodelist_caps_get(&run->cfg.caps,
+					  (size_t)(r - run->nodes));
+	r->alloc_from = run->cfg.caps.from;
+	lim.alloc_cpus = r->alloc_cpus;
 	r->processes = plan_processes(pr.cpus, pr.mem_available_mb,
 				      pr.have_mem, &lim, planwhy,
 				      sizeof(planwhy));

@@ -17,6 +17,7 @@
 #include "udiff.h"
 #include "versions.h"
 #include "files.h"
+#include "hostsrc.h"
 #include "inifind.h"
 #include "msgs.h"
 #include "template.h"
@@ -322,6 +323,7 @@ enum resolve_result resolve(struct run *run, int argc, char **argv)
 	if (check_copy(&cli) < 0) {
 		goto out;
 	}
+	run->cfg.io = hostsrc_io(); /* ^PATH and @slurm (hostsrc.h) */
 	if (load_ini(&run->cfg, &cli, err, sizeof(err)) < 0 ||
 	    config_apply_env(&run->cfg, my_getenv, err, sizeof(err)) < 0 ||
 	    config_apply_argv(&run->cfg, argc, argv, err, sizeof(err)) < 0 ||
@@ -348,6 +350,9 @@ enum resolve_result resolve(struct run *run, int argc, char **argv)
 	if (run->cfg.ssh_config != NULL &&
 	    absolute_ssh_config(&run->cfg) < 0) {
 		goto out;
+	}
+	if (run->cfg.dry_run && !run->cfg.quiet && !run->cfg.json_only) {
+		hostsrc_say(&run->cfg);
 	}
 	status = RESOLVE_RUN;
 out:

@@ -151,6 +151,31 @@ static void man(void)
 	     "\\fB\\-\\-dry\\-run\\fR writes nothing.  A second init "
 	     "changes nothing.  Refuses, writing nothing, what it cannot do "
 	     "safely.");
+	puts(".SH NODES\n"
+	     "A node list (\\fBcloud_nodes\\fR, \\fB\\-\\-cloud\\-nodes\\fR, "
+	     "\\fB\\-\\-nodes\\fR of init) is words separated by blanks; "
+	     "each name is kept once, in the order first given, at most "
+	     "100,000.\n"
+	     ".TP\n\\fR[\\fIuser\\fB@\\fR]\\fIhost\\fR[\\fB:\\fIport\\fR]\n"
+	     "A node.\n"
+	     ".TP\n.B node[01\\-16,20]\n"
+	     "A host range, as pdsh and Slurm write them: numbers and ranges "
+	     "LO\\-HI, leading zeros kept; several groups multiply "
+	     "(\\fBrack[1\\-2]\\-n[1\\-4]\\fR); user and port may go with "
+	     "it (\\fBci@gpu[1\\-3]:2222\\fR).\n"
+	     ".TP\n.BI ^ PATH\n"
+	     "A host file: nodes and ranges, one a line, \\fB#\\fR starts a "
+	     "comment.  A relative path is taken from the config file's "
+	     "folder (environment: the project root; command line: the "
+	     "current folder).\n"
+	     ".TP\n.B @slurm\n"
+	     "The nodes of the Slurm job pytest runs in "
+	     "(\\fBSLURM_JOB_NODELIST\\fR, expanded by \\fBscontrol show "
+	     "hostnames\\fR), each given at most its CPUs in the allocation "
+	     "(\\fBSLURM_JOB_CPUS_PER_NODE\\fR, else "
+	     "\\fBSLURM_TASKS_PER_NODE\\fR times "
+	     "\\fBSLURM_CPUS_PER_TASK\\fR, else \\fBSLURM_CPUS_ON_NODE\\fR).  "
+	     "Outside a job it is an error (status 2).");
 	puts(".SH OPTIONS");
 	for (i = 0; i < n; i++) {
 		if (t[i].flag != NULL) {
@@ -183,6 +208,11 @@ static void man(void)
 			puts(".");
 		}
 	}
+	puts(".TP\n.BR SLURM_JOB_NODELIST \", \" SLURM_JOB_CPUS_PER_NODE "
+	     "\", \" SLURM_TASKS_PER_NODE \", \" SLURM_CPUS_PER_TASK \", \" "
+	     "SLURM_CPUS_ON_NODE\n"
+	     "The Slurm job's nodes and CPUs, for \\fB@slurm\\fR (see "
+	     "NODES).");
 	puts(".TP\n.B VIRTUAL_ENV\nThe virtualenv to sync when "
 	     "\\fB\\-\\-cloud\\-virtualenv\\-path\\fR is not given and it "
 	     "lies inside the project.");

@@ -6,6 +6,7 @@
 int suite_adopt(void);
 int suite_claim(void);
 int suite_config(void);
+int suite_hostrange(void); /* hostrange, slurm, nodelist */
 int suite_inifile(void);
 int suite_knownhosts(void);
 int suite_nodename(void);

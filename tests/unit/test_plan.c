@@ -13,6 +13,7 @@ static void test_plan_rows(void)
 	static const struct {
 		long cpus, mem, have_mem, max, per, want;
 		const char *why;
+		long alloc;
 	} rows[] = {
 		{ 4, 8000, 1, 0, 0, 4, "" },
 		{ 4, 8000, 1, 2, 0, 2, "" },
@@ -25,11 +26,18 @@ static void test_plan_rows(void)
 		{ 4, 0, 1, 0, 1, 0, "0 MiB available" },
 		{ 4, 0, 0, 0, 1000, 4, "no memory figure" },
 		{ 1, 1000000000, 1, 0, 1, 1, "" },
+		/* the CPUs of a Slurm job's allocation */
+		{ 64, 8000, 1, 0, 0, 16, "", 16 },
+		{ 4, 8000, 1, 0, 0, 4, "", 16 },
+		{ 64, 8000, 1, 8, 0, 8, "", 16 },
+		{ 64, 8000, 1, 0, 1000, 8, "", 16 },
+		{ 64, 8000, 1, 0, 0, 1, "", 1 },
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		struct plan_limits lim = { rows[i].max, rows[i].per };
+		struct plan_limits lim = { rows[i].max, rows[i].per,
+					    rows[i].alloc };
 		char why[200];
 		long got = plan_processes(rows[i].cpus, rows[i].mem,
 					  (int)rows[i].have_mem, &lim, why,

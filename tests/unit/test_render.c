@@ -206,13 +206,76 @@ static void test_json(void)
 	config_release(&cfg);
 }
 
+/* A node with CPUs in a Slurm job's allocation says where its limit
+ * came from, in the table and the JSON; others say nothing of it. */
+static void test_allocation(void)
+{
+	struct cloud_config cfg;
+	struct node_report r[3];
+	struct render_specs specs = RENDER_SPECS_INIT;
+	char *text;
+	cJSON *doc;
+	cJSON *a;
+	size_t i;
+
+	config_init(&cfg);
+	cfg.chdir = strdup("c");
+	cfg.worker_python = strdup("python3");
+	cfg.rootdir = strdup("/p");
+	make_nodes(r);
+	for (i = 0; i < 3; i++) {
+		r[i].shares_with = -1;
+	}
+	r[0].cpus = 64;
+	r[0].alloc_cpus = 16;
+	r[0].alloc_from = "SLURM_JOB_CPUS_PER_NODE";
+	r[0].processes = 16;
+	r[2].alloc_cpus = 8; /* excluded: nothing to say */
+	render_specs(&cfg, r, 3, &specs);
+	text = render_json(&cfg, r, 3, &specs, NULL, NULL, NULL);
+	doc = cJSON_Parse(text);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	a = cJSON_GetObjectItem(
+		cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "nodes"), 0),
+		"allocation");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL(cJSON_GetObjectItem(a, "cpus")->valueint, 16);
+	CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(a, "from")->valuestring,
+			       "SLURM_JOB_CPUS_PER_NODE");
+	CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(a, "limit")->valuestring,
+			       "64 CPUs, 16 in the allocation");
+	CU_ASSERT_PTR_NULL(cJSON_GetObjectItem(
+		cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "nodes"), 1),
+		"allocation"));
+	CU_ASSERT_PTR_NULL(cJSON_GetObjectItem(
+		cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "nodes"), 2),
+		"allocation"));
+	CU_ASSERT_EQUAL(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "tx")),
+			17);
+	cJSON_Delete(doc);
+	free(text);
+	text = render_table(r, 3);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "ok, 64 CPUs, 16 in the "
+					    "allocation\n"));
+	CU_ASSERT_PTR_NULL(strstr(strstr(text, "in the allocation") + 1,
+				  "in the allocation"));
+	free(text);
+	render_specs_release(&specs);
+	for (i = 0; i < 3; i++) {
+		report_release(&r[i]);
+	}
+	config_release(&cfg);
+}
+
 int suite_render(void)
 {
 	CU_pSuite s = CU_add_suite("render", NULL, NULL);
 
 	return (s && CU_add_test(s, "specs", test_specs) &&
 		CU_add_test(s, "gateway ids", test_gateway_ids) &&
-		CU_add_test(s, "json and table", test_json))
+		CU_add_test(s, "json and table", test_json) &&
+		CU_add_test(s, "allocation", test_allocation))
 		       ? 0
 		       : -1;
 }
