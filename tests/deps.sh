@@ -28,6 +28,8 @@ need clang command -v clang
 need libclang-rt-14-dev test -f /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a
 need util-linux command -v unshare
 need slurm-client command -v scontrol
+need slurmctld command -v slurmctld
+need slurmd command -v slurmd
 need file command -v file
 need man-db command -v man
 need groff-base command -v groff
