@@ -55,11 +55,13 @@ def make_project(base):
     return proj
 
 
-def run(proj, nodes, cluster, report):
+def run(proj, nodes, cluster, report, extra=""):
+    """One whole pytest run of proj on nodes (extra: more ini lines):
+    its seconds, the bytes rsync sent and the number of copies made."""
     with open(os.path.join(proj, "pytest.ini"), "w") as f:
         f.write("[pytest]\ntestpaths = tests\ncloud_nodes = %s\ncloud_ssh_config = %s\n"
-                "cloud_report = %s\ncloud_rsync_bandwidth_limit = 0\ncloud_max_processes = 1\n"
-                % (" ".join(nodes), cluster.ssh_config, report))
+                "cloud_report = %s\ncloud_rsync_bandwidth_limit = 0\ncloud_max_processes = 1\n%s"
+                % (" ".join(nodes), cluster.ssh_config, report, extra))
     env = dict(os.environ, PYTEST_CLOUD_HELPER=os.path.join(ROOT, "build", "pytest-cloud"))
     start = time.monotonic()
     proc = subprocess.run([os.path.join(proj, ".venv", "bin", "python"), "-m", "pytest", "-q",

@@ -41,6 +41,7 @@
 #include "run.h"
 #include "shquote.h"
 #include "spawn.h"
+#include "sshresolve.h"
 #include "sshconn.h"
 #include "sync.h"
 #include "template.h"
@@ -317,6 +318,7 @@ static int run_steps(struct run *run)
 		return EXIT_INTERNAL;
 	}
 	hold_signals();
+	sshresolve_init();
 	ssh_init();
 	run->started = 1;
 	if (copy_decide(&run->cfg) < 0) {

@@ -2,13 +2,26 @@
 #define _GNU_SOURCE
 #include "sshresolve.h"
 
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "spawn.h"
 #include "strvec.h"
 #include "text.h"
+
+static sem_t slots;
+static int slots_ready;
+
+void sshresolve_init(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	slots_ready = sem_init(&slots, 0,
+			       (unsigned int)(cpus > 0 ? 2 * cpus : 2)) == 0;
+}
 
 int sshresolve_node(const char *ssh, const char *ssh_config,
 		    const struct nodename *addr, long timeout_s,
@@ -24,11 +37,20 @@ int sshresolve_node(const char *ssh, const char *ssh_config,
 		snprintf(why, whylen, "out of memory");
 		goto out;
 	}
-	if (spawn_run_watch(ssh, argv.v, &res, NULL, NULL, timeout_s,
-			    spawn_why, sizeof(spawn_why)) < 0) {
+	if (slots_ready) {
+		while (sem_wait(&slots) < 0) {
+		}
+	}
+	rc = spawn_run_watch(ssh, argv.v, &res, NULL, NULL, timeout_s,
+			     spawn_why, sizeof(spawn_why));
+	if (slots_ready) {
+		sem_post(&slots);
+	}
+	if (rc < 0) {
 		snprintf(why, whylen, "ssh config: ssh -G: %s", spawn_why);
 		goto out;
 	}
+	rc = -1;
 	text_last_line(res.output ? res.output : "", line, sizeof(line));
 	text_clean(line);
 	if (res.timed_out) {

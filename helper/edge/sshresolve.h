@@ -3,10 +3,13 @@
  * ("ssh -G", no connection made; sshg.h reads the answer).  Edge.
  *
  * One ssh -G per node, run by the node's probe job before it connects
- * (so the nodes' ssh -G run side by side with the others' handshakes).
- * Bounded by the connect timeout: a config's "Match exec" runs a command
- * of the user's, which may hang.  Its environment is the helper's, so
- * ${VAR} in the config and Match exec see what ssh would see.
+ * (so the nodes' ssh -G run side by side with the others' handshakes),
+ * at most two per CPU at once: each is a short burst of CPU (loading
+ * OpenSSH's libraries, reading the config), and hundreds at once only
+ * fight for the cores.  Bounded by the connect timeout: a config's
+ * "Match exec" runs a command of the user's, which may hang.  Its
+ * environment is the helper's, so ${VAR} in the config and Match exec
+ * see what ssh would see.
  */
 #ifndef PYTEST_CLOUD_SSHRESOLVE_H
 #define PYTEST_CLOUD_SSHRESOLVE_H
@@ -15,6 +18,10 @@
 
 #include "nodename.h"
 #include "sshg.h"
+
+/* Sets how many ssh -G may run at once (two per online CPU); before any
+ * thread starts. */
+void sshresolve_init(void);
 
 /*
  * Fills g (made with SSHG_INIT) with what "SSH -G [-F ssh_config] [-l
