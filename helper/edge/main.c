@@ -4,12 +4,15 @@
  * The story of a run, one step a file:
  *   resolve  the options: defaults < config file < environment < command
  *            line (resolve.c), the copy of the plugin checked first
- *   probe    every node at once over SSH: CPUs, memory, CHDIR, processes
- *            planned (probe.c)
- *   sync     CHDIR claimed and locked, the project copied with rsync, the
- *            steps after the copy (sync.c); --dry-run lists what the copy
- *            would send instead (copylist.c)
- *   emit     the plan as JSON on stdout, the table on stderr (render.c)
+ *   probe    every node at once: where OpenSSH goes for it (ssh -G,
+ *            sshresolve.c), then over SSH: CPUs, memory, CHDIR, whether
+ *            it sees the project in place, processes planned (probe.c)
+ *   sync     CHDIR claimed and locked (its heartbeat from then on,
+ *            hold.c), the project copied with rsync, the steps after the
+ *            copy (sync.c); --dry-run lists what the copy would send
+ *            instead (copylist.c)
+ *   emit     the plan as JSON on stdout, the table on stderr (render.c),
+ *            nodes whose lock was lost meanwhile left out (hold.c)
  *   hold     with --hold, the nodes' locks kept until stdin ends (hold.c)
  * 'pytest-cloud init' is a command of its own (init.c).
  *
@@ -27,25 +30,19 @@
 
 #include "claim.h"
 #include "copylist.h"
-#include "copyset.h"
 #include "develop.h"
 #include "exits.h"
 #include "hold.h"
 #include "init.h"
-#include "inplace.h"
 #include "inifile.h"
 #include "msgs.h"
 #include "probe.h"
-#include "probe_parse.h"
 #include "resolve.h"
 #include "run.h"
-#include "shquote.h"
 #include "spawn.h"
 #include "sshresolve.h"
-#include "sshconn.h"
 #include "sync.h"
 #include "template.h"
-#include "venv.h"
 #include "version.h"
 
 /* The open-file limit, the soft one raised to the hard one (run.h). */
@@ -85,69 +82,12 @@ static void sanitise_stdfd(void)
 	}
 }
 
-/* The virtualenv's interpreter (venv.h), and the probe's part that asks
- * the nodes for theirs appended to *script.  Returns 0, or -1 when out of
- * memory. */
-static int know_interpreter(struct run *run, char **script)
-{
-	char why[700];
-	char *part = NULL;
-	char *joined = NULL;
-	int rc = venv_inspect(&run->cfg, &run->base, why, sizeof(why));
-
-	if (rc < 0) {
-		return -1;
-	}
-	if (rc > 0) {
-		warnf("virtualenv '%s': %s: the nodes need its interpreter at "
-		      "the same path", run->cfg.venv_rel, why);
-		return 0;
-	}
-	run->have_base = 1;
-	part = interp_probe_part(&run->base);
-	if (part == NULL || asprintf(&joined, "%s; %s", *script, part) < 0) {
-		free(part);
-		return -1;
-	}
-	free(part);
-	free(*script);
-	*script = joined;
-	return 0;
-}
-
-/* The probe's part that tells whether a node sees the project (inplace.h),
- * appended to *script; and the worker check such a node runs in it.
- * Returns 0, or -1 when out of memory. */
-static int add_inplace_part(struct run *run, char **script)
-{
-	char *part = inplace_probe_part(run->cfg.rootdir, run->token);
-	char *joined = NULL;
-	struct cloud_config there = run->cfg; /* borrowed: not released */
-
-	there.chdir = run->cfg.rootdir;
-	there.worker_python = inplace_python(&run->cfg);
-	if (there.worker_python != NULL) {
-		run->inplace_check = develop_prepare_command(&there, 0, NULL);
-	}
-	free(there.worker_python);
-	if (part == NULL || run->inplace_check == NULL ||
-	    asprintf(&joined, "%s; %s", *script, part) < 0) {
-		free(part);
-		return -1;
-	}
-	free(part);
-	free(*script);
-	*script = joined;
-	return 0;
-}
-
 /* The nodes' reports and the remote commands every node runs; 0 or an
  * exit status (said). */
 static int setup_nodes(struct run *run)
 {
 	size_t i;
 	char why[256];
-	char *script = NULL;
 	char *host = local_host();
 
 	run->n = run->cfg.nodes.n;
@@ -156,22 +96,10 @@ static int setup_nodes(struct run *run)
 	run->conns = calloc(run->n, sizeof(*run->conns));
 	run->locks = calloc(run->n, sizeof(*run->locks));
 	run->marker = host ? claim_marker(run->cfg.rootdir, host) : NULL;
-	if (run->marker != NULL && run_name(run) == 0) {
-		script = probe_script(run->cfg.chdir, run->marker);
-	}
-	if (script != NULL && strcmp(run->cfg.in_place, "no") != 0 &&
-	    add_inplace_part(run, &script) < 0) {
-		free(script);
-		script = NULL;
-	}
-	if (script != NULL && run->cfg.venv_rel != NULL &&
-	    know_interpreter(run, &script) < 0) {
-		free(script);
-		script = NULL;
-	}
-	run->probe_command = script ? shquote_sh_command(script) : NULL;
-	free(script);
 	free(host);
+	if (run->marker != NULL && run_name(run) == 0) {
+		probe_command(run);
+	}
 	run->prepare_command = develop_prepare_command(&run->cfg, 1, NULL);
 	run->check_command = develop_prepare_command(&run->cfg, 0, NULL);
 	if (run->nodes == NULL || run->conns == NULL || run->locks == NULL ||
@@ -192,30 +120,6 @@ static int setup_nodes(struct run *run)
 			return EXIT_BAD_INPUT;
 		}
 	}
-	return 0;
-}
-
-/*
- * OpenSSH's client, which decides where each node is and how it is
- * reached (sshresolve.h), and which rsync copies over.  Without it a dry
- * run goes on with libssh's reading of the config, saying so; a run that
- * copies cannot.  Returns 0 or an exit status (said).
- */
-static int find_ssh(struct run *run)
-{
-	run->ssh_path = spawn_find_program("ssh");
-	if (run->ssh_path != NULL) {
-		return 0;
-	}
-	if (!run->cfg.dry_run) {
-		errorf("ssh: OpenSSH's client is not on PATH: rsync copies "
-		       "over it and the run reads the ssh config through "
-		       "'ssh -G' (install the openssh-client package)");
-		return EXIT_INTERNAL;
-	}
-	warnf("ssh: OpenSSH's client is not on PATH: libssh reads the ssh "
-	      "config instead, which may differ from OpenSSH's reading "
-	      "(fine for --dry-run; a run that copies needs ssh)");
 	return 0;
 }
 
@@ -302,7 +206,7 @@ static int run_steps(struct run *run)
 		printf("%s\n", run->probe_command);
 		return 0;
 	}
-	status = find_ssh(run);
+	status = probe_find_ssh(run);
 	if (status != 0) {
 		return status;
 	}

@@ -6,13 +6,110 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "develop.h"
+#include "exits.h"
 #include "fanout.h"
 #include "inplace.h"
 #include "msgs.h"
 #include "plan.h"
 #include "probe_parse.h"
+#include "shquote.h"
+#include "spawn.h"
 #include "sshresolve.h"
+#include "venv.h"
 #include "text.h"
+
+/* The virtualenv's interpreter (venv.h), and the probe's part that asks
+ * the nodes for theirs appended to *script.  Returns 0, or -1 when out of
+ * memory. */
+static int know_interpreter(struct run *run, char **script)
+{
+	char why[700];
+	char *part = NULL;
+	char *joined = NULL;
+	int rc = venv_inspect(&run->cfg, &run->base, why, sizeof(why));
+
+	if (rc < 0) {
+		return -1;
+	}
+	if (rc > 0) {
+		warnf("virtualenv '%s': %s: the nodes need its interpreter at "
+		      "the same path", run->cfg.venv_rel, why);
+		return 0;
+	}
+	run->have_base = 1;
+	part = interp_probe_part(&run->base);
+	if (part == NULL || asprintf(&joined, "%s; %s", *script, part) < 0) {
+		free(part);
+		return -1;
+	}
+	free(part);
+	free(*script);
+	*script = joined;
+	return 0;
+}
+
+/* The probe's part that tells whether a node sees the project (inplace.h),
+ * appended to *script; and the worker check such a node runs in it.
+ * Returns 0, or -1 when out of memory. */
+static int add_inplace_part(struct run *run, char **script)
+{
+	char *part = inplace_probe_part(run->cfg.rootdir, run->token);
+	char *joined = NULL;
+	struct cloud_config there = run->cfg; /* borrowed: not released */
+
+	there.chdir = run->cfg.rootdir;
+	there.worker_python = inplace_python(&run->cfg);
+	if (there.worker_python != NULL) {
+		run->inplace_check = develop_prepare_command(&there, 0, NULL);
+	}
+	free(there.worker_python);
+	if (part == NULL || run->inplace_check == NULL ||
+	    asprintf(&joined, "%s; %s", *script, part) < 0) {
+		free(part);
+		return -1;
+	}
+	free(part);
+	free(*script);
+	*script = joined;
+	return 0;
+}
+
+void probe_command(struct run *run)
+{
+	char *script = probe_script(run->cfg.chdir, run->marker);
+
+	if (script != NULL && strcmp(run->cfg.in_place, "no") != 0 &&
+	    add_inplace_part(run, &script) < 0) {
+		free(script);
+		script = NULL;
+	}
+	if (script != NULL && run->cfg.venv_rel != NULL &&
+	    know_interpreter(run, &script) < 0) {
+		free(script);
+		script = NULL;
+	}
+	run->probe_command = script ? shquote_sh_command(script) : NULL;
+	free(script);
+}
+
+int probe_find_ssh(struct run *run)
+{
+	run->ssh_path = spawn_find_program("ssh");
+	if (run->ssh_path != NULL) {
+		return 0;
+	}
+	if (!run->cfg.dry_run) {
+		errorf("ssh: OpenSSH's client is not on PATH: rsync copies "
+		       "over it and the run reads the ssh config through "
+		       "'ssh -G' (install the openssh-client package)");
+		return EXIT_INTERNAL;
+	}
+	warnf("ssh: OpenSSH's client is not on PATH: libssh reads the ssh "
+	      "config instead, which may differ from OpenSSH's reading "
+	      "(fine for --dry-run; a run that copies needs ssh)");
+	return 0;
+}
 
 /* Step 1: what OpenSSH makes of node i (ssh -G; sshresolve.h), then
  * its session there, or NULL with r left out. */
