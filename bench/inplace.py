@@ -15,9 +15,7 @@ run's seconds, the bytes rsync sent and the copies made.  Needs root
 
 import argparse
 import os
-import shlex
 import shutil
-import statistics
 import sys
 import tempfile
 
@@ -26,7 +24,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "e2e"))
 
 from cluster import Cluster  # noqa: E402
-from shared import make_project, run  # noqa: E402
+from shared import make_project, print_table, run  # noqa: E402
 
 
 def main():
@@ -50,17 +48,7 @@ def main():
                 cluster.clear_homes()
                 got[(name, "first")].append(run(proj, nodes, cluster, report, extra))
                 got[(name, "warm")].append(run(proj, nodes, cluster, report, extra))
-    print("| project | run | whole run s | vs copied | bytes sent | copies |")
-    print("|---|---|---|---|---|---|")
-    for phase in ("first", "warm"):
-        ref = statistics.median(w for w, _b, _c in got[("copied", phase)])
-        for name in cases:
-            rows = got[(name, phase)]
-            wall = statistics.median(w for w, _b, _c in rows)
-            print("| %s | %s | %.2f | %.2fx | %d | %d |" % (
-                name, phase, wall, wall / ref, statistics.median(b for _w, b, _c in rows),
-                statistics.median(c for _w, _b, c in rows)))
-    print("\n(medians of %d runs, interleaved; %s)" % (args.runs, " ".join(shlex.quote(a) for a in sys.argv)))
+    print_table(got, cases, "copied", "project", "vs copied", args.runs)
     shutil.rmtree(base, ignore_errors=True)
 
 

@@ -77,6 +77,22 @@ def run(proj, nodes, cluster, report, extra=""):
     return wall, sent, copies
 
 
+def print_table(got, cases, ref_case, first_column, ratio_column, runs):
+    """The medians of got[(case, phase)] (run's results) as a markdown
+    table, each case's run against ref_case's."""
+    print("| %s | run | whole run s | %s | bytes sent | copies |" % (first_column, ratio_column))
+    print("|---|---|---|---|---|---|")
+    for phase in ("first", "warm"):
+        ref = statistics.median(w for w, _b, _c in got[(ref_case, phase)])
+        for name in cases:
+            rows = got[(name, phase)]
+            wall = statistics.median(w for w, _b, _c in rows)
+            print("| %s | %s | %.2f | %.2fx | %d | %d |" % (
+                name, phase, wall, wall / ref, statistics.median(b for _w, b, _c in rows),
+                statistics.median(c for _w, _b, c in rows)))
+    print("\n(medians of %d runs, interleaved; %s)" % (runs, " ".join(shlex.quote(a) for a in sys.argv)))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
@@ -100,18 +116,7 @@ def main():
                 cluster.clear_homes()
                 got[(name, "first")].append(run(proj, nodes, cluster, report))
                 got[(name, "warm")].append(run(proj, nodes, cluster, report))
-    print("| nodes | run | whole run s | vs own homes | bytes sent | copies |")
-    print("|---|---|---|---|---|---|")
-    own = "own homes (o1 o2 o3)"
-    for phase in ("first", "warm"):
-        ref = statistics.median(w for w, _b, _c in got[(own, phase)])
-        for name in cases:
-            rows = got[(name, phase)]
-            wall = statistics.median(w for w, _b, _c in rows)
-            print("| %s | %s | %.2f | %.2fx | %d | %d |" % (
-                name, phase, wall, wall / ref, statistics.median(b for _w, b, _c in rows),
-                statistics.median(c for _w, _b, c in rows)))
-    print("\n(medians of %d runs, interleaved; %s)" % (args.runs, " ".join(shlex.quote(a) for a in sys.argv)))
+    print_table(got, cases, "own homes (o1 o2 o3)", "nodes", "vs own homes", args.runs)
     shutil.rmtree(base, ignore_errors=True)
     shutil.rmtree(hidden, ignore_errors=True)
 

@@ -500,6 +500,51 @@ static void test_claim_let_go_writes_nothing(void)
 	free(marker);
 }
 
+/* The claim command full, run by sh with pipes for its stdin (*to) and
+ * stdout (*from), read up to its "locked" line; its pid. */
+static pid_t start_held_claim(const char *full, FILE **from, FILE **to)
+{
+	char line[400] = "";
+	int in[2];
+	int out[2];
+	pid_t pid;
+
+	if (pipe(in) < 0 || pipe(out) < 0) {
+		return -1;
+	}
+	pid = fork();
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		close(in[0]);
+		close(in[1]);
+		close(out[0]);
+		close(out[1]);
+		execl("/bin/sh", "sh", "-c", full, (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	*from = fdopen(out[0], "r");
+	*to = fdopen(in[1], "w");
+	while (*from != NULL && fgets(line, sizeof(line), *from) != NULL &&
+	       strcmp(line, "locked\n") != 0) {
+	}
+	CU_ASSERT_STRING_EQUAL(line, "locked\n");
+	return pid;
+}
+
+/* A heartbeat line to the claim, and the line it answers. */
+static void beat(FILE *to, FILE *from, const char *answer)
+{
+	char line[400] = "";
+
+	fputs("beat\n", to);
+	fflush(to);
+	CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof(line), from));
+	CU_ASSERT_STRING_EQUAL(line, answer);
+}
+
 /*
  * A held claim answers each heartbeat line "alive"; where flock does not
  * keep runs apart, another run's text in the lock file ends it ("taken
@@ -515,90 +560,39 @@ static void test_claim_heartbeat(void)
 	char *cmd = marker && owner ? claim_command(&spec) : NULL;
 	char *full = NULL;
 	char line[400] = "";
-	int in[2];
-	int out[2];
 	int status = 0;
 	double t0;
 	pid_t pid;
-	FILE *from;
-	FILE *to;
+	FILE *from = NULL;
+	FILE *to = NULL;
 
 	CU_ASSERT_FATAL(cmd != NULL);
 	CU_ASSERT_FATAL(asprintf(&full, "HOME=%s/home; export HOME; cd /; %s",
 				 scratch, cmd) > 0);
-	CU_ASSERT_EQUAL_FATAL(pipe(in), 0);
-	CU_ASSERT_EQUAL_FATAL(pipe(out), 0);
-	pid = fork();
-	CU_ASSERT_FATAL(pid >= 0);
-	if (pid == 0) {
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		close(in[0]);
-		close(in[1]);
-		close(out[0]);
-		close(out[1]);
-		execl("/bin/sh", "sh", "-c", full, (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	from = fdopen(out[0], "r");
-	to = fdopen(in[1], "w");
-	CU_ASSERT_FATAL(from != NULL && to != NULL);
-	while (fgets(line, sizeof(line), from) != NULL &&
-	       strcmp(line, "locked\n") != 0) {
-	}
-	CU_ASSERT_STRING_EQUAL(line, "locked\n");
-	fputs("beat\n", to);
-	fflush(to);
-	CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof(line), from));
-	CU_ASSERT_STRING_EQUAL(line, "alive\n");
+	pid = start_held_claim(full, &from, &to);
+	CU_ASSERT_FATAL(pid > 0 && from != NULL && to != NULL);
+	beat(to, from, "alive\n");
 	/* this run's text through another node (a shared home): still ours */
 	snprintf(path, sizeof(path), "%s/home/.beaten.pytest-cloud-lock",
 		 scratch);
 	CU_ASSERT_EQUAL(write_file(path, "pytest-cloud run t0k node 3 x\n"), 0);
-	fputs("beat\n", to);
-	fflush(to);
-	CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof(line), from));
-	CU_ASSERT_STRING_EQUAL(line, "alive\n");
+	beat(to, from, "alive\n");
 	/* another run's: taken, and the claim ends */
 	CU_ASSERT_EQUAL(write_file(path, "pytest-cloud run zzz node 0 y\n"), 0);
-	fputs("beat\n", to);
-	fflush(to);
-	CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof(line), from));
-	CU_ASSERT_STRING_EQUAL(line, "taken pytest-cloud run zzz node 0 y\n");
+	beat(to, from, "taken pytest-cloud run zzz node 0 y\n");
 	CU_ASSERT_PTR_NULL(fgets(line, sizeof(line), from));
 	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
 	fclose(from);
 	fclose(to);
 	/* no line for beat_s (2 s): the claim lets the lock go by itself */
-	CU_ASSERT_EQUAL_FATAL(pipe(in), 0);
-	CU_ASSERT_EQUAL_FATAL(pipe(out), 0);
-	pid = fork();
-	CU_ASSERT_FATAL(pid >= 0);
-	if (pid == 0) {
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		close(in[0]);
-		close(in[1]);
-		close(out[0]);
-		close(out[1]);
-		execl("/bin/sh", "sh", "-c", full, (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	from = fdopen(out[0], "r");
-	while (fgets(line, sizeof(line), from) != NULL &&
-	       strcmp(line, "locked\n") != 0) {
-	}
-	CU_ASSERT_STRING_EQUAL(line, "locked\n");
+	pid = start_held_claim(full, &from, &to);
+	CU_ASSERT_FATAL(pid > 0 && from != NULL && to != NULL);
 	t0 = (double)time(NULL);
 	CU_ASSERT_PTR_NULL(fgets(line, sizeof(line), from));
 	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
 	CU_ASSERT_TRUE((double)time(NULL) - t0 <= 4);
 	fclose(from);
-	close(in[1]);
+	fclose(to);
 	free(full);
 	free(cmd);
 	free(owner);
