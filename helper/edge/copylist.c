@@ -140,8 +140,9 @@ int copy_decide(struct cloud_config *cfg)
 		qsort(secret.v, secret.n, sizeof(secret.v[0]), by_name);
 	}
 	for (i = 0; rc == 0 && i < secret.n; i++) {
-		infof("not copied: '%s' (" COPYSET_SECRET "; cloud_rsync_include "
-		      "= %s copies it)", secret.v[i], secret.v[i]);
+		infof("not copied: '%s' (" COPYSET_SECRET "; "
+		      "cloud_rsync_include = %s copies it)", secret.v[i],
+		      secret.v[i]);
 	}
 	strvec_clear(&secret);
 	return rc;

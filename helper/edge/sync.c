@@ -379,6 +379,7 @@ static int copy_interpreter(struct run *run, size_t i)
 	char *command = NULL;
 	char *origin = NULL;
 	char why[1200];
+	char discard_why[300];
 	int rc = -1;
 
 	if (!run->have_base || (r->interp.how != INTERP_COPY_HERE &&
@@ -387,7 +388,11 @@ static int copy_interpreter(struct run *run, size_t i)
 	}
 	dest = interp_copy_dest(b, &r->interp);
 	partial = dest ? interp_partial(dest, run->token) : NULL;
-	command = dest ? interp_before_copy(dest) : NULL;
+	/* the partial copy may be written through the copy and the step
+	 * after it, each within cloud_sync_timeout */
+	command = dest ? interp_before_copy(dest, run->token,
+					    2 * run->cfg.sync_timeout + 60)
+		       : NULL;
 	if (node_exec(run, i, command, why, sizeof(why)) < 0) {
 		report_exclude(r, "copying Python %s there: making the folder "
 			       "of '%s': %s", b->minor, dest ? dest : "?", why);
@@ -400,6 +405,9 @@ static int copy_interpreter(struct run *run, size_t i)
 		      why, sizeof(why)) < 0) {
 		report_exclude(r, "copying Python %s ('%s') there: %s", b->minor,
 			       b->prefix, partial ? why : "out of memory");
+		free(command);
+		command = dest ? interp_discard_copy(dest, run->token) : NULL;
+		node_exec(run, i, command, discard_why, sizeof(discard_why));
 		goto out;
 	}
 	r->interp_bytes = stats.bytes_sent;
@@ -407,7 +415,7 @@ static int copy_interpreter(struct run *run, size_t i)
 	command = NULL;
 	if (asprintf(&origin, "copied by pytest-cloud (%s) from %s", run->who,
 		     b->prefix) >= 0) {
-		command = interp_after_copy(dest, run->token, b->minor, origin);
+		command = interp_after_copy(b, dest, run->token, origin);
 	}
 	if (node_exec(run, i, command, why, sizeof(why)) < 0) {
 		report_exclude(r, "Python %s copied to '%s' does not run there: %s",

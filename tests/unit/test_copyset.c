@@ -33,7 +33,8 @@ static void test_defaults_match_names(void)
 		CU_ASSERT_FALSE(copyset_is_secret(copyset_default_for(out[i])));
 	}
 	for (i = 0; i < sizeof(secret) / sizeof(secret[0]); i++) {
-		const struct copyset_default *d = copyset_default_for(secret[i]);
+		const struct copyset_default *d =
+			copyset_default_for(secret[i]);
 
 		CU_ASSERT_PTR_NOT_NULL(d);
 		CU_ASSERT_TRUE(copyset_is_secret(d));
