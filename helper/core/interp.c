@@ -124,15 +124,15 @@ static void cache_dir(const struct interp_base *b, char *buf, size_t len)
 /*
  * Shell functions the node's commands share (POSIX sh; u is the login's
  * uid, M the marker's name, s and n the copy's source and files):
- *   ok       reads ls -ldn's lines: prints why the first entry is not
- *            the login's or root's or is writable by someone else (a
- *            link's modes, and a sticky folder's, do not count; group
- *            write only for root's group); nothing when all are fine
  *   sp PATH  0 when no one but root and the login could have written
  *            PATH (from the home when relative) or a folder above it,
- *            each link followed (one ls for
- *            the lot; another per entry to name the one that is not);
- *            else 1 with why
+ *            each link followed: each is root's or the login's, and
+ *            writable by neither group (but root's) nor others (a
+ *            link's modes, and a sticky folder's, do not count); one
+ *            find for the lot, then, when one is not, an ls per entry
+ *            to name it; else 1 with why
+ *   ok       reads ls -ldn's lines: prints why the first entry breaks
+ *            those rules; nothing when none does
  *   cnt DIR  f: the entries under DIR that are not folders, __pycache__
  *            and the marker left out
  *   mk DIR   0 when DIR's marker is checked and names s and n, and DIR
@@ -156,12 +156,13 @@ static void cache_dir(const struct interp_base *b, char *buf, size_t len)
 	"t=$(LC_ALL=C ls -ld -- \"$r/$e\") || { why='cannot be read'; " \
 	"return 1; }; t=${t#*\"$r/$e -> \"}; case $t in /*) r=;; esac; " \
 	"w=$t${w:+/$w}; else r=$r/$e; fi; done; " \
-	"l=$(LC_ALL=C ls -ldn -- \"$@\" 2>/dev/null) || " \
-	"{ why='cannot be listed'; return 1; }; " \
-	"why=$(printf '%s\\n' \"$l\" | ok); [ -z \"$why\" ] && return 0; " \
+	"l=$(find \"$@\" -prune \\( \\( ! -user 0 ! -user \"$u\" \\) -o " \
+	"\\( ! -type l ! \\( -type d -perm -1000 \\) \\( -perm -0002 -o " \
+	"\\( -perm -0020 ! -group 0 \\) \\) \\) \\) -print 2>/dev/null) || " \
+	"{ why='cannot be listed'; return 1; }; [ -z \"$l\" ] && return 0; " \
 	"for e in \"$@\"; do why=$(LC_ALL=C ls -ldn -- \"$e\" 2>/dev/null | " \
 	"ok); [ -z \"$why\" ] || { why=\"'$e' $why\"; return 1; }; done; " \
-	"return 1; }; "
+	"why='could be written by another user'; return 1; }; "
 #define SH_CNT \
 	"cnt() { f=$(find \"$1\" -name __pycache__ -prune -o ! -type d " \
 	"! -name \"$M*\" -print | wc -l); f=$((f)); }; "
@@ -207,25 +208,31 @@ char *interp_probe_part(const struct interp_base *b)
 		   "try() { [ -x \"$1\" ] || return 1; sp \"$1\" || "
 		   "{ echo \"py unsafe $1: $why\"; return 1; }; pv \"$1\"; }; "
 		   /* the base's path: a copy of pytest-cloud's is used only
-		    * whole and checked */
-		   "if [ -n \"$p\" ] && [ -f \"$p/$M\" ]; then "
-		   "if mk \"$p\" && try \"$x\"; then echo \"py same $v\"; "
+		    * whole and checked; then the cache's; each found one
+		    * (hit) makes the later, less preferred ones moot
+		    * (interp_decide) */
+		   "hit=; if [ -n \"$p\" ] && [ -f \"$p/$M\" ]; then "
+		   "if mk \"$p\" && try \"$x\"; then echo \"py same $v\"; hit=1; "
 		   "else echo 'py stale'; fi; "
-		   "elif try \"$x\"; then echo \"py same $v\"; fi; "
-		   "if mk \"$c\" && try \"$c/bin/python$m\"; then "
-		   "echo \"py cached $v\"; fi; "
+		   "elif try \"$x\"; then echo \"py same $v\"; hit=1; fi; "
+		   "if [ -z \"$hit\" ] && mk \"$c\" && "
+		   "try \"$c/bin/python$m\"; then echo \"py cached $v\"; hit=1; fi; "
 		   "if [ -n \"$p\" ] && [ ! -f \"$p/$M\" ] && "
 		   "{ [ -e \"$p\" ] || [ -L \"$p\" ]; }; then "
 		   "echo 'py taken'; fi; "
-		   "for y in \"$(command -v python$m 2>/dev/null)\" "
+		   "[ -n \"$hit\" ] || for y in "
+		   "\"$(command -v python$m 2>/dev/null)\" "
 		   "/usr/local/bin/python$m /usr/bin/python$m "
 		   "/opt/python$m/bin/python$m "
 		   "\"$HOME\"/.pyenv/versions/$m*/bin/python$m "
 		   "\"$HOME\"/.local/share/uv/python/cpython-$m*/bin/python$m "
 		   "/opt/conda/bin/python$m; do "
 		   "if [ -n \"$y\" ] && [ \"$y\" != \"$x\" ] && "
-		   "try \"$y\"; then echo \"py other $v $y\"; break; fi; done; "
-		   "y=$(command -v python3 2>/dev/null) && [ -x \"$y\" ] && "
+		   "try \"$y\"; then echo \"py other $v $y\"; hit=1; break; fi; "
+		   "done; "
+		   /* its python3, for a refusal's words */
+		   "[ -z \"$hit\" ] && y=$(command -v python3 2>/dev/null) && "
+		   "[ -x \"$y\" ] && "
 		   "{ sp \"$y\" || { echo \"py unsafe $y: $why\"; false; }; } "
 		   "&& v=$(\"$y\" -V 2>&1) && "
 		   "echo \"py has ${v#Python } $y\"; true");

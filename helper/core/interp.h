@@ -147,7 +147,10 @@ struct interp_choice {
 
 /*
  * The probe's part (shell text) for base b: prints "home", "arch",
- * "libc" and "py ..." lines.  Newly allocated; NULL when out of memory.
+ * "libc" and "py ..." lines; the later choices are not looked for once
+ * an earlier one is found (no "py other" after "py same" or "py
+ * cached", no "py has" after any).  Newly allocated; NULL when out of
+ * memory.
  */
 char *interp_probe_part(const struct interp_base *b);
 
