@@ -343,6 +343,35 @@ def test_a_copy_whose_stdlib_was_removed_is_copied_again(interp_project, nodes, 
     assert "copied to" not in third.stderr
 
 
+def test_a_changed_stdlib_or_the_system_site_packages_make_another_copy(interp_project, nodes,
+                                                                        uv_variant, tmp_path):
+    """The cache's name is the copy's manifest: a stdlib file changed
+    here, or a virtualenv that includes the system site-packages, is not
+    served by the copy made before."""
+    p = interp_project("uv3.13")
+    base = uv_variant("plain", lambda prefix: None)
+    prefix = str(tmp_path / "py")
+    shutil.copytree(os.path.dirname(os.path.dirname(base)), prefix, symlinks=True)
+    on_base(p, os.path.join(prefix, "bin", "python3.13"))
+    first = helper(p)
+    assert first.returncode == 0, first.stderr
+    made = interpreters(first.plan)["node1"]["path"]
+    assert interpreters(helper(p, "--dry-run").plan)["node1"] == {
+        "how": "cached", "path": made, "version": "3.13.0"}
+    with open(os.path.join(prefix, "lib", "python3.13", "json", "__init__.py"), "a") as f:
+        f.write("\n# changed here\n")
+    changed = interpreters(helper(p, "--dry-run").plan)["node1"]
+    assert changed["how"] == "copied" and changed["path"] != made
+    cfg = os.path.join(p.path, ".venv", "pyvenv.cfg")
+    with open(cfg) as f:
+        text = f.read()
+    with open(cfg, "w") as f:
+        f.write(text.replace("include-system-site-packages = false",
+                             "include-system-site-packages = true"))
+    site = interpreters(helper(p, "--dry-run").plan)["node1"]
+    assert site["how"] == "copied" and site["path"] not in (made, changed["path"])
+
+
 def test_partial_copies_left_behind_are_removed(interp_project, nodes):
     """A run killed during the copy leaves DEST.partial-TOKEN, whose
     marker says until when its run may write it: the next copy removes
