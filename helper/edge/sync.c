@@ -363,9 +363,10 @@ static int node_exec(struct run *run, size_t i, const char *command,
 
 /*
  * The virtualenv's interpreter to node i, when it travels (interp.h):
- * its folder made, the prefix copied to a name of this run's, put in
- * place and marked, then run once.  Returns 0, or -1 with the node left
- * out (before the project is copied).
+ * its folder made, the prefix copied to a name of this run's (removed
+ * again when rsync fails), counted, marked, put in place, then run once.
+ * Returns 0, or -1 with the node left out (before the project is
+ * copied).
  */
 static int copy_interpreter(struct run *run, size_t i)
 {
