@@ -17,9 +17,35 @@ static const struct copyset_default defaults[] = {
 	{ ".ruff_cache", "a cache of this machine's" },
 	{ ".coverage", "coverage data of this machine's" },
 	{ ".coverage.*", "coverage data of this machine's" },
-	{ ".env", "may hold credentials" },
-	{ ".env.*", "may hold credentials" },
+	{ ".env", COPYSET_SECRET },
+	{ ".env.*", COPYSET_SECRET },
+	/* files that exist to hold a secret: direnv's exports, passwords
+	 * for ftp/http (curl, pip), PyPI's and npm's upload tokens, git's
+	 * stored passwords, PostgreSQL's and MySQL's passwords, S3 and boto
+	 * keys, Docker's old registry logins, a Vault token */
+	{ ".envrc", COPYSET_SECRET },
+	{ ".netrc", COPYSET_SECRET },
+	{ ".pypirc", COPYSET_SECRET },
+	{ ".npmrc", COPYSET_SECRET },
+	{ ".git-credentials", COPYSET_SECRET },
+	{ ".pgpass", COPYSET_SECRET },
+	{ ".my.cnf", COPYSET_SECRET },
+	{ ".s3cfg", COPYSET_SECRET },
+	{ ".boto", COPYSET_SECRET },
+	{ ".dockercfg", COPYSET_SECRET },
+	{ ".vault-token", COPYSET_SECRET },
+	/* folders of keys and cloud logins */
+	{ ".aws", COPYSET_SECRET },
+	{ ".ssh", COPYSET_SECRET },
+	{ ".gnupg", COPYSET_SECRET },
+	{ ".kube", COPYSET_SECRET },
+	{ ".azure", COPYSET_SECRET },
 };
+
+int copyset_is_secret(const struct copyset_default *d)
+{
+	return d != NULL && strcmp(d->why, COPYSET_SECRET) == 0;
+}
 
 const struct copyset_default *copyset_defaults(size_t *n)
 {

@@ -14,7 +14,13 @@
  *                       run's own; one of them when it is that one)
  *   .mypy_cache .ruff_cache .coverage .coverage.*   this machine's caches
  *                       and coverage data
- *   .env .env.*         may hold credentials: never sent unasked
+ *   .env .env.*         may hold credentials: never sent unasked; nor
+ *                       the other files and folders that exist to hold
+ *                       secrets: .envrc .netrc .pypirc .npmrc
+ *                       .git-credentials .pgpass .my.cnf .s3cfg .boto
+ *                       .dockercfg .vault-token, .aws .ssh .gnupg .kube
+ *                       .azure (a .docker folder goes: projects keep
+ *                       Dockerfiles there, Docker its logins in the home)
  *
  * and always: __pycache__, *.pyc, .pytest_cache (the controller's cache
  * is given to the workers another way).  cloud_rsync_include names paths
@@ -33,6 +39,13 @@ struct copyset_default {
 	const char *pattern; /* rsync's, unanchored: any level */
 	const char *why;     /* "version control history" */
 };
+
+/* The why of the entries that may hold credentials (each is said when
+ * it stays behind, copylist.h). */
+#define COPYSET_SECRET "may hold credentials"
+
+/* Whether d is one of those (NULL: no). */
+int copyset_is_secret(const struct copyset_default *d);
 
 /* The entries left out by default; *n receives their number. */
 const struct copyset_default *copyset_defaults(size_t *n);

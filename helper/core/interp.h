@@ -32,6 +32,41 @@
  * base-* keys) and the links of VENV/bin that leave bin made again to the
  * node's interpreter.  rsync neither sends nor deletes those files on
  * such a node (interp_keep), so the next run's copy does not undo it.
+ *
+ * A copy on a node, and what makes it usable:
+ *
+ *   source    what travels is named by its manifest: each entry the copy
+ *             takes (interp_copy_skips says which), by its path under
+ *             the prefix, type, size, mtime, mode and link target, hashed
+ *             (interp_manifest_*: rsync's own quick check, no content
+ *             read) into b->source; b->files counts the entries that are
+ *             not folders.  The cache's name ends in b->source, so a
+ *             changed stdlib or site-packages, or a virtualenv that
+ *             includes the system site-packages, makes another copy.
+ *   placed    rsync sends it to DEST.partial-TOKEN, whose marker says
+ *             until when the run may still be writing it (a later copy
+ *             removes a partial copy past that time); with --chmod=go-w,
+ *             so nothing on the node is writable by group or others.
+ *             Then its files are counted (they must be b->files), its
+ *             marker written (source, files, token, origin), and it is
+ *             renamed to DEST with mv -T (no nesting: a rename either
+ *             takes the free name or fails).  A copy already at DEST
+ *             that is checked and names the same source is used instead;
+ *             one of pytest-cloud's that names another source, or was
+ *             never checked, is put aside and removed.
+ *   checked   it runs ("import sys, os, json, encodings") and its marker
+ *             gets a last line "checked" (written whole, then renamed).
+ *             A copy that fails its check is removed by the run that
+ *             placed it, and never used: the probe takes a copy only
+ *             when its marker is checked, names b->source and b->files,
+ *             and that many files are there (one find, __pycache__ left
+ *             out: the workers write bytecode there).
+ *
+ * The probe runs no python that another user could have written: the
+ * path and every folder above it, each link followed, must belong to
+ * root or the login and be writable by neither group (but root's) nor
+ * others (but a sticky folder, /tmp); one ls -ldn for the lot.  A python
+ * that is not run is said ("py unsafe").
  * Pure: text in, text out.
  */
 #ifndef PYTEST_CLOUD_INTERP_H
@@ -64,6 +99,8 @@ struct interp_base {
 	int has_ext;      /* compiled extensions in the virtualenv */
 	char *cfg_text;   /* pyvenv.cfg */
 	struct strvec links; /* names in VENV/bin whose link leaves bin */
+	char source[17];  /* the copy's manifest hashed (16 hex digits) */
+	long long files;  /* the entries the copy holds, folders aside */
 	char id[128];     /* its name in the nodes' cache */
 };
 
@@ -87,6 +124,9 @@ struct interp_node {
 	char other[256];         /* pythonX.Y elsewhere, or "" */
 	char other_version[32];
 	char has[300];           /* its python3: "3.11.2 /usr/bin/python3" */
+	int stale;               /* the base's prefix is a copy of
+				  * pytest-cloud's that is not usable */
+	char unsafe[400];        /* the first python not run: "PATH: WHY" */
 };
 
 enum interp_how {
@@ -102,11 +142,15 @@ struct interp_choice {
 	enum interp_how how;
 	char path[512];   /* the interpreter the node's virtualenv runs on */
 	char version[32]; /* its version as the node said, or the base's */
+	char note[480];   /* a python the probe did not run, or "" */
 };
 
 /*
  * The probe's part (shell text) for base b: prints "home", "arch",
- * "libc" and "py ..." lines.  Newly allocated; NULL when out of memory.
+ * "libc" and "py ..." lines; the later choices are not looked for once
+ * an earlier one is found (no "py other" after "py same" or "py
+ * cached", no "py has" after any).  Newly allocated; NULL when out of
+ * memory.
  */
 char *interp_probe_part(const struct interp_base *b);
 
@@ -135,22 +179,51 @@ const char *interp_how_name(enum interp_how how);
 char *interp_copy_dest(const struct interp_base *b,
 		       const struct interp_choice *c);
 
-/* rsync's filters for copying the interpreter's prefix: no test suite,
- * no caches, no headers or static library; the base's site-packages
- * only when the virtualenv uses them.  Appended to out; 0 or -1. */
+/* rsync's filters and options for copying the interpreter's prefix:
+ * no test suite, no caches, no static library, no man pages; the base's
+ * site-packages only when the virtualenv uses them; modes without group
+ * or others' write.  Appended to out; 0 or -1. */
 int interp_copy_filters(const struct interp_base *b, struct strvec *out);
+
+/* Whether the copy leaves out rel (a path under the prefix, "lib/x",
+ * no leading slash; dir: it is a folder): the same as those filters. */
+int interp_copy_skips(const struct interp_base *b, const char *rel,
+		      int dir);
+
+/* The manifest of a copy, an entry at a time in any order. */
+struct interp_manifest {
+	unsigned long long sum; /* the entries' hashes, added */
+	long long files;        /* entries that are not folders */
+};
+
+/* Adds one entry the copy takes: type 'f' file, 'd' folder, 'l' link
+ * (link: its target), 'o' other; mode without the file type. */
+void interp_manifest_add(struct interp_manifest *m, const char *rel,
+			 char type, long long size, long long mtime,
+			 unsigned mode, const char *link);
+
+/* Fills b->source, b->files and b->id (from b->version, b->arch and
+ * b->system_site too) from m. */
+void interp_manifest_finish(const struct interp_manifest *m,
+			    struct interp_base *b);
 
 /*
  * The node's commands around the interpreter's copy (each "exec /bin/sh
  * -c '...'"), newly allocated; NULL when out of memory:
- *   before: makes the folder that holds dest (nothing else is made);
- *   after:  moves the copy (sent to dest.partial-TOKEN) into place unless
- *           another run put it there first, marks it as pytest-cloud's,
- *           and checks that it runs (exit 1 with its error when not).
+ *   before:  makes the folder that holds dest (0700 when new), removes
+ *            the partial copies there whose run is past its deadline
+ *            and those put aside, and makes this run's partial copy
+ *            (interp_partial) with a marker saying it may be written
+ *            for bound more seconds;
+ *   after:   counts the partial copy's files, marks it, puts it in place
+ *            (see the top of this file) and checks that it runs: exit 0,
+ *            or 1 with why (the copy removed when it was this run's);
+ *   discard: removes this run's partial copy (after a failed rsync).
  */
-char *interp_before_copy(const char *dest);
-char *interp_after_copy(const char *dest, const char *token,
-			const char *minor, const char *origin);
+char *interp_before_copy(const char *dest, const char *token, long bound);
+char *interp_after_copy(const struct interp_base *b, const char *dest,
+			const char *token, const char *origin);
+char *interp_discard_copy(const char *dest, const char *token);
 
 /* The name the copy is sent to (dest.partial-TOKEN).  Newly allocated. */
 char *interp_partial(const char *dest, const char *token);

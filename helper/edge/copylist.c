@@ -91,11 +91,18 @@ static const char *egg_vcs_tool(const struct cloud_config *cfg,
 	return tool;
 }
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 int copy_decide(struct cloud_config *cfg)
 {
 	DIR *d;
 	struct dirent *e;
+	struct strvec secret = STRVEC_INIT;
 	size_t i;
+	int rc = 0;
 
 	if (root_has(cfg, ".git") && !included(cfg, ".git")) {
 		for (i = 0; i < cfg->develop_eggs.n; i++) {
@@ -120,22 +127,25 @@ int copy_decide(struct cloud_config *cfg)
 	if (d == NULL) {
 		return 0;
 	}
-	while ((e = readdir(d)) != NULL) {
-		const struct copyset_default *def =
-			copyset_default_for(e->d_name);
-
-		if (def != NULL &&
-		    strcmp(def->why, "may hold credentials") == 0 &&
+	while (rc == 0 && (e = readdir(d)) != NULL) {
+		if (copyset_is_secret(copyset_default_for(e->d_name)) &&
 		    !included(cfg, e->d_name) &&
 		    !(cfg->venv_rel != NULL &&
 		      included_top(cfg->venv_rel, e->d_name))) {
-			infof("not copied: '%s' (%s; cloud_rsync_include = %s "
-			      "copies it)",
-			      e->d_name, def->why, e->d_name);
+			rc = strvec_push(&secret, e->d_name);
 		}
 	}
 	closedir(d);
-	return 0;
+	if (secret.n > 1) {
+		qsort(secret.v, secret.n, sizeof(secret.v[0]), by_name);
+	}
+	for (i = 0; rc == 0 && i < secret.n; i++) {
+		infof("not copied: '%s' (" COPYSET_SECRET "; "
+		      "cloud_rsync_include = %s copies it)", secret.v[i],
+		      secret.v[i]);
+	}
+	strvec_clear(&secret);
+	return rc;
 }
 
 /* nftw's walk of a folder left out: its files and bytes. */

@@ -12,8 +12,9 @@ struct copyset_list;
 /*
  * Decides what only the project's files can tell: .git goes along when a
  * develop egg takes its version from git (cfg->git_needed_by, said in a
- * line); a file at the root that may hold credentials (.env) is said to
- * stay behind.  Returns 0, or -1 when out of memory.
+ * line); each entry at the root that may hold credentials (.env, .netrc,
+ * .aws, ...: copyset.h) is said to stay behind, in name order.  Returns
+ * 0, or -1 when out of memory.
  */
 int copy_decide(struct cloud_config *cfg);
 

@@ -375,9 +375,10 @@ static int node_exec(struct run *run, size_t i, const char *command,
 
 /*
  * The virtualenv's interpreter to node i, when it travels (interp.h):
- * its folder made, the prefix copied to a name of this run's, put in
- * place and marked, then run once.  Returns 0, or -1 with the node left
- * out (before the project is copied).
+ * its folder made, the prefix copied to a name of this run's (removed
+ * again when rsync fails), counted, marked, put in place, then run once.
+ * Returns 0, or -1 with the node left out (before the project is
+ * copied).
  */
 static int copy_interpreter(struct run *run, size_t i)
 {
@@ -391,6 +392,7 @@ static int copy_interpreter(struct run *run, size_t i)
 	char *command = NULL;
 	char *origin = NULL;
 	char why[1200];
+	char discard_why[300];
 	int rc = -1;
 
 	if (!run->have_base || (r->interp.how != INTERP_COPY_HERE &&
@@ -399,7 +401,11 @@ static int copy_interpreter(struct run *run, size_t i)
 	}
 	dest = interp_copy_dest(b, &r->interp);
 	partial = dest ? interp_partial(dest, run->token) : NULL;
-	command = dest ? interp_before_copy(dest) : NULL;
+	/* the partial copy may be written through the copy and the step
+	 * after it, each within cloud_sync_timeout */
+	command = dest ? interp_before_copy(dest, run->token,
+					    2 * run->cfg.sync_timeout + 60)
+		       : NULL;
 	if (node_exec(run, i, command, why, sizeof(why)) < 0) {
 		report_exclude(r, "copying Python %s there: making the folder "
 			       "of '%s': %s", b->minor, dest ? dest : "?", why);
@@ -412,6 +418,9 @@ static int copy_interpreter(struct run *run, size_t i)
 		      why, sizeof(why)) < 0) {
 		report_exclude(r, "copying Python %s ('%s') there: %s", b->minor,
 			       b->prefix, partial ? why : "out of memory");
+		free(command);
+		command = dest ? interp_discard_copy(dest, run->token) : NULL;
+		node_exec(run, i, command, discard_why, sizeof(discard_why));
 		goto out;
 	}
 	r->interp_bytes = stats.bytes_sent;
@@ -419,7 +428,7 @@ static int copy_interpreter(struct run *run, size_t i)
 	command = NULL;
 	if (asprintf(&origin, "copied by pytest-cloud (%s) from %s", run->who,
 		     b->prefix) >= 0) {
-		command = interp_after_copy(dest, run->token, b->minor, origin);
+		command = interp_after_copy(b, dest, run->token, origin);
 	}
 	if (node_exec(run, i, command, why, sizeof(why)) < 0) {
 		report_exclude(r, "Python %s copied to '%s' does not run there: %s",

@@ -7,7 +7,6 @@
 #include <ftw.h>
 #include <limits.h>
 #include <pwd.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,24 +137,84 @@ static int look_for_ext(const char *path, const struct stat *st, int flag,
 	return 0;
 }
 
-/* A name for the interpreter in the nodes' cache: its version, the
- * architecture, and a hash of where it is and what it is. */
+/* The deepest folder the manifest's walk enters. */
+#define WALK_DEPTH 64
+
+/*
+ * Adds to m each entry under root/rel (rel: "" or "lib/x", its length
+ * used) that the interpreter's copy takes (interp_copy_skips), without
+ * following links, as rsync sends them; rel is a buffer of size cap.
+ */
+static void manifest_walk(const char *root, char *rel, size_t used,
+			  size_t cap, const struct interp_base *b,
+			  struct interp_manifest *m, int depth)
+{
+	char path[PATH_MAX];
+	DIR *d;
+	struct dirent *e;
+
+	if (depth > WALK_DEPTH ||
+	    snprintf(path, sizeof(path), "%s%s%s", root, used ? "/" : "",
+		     rel) >= (int)sizeof(path)) {
+		return;
+	}
+	d = opendir(path);
+	if (d == NULL) {
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		char full[PATH_MAX];
+		char target[PATH_MAX];
+		struct stat st;
+		size_t n = strlen(e->d_name);
+		char type;
+		ssize_t tl;
+
+		if (strcmp(e->d_name, ".") == 0 ||
+		    strcmp(e->d_name, "..") == 0 ||
+		    used + n + 2 > cap ||
+		    snprintf(full, sizeof(full), "%s/%s", path, e->d_name) >=
+			    (int)sizeof(full) ||
+		    lstat(full, &st) < 0) {
+			continue;
+		}
+		snprintf(rel + used, cap - used, "%s%s", used ? "/" : "",
+			 e->d_name);
+		type = S_ISDIR(st.st_mode) ? 'd'
+		       : S_ISREG(st.st_mode) ? 'f'
+		       : S_ISLNK(st.st_mode) ? 'l'
+					     : 'o';
+		if (!interp_copy_skips(b, rel, type == 'd')) {
+			tl = type == 'l' ? readlink(full, target,
+						    sizeof(target) - 1)
+					 : -1;
+			if (tl >= 0) {
+				target[tl] = '\0';
+			}
+			interp_manifest_add(m, rel, type, (long long)st.st_size,
+					    (long long)st.st_mtime,
+					    (unsigned)(st.st_mode & 07777),
+					    tl >= 0 ? target : NULL);
+			if (type == 'd') {
+				manifest_walk(root, rel, strlen(rel), cap, b, m,
+					      depth + 1);
+			}
+		}
+		rel[used] = '\0';
+	}
+	closedir(d);
+}
+
+/* The copy's manifest (interp.h) and its name in the nodes' cache. */
 static void cache_id(struct interp_base *b)
 {
-	struct stat st;
-	uint64_t h = 1469598103934665603ull;
-	const char *p;
+	struct interp_manifest m = { 0, 0 };
+	char rel[PATH_MAX] = "";
 
-	for (p = b->real; *p; p++) {
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	if (b->prefix != NULL) {
+		manifest_walk(b->prefix, rel, 0, sizeof(rel), b, &m, 0);
 	}
-	if (stat(b->real, &st) == 0) {
-		h = (h ^ (uint64_t)st.st_size) * 1099511628211ull;
-		h = (h ^ (uint64_t)st.st_mtime) * 1099511628211ull;
-	}
-	snprintf(b->id, sizeof(b->id), "cpython-%s-%s-%08llx", b->version,
-		 b->arch[0] ? b->arch : "unknown",
-		 (unsigned long long)(h & 0xffffffffu));
+	interp_manifest_finish(&m, b);
 }
 
 static void this_machine(struct interp_base *b)

@@ -35,6 +35,20 @@ def fill(project):
     write(os.path.join(project.path, ".coverage"), "coverage data")
 
 
+# credential files and folders at the root and deeper (copyset.h), and a
+# .docker folder of Dockerfiles, which goes
+SECRETS = (".envrc", ".netrc", ".pypirc", ".npmrc", ".git-credentials", ".aws", ".ssh")
+
+
+def fill_secrets(project):
+    for name in (".envrc", ".netrc", ".pypirc", ".npmrc", ".git-credentials"):
+        write(os.path.join(project.path, name), "password=secret\n")
+    write(os.path.join(project.path, ".aws", "credentials"), "[default]\naws_secret_access_key=x\n")
+    write(os.path.join(project.path, ".ssh", "id_ed25519"), "PRIVATE KEY\n")
+    write(os.path.join(project.path, "tests", "deploy", ".netrc"), "password=deeper\n")
+    write(os.path.join(project.path, ".docker", "Dockerfile"), "FROM scratch\n")
+
+
 def chdir_of(project):
     return "pytest_%s_proj" % project.cluster.user
 
@@ -61,6 +75,44 @@ def test_history_tox_caches_and_credentials_stay_behind(project):
         copied = set(os.listdir(node.path(chdir_of(project))))
         assert {"tests", "calc.py", ".venv", "conftest.py", "pytest.ini"} <= copied
         assert not copied & {".git", ".env", ".tox", ".mypy_cache", ".coverage"}, copied
+
+
+def test_credential_files_stay_behind_saying_so(project):
+    """.envrc, .netrc, .pypirc, .npmrc, .git-credentials, .aws/, .ssh/
+    (and the rest of copyset.h's list) are not sent, at any level; each at
+    the root is said, in name order; a .docker folder goes."""
+    fill_secrets(project)
+    r = project.pytest()
+    assert r.returncode == 0, r.stdout + r.stderr
+    said = [line for line in r.stderr.splitlines() if line.startswith("pytest-cloud: not copied: ")]
+    assert said == ["pytest-cloud: not copied: '%s' (may hold credentials; cloud_rsync_include = %s "
+                    "copies it)" % (name, name) for name in sorted(SECRETS)]
+    for name in ("node1", "node2"):
+        chdir = project.cluster.nodes[name].path(chdir_of(project))
+        copied = set(os.listdir(chdir))
+        assert not copied & set(SECRETS), copied
+        assert os.path.isfile(os.path.join(chdir, ".docker", "Dockerfile"))
+        assert os.path.isdir(os.path.join(chdir, "tests", "deploy"))
+        assert not os.path.exists(os.path.join(chdir, "tests", "deploy", ".netrc"))
+    dry = project.helper("--dry-run")
+    left = {e["name"]: e["why"] for e in dry.plan["copy"]["left_out"]}
+    assert left == {name: "may hold credentials" for name in SECRETS}
+
+
+def test_cloud_rsync_include_brings_a_credential_file(project):
+    fill_secrets(project)
+    project.use_nodes("node1 node2", cloud_rsync_include=".netrc .aws tests/deploy/.netrc")
+    r = project.pytest()
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "not copied: '.netrc'" not in r.stderr
+    assert "not copied: '.aws'" not in r.stderr
+    assert "not copied: '.envrc'" in r.stderr
+    chdir = project.cluster.nodes["node1"].path(chdir_of(project))
+    with open(os.path.join(chdir, ".netrc")) as f:
+        assert f.read() == "password=secret\n"
+    assert os.path.isfile(os.path.join(chdir, ".aws", "credentials"))
+    assert os.path.isfile(os.path.join(chdir, "tests", "deploy", ".netrc"))
+    assert not os.path.exists(os.path.join(chdir, ".envrc"))
 
 
 def test_dry_run_lists_what_the_copy_would_send(project):

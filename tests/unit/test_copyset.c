@@ -12,21 +12,40 @@ static void test_defaults_match_names(void)
 {
 	static const char *const out[] = { ".git", ".hg", ".svn", ".tox",
 					   ".nox", ".mypy_cache", ".ruff_cache",
-					   ".coverage", ".coverage.host.42",
-					   ".env", ".env.local" };
-	static const char *const in[] = { ".gitignore", ".github", ".envrc",
-					  ".env.", ".coveragerc", "git",
-					  ".venv", "env", ".toxic", "" };
+					   ".coverage", ".coverage.host.42" };
+	/* what may hold credentials: said when left out */
+	static const char *const secret[] = {
+		".env", ".env.local", ".envrc", ".netrc", ".pypirc", ".npmrc",
+		".git-credentials", ".pgpass", ".my.cnf", ".s3cfg", ".boto",
+		".dockercfg", ".vault-token", ".aws", ".ssh", ".gnupg", ".kube",
+		".azure"
+	};
+	static const char *const in[] = {
+		".gitignore", ".github", ".env.", ".coveragerc", "git", ".venv",
+		"env", ".toxic", "", ".docker", ".envrc.example", "netrc",
+		".aws-config", ".ssh.py", ".npmrc.d", "envrc", ".my.cnf.sample",
+		".gitconfig", ".pre-commit-config.yaml", ".editorconfig"
+	};
 	size_t i;
 
 	for (i = 0; i < sizeof(out) / sizeof(out[0]); i++) {
 		CU_ASSERT_PTR_NOT_NULL(copyset_default_for(out[i]));
+		CU_ASSERT_FALSE(copyset_is_secret(copyset_default_for(out[i])));
+	}
+	for (i = 0; i < sizeof(secret) / sizeof(secret[0]); i++) {
+		const struct copyset_default *d =
+			copyset_default_for(secret[i]);
+
+		CU_ASSERT_PTR_NOT_NULL(d);
+		CU_ASSERT_TRUE(copyset_is_secret(d));
+		if (d != NULL) {
+			CU_ASSERT_STRING_EQUAL(d->why, "may hold credentials");
+		}
 	}
 	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
 		CU_ASSERT_PTR_NULL(copyset_default_for(in[i]));
 	}
-	CU_ASSERT_STRING_EQUAL(copyset_default_for(".env.prod")->why,
-			       "may hold credentials");
+	CU_ASSERT_FALSE(copyset_is_secret(NULL));
 }
 
 /* The index of rule in v, or -1. */
@@ -77,6 +96,23 @@ static void test_filters(void)
 	CU_ASSERT(at(&v, "--include=/conf/.env/***") < at(&v, "--exclude=.env"));
 	CU_ASSERT(at(&v, "--exclude=/.tox/**") < at(&v, "--exclude=.tox"));
 	CU_ASSERT(at(&v, "--exclude=.env.*") < at(&v, "--exclude=/docs"));
+	/* the credential files and folders at any level, after what is
+	 * copied anyway */
+	CU_ASSERT(at(&v, "--exclude=.netrc") > at(&v, "--include=/conf/.env"));
+	CU_ASSERT(at(&v, "--exclude=.aws") >= 0);
+	CU_ASSERT(at(&v, "--exclude=.ssh") >= 0);
+	CU_ASSERT(at(&v, "--exclude=.docker") < 0);
+	strvec_clear(&v);
+
+	/* cloud_rsync_include brings one of them: before its default */
+	strvec_clear(&cfg.rsyncinclude);
+	strvec_push(&cfg.rsyncinclude, ".aws");
+	strvec_push(&cfg.rsyncinclude, ".netrc");
+	CU_ASSERT_EQUAL_FATAL(copyset_filters(&cfg, 0, &v), 0);
+	CU_ASSERT(at(&v, "--include=/.aws/***") >= 0);
+	CU_ASSERT(at(&v, "--include=/.aws/***") < at(&v, "--exclude=.aws"));
+	CU_ASSERT(at(&v, "--include=/.netrc") >= 0);
+	CU_ASSERT(at(&v, "--include=/.netrc") < at(&v, "--exclude=.netrc"));
 	strvec_clear(&v);
 	config_release(&cfg);
 }
