@@ -27,26 +27,27 @@ variable, the ``cloud_helper`` ini key, ``pytest-cloud`` on PATH.  Options
 on pytest's command line must be written ``--cloud-x=value``: pytest only
 knows them once it has loaded this file.
 
-Contents, in the order of a run (one section each):
+The file is assembled by make from the modules of conftest_template/src/
+(conftest_template/assemble.py): edit those, not this file.
 
-   1. Options         the --cloud-* options and ini keys
-   2. The helper      whether this run is ours; the helper's process; Plan
-   3. Test paths      what the workers are told to run
-   4. Durations       longest first: pure functions
-   5. Lost nodes      LossBook: what a lost node costs (pure: events in,
-                      decisions out)
-   6. Scheduling      LongestFirstScheduling (xdist's Scheduling protocol,
-                      ours); CloudScheduling (the run's scheduler around
-                      the user's, with the LossBook's decisions)
-   7. Bring-up        BringUp: every node's gateway at once, then its
-                      workers
-   8. The run         CloudRun: the hooks, each handing its event on
-   9. The end         the summary lines and the report (pure)
-  10. The timeline    TimelineBook: each test's attempts on the controller's
-                      clock (pure); the figures; the self-contained HTML
-  11. On the workers  what a worker does differently
-  12. The seam        Seam: every name of xdist, execnet or pytest that is
-                      not public, each with why and the versions checked
+Contents: the modules of conftest_template/src/, each one section here, in
+the order of a run (make assembles this file from them: edit those):
+
+   1. options.py     The --cloud-* options and ini keys, read as pytest reads them.
+   2. helper.py      The helper's process: whether the run is ours, its progress, its plan.
+   3. plan.py        The helper's plan (README "Output"), read once.
+   4. workerargs.py  Test paths: what the workers are told to run.
+   5. durations.py   Durations of earlier runs: longest first (pure).
+   6. lossbook.py    LossBook: what a lost node costs (pure: events in, decisions out).
+   7. seam.py        Seam: every name of xdist, execnet or pytest that is not public.
+   8. scheduling.py  The schedulers: LongestFirstScheduling, CloudScheduling.
+   9. texts.py       Files carried as text: the fork server and the timeline page.
+  10. bringup.py     BringUp: every node's gateway at once, then its workers.
+  11. timeline.py    TimelineBook, the figures, the self-contained HTML page.
+  12. outputs.py     The end of a run: the summary lines and the report (pure).
+  13. run.py         CloudRun: the hooks of a run, each handing its event on.
+  14. worker.py      On the workers: what a worker of ours does differently.
+  15. main.py        The start of a run: pytest_cmdline_main, controller and workers.
 """
 
 import collections
@@ -69,8 +70,16 @@ import pytest
 PYTEST_CLOUD_VERSION = "0.3.0"
 
 
-# --- 1. Options --------------------------------------------------------------
+# --- 1. src/options.py -------------------------------------------------------
 #
+# The --cloud-* options and ini keys, read as pytest reads them.
+#
+# Each --cloud-NAME has the ini key cloud_NAME and the environment variable
+# PYTEST_CLOUD_NAME, which the helper reads itself: pytest registers them
+# here so that it knows them (--help, --strict-config), and a value of the
+# wrong type in the ini file ends the run with one line saying what to
+# write.
+
 # (option name, help, takes several); each --cloud-NAME also has the ini
 # key cloud_NAME and the environment variable PYTEST_CLOUD_NAME, which the
 # helper reads itself.  The helper's option table (helper/opts.c) is the
@@ -246,7 +255,14 @@ def _check_ini(config):
             raise pytest.UsageError("pytest-cloud: %s: %s: %s" % (config.inipath, key, exc))
 
 
-# --- 2. The helper -----------------------------------------------------------
+# --- 2. src/helper.py --------------------------------------------------------
+#
+# The helper's process: whether the run is ours, its progress, its plan.
+#
+# Whether nodes are configured and the run is not local on purpose; where
+# the helper is; its command line (what only pytest knows); and the
+# process itself, whose progress is shown as it comes, whose plan is read,
+# and which holds each node's CHDIR locked for the run.
 
 def _stack_versions():
     """What this plugin runs on, for the run's first line and the report."""
@@ -419,6 +435,10 @@ class _Helper:
         return status
 
 
+# --- 3. src/plan.py ----------------------------------------------------------
+#
+# The helper's plan (README "Output"), read once.
+
 def spec_field(spec, key):
     """The value of KEY=value in an execnet spec string, or None."""
     for part in spec.split("//"):
@@ -445,7 +465,13 @@ class Plan:
         return self.workers.get(worker_id)
 
 
-# --- 3. Test paths -----------------------------------------------------------
+# --- 4. src/workerargs.py ----------------------------------------------------
+#
+# Test paths: what the workers are told to run.
+#
+# The workers run in the node's copy of the project root: their test
+# paths are made relative to it, and pytest's own command line is handed
+# to them as they should get it.
 
 def _remote_args(config):
     """The test paths of this run, relative to the project root (the
@@ -514,7 +540,9 @@ def _args_for_workers(config, paths=True):
     return result
 
 
-# --- 4. Durations ------------------------------------------------------------
+# --- 5. src/durations.py -----------------------------------------------------
+#
+# Durations of earlier runs: longest first (pure).
 #
 # The durations of earlier runs live in pytest's cache (key cloud/durations:
 # {test id: seconds}).  A test's value is setup + call + teardown; each run
@@ -568,14 +596,15 @@ def estimate(tests, durations, workers, order=None):
     return max(free), known, max(times)
 
 
-# --- 5. Lost nodes -----------------------------------------------------------
+# --- 6. src/lossbook.py ------------------------------------------------------
+#
+# LossBook: what a lost node costs (pure: events in, decisions out).
 
 Decision = collections.namedtuple("Decision", "requeue take_back crash")
 Decision.__doc__ = """What the scheduler does with a worker that went:
 requeue these tests (they were running and go once more), take these back
 from the tests waiting (they are not to run again), and report crash as
 the test that crashed (None: nothing is reported)."""
-
 
 class LossBook:
     """What a lost node costs.  It knows which test each worker is running
@@ -672,7 +701,301 @@ def needs_replacement(lost, has_pending, shutting_down):
     return bool(lost and has_pending and all(shutting_down))
 
 
-# --- 6. Scheduling -----------------------------------------------------------
+# --- 7. src/seam.py ----------------------------------------------------------
+#
+# Seam: every name of xdist, execnet or pytest that is not public.
+
+class Seam:
+    """Every use of a name of xdist, execnet or pytest that is not public,
+    in one place.  Each says why no public hook or name does the job, and
+    the releases it was checked on: pytest-xdist 3.1.0 (Debian 12), 3.6.1,
+    3.8.0 and 3.9.0.dev0 (main at f63b6a2); execnet 1.9.0, 2.1.1, 2.1.2.
+    check() tells, at the start of a run, when an installed release lacks
+    one, so an upgrade breaks here, in one line, and not in a test run;
+    tests/pyunit/test_seam.py runs it too.
+    """
+
+    @staticmethod
+    def check():
+        """What the installed xdist and execnet lack of the names below."""
+        missing = []
+        try:
+            from xdist.dsession import DSession
+            from xdist.scheduler import LoadScheduling, LoadScopeScheduling
+            from xdist.workermanage import NodeManager, WorkerController
+        except ImportError as exc:
+            return ["xdist's modules: %s" % exc]
+        for owner, name in ((DSession, "_clone_node"), (NodeManager, "setup_node"),
+                            (WorkerController, "sendcommand"), (WorkerController, "shutting_down"),
+                            (LoadScheduling, "remove_node"), (LoadScopeScheduling, "remove_node")):
+            if not hasattr(owner, name):
+                missing.append("%s.%s" % (owner.__name__, name))
+        import execnet
+
+        if not hasattr(execnet.Group, "terminate") or not hasattr(execnet.XSpec, "__getattr__"):
+            missing.append("execnet.Group.terminate, execnet.XSpec")
+        return missing
+
+    @staticmethod
+    def dsession(config):
+        """xdist's controller: its plugin registers under the name
+        "dsession" (no public accessor)."""
+        return config.pluginmanager.getplugin("dsession")
+
+    @staticmethod
+    def status_once(config):
+        """Under -q, without a terminal, xdist writes its status line
+        ("bringing up nodes...") at setup and again when the collection is
+        complete (TerminalDistReporter.ensure_show_status; registered as
+        "terminaldistreporter"), so it reads twice: the second is left
+        out; no option says so.  With -v or on a
+        terminal, where the line says something new or is rewritten in
+        place, nothing changes."""
+        reporter = config.pluginmanager.getplugin("terminaldistreporter")
+        if reporter is None or config.option.verbose >= 0 or not hasattr(reporter, "ensure_show_status"):
+            return
+        reporter.ensure_show_status = lambda: None
+
+    @staticmethod
+    def group(dsession):
+        """The execnet group xdist makes its workers in.  Our proxies must
+        be in it (a worker finds its proxy there by via=); xdist's own
+        --px (3.7 and later) makes proxies one after another with no
+        bound, and 3.1 has no --px: the group is the only way in."""
+        return dsession.nodemanager.group
+
+    @staticmethod
+    def hand_over(dsession, made, guard):
+        """xdist makes each worker's gateway in turn, unbounded (setup_node
+        calls group.makegateway): the gateways BringUp made all at once
+        are handed to it instead, by id; one made later (a restart) is
+        made as xdist would, then guarded."""
+        group = dsession.nodemanager.group
+        original = group.makegateway
+
+        def makegateway(spec=None):
+            gateway = made.pop(getattr(spec, "id", None), None)
+            if gateway is None:
+                gateway = original(spec)
+                guard(gateway)
+            return gateway
+
+        group.makegateway = makegateway
+
+    @staticmethod
+    def proxy_of(dsession, gateway):
+        """The proxy gateway a worker gateway was made through (via=), or
+        None."""
+        via = getattr(gateway.spec, "via", None)
+        try:
+            return dsession.nodemanager.group[via] if via else None
+        except KeyError:
+            return None
+
+    @staticmethod
+    def guard_proxied_io(gateway, proxy):
+        """A worker made through a proxy is waited for and killed through it
+        (execnet's gateway._io asks the proxy).  Once the proxy is gone
+        there is nothing to wait for or kill (the worker was the proxy's
+        child and ended with it), and execnet would raise or hang: no
+        public knob says so."""
+        if proxy is None:
+            return
+        io = gateway._io
+
+        def guarded(call):
+            def run():
+                if not proxy.hasreceiver():
+                    return None
+                try:
+                    return call()
+                except (OSError, EOFError):
+                    return None
+            return run
+
+        io.wait, io.kill = guarded(io.wait), guarded(io.kill)
+
+    @staticmethod
+    def worker_args(config, args):
+        """The command line xdist sends the workers is
+        config.invocation_params.args (WorkerController.setup), with no
+        hook to change it: the workers run in the node's copy of the
+        project root and must get its paths relative to it."""
+        params = config.invocation_params
+        config.invocation_params = type(params)(args=tuple(args), plugins=params.plugins, dir=params.dir)
+
+    @staticmethod
+    def remote_worker(node):
+        """xdist gives a popen worker this machine's sys.path (setup(),
+        spec.popen): ours are popen workers of a proxy on another machine,
+        and no hook says so.  pytest_configure_node runs after xdist has
+        taken the arguments (which a popen spec keeps as they are) and
+        before it decides on sys.path."""
+        node.gateway.spec.popen = False
+
+    @staticmethod
+    def via(worker):
+        """The proxy a worker's gateway was made through (spec.via, public
+        in execnet; xdist's worker object gives its gateway)."""
+        return getattr(getattr(getattr(worker, "gateway", None), "spec", None), "via", None)
+
+    @staticmethod
+    def intercept_restarts(dsession, decide):
+        """xdist replaces a worker that went down (DSession._clone_node),
+        with no hook to say where or whether: decide(dsession, node,
+        clone) says, clone being xdist's own."""
+        clone = dsession._clone_node
+
+        def restart(node):
+            Seam.restore_popen(node)
+            return decide(dsession, node, clone)
+
+        dsession._clone_node = restart
+
+    @staticmethod
+    def restore_popen(node):
+        """remote_worker's change undone for a clone: the new worker is a
+        popen worker again until configured."""
+        spec = getattr(getattr(node, "gateway", None), "spec", None)
+        if spec is not None and getattr(spec, "via", None):
+            spec.popen = True
+
+    @staticmethod
+    def clone_on(dsession, node, target, clone):
+        """A replacement worker on node target: xdist's _clone_node reads
+        only node.gateway.spec, so a stand-in carries the spec of a worker
+        through target's proxy."""
+        import execnet
+
+        spec = node.gateway.spec
+        parts = ["popen", "via=" + target, "python=" + spec.python]
+        if getattr(spec, "execmodel", None):
+            parts.append("execmodel=" + spec.execmodel)
+
+        class Standin:
+            pass
+
+        standin = Standin()
+        standin.gateway = Standin()
+        standin.gateway.spec = execnet.XSpec("//".join(parts))
+        return clone(standin)
+
+    @staticmethod
+    def forgive_crash(dsession):
+        """xdist counts every worker that goes down against
+        --max-worker-restart (_failed_nodes_count): a lost node's workers
+        did not crash."""
+        if hasattr(dsession, "_failed_nodes_count"):
+            dsession._failed_nodes_count -= 1
+
+    @staticmethod
+    def stop(dsession, why):
+        """Ends xdist's loop with why (DSession.shouldstop, which its loop
+        reads; pytest's session.shouldstop it does not)."""
+        dsession.shouldstop = why
+
+    @staticmethod
+    def quiet_sends_to_gone(node, ours):
+        """A worker of ours whose connection is gone, before its down event
+        is handled: what a scheduler sends it raises (sendcommand), and
+        xdist would end the run with INTERNALERROR.  The send is dropped
+        instead: the tests stay on the worker's books and come back when
+        it is removed.  (Another plugin's workers are left as they are.)"""
+        if not ours:
+            return
+        send = node.sendcommand
+
+        def sendcommand(name, **kwargs):
+            try:
+                return send(name, **kwargs)
+            except (OSError, ValueError):
+                pass
+
+        node.sendcommand = sendcommand
+
+    @staticmethod
+    def collection(sched):
+        """The collection a scheduler hands out, before the first tests go
+        (the protocol has none): load, worksteal and each keep
+        node2collection, the scope schedulers registered_collections, ours
+        node2collection."""
+        collections_ = getattr(sched, "node2collection", None) or getattr(sched, "registered_collections", {})
+        return next(iter(collections_.values()), [])
+
+    @staticmethod
+    def collection_lost(sched):
+        """A worker lost before its collection came: xdist's schedulers
+        wait for as many collections as the run had workers (numnodes),
+        and nothing else would start the scheduling."""
+        if getattr(sched, "numnodes", 0) > 0:
+            sched.numnodes -= 1
+        if getattr(sched, "collection", 0) is None and sched.nodes and sched.collection_is_completed:
+            sched.schedule()
+
+    @staticmethod
+    def take_back(sched, test):
+        """A test not to run again, taken out of the tests waiting for a
+        worker (the protocol can only add one): load and worksteal keep
+        indices in pending, the scope schedulers mark a work unit's entry
+        done."""
+        collection = getattr(sched, "collection", None) or []
+        pending = getattr(sched, "pending", None)
+        if pending is not None and test in collection:
+            index = collection.index(test)
+            while index in pending:
+                pending.remove(index)
+        for unit in (getattr(sched, "workqueue", None) or {}).values():
+            if test in unit:
+                unit[test] = True
+
+    @staticmethod
+    def kill_ssh(words):
+        """Stops the ssh of a gateway that is still being made (execnet
+        gives no handle on its process until it is up): this process's
+        child ssh whose words, just before its remote command, are exactly
+        words (so "host" never matches "host -p 2222").  Linux /proc;
+        elsewhere nothing is stopped and the bound only reports."""
+        me = str(os.getpid())
+        try:
+            entries = os.listdir("/proc")
+        except OSError:
+            return
+        for entry in entries:
+            if not entry.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % entry) as f:
+                    stat = f.read()
+                if stat[stat.rindex(")") + 2:].split()[1] != me:
+                    continue
+                with open("/proc/%s/cmdline" % entry, "rb") as f:
+                    argv = f.read().decode("utf-8", "replace").split("\0")[:-1]
+            except (OSError, ValueError, IndexError):
+                continue
+            if argv and os.path.basename(argv[0]) == "ssh" and argv[-1 - len(words):-1] == words:
+                try:
+                    os.kill(int(entry), signal.SIGKILL)
+                except OSError:
+                    pass
+
+    @staticmethod
+    def terminate(group):
+        """Ends every gateway now (execnet's Group.terminate, public): the
+        group's own clean-up at exit would start threads, which Python
+        3.12 refuses at interpreter shutdown."""
+        try:
+            group.terminate(timeout=5)
+        except Exception:
+            pass
+
+
+# --- 8. src/scheduling.py ----------------------------------------------------
+#
+# The schedulers: LongestFirstScheduling, CloudScheduling.
+#
+# LongestFirstScheduling implements xdist's Scheduling protocol itself;
+# CloudScheduling is the run's scheduler around the user's (or ours), with
+# what a lost node costs decided by the LossBook.
 
 class LongestFirstScheduling:
     """xdist's load scheduling with the longest tests first (durations of
@@ -893,8 +1216,12 @@ class CloudScheduling:
     def remove_node(self, node):
         name = self.node_of(node)
         lost = name in self.book.lost
+        ours = isinstance(self.inner, LongestFirstScheduling)
         if lost and node not in self.collected:
-            Seam.collection_lost(self.inner)
+            if ours:
+                self.inner.collection_lost()
+            else:
+                Seam.collection_lost(self.inner)
         crashed = self.inner.remove_node(node)  # KeyError: never added (xdist knows)
         decision = self.book.worker_removed(name, node, crashed)
         for test in decision.requeue:
@@ -903,211 +1230,25 @@ class CloudScheduling:
             except NotImplementedError:
                 pass  # the scope schedulers put the whole unfinished scope back
         for test in decision.take_back:
-            Seam.take_back(self.inner, test)
+            if ours:
+                self.inner.take_back(test)
+            else:
+                Seam.take_back(self.inner, test)
         if needs_replacement(lost, self.inner.has_pending, [n.shutting_down for n in self.inner.nodes]):
             self.replacement()
         return decision.crash
 
 
-# --- 7. Bring-up -------------------------------------------------------------
+# --- 9. src/texts.py ---------------------------------------------------------
+#
+# Files carried as text: the fork server and the timeline page.
+#
+# Files the plugin carries as text: the fork server, its start and its
+# client (sent to the nodes), and the timeline page's HTML, style and code.
+# In the sources they are files beside this module, read when it is
+# imported; in the assembled conftest.py they are string literals.
 
-def _in_parallel(make, items, bound, on_timeout):
-    """Calls make(item) for every item at once; returns {index: result or
-    exception}.  An item not done within bound seconds gets on_timeout(item)
-    (which must make it fail fast) and TimeoutError as its result."""
-    results = {}
-
-    def run(k, item):
-        try:
-            results[k] = make(item)
-        except Exception as exc:  # reported by the caller
-            results.setdefault(k, exc)
-
-    threads = [threading.Thread(target=run, args=(k, item), daemon=True) for k, item in enumerate(items)]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + bound
-    for k, thread in enumerate(threads):
-        thread.join(max(0.0, deadline - time.monotonic()))
-        if thread.is_alive():
-            results[k] = TimeoutError("not up within %ds" % bound)
-            on_timeout(items[k])
-    for thread in threads:
-        thread.join(10)
-    return results
-
-
-# Runs in each proxy gateway: when its connection to the controller ends,
-# the proxy ends at once, and so its workers' input closes.
-_PROXY_WATCHDOG = """
-import os
-try:
-    channel.receive()
-except BaseException:
-    pass
-os._exit(0)
-"""
-
-
-def _describe(exc):
-    if isinstance(exc, str):
-        return exc
-    text = str(exc).strip().splitlines()
-    return "%s%s" % (type(exc).__name__, (": " + text[-1]) if text else "")
-
-
-class BringUp:
-    """Every node's proxy gateway at once, each bounded by the connect
-    timeout; the worker check in each (it is the worker python); then
-    every worker through its proxy, at once.  A node that fails a step is
-    left out (left_out: node -> why, said at once); the rest go on."""
-
-    def __init__(self, plan, group, say, fork_args=None):
-        self.plan = plan
-        self.group = group
-        self.say = say
-        self.fork_args = fork_args  # the collection's arguments; None: no fork
-        self.forked = {}  # node -> the fork server's folder there
-        self.left_out = {}
-        self.watchdogs = {}  # node -> the proxy watchdog's channel
-        self.ssh = {}  # node -> its proxy's ssh words (to stop a hung one)
-
-    def leave_out(self, name, why):
-        if name not in self.left_out:
-            self.left_out[name] = why
-            self.say("pytest-cloud: node '%s': left out: %s" % (name, why))
-
-    def run(self, specs):
-        """Brings up the nodes of our worker specs; returns {worker id:
-        gateway} of the workers that came up."""
-        by_node = collections.defaultdict(list)
-        for spec in specs:
-            by_node[self.plan.node_of(spec.id)].append(spec)
-        up = self._proxies(sorted(by_node))
-        self._check(up)
-        if self.fork_args is not None:
-            self._fork_servers(up, by_node)
-        return self._workers(up, by_node)
-
-    def _proxies(self, names):
-        import execnet
-
-        specs = [execnet.XSpec(self.plan.proxies[name]) for name in names]
-        for name, spec in zip(names, specs):
-            self.ssh[name] = spec.ssh.split()
-        results = _in_parallel(self.group.makegateway, specs, self.plan.connect_timeout + 1,
-                               lambda spec: Seam.kill_ssh(spec.ssh.split()))
-        up = {}
-        for k, name in enumerate(names):
-            result = results[k]
-            if isinstance(result, Exception):
-                self.leave_out(name, "gateway: %s" % _describe(result))
-                continue
-            try:
-                # kept open for the whole run: closing it ends the proxy
-                self.watchdogs[name] = result.remote_exec(_PROXY_WATCHDOG)
-            except Exception as exc:
-                self.leave_out(name, "gateway: %s" % _describe(exc))
-                continue
-            up[name] = result
-        return up
-
-    def _check(self, up):
-        """The helper's worker check (the worker python imports pytest,
-        xdist and the develop eggs from the node's copy), run by each
-        proxy, which is that python, in CHDIR: no python of its own."""
-        check = self.plan.worker_check
-        if check.get("by") != "gateway":
-            return
-        code = "import sys\nsys.argv = ['pytest-cloud-check'] + %r\n%s" % (
-            list(check.get("args", [])), check["source"])
-        names = sorted(up)
-        bound = max(30, 3 * self.plan.connect_timeout)
-
-        def run(name):
-            up[name].remote_exec(code).waitclose(bound + 5)
-
-        results = _in_parallel(run, names, bound, lambda name: Seam.kill_ssh(self.ssh[name]))
-        for k, name in enumerate(names):
-            if isinstance(results.get(k), Exception):
-                why = str(results[k]).strip().splitlines() or [_describe(results[k])]
-                self.leave_out(name, "worker python '%s' cannot import pytest, xdist%s: %s" % (
-                    self.plan.python, " and the develop eggs" if check.get("args") else "", why[-1]))
-                del up[name]
-
-    def _fork_servers(self, up, by_node):
-        """A fork server on every node (FORK_START), at once, each bounded
-        by cloud_sync_timeout (its one collection is a step after the
-        copy); its workers' python becomes the client.  A node whose
-        server falls back says why, in one line, and starts fresh ones.
-        A node of one worker starts it fresh: a server would only add its
-        own collection."""
-        names = sorted(name for name in up if len(by_node[name]) > 1)
-        bound = int(self.plan.data.get("sync_timeout", 300))
-
-        def start(name):
-            channel = up[name].remote_exec(FORK_START)
-            channel.send((self.fork_args, FORK_SERVER, FORK_CLIENT, bound))
-            return channel.receive(bound + 10)
-
-        results = _in_parallel(start, names, bound + 15, lambda name: None)
-        for k, name in enumerate(names):
-            result = results.get(k)
-            if isinstance(result, Exception) or result[0] != "ready":
-                why = _describe(result) if isinstance(result, Exception) else result[2]
-                self.say("pytest-cloud: node '%s': workers start as fresh pythons: %s" % (name, why))
-                continue
-            self.forked[name] = result[1]
-            for spec in by_node[name]:
-                spec.python = "%s -I -S %s/client.py" % (spec.python, result[1])
-
-    def _workers(self, up, by_node):
-        specs = [spec for name in up for spec in by_node[name]]
-        results = _in_parallel(self.group.makegateway, specs, max(30, 3 * self.plan.connect_timeout),
-                               lambda spec: Seam.kill_ssh(self.ssh[self.plan.node_of(spec.id)]))
-        made = {}
-        for k, spec in enumerate(specs):
-            result, name = results[k], self.plan.node_of(spec.id)
-            if not isinstance(result, Exception):
-                Seam.guard_proxied_io(result, up[name])
-                made[spec.id] = result
-            elif name in self.left_out or not self.proxy_alive(name):
-                self.leave_out(name, "connection lost while starting its workers: %s" % _describe(result))
-            else:
-                self.say("pytest-cloud: node '%s': worker %s not started: %s" % (name, spec.id, _describe(result)))
-        return {wid: gw for wid, gw in made.items() if self.plan.node_of(wid) not in self.left_out}
-
-    def proxy_alive(self, name):
-        """Whether node name's proxy answers (for up to 2 s)."""
-        try:
-            proxy = self.group[name]
-        except (KeyError, TypeError):
-            return False
-        deadline = time.monotonic() + 2
-        while proxy.hasreceiver() and time.monotonic() < deadline:
-            try:
-                if proxy.remote_exec("channel.send(1)").receive(1) == 1:
-                    return True
-            except Exception:
-                pass
-            time.sleep(0.05)
-        return proxy.hasreceiver()
-
-
-# One start per node: a node's workers are forks of one process there (the
-# fork server), which has imported pytest, xdist, this plugin and the
-# suite, through one collection.  BringUp starts it through the node's
-# gateway (FORK_START); each worker's python is then a tiny client
-# (FORK_CLIENT) that hands its stdin, stdout and stderr to the server
-# (SCM_RIGHTS) and waits: the server forks, the child takes those pipes
-# and runs execnet's bootstrap line as a fresh python would, and its exit
-# status goes back to the client.  execnet, xdist and the worker protocol
-# are as they are.  Where the server is not there (it fell back, or went)
-# the client becomes the python it stands for (exec), so a worker always
-# starts.  Linux only (fork without exec elsewhere is not safe enough).
-
-FORK_START = """
-import os, subprocess, sys, tempfile, time
+FORK_START = r"""import os, subprocess, sys, tempfile, time
 args, server, client, bound = channel.receive()
 d = tempfile.mkdtemp(prefix="pytest-cloud-fork-")
 for name, text in (("server.py", server), ("client.py", client)):
@@ -1137,9 +1278,7 @@ while True:
         break
     time.sleep(0.02)
 """
-
-FORK_SERVER = r"""
-import ast, array, os, random, selectors, signal, socket, sys, threading
+FORK_SERVER = r"""import ast, array, os, random, selectors, signal, socket, sys, threading
 
 d, args = sys.argv[1], sys.argv[2:]
 parent = os.getppid()
@@ -1313,9 +1452,7 @@ listener.close()
 import shutil
 shutil.rmtree(d, ignore_errors=True)
 """
-
-FORK_CLIENT = """
-import array, os, socket, sys
+FORK_CLIENT = r"""import array, os, socket, sys
 d = os.path.dirname(os.path.abspath(__file__))
 try:
     s = socket.socket(socket.AF_UNIX)
@@ -1334,9 +1471,631 @@ while True:
     status += chunk
 os._exit(int(status) if status.strip().isdigit() else 1)
 """
+TIMELINE_PAGE = r"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<title>@TITLE@</title><style>@STYLE@</style></head>
+<body>
+<h1>@TITLE@</h1>
+<div id="figures"></div>
+<div class="legend" id="legend"></div>
+<div id="chart"><div id="labels"></div><div id="plot"><canvas id="bars"></canvas></div></div>
+<div id="tip" hidden></div>
+<h2>Nodes</h2>
+<table id="nodes"><thead><tr><th class="l">node</th><th>CPUs</th><th>processes</th><th>bring-up s</th>
+<th>tests run</th><th>busy</th><th class="l">lost</th></tr></thead><tbody></tbody></table>
+<h2>Tests</h2>
+<input id="filter" placeholder="filter: part of a test id" size="50"> <span id="shown"></span>
+<table id="tests"><thead><tr><th class="l" data-k="0">test</th><th class="l" data-k="1">worker</th>
+<th data-k="2">start s</th><th data-k="3">duration s</th><th class="l" data-k="4">outcome</th></tr></thead>
+<tbody></tbody></table>
+<script type="application/json" id="data">@DATA@</script>
+<script>@CODE@</script>
+</body></html>
+"""
+TIMELINE_STYLE = r"""body{font:13px system-ui,sans-serif;margin:16px;color:#222;background:#fff}
+h1{font-size:18px;margin:0 0 8px}
+#figures{display:flex;flex-wrap:wrap;gap:4px 24px;margin:0 0 12px}
+#figures div{white-space:nowrap}#figures b{font-weight:600}
+table{border-collapse:collapse;margin:8px 0}
+th,td{padding:2px 8px;text-align:right;border-bottom:1px solid #eee}
+th{cursor:pointer;background:#f6f6f6}td.l,th.l{text-align:left}
+#chart{position:relative;display:flex;margin:12px 0;border:1px solid #ddd}
+#labels{width:170px;flex:none;font:11px monospace;border-right:1px solid #ddd}
+#labels div{height:16px;line-height:16px;padding:0 4px;overflow:hidden;white-space:nowrap}
+#labels div.node{font-weight:bold;background:#f0f0f0}
+#plot{position:relative;flex:1;overflow:hidden}
+canvas{display:block}
+.lost{position:absolute;width:0;border-left:2px dashed #c00}
+.lost span{position:absolute;left:3px;top:0;color:#c00;font:bold 11px sans-serif;white-space:nowrap;background:#fffc}
+.tail{position:absolute;top:0;bottom:0;background:#f902;border-left:1px solid #f90}
+#tip{position:fixed;pointer-events:none;background:#222;color:#fff;padding:4px 6px;font:12px monospace;
+white-space:pre;border-radius:3px;z-index:9}
+.legend span{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}
+#tests td.l{max-width:60em;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;cursor:pointer}
+"""
+TIMELINE_CODE = r""""use strict";
+window.onerror = function (msg) { document.body.dataset.errors = (document.body.dataset.errors || "") + msg + ";"; };
+(function () {
+  var D = JSON.parse(document.getElementById("data").textContent);
+  var ROW = 16, COLORS = {passed: "#3a3", failed: "#d22", error: "#a0a", skipped: "#bbb", xfailed: "#8ac",
+    xpassed: "#fa0", lost: "#000", crashed: "#600"};
+  var F = D.figures, wall = Math.max(F.session, F.last_end, 0.001);
+  function el(tag, text, cls) { var e = document.createElement(tag); if (text !== undefined) e.textContent = text;
+    if (cls) e.className = cls; return e; }
+  function secs(ms) { return (ms / 1000).toFixed(3); }
+  // the figures
+  var fig = document.getElementById("figures");
+  function figure(label, value) { var d = el("div"); d.appendChild(el("b", label + ": ")); d.appendChild(el("span", value));
+    fig.appendChild(d); }
+  figure("session", F.session.toFixed(2) + " s");
+  figure("tests from first start to last end", F.wall.toFixed(2) + " s");
+  figure("sum of test time", F.test_time.toFixed(2) + " s");
+  figure("utilisation", (100 * F.utilisation).toFixed(1) + " % of " + D.workers.length + " workers");
+  if (F.expected !== null) figure("estimate", F.expected.toFixed(1) + " s, took " + F.wall.toFixed(1) + " s");
+  if (F.longest) figure("longest test", F.longest.test + " (" + F.longest.duration.toFixed(2) + " s)");
+  figure("critical tail", F.tail ? (F.tail.end - F.tail.start).toFixed(2) + " s from " + F.tail.start.toFixed(2) +
+    " s (fewer than half the workers busy)" : "none");
+  var legend = document.getElementById("legend");
+  D.outcomes.forEach(function (o) { var s = el("span"); s.style.background = COLORS[o]; legend.appendChild(s);
+    legend.appendChild(document.createTextNode(o)); });
+  [["#cde", "not ready yet (the helper's probe and copy, the bring-up)"], ["#f902", "critical tail"]].forEach(
+    function (p) { var s = el("span"); s.style.background = p[0]; legend.appendChild(s);
+      legend.appendChild(document.createTextNode(p[1])); });
+  // rows: a node's header, then its workers
+  var rowOf = {}, rows = [null], labels = document.getElementById("labels");
+  labels.appendChild(el("div", "seconds", "node"));
+  var byNode = {};
+  D.workers.forEach(function (w, i) { (byNode[w.node] = byNode[w.node] || []).push(i); });
+  Object.keys(byNode).sort().forEach(function (node) {
+    var h = el("div", node, "node"); h.dataset.node = node; labels.appendChild(h); rows.push(null);
+    byNode[node].forEach(function (i) { rowOf[i] = rows.length; rows.push(i);
+      var r = el("div", D.workers[i].worker, "worker"); r.dataset.worker = D.workers[i].worker; r.dataset.node = node;
+      r.dataset.bars = "0"; labels.appendChild(r); });
+  });
+  var plot = document.getElementById("plot"), canvas = document.getElementById("bars");
+  var width = Math.max(200, plot.clientWidth), height = rows.length * ROW;
+  var ratio = window.devicePixelRatio || 1;
+  canvas.width = width * ratio; canvas.height = height * ratio;
+  canvas.style.width = width + "px"; canvas.style.height = height + "px";
+  var g = canvas.getContext("2d"); g.scale(ratio, ratio);
+  function x(ms) { return ms / 1000 / wall * width; }
+  // idle is the background; each bar at least a pixel wide
+  rows.forEach(function (w, r) { g.fillStyle = w === null ? "#f0f0f0" : (r % 2 ? "#fafafa" : "#f4f4f4");
+    g.fillRect(0, r * ROW, width, ROW); });
+  // the axis: a tick every 1, 2 or 5 x 10^k seconds, about 10 in all
+  var step = Math.pow(10, Math.floor(Math.log10(wall / 10)));
+  step = wall / step > 50 ? step * 5 : wall / step > 20 ? step * 2 : step;
+  g.fillStyle = "#555"; g.font = "10px sans-serif";
+  for (var s = 0; s <= wall; s += step) { var tx = x(s * 1000); g.fillRect(tx, ROW - 4, 1, 4);
+    g.fillText(String(+s.toFixed(3)), tx + 2, ROW - 5); }
+  // a worker before it was ready: the helper's probe and copy, then its
+  // bring-up (light blue)
+  rows.forEach(function (w, r) { if (w === null || D.workers[w].ready === null) return;
+    g.fillStyle = "#cde"; g.fillRect(0, r * ROW + 6, x(D.workers[w].ready * 1000), ROW - 12); });
+  var perRow = {}, counts = {};
+  D.tests.forEach(function (t, k) {
+    var r = rowOf[t[1]]; if (r === undefined) return;
+    var x0 = x(t[2]), w = Math.max(1, x(t[3]));
+    g.fillStyle = COLORS[D.outcomes[t[4]]]; g.fillRect(x0, r * ROW + 2, w, ROW - 4);
+    if (t[5]) { g.strokeStyle = "#000"; g.lineWidth = 1.5; g.strokeRect(x0 + 0.5, r * ROW + 1.5, Math.max(1, w - 1), ROW - 3); }
+    (perRow[r] = perRow[r] || []).push(k); counts[r] = (counts[r] || 0) + 1;
+  });
+  Array.prototype.forEach.call(labels.children, function (div, r) { if (rows[r] !== null) div.dataset.bars = String(counts[r] || 0); });
+  // the critical tail and the nodes lost, drawn where they happened
+  if (F.tail) { var tail = el("div", undefined, "tail"); tail.style.left = x(F.tail.start * 1000) + "px";
+    tail.style.width = Math.max(1, x((F.tail.end - F.tail.start) * 1000)) + "px"; tail.title = "critical tail";
+    plot.appendChild(tail); }
+  D.lost.forEach(function (l) {
+    var its = byNode[l.node] || []; if (!its.length) return;
+    var top = (rowOf[its[0]] - 1) * ROW, mark = el("div", undefined, "lost");
+    mark.style.left = x(l.at * 1000) + "px"; mark.style.top = top + "px"; mark.style.height = (its.length + 1) * ROW + "px";
+    mark.dataset.node = l.node; mark.title = "node " + l.node + " lost at " + l.at.toFixed(2) + " s: " + l.why;
+    mark.appendChild(el("span", "lost: " + l.node)); plot.appendChild(mark);
+  });
+  // hovering a bar
+  var tip = document.getElementById("tip");
+  function describe(t) {
+    var w = D.workers[t[1]], s = D.names[t[0]] + "\nnode " + w.node + ", worker " + w.worker + "\n" +
+      secs(t[3]) + " s from " + secs(t[2]) + " s, " + D.outcomes[t[4]];
+    if (t[5]) s += "\nre-run: its first attempt was running on node " + t[5] + " when it was lost";
+    return s;
+  }
+  canvas.addEventListener("mousemove", function (ev) {
+    var b = canvas.getBoundingClientRect(), r = Math.floor((ev.clientY - b.top) / ROW), ms = (ev.clientX - b.left) / width * wall * 1000;
+    var hit = null, slack = wall * 1000 / width;
+    (perRow[r] || []).some(function (k) { var t = D.tests[k]; if (ms >= t[2] - slack && ms <= t[2] + t[3] + slack) { hit = t; return true; } return false; });
+    if (!hit) { tip.hidden = true; return; }
+    tip.textContent = describe(hit); tip.hidden = false; tip.style.left = (ev.clientX + 12) + "px"; tip.style.top = (ev.clientY + 12) + "px";
+  });
+  canvas.addEventListener("mouseleave", function () { tip.hidden = true; });
+  // the nodes
+  var nodes = document.querySelector("#nodes tbody");
+  D.nodes.forEach(function (n) {
+    var tr = el("tr"); tr.dataset.node = n.node;
+    [[n.node, "l"], [n.cpus === null ? "" : String(n.cpus)], [String(n.processes)],
+     [n.bringup === null ? "" : n.bringup.toFixed(2)], [String(n.tests)], [(100 * n.busy).toFixed(1) + " %"],
+     [n.lost === null || n.lost === undefined ? "" : "at " + n.lost.toFixed(2) + " s", "l"]].forEach(function (c) {
+      tr.appendChild(el("td", c[0], c[1])); });
+    nodes.appendChild(tr);
+  });
+  // the tests: the longest first, filtered, sorted by a column
+  var LIMIT = 500, key = 3, down = true, filter = "";
+  var tbody = document.querySelector("#tests tbody"), shown = document.getElementById("shown");
+  function cell(t, k) { return k === 0 ? D.names[t[0]] : k === 1 ? D.workers[t[1]].worker : k === 2 ? t[2] : k === 3 ? t[3] : D.outcomes[t[4]]; }
+  function table() {
+    var list = D.tests.filter(function (t) { return !filter || D.names[t[0]].indexOf(filter) >= 0; });
+    list.sort(function (a, b) { var p = cell(a, key), q = cell(b, key); return (p < q ? -1 : p > q ? 1 : 0) * (down ? -1 : 1); });
+    tbody.textContent = "";
+    list.slice(0, LIMIT).forEach(function (t) {
+      var tr = el("tr"), name = el("td", D.names[t[0]], "l"); name.title = "show only this test";
+      name.addEventListener("click", function () { filter = D.names[t[0]]; document.getElementById("filter").value = filter; table(); });
+      tr.appendChild(name); tr.appendChild(el("td", D.workers[t[1]].worker, "l")); tr.appendChild(el("td", secs(t[2])));
+      tr.appendChild(el("td", secs(t[3]))); tr.appendChild(el("td", D.outcomes[t[4]] + (t[5] ? " (re-run)" : ""), "l"));
+      tbody.appendChild(tr);
+    });
+    shown.textContent = "showing " + Math.min(LIMIT, list.length) + " of " + list.length + " attempts";
+  }
+  document.querySelectorAll("#tests th").forEach(function (th) { th.addEventListener("click", function () {
+    var k = Number(th.dataset.k); if (k === key) down = !down; else { key = k; down = k >= 2; } table(); }); });
+  document.getElementById("filter").addEventListener("input", function (ev) { filter = ev.target.value; table(); });
+  table();
+  document.body.dataset.rows = String(D.workers.length);
+  document.body.dataset.bars = String(Object.keys(counts).reduce(function (a, r) { return a + counts[r]; }, 0));
+  document.body.dataset.renderMs = performance.now().toFixed(1);
+})();
+"""
 
 
-# --- 8. The run --------------------------------------------------------------
+# --- 10. src/bringup.py ------------------------------------------------------
+#
+# BringUp: every node's gateway at once, then its workers.
+
+def _in_parallel(make, items, bound, on_timeout):
+    """Calls make(item) for every item at once; returns {index: result or
+    exception}.  An item not done within bound seconds gets on_timeout(item)
+    (which must make it fail fast) and TimeoutError as its result."""
+    results = {}
+
+    def run(k, item):
+        try:
+            results[k] = make(item)
+        except Exception as exc:  # reported by the caller
+            results.setdefault(k, exc)
+
+    threads = [threading.Thread(target=run, args=(k, item), daemon=True) for k, item in enumerate(items)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + bound
+    for k, thread in enumerate(threads):
+        thread.join(max(0.0, deadline - time.monotonic()))
+        if thread.is_alive():
+            results[k] = TimeoutError("not up within %ds" % bound)
+            on_timeout(items[k])
+    for thread in threads:
+        thread.join(10)
+    return results
+
+
+# Runs in each proxy gateway: when its connection to the controller ends,
+# the proxy ends at once, and so its workers' input closes.
+_PROXY_WATCHDOG = """
+import os
+try:
+    channel.receive()
+except BaseException:
+    pass
+os._exit(0)
+"""
+
+def _describe(exc):
+    if isinstance(exc, str):
+        return exc
+    text = str(exc).strip().splitlines()
+    return "%s%s" % (type(exc).__name__, (": " + text[-1]) if text else "")
+
+
+class BringUp:
+    """Every node's proxy gateway at once, each bounded by the connect
+    timeout; the worker check in each (it is the worker python); then
+    every worker through its proxy, at once.  A node that fails a step is
+    left out (left_out: node -> why, said at once); the rest go on."""
+
+    def __init__(self, plan, group, say, fork_args=None):
+        self.plan = plan
+        self.group = group
+        self.say = say
+        self.fork_args = fork_args  # the collection's arguments; None: no fork
+        self.forked = {}  # node -> the fork server's folder there
+        self.left_out = {}
+        self.watchdogs = {}  # node -> the proxy watchdog's channel
+        self.ssh = {}  # node -> its proxy's ssh words (to stop a hung one)
+
+    def leave_out(self, name, why):
+        if name not in self.left_out:
+            self.left_out[name] = why
+            self.say("pytest-cloud: node '%s': left out: %s" % (name, why))
+
+    def run(self, specs):
+        """Brings up the nodes of our worker specs; returns {worker id:
+        gateway} of the workers that came up."""
+        by_node = collections.defaultdict(list)
+        for spec in specs:
+            by_node[self.plan.node_of(spec.id)].append(spec)
+        up = self._proxies(sorted(by_node))
+        self._check(up)
+        if self.fork_args is not None:
+            self._fork_servers(up, by_node)
+        return self._workers(up, by_node)
+
+    def _proxies(self, names):
+        import execnet
+
+        specs = [execnet.XSpec(self.plan.proxies[name]) for name in names]
+        for name, spec in zip(names, specs):
+            self.ssh[name] = spec.ssh.split()
+        results = _in_parallel(self.group.makegateway, specs, self.plan.connect_timeout + 1,
+                               lambda spec: Seam.kill_ssh(spec.ssh.split()))
+        up = {}
+        for k, name in enumerate(names):
+            result = results[k]
+            if isinstance(result, Exception):
+                self.leave_out(name, "gateway: %s" % _describe(result))
+                continue
+            try:
+                # kept open for the whole run: closing it ends the proxy
+                self.watchdogs[name] = result.remote_exec(_PROXY_WATCHDOG)
+            except Exception as exc:
+                self.leave_out(name, "gateway: %s" % _describe(exc))
+                continue
+            up[name] = result
+        return up
+
+    def _check(self, up):
+        """The helper's worker check (the worker python imports pytest,
+        xdist and the develop eggs from the node's copy), run by each
+        proxy, which is that python, in CHDIR: no python of its own."""
+        check = self.plan.worker_check
+        if check.get("by") != "gateway":
+            return
+        code = "import sys\nsys.argv = ['pytest-cloud-check'] + %r\n%s" % (
+            list(check.get("args", [])), check["source"])
+        names = sorted(up)
+        bound = max(30, 3 * self.plan.connect_timeout)
+
+        def run(name):
+            up[name].remote_exec(code).waitclose(bound + 5)
+
+        results = _in_parallel(run, names, bound, lambda name: Seam.kill_ssh(self.ssh[name]))
+        for k, name in enumerate(names):
+            if isinstance(results.get(k), Exception):
+                why = str(results[k]).strip().splitlines() or [_describe(results[k])]
+                self.leave_out(name, "worker python '%s' cannot import pytest, xdist%s: %s" % (
+                    self.plan.python, " and the develop eggs" if check.get("args") else "", why[-1]))
+                del up[name]
+
+    def _fork_servers(self, up, by_node):
+        """A fork server on every node (FORK_START), at once, each bounded
+        by cloud_sync_timeout (its one collection is a step after the
+        copy); its workers' python becomes the client.  A node whose
+        server falls back says why, in one line, and starts fresh ones.
+        A node of one worker starts it fresh: a server would only add its
+        own collection."""
+        names = sorted(name for name in up if len(by_node[name]) > 1)
+        bound = int(self.plan.data.get("sync_timeout", 300))
+
+        def start(name):
+            channel = up[name].remote_exec(FORK_START)
+            channel.send((self.fork_args, FORK_SERVER, FORK_CLIENT, bound))
+            return channel.receive(bound + 10)
+
+        results = _in_parallel(start, names, bound + 15, lambda name: None)
+        for k, name in enumerate(names):
+            result = results.get(k)
+            if isinstance(result, Exception) or result[0] != "ready":
+                why = _describe(result) if isinstance(result, Exception) else result[2]
+                self.say("pytest-cloud: node '%s': workers start as fresh pythons: %s" % (name, why))
+                continue
+            self.forked[name] = result[1]
+            for spec in by_node[name]:
+                spec.python = "%s -I -S %s/client.py" % (spec.python, result[1])
+
+    def _workers(self, up, by_node):
+        specs = [spec for name in up for spec in by_node[name]]
+        results = _in_parallel(self.group.makegateway, specs, max(30, 3 * self.plan.connect_timeout),
+                               lambda spec: Seam.kill_ssh(self.ssh[self.plan.node_of(spec.id)]))
+        made = {}
+        for k, spec in enumerate(specs):
+            result, name = results[k], self.plan.node_of(spec.id)
+            if not isinstance(result, Exception):
+                Seam.guard_proxied_io(result, up[name])
+                made[spec.id] = result
+            elif name in self.left_out or not self.proxy_alive(name):
+                self.leave_out(name, "connection lost while starting its workers: %s" % _describe(result))
+            else:
+                self.say("pytest-cloud: node '%s': worker %s not started: %s" % (name, spec.id, _describe(result)))
+        return {wid: gw for wid, gw in made.items() if self.plan.node_of(wid) not in self.left_out}
+
+    def proxy_alive(self, name):
+        """Whether node name's proxy answers (for up to 2 s)."""
+        try:
+            proxy = self.group[name]
+        except (KeyError, TypeError):
+            return False
+        deadline = time.monotonic() + 2
+        while proxy.hasreceiver() and time.monotonic() < deadline:
+            try:
+                if proxy.remote_exec("channel.send(1)").receive(1) == 1:
+                    return True
+            except Exception:
+                pass
+            time.sleep(0.05)
+        return proxy.hasreceiver()
+
+
+# --- 11. src/timeline.py -----------------------------------------------------
+#
+# TimelineBook, the figures, the self-contained HTML page.
+#
+# Where the time went, test by test: TimelineBook records each attempt of a
+# test on the controller's clock (pure: times are passed in), timeline_data
+# turns it into the facts cloud_report and the HTML file share, and
+# timeline_html writes one self-contained page (no network, no external
+# script or font).  A test is placed from the arrival of its reports: it
+# ends when its teardown report arrives here, and starts its setup's
+# duration before its setup report arrived.  The nodes' own clocks are not
+# used (they differ between machines); what is left is the time a report
+# takes to reach the controller, the same for a test's start and end.
+
+OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed", "lost", "crashed")
+
+
+def attempt_outcome(phases):
+    """A test attempt's outcome from its reports' (when, outcome, xfail)."""
+    got = {when: (outcome, xfail) for when, outcome, xfail in phases}
+    setup = got.get("setup")
+    call = got.get("call")
+    teardown = got.get("teardown")
+    if setup is not None and setup[0] == "failed":
+        return "error"
+    if setup is not None and setup[0] == "skipped":
+        return "xfailed" if setup[1] else "skipped"
+    if call is not None:
+        if call[1]:
+            return "xfailed" if call[0] == "skipped" else "xpassed" if call[0] == "passed" else "failed"
+        if call[0] != "passed":
+            return call[0]
+    if teardown is not None and teardown[0] == "failed":
+        return "error"
+    return "passed" if call is not None else "crashed"
+
+
+class TimelineBook:
+    """Each attempt of each test on the controller's clock (seconds from
+    origin), the workers' bring-up and the nodes lost.  Pure."""
+
+    def __init__(self, origin):
+        self.origin = origin
+        self.open = {}  # worker -> [test, node, start, phases]
+        self.attempts = []  # (test, node, worker, start, end, outcome, rerun, lost_on)
+        self.lost = []  # (node, at, why)
+        self.ready = {}  # worker -> (node, at)
+        self.lost_on = {}  # test -> the node it was running on when lost
+        self.finished = None  # when the run ended
+
+    def report(self, test, node, worker, when, outcome, duration, xfail, at):
+        t = at - self.origin
+        if when == "setup":
+            self._close(worker, t, "crashed")  # a setup without the last report's end
+            self.open[worker] = [test, node, max(0.0, t - duration), [], self.lost_on.get(test)]
+        current = self.open.get(worker)
+        if current is None or current[0] != test:
+            return
+        current[3].append((when, outcome, bool(xfail)))
+        if when == "teardown":
+            self.open.pop(worker)
+            self._add(worker, current, t, attempt_outcome(current[3]))
+
+    def _add(self, worker, current, end, outcome):
+        test, node, start, _phases, lost_on = current
+        if outcome == "lost":
+            self.lost_on.setdefault(test, node)
+        self.attempts.append((test, node, worker, start, max(end, start), outcome, lost_on is not None, lost_on))
+
+    def _close(self, worker, t, outcome):
+        current = self.open.pop(worker, None)
+        if current is not None:
+            self._add(worker, current, t, outcome)
+
+    def worker_ready(self, worker, node, at):
+        self.ready.setdefault(worker, (node, at - self.origin))
+
+    def worker_down(self, worker, at, lost):
+        """A worker went: the test it was running ends there, lost with
+        its node or crashed."""
+        self._close(worker, at - self.origin, "lost" if lost else "crashed")
+
+    def node_lost(self, node, at, why):
+        self.lost.append((node, at - self.origin, why))
+
+    def finish(self, at):
+        """The end of the run: what is still open ends here."""
+        self.finished = at - self.origin
+        for worker in list(self.open):
+            self._close(worker, at - self.origin, "crashed")
+
+
+def busy_steps(intervals):
+    """[(time, workers busy from then on)] of (start, end) intervals."""
+    events = sorted([(s, 1) for s, e in intervals] + [(e, -1) for s, e in intervals])
+    steps, busy = [], 0
+    for t, change in events:
+        busy += change
+        if steps and steps[-1][0] == t:
+            steps[-1] = (t, busy)
+        else:
+            steps.append((t, busy))
+    return steps
+
+
+def critical_tail(intervals, workers):
+    """(start, end) of the last stretch in which fewer than half the
+    workers were busy, up to the last end; None when there is none (the
+    workers were at least half busy up to the end, or the stretch is under
+    5% of the tests' span: the last tests ending one after another)."""
+    if not intervals or workers < 1:
+        return None
+    steps = busy_steps(intervals)
+    end = steps[-1][0]
+    start = None
+    for t, busy in steps:
+        if busy * 2 < workers:
+            if start is None:
+                start = t
+        else:
+            start = None
+    first = min(s for s, _e in intervals)
+    if start is None or end - start < 0.05 * (end - first):
+        return None
+    return start, end
+
+
+def timeline_data(book, plan, expected=None, versions=None):
+    """The facts of the timeline, for cloud_report and the HTML page:
+    tests (one entry per attempt), workers, nodes, lost nodes, figures."""
+    tests = [{"test": test, "node": node, "worker": worker, "start": round(start, 4),
+              "duration": round(end - start, 4), "outcome": outcome, "rerun": rerun, "lost_on": lost_on}
+             for test, node, worker, start, end, outcome, rerun, lost_on in book.attempts]
+    tests.sort(key=lambda t: (t["start"], t["worker"] or ""))
+    lost_at = {node: at for node, at, _why in book.lost}
+    workers = sorted({w for w in book.ready} | {t["worker"] for t in tests if t["worker"]})
+    nodes_of = {w: book.ready.get(w, (None, None))[0] for w in workers}
+    for t in tests:
+        nodes_of.setdefault(t["worker"], t["node"])
+        if nodes_of.get(t["worker"]) is None:
+            nodes_of[t["worker"]] = t["node"]
+    capacity = {n.get("gateway") or n["node"]: n for n in (plan or {}).get("nodes", []) if n.get("status") == "ok"}
+    intervals = [(t["start"], t["start"] + t["duration"]) for t in tests]
+    first = min((s for s, _e in intervals), default=0.0)
+    last = max((e for _s, e in intervals), default=0.0)
+    span = last - first
+    total = sum(t["duration"] for t in tests)
+    tail = critical_tail(intervals, len(workers))
+    longest = max(tests, key=lambda t: t["duration"], default=None)
+    nodes = []
+    for name in sorted(set(nodes_of.values()) - {None}, key=str):
+        mine = [t for t in tests if t["node"] == name]
+        its_workers = [w for w in workers if nodes_of.get(w) == name]
+        ready = [book.ready[w][1] for w in its_workers if w in book.ready]
+        busy = sum(t["duration"] for t in mine)
+        info = capacity.get(name, {})
+        nodes.append({"node": name, "cpus": info.get("cpus"), "processes": len(its_workers),
+                      "bringup": round(min(ready), 3) if ready else None, "tests": len(mine),
+                      "busy": round(busy / (len(its_workers) * span), 4) if its_workers and span > 0 else 0.0,
+                      "lost": lost_at.get(name)})
+    return {
+        "tests": tests,
+        "workers": [{"worker": w, "node": nodes_of.get(w),
+                     "ready": round(book.ready[w][1], 4) if w in book.ready else None} for w in workers],
+        "nodes": nodes,
+        "lost": [{"node": n, "at": round(at, 4), "why": why} for n, at, why in book.lost],
+        "figures": {
+            "session": round(book.finished if book.finished is not None else last, 4),
+            "first_start": round(first, 4), "last_end": round(last, 4), "wall": round(span, 4),
+            "test_time": round(total, 4),
+            "utilisation": round(total / (len(workers) * span), 4) if workers and span > 0 else 0.0,
+            "expected": round(expected, 3) if expected is not None else None,
+            "longest": {"test": longest["test"], "duration": longest["duration"]} if longest else None,
+            "tail": {"start": round(tail[0], 4), "end": round(tail[1], 4)} if tail else None,
+        },
+        "versions": versions or {},
+    }
+
+
+def _script_json(value):
+    """JSON that can stand inside <script>: no '<', '>', '&' or line
+    separators as themselves (a test id is user text)."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(raw, escaped)
+    return text
+
+
+def timeline_html(data, title="pytest-cloud run"):
+    """One self-contained HTML page of the timeline: the data, the style
+    and the drawing code inline, and a policy that lets it load nothing."""
+    import html
+
+    workers = [w["worker"] for w in data["workers"]]
+    index = {w: i for i, w in enumerate(workers)}
+    names = sorted({t["test"] for t in data["tests"]})
+    name_index = {n: i for i, n in enumerate(names)}
+    compact = {
+        "names": names,
+        "workers": data["workers"],
+        "nodes": data["nodes"],
+        "lost": data["lost"],
+        "figures": data["figures"],
+        "versions": data.get("versions", {}),
+        "outcomes": list(OUTCOMES),
+        # per attempt: name, worker, start ms, duration ms, outcome, the
+        # node a re-run's first attempt was lost on (or null)
+        "tests": [[name_index[t["test"]], index.get(t["worker"], -1), round(t["start"] * 1000),
+                   round(t["duration"] * 1000), OUTCOMES.index(t["outcome"]), t.get("lost_on")]
+                  for t in data["tests"]],
+    }
+    return TIMELINE_PAGE.replace("@TITLE@", html.escape(title)).replace(
+        "@DATA@", _script_json(compact)).replace("@CODE@", TIMELINE_CODE).replace("@STYLE@", TIMELINE_STYLE)
+
+
+# --- 12. src/outputs.py ------------------------------------------------------
+#
+# The end of a run: the summary lines and the report (pure).
+
+def summary_lines(left_out, book, unfinished, took=None):
+    """The terminal summary's lines: nodes left out and lost, each re-run
+    test and its fate, the estimate against the time taken."""
+    lines = ["node '%s' left out at bring-up: %s" % kv for kv in sorted(left_out.items())]
+    for name, why in sorted(book.lost.items()):
+        line = "node '%s' lost during the run: %s" % (name, why)
+        if book.not_run_on.get(name):
+            line += " (--dist each: the rest of its tests did not run there)"
+        lines.append(line)
+    for test, attempts in sorted(book.crashes.items()):
+        if len(attempts) > 1:
+            lines.append("%s: running when '%s' and '%s' were lost: reported as failed"
+                         % (test, attempts[0][0], attempts[1][0]))
+        elif test in unfinished:
+            lines.append("%s: running when '%s' was lost, no node left to run it again: reported as failed"
+                         % (test, attempts[0][0]))
+        elif not book.each:
+            lines.append("%s: running when '%s' was lost: run again on another node" % (test, attempts[0][0]))
+    if took is not None:
+        lines.append("estimated %.1f s for the tests, took %.1f s" % took)
+    return lines
+
+
+def report_data(plan, left_out, book, unfinished, exitstatus, seconds, versions=None):
+    """cloud_report's JSON (README "Lost nodes and re-runs"); versions:
+    the helper's, the plugin's and what it runs on."""
+    reruns = [{"test": test, "lost_on": [name for name, _worker in attempts],
+               "outcome": "failed" if len(attempts) > 1 or test in unfinished else "re-run"}
+              for test, attempts in sorted(book.crashes.items())]
+    return {
+        "plan": plan,
+        "left_out": [{"node": k, "reason": v} for k, v in sorted(left_out.items())],
+        "lost": [{"node": k, "reason": v} for k, v in sorted(book.lost.items())],
+        "reruns": reruns,
+        "exitstatus": exitstatus,
+        "seconds": round(seconds, 3),
+        "versions": versions or {},
+    }
+
+
+# --- 13. src/run.py ----------------------------------------------------------
+#
+# CloudRun: the hooks of a run, each handing its event on.
 
 class CloudRun:
     """Hands the helper's plan to pytest-xdist on the controller and looks
@@ -1680,443 +2439,12 @@ class _NodeAlias:
         return hash(self._key)
 
 
-# --- 9. The end --------------------------------------------------------------
-
-def summary_lines(left_out, book, unfinished, took=None):
-    """The terminal summary's lines: nodes left out and lost, each re-run
-    test and its fate, the estimate against the time taken."""
-    lines = ["node '%s' left out at bring-up: %s" % kv for kv in sorted(left_out.items())]
-    for name, why in sorted(book.lost.items()):
-        line = "node '%s' lost during the run: %s" % (name, why)
-        if book.not_run_on.get(name):
-            line += " (--dist each: the rest of its tests did not run there)"
-        lines.append(line)
-    for test, attempts in sorted(book.crashes.items()):
-        if len(attempts) > 1:
-            lines.append("%s: running when '%s' and '%s' were lost: reported as failed"
-                         % (test, attempts[0][0], attempts[1][0]))
-        elif test in unfinished:
-            lines.append("%s: running when '%s' was lost, no node left to run it again: reported as failed"
-                         % (test, attempts[0][0]))
-        elif not book.each:
-            lines.append("%s: running when '%s' was lost: run again on another node" % (test, attempts[0][0]))
-    if took is not None:
-        lines.append("estimated %.1f s for the tests, took %.1f s" % took)
-    return lines
-
-
-def report_data(plan, left_out, book, unfinished, exitstatus, seconds, versions=None):
-    """cloud_report's JSON (README "Lost nodes and re-runs"); versions:
-    the helper's, the plugin's and what it runs on."""
-    reruns = [{"test": test, "lost_on": [name for name, _worker in attempts],
-               "outcome": "failed" if len(attempts) > 1 or test in unfinished else "re-run"}
-              for test, attempts in sorted(book.crashes.items())]
-    return {
-        "plan": plan,
-        "left_out": [{"node": k, "reason": v} for k, v in sorted(left_out.items())],
-        "lost": [{"node": k, "reason": v} for k, v in sorted(book.lost.items())],
-        "reruns": reruns,
-        "exitstatus": exitstatus,
-        "seconds": round(seconds, 3),
-        "versions": versions or {},
-    }
-
-
-# --- 10. The timeline --------------------------------------------------------
+# --- 14. src/worker.py -------------------------------------------------------
 #
-# Where the time went, test by test: TimelineBook records each attempt of a
-# test on the controller's clock (pure: times are passed in), timeline_data
-# turns it into the facts cloud_report and the HTML file share, and
-# timeline_html writes one self-contained page (no network, no external
-# script or font).  A test is placed from the arrival of its reports: it
-# ends when its teardown report arrives here, and starts its setup's
-# duration before its setup report arrived.  The nodes' own clocks are not
-# used (they differ between machines); what is left is the time a report
-# takes to reach the controller, the same for a test's start and end.
-
-OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed", "lost", "crashed")
-
-
-def attempt_outcome(phases):
-    """A test attempt's outcome from its reports' (when, outcome, xfail)."""
-    got = {when: (outcome, xfail) for when, outcome, xfail in phases}
-    setup = got.get("setup")
-    call = got.get("call")
-    teardown = got.get("teardown")
-    if setup is not None and setup[0] == "failed":
-        return "error"
-    if setup is not None and setup[0] == "skipped":
-        return "xfailed" if setup[1] else "skipped"
-    if call is not None:
-        if call[1]:
-            return "xfailed" if call[0] == "skipped" else "xpassed" if call[0] == "passed" else "failed"
-        if call[0] != "passed":
-            return call[0]
-    if teardown is not None and teardown[0] == "failed":
-        return "error"
-    return "passed" if call is not None else "crashed"
-
-
-class TimelineBook:
-    """Each attempt of each test on the controller's clock (seconds from
-    origin), the workers' bring-up and the nodes lost.  Pure."""
-
-    def __init__(self, origin):
-        self.origin = origin
-        self.open = {}  # worker -> [test, node, start, phases]
-        self.attempts = []  # (test, node, worker, start, end, outcome, rerun, lost_on)
-        self.lost = []  # (node, at, why)
-        self.ready = {}  # worker -> (node, at)
-        self.lost_on = {}  # test -> the node it was running on when lost
-        self.finished = None  # when the run ended
-
-    def report(self, test, node, worker, when, outcome, duration, xfail, at):
-        t = at - self.origin
-        if when == "setup":
-            self._close(worker, t, "crashed")  # a setup without the last report's end
-            self.open[worker] = [test, node, max(0.0, t - duration), [], self.lost_on.get(test)]
-        current = self.open.get(worker)
-        if current is None or current[0] != test:
-            return
-        current[3].append((when, outcome, bool(xfail)))
-        if when == "teardown":
-            self.open.pop(worker)
-            self._add(worker, current, t, attempt_outcome(current[3]))
-
-    def _add(self, worker, current, end, outcome):
-        test, node, start, _phases, lost_on = current
-        if outcome == "lost":
-            self.lost_on.setdefault(test, node)
-        self.attempts.append((test, node, worker, start, max(end, start), outcome, lost_on is not None, lost_on))
-
-    def _close(self, worker, t, outcome):
-        current = self.open.pop(worker, None)
-        if current is not None:
-            self._add(worker, current, t, outcome)
-
-    def worker_ready(self, worker, node, at):
-        self.ready.setdefault(worker, (node, at - self.origin))
-
-    def worker_down(self, worker, at, lost):
-        """A worker went: the test it was running ends there, lost with
-        its node or crashed."""
-        self._close(worker, at - self.origin, "lost" if lost else "crashed")
-
-    def node_lost(self, node, at, why):
-        self.lost.append((node, at - self.origin, why))
-
-    def finish(self, at):
-        """The end of the run: what is still open ends here."""
-        self.finished = at - self.origin
-        for worker in list(self.open):
-            self._close(worker, at - self.origin, "crashed")
-
-
-def busy_steps(intervals):
-    """[(time, workers busy from then on)] of (start, end) intervals."""
-    events = sorted([(s, 1) for s, e in intervals] + [(e, -1) for s, e in intervals])
-    steps, busy = [], 0
-    for t, change in events:
-        busy += change
-        if steps and steps[-1][0] == t:
-            steps[-1] = (t, busy)
-        else:
-            steps.append((t, busy))
-    return steps
-
-
-def critical_tail(intervals, workers):
-    """(start, end) of the last stretch in which fewer than half the
-    workers were busy, up to the last end; None when there is none (the
-    workers were at least half busy up to the end, or the stretch is under
-    5% of the tests' span: the last tests ending one after another)."""
-    if not intervals or workers < 1:
-        return None
-    steps = busy_steps(intervals)
-    end = steps[-1][0]
-    start = None
-    for t, busy in steps:
-        if busy * 2 < workers:
-            if start is None:
-                start = t
-        else:
-            start = None
-    first = min(s for s, _e in intervals)
-    if start is None or end - start < 0.05 * (end - first):
-        return None
-    return start, end
-
-
-def timeline_data(book, plan, expected=None, versions=None):
-    """The facts of the timeline, for cloud_report and the HTML page:
-    tests (one entry per attempt), workers, nodes, lost nodes, figures."""
-    tests = [{"test": test, "node": node, "worker": worker, "start": round(start, 4),
-              "duration": round(end - start, 4), "outcome": outcome, "rerun": rerun, "lost_on": lost_on}
-             for test, node, worker, start, end, outcome, rerun, lost_on in book.attempts]
-    tests.sort(key=lambda t: (t["start"], t["worker"] or ""))
-    lost_at = {node: at for node, at, _why in book.lost}
-    workers = sorted({w for w in book.ready} | {t["worker"] for t in tests if t["worker"]})
-    nodes_of = {w: book.ready.get(w, (None, None))[0] for w in workers}
-    for t in tests:
-        nodes_of.setdefault(t["worker"], t["node"])
-        if nodes_of.get(t["worker"]) is None:
-            nodes_of[t["worker"]] = t["node"]
-    capacity = {n.get("gateway") or n["node"]: n for n in (plan or {}).get("nodes", []) if n.get("status") == "ok"}
-    intervals = [(t["start"], t["start"] + t["duration"]) for t in tests]
-    first = min((s for s, _e in intervals), default=0.0)
-    last = max((e for _s, e in intervals), default=0.0)
-    span = last - first
-    total = sum(t["duration"] for t in tests)
-    tail = critical_tail(intervals, len(workers))
-    longest = max(tests, key=lambda t: t["duration"], default=None)
-    nodes = []
-    for name in sorted(set(nodes_of.values()) - {None}, key=str):
-        mine = [t for t in tests if t["node"] == name]
-        its_workers = [w for w in workers if nodes_of.get(w) == name]
-        ready = [book.ready[w][1] for w in its_workers if w in book.ready]
-        busy = sum(t["duration"] for t in mine)
-        info = capacity.get(name, {})
-        nodes.append({"node": name, "cpus": info.get("cpus"), "processes": len(its_workers),
-                      "bringup": round(min(ready), 3) if ready else None, "tests": len(mine),
-                      "busy": round(busy / (len(its_workers) * span), 4) if its_workers and span > 0 else 0.0,
-                      "lost": lost_at.get(name)})
-    return {
-        "tests": tests,
-        "workers": [{"worker": w, "node": nodes_of.get(w),
-                     "ready": round(book.ready[w][1], 4) if w in book.ready else None} for w in workers],
-        "nodes": nodes,
-        "lost": [{"node": n, "at": round(at, 4), "why": why} for n, at, why in book.lost],
-        "figures": {
-            "session": round(book.finished if book.finished is not None else last, 4),
-            "first_start": round(first, 4), "last_end": round(last, 4), "wall": round(span, 4),
-            "test_time": round(total, 4),
-            "utilisation": round(total / (len(workers) * span), 4) if workers and span > 0 else 0.0,
-            "expected": round(expected, 3) if expected is not None else None,
-            "longest": {"test": longest["test"], "duration": longest["duration"]} if longest else None,
-            "tail": {"start": round(tail[0], 4), "end": round(tail[1], 4)} if tail else None,
-        },
-        "versions": versions or {},
-    }
-
-
-def _script_json(value):
-    """JSON that can stand inside <script>: no '<', '>', '&' or line
-    separators as themselves (a test id is user text)."""
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
-                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
-        text = text.replace(raw, escaped)
-    return text
-
-
-def timeline_html(data, title="pytest-cloud run"):
-    """One self-contained HTML page of the timeline: the data, the style
-    and the drawing code inline, and a policy that lets it load nothing."""
-    import html
-
-    workers = [w["worker"] for w in data["workers"]]
-    index = {w: i for i, w in enumerate(workers)}
-    names = sorted({t["test"] for t in data["tests"]})
-    name_index = {n: i for i, n in enumerate(names)}
-    compact = {
-        "names": names,
-        "workers": data["workers"],
-        "nodes": data["nodes"],
-        "lost": data["lost"],
-        "figures": data["figures"],
-        "versions": data.get("versions", {}),
-        "outcomes": list(OUTCOMES),
-        # per attempt: name, worker, start ms, duration ms, outcome, the
-        # node a re-run's first attempt was lost on (or null)
-        "tests": [[name_index[t["test"]], index.get(t["worker"], -1), round(t["start"] * 1000),
-                   round(t["duration"] * 1000), OUTCOMES.index(t["outcome"]), t.get("lost_on")]
-                  for t in data["tests"]],
-    }
-    return TIMELINE_PAGE.replace("@TITLE@", html.escape(title)).replace(
-        "@DATA@", _script_json(compact)).replace("@CODE@", TIMELINE_CODE).replace("@STYLE@", TIMELINE_STYLE)
-
-
-TIMELINE_STYLE = """
-body{font:13px system-ui,sans-serif;margin:16px;color:#222;background:#fff}
-h1{font-size:18px;margin:0 0 8px}
-#figures{display:flex;flex-wrap:wrap;gap:4px 24px;margin:0 0 12px}
-#figures div{white-space:nowrap}#figures b{font-weight:600}
-table{border-collapse:collapse;margin:8px 0}
-th,td{padding:2px 8px;text-align:right;border-bottom:1px solid #eee}
-th{cursor:pointer;background:#f6f6f6}td.l,th.l{text-align:left}
-#chart{position:relative;display:flex;margin:12px 0;border:1px solid #ddd}
-#labels{width:170px;flex:none;font:11px monospace;border-right:1px solid #ddd}
-#labels div{height:16px;line-height:16px;padding:0 4px;overflow:hidden;white-space:nowrap}
-#labels div.node{font-weight:bold;background:#f0f0f0}
-#plot{position:relative;flex:1;overflow:hidden}
-canvas{display:block}
-.lost{position:absolute;width:0;border-left:2px dashed #c00}
-.lost span{position:absolute;left:3px;top:0;color:#c00;font:bold 11px sans-serif;white-space:nowrap;background:#fffc}
-.tail{position:absolute;top:0;bottom:0;background:#f902;border-left:1px solid #f90}
-#tip{position:fixed;pointer-events:none;background:#222;color:#fff;padding:4px 6px;font:12px monospace;
-white-space:pre;border-radius:3px;z-index:9}
-.legend span{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}
-#tests td.l{max-width:60em;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;cursor:pointer}
-"""
-
-TIMELINE_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
-<title>@TITLE@</title><style>@STYLE@</style></head>
-<body>
-<h1>@TITLE@</h1>
-<div id="figures"></div>
-<div class="legend" id="legend"></div>
-<div id="chart"><div id="labels"></div><div id="plot"><canvas id="bars"></canvas></div></div>
-<div id="tip" hidden></div>
-<h2>Nodes</h2>
-<table id="nodes"><thead><tr><th class="l">node</th><th>CPUs</th><th>processes</th><th>bring-up s</th>
-<th>tests run</th><th>busy</th><th class="l">lost</th></tr></thead><tbody></tbody></table>
-<h2>Tests</h2>
-<input id="filter" placeholder="filter: part of a test id" size="50"> <span id="shown"></span>
-<table id="tests"><thead><tr><th class="l" data-k="0">test</th><th class="l" data-k="1">worker</th>
-<th data-k="2">start s</th><th data-k="3">duration s</th><th class="l" data-k="4">outcome</th></tr></thead>
-<tbody></tbody></table>
-<script type="application/json" id="data">@DATA@</script>
-<script>@CODE@</script>
-</body></html>
-"""
-
-TIMELINE_CODE = r"""
-"use strict";
-window.onerror = function (msg) { document.body.dataset.errors = (document.body.dataset.errors || "") + msg + ";"; };
-(function () {
-  var D = JSON.parse(document.getElementById("data").textContent);
-  var ROW = 16, COLORS = {passed: "#3a3", failed: "#d22", error: "#a0a", skipped: "#bbb", xfailed: "#8ac",
-    xpassed: "#fa0", lost: "#000", crashed: "#600"};
-  var F = D.figures, wall = Math.max(F.session, F.last_end, 0.001);
-  function el(tag, text, cls) { var e = document.createElement(tag); if (text !== undefined) e.textContent = text;
-    if (cls) e.className = cls; return e; }
-  function secs(ms) { return (ms / 1000).toFixed(3); }
-  // the figures
-  var fig = document.getElementById("figures");
-  function figure(label, value) { var d = el("div"); d.appendChild(el("b", label + ": ")); d.appendChild(el("span", value));
-    fig.appendChild(d); }
-  figure("session", F.session.toFixed(2) + " s");
-  figure("tests from first start to last end", F.wall.toFixed(2) + " s");
-  figure("sum of test time", F.test_time.toFixed(2) + " s");
-  figure("utilisation", (100 * F.utilisation).toFixed(1) + " % of " + D.workers.length + " workers");
-  if (F.expected !== null) figure("estimate", F.expected.toFixed(1) + " s, took " + F.wall.toFixed(1) + " s");
-  if (F.longest) figure("longest test", F.longest.test + " (" + F.longest.duration.toFixed(2) + " s)");
-  figure("critical tail", F.tail ? (F.tail.end - F.tail.start).toFixed(2) + " s from " + F.tail.start.toFixed(2) +
-    " s (fewer than half the workers busy)" : "none");
-  var legend = document.getElementById("legend");
-  D.outcomes.forEach(function (o) { var s = el("span"); s.style.background = COLORS[o]; legend.appendChild(s);
-    legend.appendChild(document.createTextNode(o)); });
-  [["#cde", "not ready yet (the helper's probe and copy, the bring-up)"], ["#f902", "critical tail"]].forEach(
-    function (p) { var s = el("span"); s.style.background = p[0]; legend.appendChild(s);
-      legend.appendChild(document.createTextNode(p[1])); });
-  // rows: a node's header, then its workers
-  var rowOf = {}, rows = [null], labels = document.getElementById("labels");
-  labels.appendChild(el("div", "seconds", "node"));
-  var byNode = {};
-  D.workers.forEach(function (w, i) { (byNode[w.node] = byNode[w.node] || []).push(i); });
-  Object.keys(byNode).sort().forEach(function (node) {
-    var h = el("div", node, "node"); h.dataset.node = node; labels.appendChild(h); rows.push(null);
-    byNode[node].forEach(function (i) { rowOf[i] = rows.length; rows.push(i);
-      var r = el("div", D.workers[i].worker, "worker"); r.dataset.worker = D.workers[i].worker; r.dataset.node = node;
-      r.dataset.bars = "0"; labels.appendChild(r); });
-  });
-  var plot = document.getElementById("plot"), canvas = document.getElementById("bars");
-  var width = Math.max(200, plot.clientWidth), height = rows.length * ROW;
-  var ratio = window.devicePixelRatio || 1;
-  canvas.width = width * ratio; canvas.height = height * ratio;
-  canvas.style.width = width + "px"; canvas.style.height = height + "px";
-  var g = canvas.getContext("2d"); g.scale(ratio, ratio);
-  function x(ms) { return ms / 1000 / wall * width; }
-  // idle is the background; each bar at least a pixel wide
-  rows.forEach(function (w, r) { g.fillStyle = w === null ? "#f0f0f0" : (r % 2 ? "#fafafa" : "#f4f4f4");
-    g.fillRect(0, r * ROW, width, ROW); });
-  // the axis: a tick every 1, 2 or 5 x 10^k seconds, about 10 in all
-  var step = Math.pow(10, Math.floor(Math.log10(wall / 10)));
-  step = wall / step > 50 ? step * 5 : wall / step > 20 ? step * 2 : step;
-  g.fillStyle = "#555"; g.font = "10px sans-serif";
-  for (var s = 0; s <= wall; s += step) { var tx = x(s * 1000); g.fillRect(tx, ROW - 4, 1, 4);
-    g.fillText(String(+s.toFixed(3)), tx + 2, ROW - 5); }
-  // a worker before it was ready: the helper's probe and copy, then its
-  // bring-up (light blue)
-  rows.forEach(function (w, r) { if (w === null || D.workers[w].ready === null) return;
-    g.fillStyle = "#cde"; g.fillRect(0, r * ROW + 6, x(D.workers[w].ready * 1000), ROW - 12); });
-  var perRow = {}, counts = {};
-  D.tests.forEach(function (t, k) {
-    var r = rowOf[t[1]]; if (r === undefined) return;
-    var x0 = x(t[2]), w = Math.max(1, x(t[3]));
-    g.fillStyle = COLORS[D.outcomes[t[4]]]; g.fillRect(x0, r * ROW + 2, w, ROW - 4);
-    if (t[5]) { g.strokeStyle = "#000"; g.lineWidth = 1.5; g.strokeRect(x0 + 0.5, r * ROW + 1.5, Math.max(1, w - 1), ROW - 3); }
-    (perRow[r] = perRow[r] || []).push(k); counts[r] = (counts[r] || 0) + 1;
-  });
-  Array.prototype.forEach.call(labels.children, function (div, r) { if (rows[r] !== null) div.dataset.bars = String(counts[r] || 0); });
-  // the critical tail and the nodes lost, drawn where they happened
-  if (F.tail) { var tail = el("div", undefined, "tail"); tail.style.left = x(F.tail.start * 1000) + "px";
-    tail.style.width = Math.max(1, x((F.tail.end - F.tail.start) * 1000)) + "px"; tail.title = "critical tail";
-    plot.appendChild(tail); }
-  D.lost.forEach(function (l) {
-    var its = byNode[l.node] || []; if (!its.length) return;
-    var top = (rowOf[its[0]] - 1) * ROW, mark = el("div", undefined, "lost");
-    mark.style.left = x(l.at * 1000) + "px"; mark.style.top = top + "px"; mark.style.height = (its.length + 1) * ROW + "px";
-    mark.dataset.node = l.node; mark.title = "node " + l.node + " lost at " + l.at.toFixed(2) + " s: " + l.why;
-    mark.appendChild(el("span", "lost: " + l.node)); plot.appendChild(mark);
-  });
-  // hovering a bar
-  var tip = document.getElementById("tip");
-  function describe(t) {
-    var w = D.workers[t[1]], s = D.names[t[0]] + "\nnode " + w.node + ", worker " + w.worker + "\n" +
-      secs(t[3]) + " s from " + secs(t[2]) + " s, " + D.outcomes[t[4]];
-    if (t[5]) s += "\nre-run: its first attempt was running on node " + t[5] + " when it was lost";
-    return s;
-  }
-  canvas.addEventListener("mousemove", function (ev) {
-    var b = canvas.getBoundingClientRect(), r = Math.floor((ev.clientY - b.top) / ROW), ms = (ev.clientX - b.left) / width * wall * 1000;
-    var hit = null, slack = wall * 1000 / width;
-    (perRow[r] || []).some(function (k) { var t = D.tests[k]; if (ms >= t[2] - slack && ms <= t[2] + t[3] + slack) { hit = t; return true; } return false; });
-    if (!hit) { tip.hidden = true; return; }
-    tip.textContent = describe(hit); tip.hidden = false; tip.style.left = (ev.clientX + 12) + "px"; tip.style.top = (ev.clientY + 12) + "px";
-  });
-  canvas.addEventListener("mouseleave", function () { tip.hidden = true; });
-  // the nodes
-  var nodes = document.querySelector("#nodes tbody");
-  D.nodes.forEach(function (n) {
-    var tr = el("tr"); tr.dataset.node = n.node;
-    [[n.node, "l"], [n.cpus === null ? "" : String(n.cpus)], [String(n.processes)],
-     [n.bringup === null ? "" : n.bringup.toFixed(2)], [String(n.tests)], [(100 * n.busy).toFixed(1) + " %"],
-     [n.lost === null || n.lost === undefined ? "" : "at " + n.lost.toFixed(2) + " s", "l"]].forEach(function (c) {
-      tr.appendChild(el("td", c[0], c[1])); });
-    nodes.appendChild(tr);
-  });
-  // the tests: the longest first, filtered, sorted by a column
-  var LIMIT = 500, key = 3, down = true, filter = "";
-  var tbody = document.querySelector("#tests tbody"), shown = document.getElementById("shown");
-  function cell(t, k) { return k === 0 ? D.names[t[0]] : k === 1 ? D.workers[t[1]].worker : k === 2 ? t[2] : k === 3 ? t[3] : D.outcomes[t[4]]; }
-  function table() {
-    var list = D.tests.filter(function (t) { return !filter || D.names[t[0]].indexOf(filter) >= 0; });
-    list.sort(function (a, b) { var p = cell(a, key), q = cell(b, key); return (p < q ? -1 : p > q ? 1 : 0) * (down ? -1 : 1); });
-    tbody.textContent = "";
-    list.slice(0, LIMIT).forEach(function (t) {
-      var tr = el("tr"), name = el("td", D.names[t[0]], "l"); name.title = "show only this test";
-      name.addEventListener("click", function () { filter = D.names[t[0]]; document.getElementById("filter").value = filter; table(); });
-      tr.appendChild(name); tr.appendChild(el("td", D.workers[t[1]].worker, "l")); tr.appendChild(el("td", secs(t[2])));
-      tr.appendChild(el("td", secs(t[3]))); tr.appendChild(el("td", D.outcomes[t[4]] + (t[5] ? " (re-run)" : ""), "l"));
-      tbody.appendChild(tr);
-    });
-    shown.textContent = "showing " + Math.min(LIMIT, list.length) + " of " + list.length + " attempts";
-  }
-  document.querySelectorAll("#tests th").forEach(function (th) { th.addEventListener("click", function () {
-    var k = Number(th.dataset.k); if (k === key) down = !down; else { key = k; down = k >= 2; } table(); }); });
-  document.getElementById("filter").addEventListener("input", function (ev) { filter = ev.target.value; table(); });
-  table();
-  document.body.dataset.rows = String(D.workers.length);
-  document.body.dataset.bars = String(Object.keys(counts).reduce(function (a, r) { return a + counts[r]; }, 0));
-  document.body.dataset.renderMs = performance.now().toFixed(1);
-})();
-"""
-
-
-# --- 11. On the workers ------------------------------------------------------
+# On the workers: what a worker of ours does differently.
+#
+# Its reports name the controller's places (LocalPaths); its selection
+# cache is the controller's; it ends when its proxy is gone.
 
 class LocalPaths:
     """A worker's report as the controller would have written it: the
@@ -2270,6 +2598,14 @@ def _end_with_parent():
     threading.Thread(target=watch, name="pytest-cloud-parent", daemon=True).start()
 
 
+# --- 15. src/main.py ---------------------------------------------------------
+#
+# The start of a run: pytest_cmdline_main, controller and workers.
+#
+# On a worker of ours it sets the worker up (worker.py); on the
+# controller it checks the ini keys and the seam, runs the helper, takes
+# its plan and registers the run (CloudRun).
+
 def _raise_open_file_limit():
     """Each node's gateway is an ssh with two pipes here: the soft limit
     goes up to the hard one."""
@@ -2335,295 +2671,3 @@ def pytest_cmdline_main(config):
         config.option.maxworkerrestart = str(4 * len(config.option.tx))
     config.pluginmanager.register(CloudRun(config, plan, helper, dist_defaulted), "pytest-cloud-xdist")
     return None
-
-
-# --- 12. The seam ------------------------------------------------------------
-
-class Seam:
-    """Every use of a name of xdist, execnet or pytest that is not public,
-    in one place.  Each says why no public hook or name does the job, and
-    the releases it was checked on: pytest-xdist 3.1.0 (Debian 12), 3.6.1,
-    3.8.0 and 3.9.0.dev0 (main at f63b6a2); execnet 1.9.0, 2.1.1, 2.1.2.
-    check() tells, at the start of a run, when an installed release lacks
-    one, so an upgrade breaks here, in one line, and not in a test run;
-    tests/pyunit/test_seam.py runs it too.
-    """
-
-    @staticmethod
-    def check():
-        """What the installed xdist and execnet lack of the names below."""
-        missing = []
-        try:
-            from xdist.dsession import DSession
-            from xdist.scheduler import LoadScheduling, LoadScopeScheduling
-            from xdist.workermanage import NodeManager, WorkerController
-        except ImportError as exc:
-            return ["xdist's modules: %s" % exc]
-        for owner, name in ((DSession, "_clone_node"), (NodeManager, "setup_node"),
-                            (WorkerController, "sendcommand"), (WorkerController, "shutting_down"),
-                            (LoadScheduling, "remove_node"), (LoadScopeScheduling, "remove_node")):
-            if not hasattr(owner, name):
-                missing.append("%s.%s" % (owner.__name__, name))
-        import execnet
-
-        if not hasattr(execnet.Group, "terminate") or not hasattr(execnet.XSpec, "__getattr__"):
-            missing.append("execnet.Group.terminate, execnet.XSpec")
-        return missing
-
-    @staticmethod
-    def dsession(config):
-        """xdist's controller: its plugin registers under the name
-        "dsession" (no public accessor)."""
-        return config.pluginmanager.getplugin("dsession")
-
-    @staticmethod
-    def status_once(config):
-        """Under -q, without a terminal, xdist writes its status line
-        ("bringing up nodes...") at setup and again when the collection is
-        complete (TerminalDistReporter.ensure_show_status; registered as
-        "terminaldistreporter"), so it reads twice: the second is left
-        out; no option says so.  With -v or on a
-        terminal, where the line says something new or is rewritten in
-        place, nothing changes."""
-        reporter = config.pluginmanager.getplugin("terminaldistreporter")
-        if reporter is None or config.option.verbose >= 0 or not hasattr(reporter, "ensure_show_status"):
-            return
-        reporter.ensure_show_status = lambda: None
-
-    @staticmethod
-    def group(dsession):
-        """The execnet group xdist makes its workers in.  Our proxies must
-        be in it (a worker finds its proxy there by via=); xdist's own
-        --px (3.7 and later) makes proxies one after another with no
-        bound, and 3.1 has no --px: the group is the only way in."""
-        return dsession.nodemanager.group
-
-    @staticmethod
-    def hand_over(dsession, made, guard):
-        """xdist makes each worker's gateway in turn, unbounded (setup_node
-        calls group.makegateway): the gateways BringUp made all at once
-        are handed to it instead, by id; one made later (a restart) is
-        made as xdist would, then guarded."""
-        group = dsession.nodemanager.group
-        original = group.makegateway
-
-        def makegateway(spec=None):
-            gateway = made.pop(getattr(spec, "id", None), None)
-            if gateway is None:
-                gateway = original(spec)
-                guard(gateway)
-            return gateway
-
-        group.makegateway = makegateway
-
-    @staticmethod
-    def proxy_of(dsession, gateway):
-        """The proxy gateway a worker gateway was made through (via=), or
-        None."""
-        via = getattr(gateway.spec, "via", None)
-        try:
-            return dsession.nodemanager.group[via] if via else None
-        except KeyError:
-            return None
-
-    @staticmethod
-    def guard_proxied_io(gateway, proxy):
-        """A worker made through a proxy is waited for and killed through it
-        (execnet's gateway._io asks the proxy).  Once the proxy is gone
-        there is nothing to wait for or kill (the worker was the proxy's
-        child and ended with it), and execnet would raise or hang: no
-        public knob says so."""
-        if proxy is None:
-            return
-        io = gateway._io
-
-        def guarded(call):
-            def run():
-                if not proxy.hasreceiver():
-                    return None
-                try:
-                    return call()
-                except (OSError, EOFError):
-                    return None
-            return run
-
-        io.wait, io.kill = guarded(io.wait), guarded(io.kill)
-
-    @staticmethod
-    def worker_args(config, args):
-        """The command line xdist sends the workers is
-        config.invocation_params.args (WorkerController.setup), with no
-        hook to change it: the workers run in the node's copy of the
-        project root and must get its paths relative to it."""
-        params = config.invocation_params
-        config.invocation_params = type(params)(args=tuple(args), plugins=params.plugins, dir=params.dir)
-
-    @staticmethod
-    def remote_worker(node):
-        """xdist gives a popen worker this machine's sys.path (setup(),
-        spec.popen): ours are popen workers of a proxy on another machine,
-        and no hook says so.  pytest_configure_node runs after xdist has
-        taken the arguments (which a popen spec keeps as they are) and
-        before it decides on sys.path."""
-        node.gateway.spec.popen = False
-
-    @staticmethod
-    def via(worker):
-        """The proxy a worker's gateway was made through (spec.via, public
-        in execnet; xdist's worker object gives its gateway)."""
-        return getattr(getattr(getattr(worker, "gateway", None), "spec", None), "via", None)
-
-    @staticmethod
-    def intercept_restarts(dsession, decide):
-        """xdist replaces a worker that went down (DSession._clone_node),
-        with no hook to say where or whether: decide(dsession, node,
-        clone) says, clone being xdist's own."""
-        clone = dsession._clone_node
-
-        def restart(node):
-            Seam.restore_popen(node)
-            return decide(dsession, node, clone)
-
-        dsession._clone_node = restart
-
-    @staticmethod
-    def restore_popen(node):
-        """remote_worker's change undone for a clone: the new worker is a
-        popen worker again until configured."""
-        spec = getattr(getattr(node, "gateway", None), "spec", None)
-        if spec is not None and getattr(spec, "via", None):
-            spec.popen = True
-
-    @staticmethod
-    def clone_on(dsession, node, target, clone):
-        """A replacement worker on node target: xdist's _clone_node reads
-        only node.gateway.spec, so a stand-in carries the spec of a worker
-        through target's proxy."""
-        import execnet
-
-        spec = node.gateway.spec
-        parts = ["popen", "via=" + target, "python=" + spec.python]
-        if getattr(spec, "execmodel", None):
-            parts.append("execmodel=" + spec.execmodel)
-
-        class Standin:
-            pass
-
-        standin = Standin()
-        standin.gateway = Standin()
-        standin.gateway.spec = execnet.XSpec("//".join(parts))
-        return clone(standin)
-
-    @staticmethod
-    def forgive_crash(dsession):
-        """xdist counts every worker that goes down against
-        --max-worker-restart (_failed_nodes_count): a lost node's workers
-        did not crash."""
-        if hasattr(dsession, "_failed_nodes_count"):
-            dsession._failed_nodes_count -= 1
-
-    @staticmethod
-    def stop(dsession, why):
-        """Ends xdist's loop with why (DSession.shouldstop, which its loop
-        reads; pytest's session.shouldstop it does not)."""
-        dsession.shouldstop = why
-
-    @staticmethod
-    def quiet_sends_to_gone(node, ours):
-        """A worker of ours whose connection is gone, before its down event
-        is handled: what a scheduler sends it raises (sendcommand), and
-        xdist would end the run with INTERNALERROR.  The send is dropped
-        instead: the tests stay on the worker's books and come back when
-        it is removed.  (Another plugin's workers are left as they are.)"""
-        if not ours:
-            return
-        send = node.sendcommand
-
-        def sendcommand(name, **kwargs):
-            try:
-                return send(name, **kwargs)
-            except (OSError, ValueError):
-                pass
-
-        node.sendcommand = sendcommand
-
-    @staticmethod
-    def collection(sched):
-        """The collection a scheduler hands out, before the first tests go
-        (the protocol has none): load, worksteal and each keep
-        node2collection, the scope schedulers registered_collections, ours
-        node2collection."""
-        collections_ = getattr(sched, "node2collection", None) or getattr(sched, "registered_collections", {})
-        return next(iter(collections_.values()), [])
-
-    @staticmethod
-    def collection_lost(sched):
-        """A worker lost before its collection came: xdist's schedulers
-        wait for as many collections as the run had workers (numnodes),
-        and nothing else would start the scheduling."""
-        if isinstance(sched, LongestFirstScheduling):
-            sched.collection_lost()
-            return
-        if getattr(sched, "numnodes", 0) > 0:
-            sched.numnodes -= 1
-        if getattr(sched, "collection", 0) is None and sched.nodes and sched.collection_is_completed:
-            sched.schedule()
-
-    @staticmethod
-    def take_back(sched, test):
-        """A test not to run again, taken out of the tests waiting for a
-        worker (the protocol can only add one): load and worksteal keep
-        indices in pending, the scope schedulers mark a work unit's entry
-        done."""
-        if isinstance(sched, LongestFirstScheduling):
-            sched.take_back(test)
-            return
-        collection = getattr(sched, "collection", None) or []
-        pending = getattr(sched, "pending", None)
-        if pending is not None and test in collection:
-            index = collection.index(test)
-            while index in pending:
-                pending.remove(index)
-        for unit in (getattr(sched, "workqueue", None) or {}).values():
-            if test in unit:
-                unit[test] = True
-
-    @staticmethod
-    def kill_ssh(words):
-        """Stops the ssh of a gateway that is still being made (execnet
-        gives no handle on its process until it is up): this process's
-        child ssh whose words, just before its remote command, are exactly
-        words (so "host" never matches "host -p 2222").  Linux /proc;
-        elsewhere nothing is stopped and the bound only reports."""
-        me = str(os.getpid())
-        try:
-            entries = os.listdir("/proc")
-        except OSError:
-            return
-        for entry in entries:
-            if not entry.isdigit():
-                continue
-            try:
-                with open("/proc/%s/stat" % entry) as f:
-                    stat = f.read()
-                if stat[stat.rindex(")") + 2:].split()[1] != me:
-                    continue
-                with open("/proc/%s/cmdline" % entry, "rb") as f:
-                    argv = f.read().decode("utf-8", "replace").split("\0")[:-1]
-            except (OSError, ValueError, IndexError):
-                continue
-            if argv and os.path.basename(argv[0]) == "ssh" and argv[-1 - len(words):-1] == words:
-                try:
-                    os.kill(int(entry), signal.SIGKILL)
-                except OSError:
-                    pass
-
-    @staticmethod
-    def terminate(group):
-        """Ends every gateway now (execnet's Group.terminate, public): the
-        group's own clean-up at exit would start threads, which Python
-        3.12 refuses at interpreter shutdown."""
-        try:
-            group.terminate(timeout=5)
-        except Exception:
-            pass

@@ -1,16 +1,12 @@
 """The conftest's pure scheduling logic: merging durations, the expected
 time of unknown tests, the longest-first order and the run's estimate."""
 
-import importlib.util
-import os
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SPEC = importlib.util.spec_from_file_location(
-    "cloud_conftest", os.path.join(HERE, "..", "..", "conftest_template", "conftest.py"))
-cloud = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(cloud)
+from cloudplugin import load
+
+cloud = load()
 
 
 def test_merge_starts_from_nothing():

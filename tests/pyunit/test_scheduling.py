@@ -3,17 +3,13 @@ the installed ones, and around ours (LongestFirstScheduling), driven with
 fake workers: a node lost with work pending, lost while running, lost
 twice, every node lost, a replacement that goes too."""
 
-import importlib.util
-import os
 import types
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SPEC = importlib.util.spec_from_file_location(
-    "cloud_conftest", os.path.join(HERE, "..", "..", "conftest_template", "conftest.py"))
-cloud = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(cloud)
+from cloudplugin import load
+
+cloud = load()
 
 # one file (and scope) each: loadfile and loadscope share them out too
 TESTS = ["t/test_%d.py::test_it" % k for k in range(8)]
