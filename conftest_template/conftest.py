@@ -33,25 +33,32 @@ The file is assembled by make from the modules of conftest_template/src/
 Contents: the modules of conftest_template/src/, each one section here, in
 the order of a run (make assembles this file from them: edit those):
 
-   1. options.py     The --cloud-* options and ini keys, read as pytest reads them.
-   2. helper.py      The helper's process: whether the run is ours, its progress, its plan.
-   3. plan.py        The helper's plan (README "Output"), read once.
-   4. workerargs.py  Test paths: what the workers are told to run.
-   5. durations.py   Durations of earlier runs: longest first (pure).
-   6. lossbook.py    LossBook: what a lost node costs (pure: events in, decisions out).
-   7. seam.py        Seam: every name of xdist, execnet or pytest that is not public.
-   8. scheduling.py  The schedulers: LongestFirstScheduling, CloudScheduling.
-   9. texts.py       Files carried as text: the fork server and the timeline page.
-  10. bringup.py     BringUp: every node's gateway at once, then its workers.
-  11. timeline.py    TimelineBook, the figures, the self-contained HTML page.
-  12. outputs.py     The end of a run: the summary lines and the report (pure).
-  13. run.py         CloudRun: the hooks of a run, each handing its event on.
-  14. worker.py      On the workers: what a worker of ours does differently.
-  15. main.py        The start of a run: pytest_cmdline_main, controller and workers.
+   1. options.py      The --cloud-* options and ini keys, read as pytest reads them.
+   2. helper.py       The helper's process: whether the run is ours, its progress, its plan.
+   3. plan.py         The helper's plan (README "Output"), read once.
+   4. workerargs.py   Test paths: what the workers are told to run.
+   5. durations.py    Durations of earlier runs: longest first (pure).
+   6. lossbook.py     LossBook: what a lost node costs (pure: events in, decisions out).
+   7. replacement.py  ReplacementPolicy: where a worker that went down is replaced (pure).
+   8. seam.py         Seam: every name of xdist, execnet or pytest that is not public.
+   9. scheduling.py   The schedulers: LongestFirstScheduling, CloudScheduling.
+  10. texts.py        Files carried as text: the fork server and the timeline page.
+  11. parallel.py     Calls at once with a bound, and stopping an ssh that hangs.
+  12. forking.py      ForkServers: a node's workers as forks of one process that collected.
+  13. bringup.py      BringUp: every node's gateway at once, then its workers.
+  14. timeline.py     TimelineBook, the figures, the self-contained HTML page.
+  15. outputs.py      The end of a run: the summary lines, the report, the files written.
+  16. run.py          CloudRun: the hooks of a run, each handing its event on.
+  17. worker.py       On the workers: what a worker of ours does differently.
+  18. main.py         The start of a run: pytest_cmdline_main, controller and workers.
 """
 
+import ast
 import collections
+import functools
 import heapq
+import importlib
+import inspect
 import json
 import os
 import re
@@ -59,6 +66,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 
@@ -438,6 +446,10 @@ class _Helper:
 # --- 3. src/plan.py ----------------------------------------------------------
 #
 # The helper's plan (README "Output"), read once.
+#
+# Every setting of the run comes from the plan: the helper resolved each
+# option from its sources (command line, environment, ini file, default)
+# through its one option table, so the plugin reads none of them again.
 
 def spec_field(spec, key):
     """The value of KEY=value in an execnet spec string, or None."""
@@ -448,21 +460,38 @@ def spec_field(spec, key):
 
 
 class Plan:
-    """The helper's plan (README "Output"), read once: each node's proxy
-    gateway (px) and the workers it starts (tx)."""
+    """The helper's plan: each node's proxy gateway (px), the workers it
+    starts (tx), and the run's settings.  here is the folder pytest was
+    started in, which the output files' paths are relative to."""
 
-    def __init__(self, data):
+    def __init__(self, data, here="."):
         self.data = data
         self.proxies = {spec_field(s, "id"): s for s in data.get("px", [])}
         self.workers = {spec_field(s, "id"): spec_field(s, "via") for s in data["tx"]}
         self.capacity = collections.Counter(self.workers.values())
         self.connect_timeout = int(data.get("connect_timeout", 10))
+        self.sync_timeout = int(data.get("sync_timeout", 300))
         self.worker_check = data.get("worker_check") or {}
         self.python = data.get("python")
+        self.schedule = data.get("schedule", "durations")
+        self.fork = bool(data.get("fork", False))
+        self.helper_version = data.get("helper_version")
+        self.report = self._output(data.get("report"), here)
+        self.timeline = self._output(data.get("timeline"), here)
+
+    @staticmethod
+    def _output(path, here):
+        return os.path.join(str(here), path) if path else None
 
     def node_of(self, worker_id):
         """The node (proxy gateway id) a worker of ours runs on, or None."""
         return self.workers.get(worker_id)
+
+    def gateway_of(self, node):
+        """The proxy gateway id of a node as the helper names it (user@host),
+        or None when it has none (excluded)."""
+        return next((n.get("gateway") for n in self.data.get("nodes", [])
+                     if n.get("node") == node and n.get("gateway")), None)
 
 
 # --- 4. src/workerargs.py ----------------------------------------------------
@@ -540,6 +569,18 @@ def _args_for_workers(config, paths=True):
     return result
 
 
+def worker_input(config):
+    """What a worker of ours is told beside xdist's own (its workerinput):
+    its test paths, the places its reports are to name, and the
+    controller's selection cache (--lf, --ff, --nf, --sw)."""
+    found = {"cloud_args": _remote_args(config),
+             "cloud_places": [str(config.rootpath), str(config.invocation_params.dir)]}
+    cache = getattr(config, "cache", None)
+    if cache is not None:
+        found["cloud_cache"] = {key: cache.get(key, None) for key in _SELECTION_CACHE_KEYS}
+    return found
+
+
 # --- 5. src/durations.py -----------------------------------------------------
 #
 # Durations of earlier runs: longest first (pure).
@@ -594,6 +635,80 @@ def estimate(tests, durations, workers, order=None):
     for i in order if order is not None else range(len(times)):
         heapq.heapreplace(free, free[0] + times[i])
     return max(free), known, max(times)
+
+
+class DurationsBook:
+    """A run's durations: those of earlier runs (earlier; None: pytest's
+    cache is off), what each test took in this run (its last attempt:
+    setup + call + teardown), the estimate said before the first tests
+    went out, and when they went out and the last one ended.  Pure: the
+    times are passed in (the controller's monotonic clock)."""
+
+    def __init__(self, earlier, longest_first_wanted):
+        self.earlier = None if earlier is None else merge_durations(earlier, {})
+        self.longest_first = bool(longest_first_wanted and self.earlier)
+        self.ran = {}  # test id -> seconds this run
+        self.timed = set()  # tests whose teardown report came
+        self.expected = None  # the estimate said before the run
+        self.expected_tests = 0
+        self.started = None  # when the first tests went out
+        self.ended = None  # when the last teardown report came
+
+    def report(self, test, when, duration, at):
+        """A test's report came (when: setup, call, teardown)."""
+        if when not in ("setup", "call", "teardown"):
+            return
+        # a test run again starts its time afresh
+        self.ran[test] = (0.0 if when == "setup" else self.ran.get(test, 0.0)) + duration
+        if when == "teardown":
+            self.timed.add(test)
+            self.ended = at
+
+    def first_tests(self, tests, workers, scheduler, dist, at):
+        """The first tests are about to go out (tests: the collection, None
+        when the scheduler's is not known; scheduler: its class name; dist:
+        --dist): the line that says which
+        scheduler hands them out, what is known of their durations and the
+        run's expected time."""
+        self.started = at
+        if tests is None:
+            return ("pytest-cloud: %d workers, scheduling via %s (not one of xdist's: its tests are not "
+                    "counted here)" % (workers, scheduler))
+        self.expected_tests = len(tests)
+        if self.earlier is None:
+            return "pytest-cloud: %d tests on %d workers, scheduling via %s" % (len(tests), workers, scheduler)
+        order = longest_first(tests, self.earlier) if self.longest_first else None
+        seconds, known, longest = estimate(tests, self.earlier, workers, order)
+        how = "longest first" if self.longest_first and known else (
+            "in collection order" if dist == "load" else "--dist " + dist)
+        if not known:
+            return ("pytest-cloud: %d tests, none with a recorded duration yet (%s), scheduling via %s"
+                    % (len(tests), how, scheduler))
+        self.expected = seconds
+        return ("pytest-cloud: %d tests, %d with a recorded duration, %s: about %.1f s on %d workers "
+                "(longest test %.1f s), scheduling via %s"
+                % (len(tests), known, how, seconds, workers, longest, scheduler))
+
+    def to_store(self, old, keep):
+        """The durations to store in the cache after the run (old: what it
+        holds; keep(test): whether a test that did not run is still
+        there), or None when no test ran to its end."""
+        if not self.timed:
+            return None
+        return merge_durations(old, {t: self.ran[t] for t in self.timed}, keep=keep)
+
+    def tests_phase(self):
+        """Seconds from the first tests out to the last one's end, or None."""
+        if self.started is None or self.ended is None:
+            return None
+        return self.ended - self.started
+
+    def took(self):
+        """(estimate, seconds taken) once every test of the estimate ran to
+        its end, else None."""
+        if self.expected is None or self.tests_phase() is None or len(self.timed) < self.expected_tests:
+            return None
+        return self.expected, self.tests_phase()
 
 
 # --- 6. src/lossbook.py ------------------------------------------------------
@@ -701,80 +816,251 @@ def needs_replacement(lost, has_pending, shutting_down):
     return bool(lost and has_pending and all(shutting_down))
 
 
-# --- 7. src/seam.py ----------------------------------------------------------
+# --- 7. src/replacement.py ---------------------------------------------------
+#
+# ReplacementPolicy: where a worker that went down is replaced (pure).
+#
+# xdist replaces a worker that went down.  A worker that crashed on a live
+# node is replaced there, as xdist would.  On a lost node nothing is
+# started; only when the lost node's tests need a worker that no one else
+# can be (the scheduler says so: want()) is one started, on a surviving
+# node, through its proxy: the nodes of most test processes first, taking
+# turns.
+
+class ReplacementPolicy:
+    """capacity: {node: its test processes} of the plan."""
+
+    def __init__(self, capacity):
+        self.capacity = dict(capacity)
+        self.wanted = 0  # replacements the scheduler asked for, not yet made
+        self.made = 0  # replacements made on another node
+
+    def want(self):
+        """The lost node's tests need a worker no one else can be."""
+        self.wanted += 1
+
+    def where(self, node, lost, left_out):
+        """The node a worker of node (None: not ours) that went down is
+        replaced on, or None for no replacement.  lost: the nodes lost
+        during the run; left_out: those left out at bring-up."""
+        if node not in lost:
+            return node  # a crash on a live node (or not ours): xdist's own way
+        if self.wanted <= 0:
+            return None
+        self.wanted -= 1
+        alive = [n for n in self.capacity if n not in lost and n not in left_out]
+        if not alive:
+            return None
+        self.made += 1
+        return sorted(alive, key=lambda n: -self.capacity[n])[self.made % len(alive)]
+
+
+# --- 8. src/seam.py ----------------------------------------------------------
 #
 # Seam: every name of xdist, execnet or pytest that is not public.
+#
+# SEAM is the table: each entry names its owner (a dotted path: a class, a
+# function, or a module; "A or B" where a release renamed it), the name
+# relied on there, why no public hook or name does the job, and the
+# releases it was checked on.  Seam.check() is derived from the table and
+# checks every entry against the installed releases at the start of a run
+# (and in tests/pyunit/test_seam.py), so that an upgrade breaks here, in
+# one line naming the entry, and not in a test run.  A name is there when
+# the owner has it as an attribute, or (a class) its code sets it on self,
+# or (a function) its code reads it or names it in a string.
+#
+# The classes Seam and SchedulerSeam hold every use of those names; nothing
+# else in the plugin reaches an underscore name of another module's object (a pyunit
+# test reads every source file for it, the fork server's too).  Its
+# methods look nothing up with a default: a name gone missing fails the
+# check, not silently the run.
+
+XDIST = "pytest-xdist 3.1.0 (Debian 12), 3.6.1, 3.8.0, 3.9.0.dev0 (main at f63b6a2)"
+EXECNET = "execnet 1.9.0, 2.1.1, 2.1.2"
+PYTEST = "pytest 7.2.1, 8.3.5, 8.4.2, 9.0.3, 9.1.1"
+WHY_GROUP = ("the execnet group xdist makes its workers in: our proxies must be in it (a worker finds its "
+             "proxy there by via=); xdist's --px (3.7 and later) makes proxies one after another with no "
+             "bound, and 3.1 has no --px")
+WHY_COLLECTION = "the collection the scheduler hands out, before the first tests go: the protocol has none"
+WHY_NUMNODES = ("the schedulers wait for as many collections as the run had workers, counted from --tx when "
+                "they are made: a worker lost before its collection came would hold the run")
+WHY_TAKE_BACK = "a test not to run again, taken out of the tests waiting: the protocol can only add one"
+
+# (owner, name, why no public hook or name does it, releases checked, the
+# first xdist release that has the owner, or None)
+SEAM = (
+    ("xdist.plugin.pytest_configure", "dsession",
+     "xdist's controller registers as the plugin 'dsession': no public accessor", XDIST, None),
+    ("xdist.dsession.DSession.__init__", "terminaldistreporter",
+     "xdist's status reporter registers under this name", XDIST, None),
+    ("xdist.dsession.TerminalDistReporter", "ensure_show_status",
+     "under -q, without a terminal, it writes the status line a second time, and no option says not to",
+     XDIST, None),
+    ("xdist.dsession.DSession", "nodemanager", WHY_GROUP, XDIST, None),
+    ("xdist.workermanage.NodeManager", "group", WHY_GROUP, XDIST, None),
+    ("xdist.workermanage.NodeManager.setup_node", "makegateway",
+     "xdist makes each worker's gateway in turn, unbounded: the gateways made at once are handed to it "
+     "instead", XDIST, None),
+    ("execnet.gateway_base.BaseGateway", "_io",
+     "a worker made through a proxy is waited for and killed through it (its _io asks the proxy); once "
+     "the proxy is gone execnet would raise or hang, and no public knob says so", EXECNET, None),
+    ("execnet.gateway_io.ProxyIO", "wait", "the wait guarded through _io", EXECNET, None),
+    ("execnet.gateway_io.ProxyIO", "kill", "the kill guarded through _io", EXECNET, None),
+    ("xdist.workermanage.WorkerController.setup", "invocation_params",
+     "the command line xdist sends the workers, with no hook to change it: ours run in the node's copy "
+     "of the project root and get its paths relative to it", XDIST, None),
+    ("xdist.workermanage.WorkerController.setup", "popen",
+     "xdist gives a popen worker this machine's sys.path: ours are popen workers of a proxy on another "
+     "machine, and no hook says so", XDIST, None),
+    ("xdist.workermanage.WorkerController.setup", "basetemp",
+     "xdist gives a popen worker this machine's basetemp", XDIST, None),
+    ("xdist.workermanage.parse_spec_config or xdist.workermanage.parse_tx_spec_config", "tx",
+     "the schedulers count their workers from --tx: a worker not brought up is taken out of it",
+     XDIST, None),
+    ("xdist.dsession.DSession", "_clone_node",
+     "xdist replaces a worker that went down, with no hook to say where or whether", XDIST, None),
+    ("xdist.dsession.DSession._clone_node", "spec",
+     "it reads only the gateway's spec of the worker it replaces: a stand-in carries the spec of a "
+     "worker on another node", XDIST, None),
+    ("xdist.dsession.DSession", "_failed_nodes_count",
+     "xdist counts every worker that goes down against --max-worker-restart: a lost node's did not "
+     "crash", XDIST, None),
+    ("xdist.dsession.DSession", "shouldstop",
+     "ends xdist's loop with a reason; pytest's session.shouldstop it does not read", XDIST, None),
+    ("xdist.workermanage.WorkerController", "sendcommand",
+     "a send to a worker whose connection is gone raises, and xdist would end the run with "
+     "INTERNALERROR before the worker's down event is handled", XDIST, None),
+    ("xdist.scheduler.LoadScheduling", "node2collection", WHY_COLLECTION, XDIST, None),
+    ("xdist.scheduler.LoadScheduling", "numnodes", WHY_NUMNODES, XDIST, None),
+    ("xdist.scheduler.LoadScheduling", "collection", WHY_NUMNODES, XDIST, None),
+    ("xdist.scheduler.LoadScheduling", "pending", WHY_TAKE_BACK, XDIST, None),
+    ("xdist.scheduler.WorkStealingScheduling", "node2collection", WHY_COLLECTION, XDIST, (3, 2)),
+    ("xdist.scheduler.WorkStealingScheduling", "numnodes", WHY_NUMNODES, XDIST, (3, 2)),
+    ("xdist.scheduler.WorkStealingScheduling", "collection", WHY_NUMNODES, XDIST, (3, 2)),
+    ("xdist.scheduler.WorkStealingScheduling", "pending", WHY_TAKE_BACK, XDIST, (3, 2)),
+    ("xdist.scheduler.EachScheduling", "node2collection", WHY_COLLECTION, XDIST, None),
+    ("xdist.scheduler.EachScheduling", "numnodes", WHY_NUMNODES, XDIST, None),
+    ("xdist.scheduler.EachScheduling", "collection_is_completed",
+     "each keeps it as a flag, set when the collections counted are in: one fewer to wait for sets it",
+     XDIST, None),
+    ("xdist.scheduler.LoadScopeScheduling", "registered_collections", WHY_COLLECTION, XDIST, None),
+    ("xdist.scheduler.LoadScopeScheduling", "numnodes", WHY_NUMNODES, XDIST, None),
+    ("xdist.scheduler.LoadScopeScheduling", "collection", WHY_NUMNODES, XDIST, None),
+    ("xdist.scheduler.LoadScopeScheduling", "workqueue", WHY_TAKE_BACK, XDIST, None),
+    ("_pytest.main.Session.perform_collect", "args",
+     "a worker collects config.args, read after pytest_cmdline_main: ours get their test paths relative "
+     "to the node's copy", PYTEST, None),
+    ("_pytest.junitxml.LogXML.node_reporter", "node",
+     "junit keys its test cases by (test, report.node): a re-run test's reports are filed with its first "
+     "attempt's, so junit shows it once", PYTEST, None),
+    ("execnet.gateway_io.popen_args", "-c",
+     "a forked worker runs execnet's bootstrap line as a fresh python would: the argument after -c "
+     "(forkserver.py)", EXECNET, None),
+)
+
+
+def _resolve(dotted):
+    """The object a dotted path names (the longest importable module,
+    then attributes); raises ImportError or AttributeError."""
+    parts = dotted.split(".")
+    for k in range(len(parts), 0, -1):
+        try:
+            found = importlib.import_module(".".join(parts[:k]))
+        except ImportError:
+            continue
+        for attr in parts[k:]:
+            found = getattr(found, attr)
+        return found
+    raise ImportError(dotted)
+
+
+@functools.lru_cache(maxsize=None)
+def _code_names(obj):
+    """The names obj's code reads or sets as attributes, and its strings;
+    for a class, only what it sets on self.  Raises OSError when its
+    source is not there."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(obj)))
+    if inspect.isclass(obj):
+        return {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store)
+                and isinstance(n.value, ast.Name) and n.value.id == "self"}
+    return ({n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+            | {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)})
+
+
+def _has(owner, name):
+    if hasattr(owner, name):
+        return True
+    if inspect.ismodule(owner):
+        return False
+    if inspect.isclass(owner):
+        return any(name in _code_names(cls) for cls in owner.__mro__ if cls is not object)
+    return name in _code_names(owner)
+
+
+def check(installed_xdist=None):
+    """Every entry of SEAM the installed releases lack, as "owner.name"
+    (empty: all there).  installed_xdist: its (major, minor); an entry
+    whose owner came in a later release is not asked for."""
+    if installed_xdist is None:
+        import xdist
+
+        installed_xdist = _version(xdist.__version__)
+    missing = []
+    for owners, name, _why, _checked, since in SEAM:
+        if since is not None and installed_xdist < since:
+            continue
+        found = False
+        for owner in owners.split(" or "):
+            try:
+                found = _has(_resolve(owner), name)
+            except (ImportError, AttributeError, OSError, TypeError, SyntaxError):
+                found = False
+            if found:
+                break
+        if not found:
+            missing.append("%s.%s" % (owners, name))
+    return missing
+
 
 class Seam:
-    """Every use of a name of xdist, execnet or pytest that is not public,
-    in one place.  Each says why no public hook or name does the job, and
-    the releases it was checked on: pytest-xdist 3.1.0 (Debian 12), 3.6.1,
-    3.8.0 and 3.9.0.dev0 (main at f63b6a2); execnet 1.9.0, 2.1.1, 2.1.2.
-    check() tells, at the start of a run, when an installed release lacks
-    one, so an upgrade breaks here, in one line, and not in a test run;
-    tests/pyunit/test_seam.py runs it too.
-    """
+    """The uses of the names of SEAM in xdist's controller, its workers'
+    setup and pytest's reports; each method names its entries."""
 
-    @staticmethod
-    def check():
-        """What the installed xdist and execnet lack of the names below."""
-        missing = []
-        try:
-            from xdist.dsession import DSession
-            from xdist.scheduler import LoadScheduling, LoadScopeScheduling
-            from xdist.workermanage import NodeManager, WorkerController
-        except ImportError as exc:
-            return ["xdist's modules: %s" % exc]
-        for owner, name in ((DSession, "_clone_node"), (NodeManager, "setup_node"),
-                            (WorkerController, "sendcommand"), (WorkerController, "shutting_down"),
-                            (LoadScheduling, "remove_node"), (LoadScopeScheduling, "remove_node")):
-            if not hasattr(owner, name):
-                missing.append("%s.%s" % (owner.__name__, name))
-        import execnet
-
-        if not hasattr(execnet.Group, "terminate") or not hasattr(execnet.XSpec, "__getattr__"):
-            missing.append("execnet.Group.terminate, execnet.XSpec")
-        return missing
+    check = staticmethod(check)
 
     @staticmethod
     def dsession(config):
-        """xdist's controller: its plugin registers under the name
-        "dsession" (no public accessor)."""
+        """xdist's controller (xdist.plugin.pytest_configure: dsession)."""
         return config.pluginmanager.getplugin("dsession")
 
     @staticmethod
     def status_once(config):
         """Under -q, without a terminal, xdist writes its status line
         ("bringing up nodes...") at setup and again when the collection is
-        complete (TerminalDistReporter.ensure_show_status; registered as
-        "terminaldistreporter"), so it reads twice: the second is left
-        out; no option says so.  With -v or on a
-        terminal, where the line says something new or is rewritten in
-        place, nothing changes."""
+        complete: the second is left out (terminaldistreporter,
+        ensure_show_status; registered only with a terminal reporter).
+        With -v or on a terminal, where the line says something new or is
+        rewritten in place, nothing changes."""
         reporter = config.pluginmanager.getplugin("terminaldistreporter")
-        if reporter is None or config.option.verbose >= 0 or not hasattr(reporter, "ensure_show_status"):
+        if reporter is None or config.option.verbose >= 0:
             return
         reporter.ensure_show_status = lambda: None
 
     @staticmethod
     def group(dsession):
-        """The execnet group xdist makes its workers in.  Our proxies must
-        be in it (a worker finds its proxy there by via=); xdist's own
-        --px (3.7 and later) makes proxies one after another with no
-        bound, and 3.1 has no --px: the group is the only way in."""
+        """The execnet group xdist makes its workers in (nodemanager, group)."""
         return dsession.nodemanager.group
 
     @staticmethod
     def hand_over(dsession, made, guard):
-        """xdist makes each worker's gateway in turn, unbounded (setup_node
-        calls group.makegateway): the gateways BringUp made all at once
-        are handed to it instead, by id; one made later (a restart) is
-        made as xdist would, then guarded."""
+        """The gateways made all at once are handed to xdist by id when it
+        makes each in turn (setup_node: makegateway); one made later (a
+        restart) is made as xdist would, then guard(gateway)."""
         group = dsession.nodemanager.group
         original = group.makegateway
 
         def makegateway(spec=None):
-            gateway = made.pop(getattr(spec, "id", None), None)
+            gateway = made.pop(spec.id, None) if spec is not None else None
             if gateway is None:
                 gateway = original(spec)
                 guard(gateway)
@@ -786,7 +1072,7 @@ class Seam:
     def proxy_of(dsession, gateway):
         """The proxy gateway a worker gateway was made through (via=), or
         None."""
-        via = getattr(gateway.spec, "via", None)
+        via = gateway.spec.via
         try:
             return dsession.nodemanager.group[via] if via else None
         except KeyError:
@@ -794,11 +1080,9 @@ class Seam:
 
     @staticmethod
     def guard_proxied_io(gateway, proxy):
-        """A worker made through a proxy is waited for and killed through it
-        (execnet's gateway._io asks the proxy).  Once the proxy is gone
-        there is nothing to wait for or kill (the worker was the proxy's
-        child and ended with it), and execnet would raise or hang: no
-        public knob says so."""
+        """A worker made through proxy is waited for and killed through it
+        (_io: wait, kill): once the proxy is gone there is nothing to wait
+        for or kill (the worker was the proxy's child and ended with it)."""
         if proxy is None:
             return
         io = gateway._io
@@ -817,59 +1101,48 @@ class Seam:
 
     @staticmethod
     def worker_args(config, args):
-        """The command line xdist sends the workers is
-        config.invocation_params.args (WorkerController.setup), with no
-        hook to change it: the workers run in the node's copy of the
-        project root and must get its paths relative to it."""
+        """The command line xdist sends the workers (setup:
+        invocation_params) becomes args."""
         params = config.invocation_params
         config.invocation_params = type(params)(args=tuple(args), plugins=params.plugins, dir=params.dir)
 
     @staticmethod
     def remote_worker(node):
-        """xdist gives a popen worker this machine's sys.path (setup(),
-        spec.popen): ours are popen workers of a proxy on another machine,
-        and no hook says so.  pytest_configure_node runs after xdist has
-        taken the arguments (which a popen spec keeps as they are) and
-        before it decides on sys.path."""
+        """Our worker is no popen worker of this machine (setup: popen):
+        pytest_configure_node runs after xdist has taken the arguments
+        (which a popen spec keeps as they are) and before it decides on
+        sys.path."""
         node.gateway.spec.popen = False
 
     @staticmethod
-    def via(worker):
-        """The proxy a worker's gateway was made through (spec.via, public
-        in execnet; xdist's worker object gives its gateway)."""
-        return getattr(getattr(getattr(worker, "gateway", None), "spec", None), "via", None)
+    def drop_specs(config, dropped):
+        """The workers not brought up (their ids) leave --tx, which the
+        schedulers count their workers from (tx)."""
+        config.option.tx = [tx for tx in config.option.tx if spec_field(tx, "id") not in dropped]
 
     @staticmethod
     def intercept_restarts(dsession, decide):
-        """xdist replaces a worker that went down (DSession._clone_node),
-        with no hook to say where or whether: decide(dsession, node,
-        clone) says, clone being xdist's own."""
+        """xdist's replacement of a worker that went down (_clone_node)
+        goes through decide(dsession, node, clone), clone being xdist's."""
         clone = dsession._clone_node
 
         def restart(node):
-            Seam.restore_popen(node)
+            spec = node.gateway.spec
+            if spec.via:
+                spec.popen = True  # remote_worker's change undone: a popen worker until configured
             return decide(dsession, node, clone)
 
         dsession._clone_node = restart
 
     @staticmethod
-    def restore_popen(node):
-        """remote_worker's change undone for a clone: the new worker is a
-        popen worker again until configured."""
-        spec = getattr(getattr(node, "gateway", None), "spec", None)
-        if spec is not None and getattr(spec, "via", None):
-            spec.popen = True
-
-    @staticmethod
     def clone_on(dsession, node, target, clone):
-        """A replacement worker on node target: xdist's _clone_node reads
-        only node.gateway.spec, so a stand-in carries the spec of a worker
-        through target's proxy."""
+        """A replacement worker on node target: a stand-in carries the spec
+        of a worker through target's proxy (_clone_node reads only spec)."""
         import execnet
 
         spec = node.gateway.spec
         parts = ["popen", "via=" + target, "python=" + spec.python]
-        if getattr(spec, "execmodel", None):
+        if spec.execmodel:
             parts.append("execmodel=" + spec.execmodel)
 
         class Standin:
@@ -882,25 +1155,37 @@ class Seam:
 
     @staticmethod
     def forgive_crash(dsession):
-        """xdist counts every worker that goes down against
-        --max-worker-restart (_failed_nodes_count): a lost node's workers
-        did not crash."""
-        if hasattr(dsession, "_failed_nodes_count"):
-            dsession._failed_nodes_count -= 1
+        """A lost node's worker did not crash (_failed_nodes_count)."""
+        dsession._failed_nodes_count -= 1
 
     @staticmethod
     def stop(dsession, why):
-        """Ends xdist's loop with why (DSession.shouldstop, which its loop
-        reads; pytest's session.shouldstop it does not)."""
+        """Ends xdist's loop with why (shouldstop)."""
         dsession.shouldstop = why
 
     @staticmethod
+    def worker_setup(config, args):
+        """On a worker of ours: it collects args (perform_collect: args),
+        its basetemp is its own (setup: basetemp)."""
+        config.args[:] = args
+        config.option.basetemp = None
+
+    @staticmethod
+    def file_with_first_attempt(report, first):
+        """A re-run test's report is filed by junit with its first
+        attempt's (node_reporter: node): its node is seen as first."""
+        report.node = _NodeAlias(report.node, first)
+
+
+class SchedulerSeam:
+    """The uses of the names of SEAM inside xdist's schedulers and their
+    workers (the Scheduling protocol lacks them)."""
+
+    @staticmethod
     def quiet_sends_to_gone(node, ours):
-        """A worker of ours whose connection is gone, before its down event
-        is handled: what a scheduler sends it raises (sendcommand), and
-        xdist would end the run with INTERNALERROR.  The send is dropped
-        instead: the tests stay on the worker's books and come back when
-        it is removed.  (Another plugin's workers are left as they are.)"""
+        """A send to a worker of ours whose connection is gone is dropped
+        (sendcommand): its tests stay on its books and come back when it
+        is removed.  Another plugin's workers are left as they are."""
         if not ours:
             return
         send = node.sendcommand
@@ -914,82 +1199,86 @@ class Seam:
         node.sendcommand = sendcommand
 
     @staticmethod
+    def scheduler_kind(sched):
+        """"load" (load, worksteal), "scope" (loadscope, loadfile,
+        loadgroup), "each", or None: a scheduler xdist does not have
+        (another plugin's), whose insides are not read."""
+        import xdist.scheduler as s
+
+        loads = (s.LoadScheduling,)
+        if hasattr(s, "WorkStealingScheduling"):  # public, from pytest-xdist 3.2 on
+            loads += (s.WorkStealingScheduling,)
+        if isinstance(sched, s.LoadScopeScheduling):
+            return "scope"
+        if isinstance(sched, s.EachScheduling):
+            return "each"
+        if isinstance(sched, loads):
+            return "load"
+        return None
+
+    @staticmethod
     def collection(sched):
-        """The collection a scheduler hands out, before the first tests go
-        (the protocol has none): load, worksteal and each keep
-        node2collection, the scope schedulers registered_collections, ours
-        node2collection."""
-        collections_ = getattr(sched, "node2collection", None) or getattr(sched, "registered_collections", {})
-        return next(iter(collections_.values()), [])
+        """The test ids sched hands out, before the first go, or None for a
+        scheduler whose insides are not known (node2collection,
+        registered_collections)."""
+        kind = SchedulerSeam.scheduler_kind(sched)
+        if kind is None:
+            return None
+        found = sched.registered_collections if kind == "scope" else sched.node2collection
+        return list(next(iter(found.values()), []))
 
     @staticmethod
     def collection_lost(sched):
-        """A worker lost before its collection came: xdist's schedulers
-        wait for as many collections as the run had workers (numnodes),
-        and nothing else would start the scheduling."""
-        if getattr(sched, "numnodes", 0) > 0:
+        """A worker lost before its collection came, already removed from
+        sched: one fewer to wait for (numnodes), and the scheduling starts
+        if the others' are all in (collection; each: schedule() hands out
+        only to workers not started)."""
+        kind = SchedulerSeam.scheduler_kind(sched)
+        if kind is None:
+            return
+        if sched.numnodes > 0:
             sched.numnodes -= 1
-        if getattr(sched, "collection", 0) is None and sched.nodes and sched.collection_is_completed:
+        if kind == "each" and len(sched.node2collection) >= sched.numnodes:
+            sched.collection_is_completed = True  # each's is a flag its add_node_collection sets
+        started = kind != "each" and sched.collection is not None
+        if not started and sched.nodes and sched.collection_is_completed:
             sched.schedule()
 
     @staticmethod
     def take_back(sched, test):
-        """A test not to run again, taken out of the tests waiting for a
-        worker (the protocol can only add one): load and worksteal keep
-        indices in pending, the scope schedulers mark a work unit's entry
-        done."""
-        collection = getattr(sched, "collection", None) or []
-        pending = getattr(sched, "pending", None)
-        if pending is not None and test in collection:
-            index = collection.index(test)
-            while index in pending:
-                pending.remove(index)
-        for unit in (getattr(sched, "workqueue", None) or {}).values():
-            if test in unit:
-                unit[test] = True
-
-    @staticmethod
-    def kill_ssh(words):
-        """Stops the ssh of a gateway that is still being made (execnet
-        gives no handle on its process until it is up): this process's
-        child ssh whose words, just before its remote command, are exactly
-        words (so "host" never matches "host -p 2222").  Linux /proc;
-        elsewhere nothing is stopped and the bound only reports."""
-        me = str(os.getpid())
-        try:
-            entries = os.listdir("/proc")
-        except OSError:
-            return
-        for entry in entries:
-            if not entry.isdigit():
-                continue
-            try:
-                with open("/proc/%s/stat" % entry) as f:
-                    stat = f.read()
-                if stat[stat.rindex(")") + 2:].split()[1] != me:
-                    continue
-                with open("/proc/%s/cmdline" % entry, "rb") as f:
-                    argv = f.read().decode("utf-8", "replace").split("\0")[:-1]
-            except (OSError, ValueError, IndexError):
-                continue
-            if argv and os.path.basename(argv[0]) == "ssh" and argv[-1 - len(words):-1] == words:
-                try:
-                    os.kill(int(entry), signal.SIGKILL)
-                except OSError:
-                    pass
-
-    @staticmethod
-    def terminate(group):
-        """Ends every gateway now (execnet's Group.terminate, public): the
-        group's own clean-up at exit would start threads, which Python
-        3.12 refuses at interpreter shutdown."""
-        try:
-            group.terminate(timeout=5)
-        except Exception:
-            pass
+        """test is not to run again: out of the tests waiting (load:
+        collection, pending; scope: workqueue, its entry marked done).
+        --dist each never takes one back."""
+        kind = SchedulerSeam.scheduler_kind(sched)
+        if kind == "load" and sched.collection and test in sched.collection:
+            index = sched.collection.index(test)
+            while index in sched.pending:
+                sched.pending.remove(index)
+        elif kind == "scope":
+            for unit in sched.workqueue.values():
+                if test in unit:
+                    unit[test] = True
 
 
-# --- 8. src/scheduling.py ----------------------------------------------------
+class _NodeAlias:
+    """A worker node seen by report consumers: attributes of the real one,
+    but equal to (and hashed as) another."""
+
+    def __init__(self, real, key):
+        self._real = real
+        self._key = key
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+    def __eq__(self, other):
+        return other == self._key
+
+    def __hash__(self):
+        return hash(self._key)
+
+
+# --- 9. src/scheduling.py ----------------------------------------------------
 #
 # The schedulers: LongestFirstScheduling, CloudScheduling.
 #
@@ -1191,7 +1480,7 @@ class CloudScheduling:
         return self.inner.has_pending
 
     def add_node(self, node):
-        Seam.quiet_sends_to_gone(node, self.node_of(node) is not None)
+        SchedulerSeam.quiet_sends_to_gone(node, self.node_of(node) is not None)
         self.inner.add_node(node)
 
     def add_node_collection(self, node, collection):
@@ -1217,12 +1506,14 @@ class CloudScheduling:
         name = self.node_of(node)
         lost = name in self.book.lost
         ours = isinstance(self.inner, LongestFirstScheduling)
+        crashed = self.inner.remove_node(node)  # KeyError: never added (xdist knows)
         if lost and node not in self.collected:
+            # removed first: it is no longer one of the workers the
+            # scheduling may start with
             if ours:
                 self.inner.collection_lost()
             else:
-                Seam.collection_lost(self.inner)
-        crashed = self.inner.remove_node(node)  # KeyError: never added (xdist knows)
+                SchedulerSeam.collection_lost(self.inner)
         decision = self.book.worker_removed(name, node, crashed)
         for test in decision.requeue:
             try:
@@ -1233,13 +1524,13 @@ class CloudScheduling:
             if ours:
                 self.inner.take_back(test)
             else:
-                Seam.take_back(self.inner, test)
+                SchedulerSeam.take_back(self.inner, test)
         if needs_replacement(lost, self.inner.has_pending, [n.shutting_down for n in self.inner.nodes]):
             self.replacement()
         return decision.crash
 
 
-# --- 9. src/texts.py ---------------------------------------------------------
+# --- 10. src/texts.py --------------------------------------------------------
 #
 # Files carried as text: the fork server and the timeline page.
 #
@@ -1647,9 +1938,13 @@ window.onerror = function (msg) { document.body.dataset.errors = (document.body.
 """
 
 
-# --- 10. src/bringup.py ------------------------------------------------------
+# --- 11. src/parallel.py -----------------------------------------------------
 #
-# BringUp: every node's gateway at once, then its workers.
+# Calls at once with a bound, and stopping an ssh that hangs.
+#
+# Bring-up makes every gateway at once; each is bounded, and one not up
+# within its bound is made to fail fast by stopping its ssh, which
+# execnet gives no handle on until the gateway is up.
 
 def _in_parallel(make, items, bound, on_timeout):
     """Calls make(item) for every item at once; returns {index: result or
@@ -1677,6 +1972,104 @@ def _in_parallel(make, items, bound, on_timeout):
     return results
 
 
+def _describe(exc):
+    """An exception (or a reason already in words) in one line."""
+    if isinstance(exc, str):
+        return exc
+    text = str(exc).strip().splitlines()
+    return "%s%s" % (type(exc).__name__, (": " + text[-1]) if text else "")
+
+
+def kill_ssh(words):
+    """Stops the ssh of a gateway that is still being made: this process's
+    child ssh whose words, just before its remote command, are exactly
+    words (so "host" never matches "host -p 2222").  Linux /proc;
+    elsewhere nothing is stopped and the bound only reports."""
+    me = str(os.getpid())
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                stat = f.read()
+            if stat[stat.rindex(")") + 2:].split()[1] != me:
+                continue
+            with open("/proc/%s/cmdline" % entry, "rb") as f:
+                argv = f.read().decode("utf-8", "replace").split("\0")[:-1]
+        except (OSError, ValueError, IndexError):
+            continue
+        if argv and os.path.basename(argv[0]) == "ssh" and argv[-1 - len(words):-1] == words:
+            try:
+                os.kill(int(entry), signal.SIGKILL)
+            except OSError:
+                pass
+
+
+# --- 12. src/forking.py ------------------------------------------------------
+#
+# ForkServers: a node's workers as forks of one process that collected.
+#
+# One start per node: a node's workers are forks of one process there (the
+# fork server, forkserver.py), which has imported pytest, xdist, this
+# plugin and the suite, through one collection.  It is started through the
+# node's gateway (forkstart.py); each worker's python is then a tiny client
+# (forkclient.py) that hands its stdin, stdout and stderr to the server
+# (SCM_RIGHTS) and waits: the server forks, the child takes those pipes
+# and runs execnet's bootstrap line as a fresh python would, and its exit
+# status goes back to the client.  execnet, xdist and the worker protocol
+# are as they are.  Where the server is not there (it fell back, or went)
+# the client becomes the python it stands for (exec), so a worker always
+# starts.  Linux only (fork without exec elsewhere is not safe enough).
+
+class ForkServers:
+    """Starts the fork servers of a bring-up.  args: the collection's
+    arguments; bound: seconds each server's one collection may take
+    (cloud_sync_timeout: it is a step after the copy); say: one line."""
+
+    def __init__(self, args, bound, say):
+        self.args = args
+        self.bound = bound
+        self.say = say
+        self.forked = {}  # node -> the fork server's folder there
+
+    def start(self, up, by_node):
+        """A fork server on every node of up ({node: gateway}) that has
+        more than one worker (by_node: {node: [worker spec]}), at once;
+        its workers' python becomes the client.  A node whose server
+        falls back says why, in one line, and starts fresh ones.  A node
+        of one worker starts it fresh: a server would only add its own
+        collection."""
+        names = sorted(name for name in up if len(by_node[name]) > 1)
+
+        def start(name):
+            channel = up[name].remote_exec(FORK_START)
+            channel.send((self.args, FORK_SERVER, FORK_CLIENT, self.bound))
+            return channel.receive(self.bound + 10)
+
+        results = _in_parallel(start, names, self.bound + 15, lambda name: None)
+        for k, name in enumerate(names):
+            result = results.get(k)
+            if isinstance(result, Exception) or result[0] != "ready":
+                why = _describe(result) if isinstance(result, Exception) else result[2]
+                self.say("pytest-cloud: node '%s': workers start as fresh pythons: %s" % (name, why))
+                continue
+            self.forked[name] = result[1]
+            for spec in by_node[name]:
+                spec.python = "%s -I -S %s/client.py" % (spec.python, result[1])
+
+
+# --- 13. src/bringup.py ------------------------------------------------------
+#
+# BringUp: every node's gateway at once, then its workers.
+#
+# Each node's proxy gateway at once, each bounded by the connect timeout;
+# the worker check in each; the fork servers (forking.py) where the run
+# forks its workers; then every worker through its proxy, at once.
+
 # Runs in each proxy gateway: when its connection to the controller ends,
 # the proxy ends at once, and so its workers' input closes.
 _PROXY_WATCHDOG = """
@@ -1687,12 +2080,6 @@ except BaseException:
     pass
 os._exit(0)
 """
-
-def _describe(exc):
-    if isinstance(exc, str):
-        return exc
-    text = str(exc).strip().splitlines()
-    return "%s%s" % (type(exc).__name__, (": " + text[-1]) if text else "")
 
 
 class BringUp:
@@ -1705,8 +2092,8 @@ class BringUp:
         self.plan = plan
         self.group = group
         self.say = say
-        self.fork_args = fork_args  # the collection's arguments; None: no fork
-        self.forked = {}  # node -> the fork server's folder there
+        # the collection's arguments: fork servers; None: fresh workers
+        self.forks = None if fork_args is None else ForkServers(fork_args, plan.sync_timeout, say)
         self.left_out = {}
         self.watchdogs = {}  # node -> the proxy watchdog's channel
         self.ssh = {}  # node -> its proxy's ssh words (to stop a hung one)
@@ -1724,8 +2111,8 @@ class BringUp:
             by_node[self.plan.node_of(spec.id)].append(spec)
         up = self._proxies(sorted(by_node))
         self._check(up)
-        if self.fork_args is not None:
-            self._fork_servers(up, by_node)
+        if self.forks is not None:
+            self.forks.start(up, by_node)
         return self._workers(up, by_node)
 
     def _proxies(self, names):
@@ -1735,7 +2122,7 @@ class BringUp:
         for name, spec in zip(names, specs):
             self.ssh[name] = spec.ssh.split()
         results = _in_parallel(self.group.makegateway, specs, self.plan.connect_timeout + 1,
-                               lambda spec: Seam.kill_ssh(spec.ssh.split()))
+                               lambda spec: kill_ssh(spec.ssh.split()))
         up = {}
         for k, name in enumerate(names):
             result = results[k]
@@ -1766,7 +2153,7 @@ class BringUp:
         def run(name):
             up[name].remote_exec(code).waitclose(bound + 5)
 
-        results = _in_parallel(run, names, bound, lambda name: Seam.kill_ssh(self.ssh[name]))
+        results = _in_parallel(run, names, bound, lambda name: kill_ssh(self.ssh[name]))
         for k, name in enumerate(names):
             if isinstance(results.get(k), Exception):
                 why = str(results[k]).strip().splitlines() or [_describe(results[k])]
@@ -1774,36 +2161,10 @@ class BringUp:
                     self.plan.python, " and the develop eggs" if check.get("args") else "", why[-1]))
                 del up[name]
 
-    def _fork_servers(self, up, by_node):
-        """A fork server on every node (FORK_START), at once, each bounded
-        by cloud_sync_timeout (its one collection is a step after the
-        copy); its workers' python becomes the client.  A node whose
-        server falls back says why, in one line, and starts fresh ones.
-        A node of one worker starts it fresh: a server would only add its
-        own collection."""
-        names = sorted(name for name in up if len(by_node[name]) > 1)
-        bound = int(self.plan.data.get("sync_timeout", 300))
-
-        def start(name):
-            channel = up[name].remote_exec(FORK_START)
-            channel.send((self.fork_args, FORK_SERVER, FORK_CLIENT, bound))
-            return channel.receive(bound + 10)
-
-        results = _in_parallel(start, names, bound + 15, lambda name: None)
-        for k, name in enumerate(names):
-            result = results.get(k)
-            if isinstance(result, Exception) or result[0] != "ready":
-                why = _describe(result) if isinstance(result, Exception) else result[2]
-                self.say("pytest-cloud: node '%s': workers start as fresh pythons: %s" % (name, why))
-                continue
-            self.forked[name] = result[1]
-            for spec in by_node[name]:
-                spec.python = "%s -I -S %s/client.py" % (spec.python, result[1])
-
     def _workers(self, up, by_node):
         specs = [spec for name in up for spec in by_node[name]]
         results = _in_parallel(self.group.makegateway, specs, max(30, 3 * self.plan.connect_timeout),
-                               lambda spec: Seam.kill_ssh(self.ssh[self.plan.node_of(spec.id)]))
+                               lambda spec: kill_ssh(self.ssh[self.plan.node_of(spec.id)]))
         made = {}
         for k, spec in enumerate(specs):
             result, name = results[k], self.plan.node_of(spec.id)
@@ -1832,8 +2193,17 @@ class BringUp:
             time.sleep(0.05)
         return proxy.hasreceiver()
 
+    def terminate(self):
+        """Ends every gateway now (execnet's Group.terminate), before the
+        interpreter shuts down: the group's own clean-up at exit would
+        start threads, which Python 3.12 refuses then."""
+        try:
+            self.group.terminate(timeout=5)
+        except Exception:
+            pass
 
-# --- 11. src/timeline.py -----------------------------------------------------
+
+# --- 14. src/timeline.py -----------------------------------------------------
 #
 # TimelineBook, the figures, the self-contained HTML page.
 #
@@ -2049,9 +2419,12 @@ def timeline_html(data, title="pytest-cloud run"):
         "@DATA@", _script_json(compact)).replace("@CODE@", TIMELINE_CODE).replace("@STYLE@", TIMELINE_STYLE)
 
 
-# --- 12. src/outputs.py ------------------------------------------------------
+# --- 15. src/outputs.py ------------------------------------------------------
 #
-# The end of a run: the summary lines and the report (pure).
+# The end of a run: the summary lines, the report, the files written.
+#
+# summary_lines and report_data are pure; Outputs writes cloud_report's
+# JSON and cloud_timeline's page, each whole, and says what it wrote.
 
 def summary_lines(left_out, book, unfinished, took=None):
     """The terminal summary's lines: nodes left out and lost, each re-run
@@ -2093,68 +2466,104 @@ def report_data(plan, left_out, book, unfinished, exitstatus, seconds, versions=
     }
 
 
-# --- 13. src/run.py ----------------------------------------------------------
+class Outputs:
+    """The files a run writes at its end: the plan's report (cloud_report)
+    and timeline (cloud_timeline) paths, None for none.  Each is written
+    whole (a temporary beside it, renamed); one that cannot be written
+    gets one line (say), and the run's exit status stays its own."""
+
+    def __init__(self, report, timeline, say):
+        self.report = report
+        self.timeline = timeline
+        self.say = say
+        self.written = {}  # name -> path
+
+    def write(self, timeline, title, **facts):
+        """timeline: timeline_data's facts; title: the page's; facts:
+        report_data's arguments."""
+        if self.report:
+            data = report_data(**facts)
+            data["tests"] = timeline["tests"]
+            data["timeline"] = {k: timeline[k] for k in ("workers", "nodes", "lost", "figures")}
+            self._write_file("report", self.report, json.dumps(data, indent=2))
+        if self.timeline:
+            self._write_file("timeline", self.timeline, timeline_html(timeline, title))
+
+    def lines(self):
+        """The summary's lines on what was written."""
+        return ["%s written: %s" % kv for kv in sorted(self.written.items())]
+
+    def _write_file(self, name, path, text):
+        tmp = "%s.%d.tmp" % (path, os.getpid())
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.replace(tmp, path)
+        except OSError as exc:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            self.say("pytest-cloud: cloud_%s: cannot write '%s': %s" % (name, path, exc.strerror or exc))
+            return
+        self.written[name] = path
+
+
+# --- 16. src/run.py ----------------------------------------------------------
 #
 # CloudRun: the hooks of a run, each handing its event on.
+#
+# xdist's DSession is the model: the run is its event loop and nothing
+# else.  Each hook hands its event to the one that decides or keeps it:
+# BringUp (the gateways), the LossBook (what a lost node costs), the
+# ReplacementPolicy (where a worker that went down is replaced), the
+# DurationsBook (earlier runs' durations, this run's), the TimelineBook
+# (each attempt on the controller's clock), Outputs (the files written at
+# the end), and the Seam for whatever of xdist it must reach.
 
 class CloudRun:
-    """Hands the helper's plan to pytest-xdist on the controller and looks
-    after the run: each hook passes its event to BringUp, LossBook or the
-    scheduler, and keeps what the end needs."""
+    """The run on the controller: the helper's plan (plan), its process
+    (helper, which calls lock_ended when a node's lock ends), and whether
+    the --dist mode is ours to choose (dist_defaulted)."""
 
     def __init__(self, config, plan, helper, dist_defaulted=False):
         self.config = config
         self.plan = plan
         self.helper = helper
         self.dist_defaulted = dist_defaulted
+        self.started = time.monotonic()
         self.book = LossBook()
         self.bringup = None
-        self.durations = None  # of earlier runs; None: pytest's cache is off
-        self.longest_first = False
-        self.ran = {}  # test id -> seconds this run (setup + call + teardown)
-        self.timed = set()  # tests whose teardown report came
-        self.expected = None  # the estimate said before the run
-        self.expected_tests = 0
-        self.sched_started = None
-        self.tests_ended = None
-        self.collected = set()
+        self.durations = DurationsBook(None, False)  # pytest_configure reads the cache's
+        self.replacements = ReplacementPolicy(plan.capacity)
+        self.timeline = TimelineBook(self.started)
+        self.outputs = Outputs(plan.report, plan.timeline, _say)
+        self.collected = set()  # test ids the workers collected
         self.ready = set()  # our workers that are up and not down yet
         self.workers = 0  # xdist's workers, once brought up
-        self.unfinished = []
-        self.replacements_wanted = 0
-        self.replaced = 0
-        self.started = time.monotonic()
-        self.timeline = TimelineBook(self.started)
-        self.written = {}  # output files written: name -> path
+        self.unfinished = []  # tests reported failed: no node was left to run them
         self.lock_lost = {}  # proxy id -> why its node's lock ended
         helper.on_lost = self.lock_ended
 
     def node_of(self, worker):
         """The node of a worker of ours (its proxy id), else None."""
-        return Seam.via(worker) if Seam.via(worker) in self.plan.proxies else None
-
-    def say(self, line):
-        sys.stderr.write(line + "\n")
-        sys.stderr.flush()
+        via = worker.gateway.spec.via
+        return via if via in self.plan.proxies else None
 
     def pytest_configure(self, config):
         """pytest's cache exists from here (its plugin's configure runs
         first): the durations of earlier runs, and so the order."""
         cache = getattr(config, "cache", None)
-        if cache is not None:
-            self.durations = merge_durations(cache.get(DURATIONS_KEY, {}), {})
-        self.longest_first = (self.dist_defaulted and self.plan.data.get("schedule", "durations") == "durations"
-                              and bool(self.durations))
+        self.durations = DurationsBook(cache.get(DURATIONS_KEY, {}) if cache is not None else None,
+                                       self.dist_defaulted and self.plan.schedule == "durations")
 
     # -- bring-up -----------------------------------------------------------
 
     def pytest_xdist_setupnodes(self, config, specs):
         dsession = Seam.dsession(config)
-        fork_args = None
-        if self.plan.data.get("fork", False):
-            fork_args = _args_for_workers(config, paths=False) + _remote_args(config)
+        fork_args = _args_for_workers(config, paths=False) + _remote_args(config) if self.plan.fork else None
         Seam.status_once(config)
-        self.bringup = BringUp(self.plan, Seam.group(dsession), self.say, fork_args)
+        self.bringup = BringUp(self.plan, Seam.group(dsession), _say, fork_args)
         Seam.worker_args(config, _args_for_workers(config))
         ours = [spec for spec in specs if self.plan.node_of(spec.id) is not None]
         made = self.bringup.run(ours)
@@ -2162,10 +2571,10 @@ class CloudRun:
         dropped = {spec.id for spec in ours if spec.id not in made}
         specs[:] = [spec for spec in specs if spec.id not in dropped]
         self.workers = len(specs)  # every worker xdist sets up, ours and others
-        # xdist's schedulers wait for as many collections as --tx has specs
-        config.option.tx = [tx for tx in config.option.tx if spec_field(tx, "id") not in dropped]
+        Seam.drop_specs(config, dropped)
         if not specs:
-            self._exit_no_nodes("no node could be brought up")
+            reasons = "; ".join("%s: %s" % kv for kv in sorted(self.bringup.left_out.items()))
+            pytest.exit("pytest-cloud: no node could be brought up (%s)" % reasons, returncode=1)
         Seam.intercept_restarts(dsession, self.restart)
 
     def lock_ended(self, node, why):
@@ -2174,49 +2583,31 @@ class CloudRun:
         node is lost, as if its connection had gone.  Its gateway's ssh is
         stopped (from the helper's reader thread: xdist then sees the
         workers go down, and the loss is handled in its loop)."""
-        name = next((n.get("gateway") for n in self.plan.data.get("nodes", [])
-                     if n.get("node") == node and n.get("gateway")), None)
+        name = self.plan.gateway_of(node)
         if name is None or self.bringup is None or name not in self.bringup.ssh:
             return
         self.lock_lost[name] = why
-        Seam.kill_ssh(self.bringup.ssh[name])
+        kill_ssh(self.bringup.ssh[name])
 
     def restart(self, dsession, node, clone):
-        """xdist replaces a worker that went down.  Never on a lost node:
-        there, only when the lost node's tests need a worker, on a
-        surviving node through its proxy."""
+        """xdist replaces a worker that went down: where, if anywhere, the
+        ReplacementPolicy says; on another node through its proxy."""
         name = self.node_of(node)
-        if name not in self.book.lost:
+        target = self.replacements.where(name, self.book.lost, self.bringup.left_out)
+        if target == name:
             return clone(node)
-        if self.replacements_wanted <= 0:
+        if target is None:
             return None
-        self.replacements_wanted -= 1
-        gone = set(self.book.lost) | set(self.bringup.left_out if self.bringup else ())
-        alive = [n for n in self.plan.capacity if n not in gone]
-        if not alive:
-            return None
-        self.replaced += 1
-        target = sorted(alive, key=lambda n: -self.plan.capacity[n])[self.replaced % len(alive)]
         try:
             return Seam.clone_on(dsession, node, target, clone)
         except Exception as exc:
-            self.say("pytest-cloud: node '%s': no replacement worker: %s" % (target, _describe(exc)))
+            _say("pytest-cloud: node '%s': no replacement worker: %s" % (target, _describe(exc)))
             return None
-
-    def _exit_no_nodes(self, what):
-        left = dict(self.bringup.left_out if self.bringup else {})
-        left.update(self.book.lost)
-        reasons = "; ".join("%s: %s" % kv for kv in sorted(left.items()))
-        pytest.exit("pytest-cloud: %s (%s)" % (what, reasons), returncode=1)
 
     def pytest_configure_node(self, node):
         if self.node_of(node) is None:
             return
-        node.workerinput["cloud_args"] = _remote_args(self.config)
-        node.workerinput["cloud_places"] = [str(self.config.rootpath), str(self.config.invocation_params.dir)]
-        cache = getattr(self.config, "cache", None)
-        if cache is not None:
-            node.workerinput["cloud_cache"] = {key: cache.get(key, None) for key in _SELECTION_CACHE_KEYS}
+        node.workerinput.update(worker_input(self.config))
         Seam.remote_worker(node)
 
     # -- during the run -----------------------------------------------------
@@ -2230,18 +2621,15 @@ class CloudRun:
             self.book.lose(name, "lock lost: %s" % self.lock_lost[name] if name in self.lock_lost
                            else "connection lost (%s)" % _describe(error))
             self.timeline.node_lost(name, time.monotonic(), self.book.lost[name])
-            self.say("\npytest-cloud: node '%s' lost: %s" % (name, self.book.lost[name]))
+            _say("\npytest-cloud: node '%s' lost: %s" % (name, self.book.lost[name]))
         self.timeline.worker_down(node.gateway.id, time.monotonic(), name in self.book.lost)
-        if name is None or error is None:
-            return
-        if name not in self.book.lost:
+        if name is None or error is None or name not in self.book.lost:
             return  # a worker crashed on a live node: xdist replaces it
         dsession = Seam.dsession(self.config)
         Seam.forgive_crash(dsession)  # a lost node is not a crashed worker
-        gone = set(self.book.lost) | set(self.bringup.left_out)
         # only once the last worker's down event is here: xdist 3.1 stops
         # at once and handles no event after it
-        if set(self.plan.capacity) <= gone and not self.ready:
+        if set(self.plan.capacity) <= set(self.book.lost) | set(self.bringup.left_out) and not self.ready:
             Seam.stop(dsession, "pytest-cloud: every node was lost (%s)" % "; ".join(
                 "%s: %s" % kv for kv in sorted(self.book.lost.items())))
 
@@ -2259,14 +2647,17 @@ class CloudRun:
             return
         from xdist.scheduler import EachScheduling, LoadScheduling
 
-        if self.longest_first and type(inner) is LoadScheduling:
-            inner = LongestFirstScheduling(config, self.durations, self.workers, log)
+        if self.durations.longest_first and type(inner) is LoadScheduling:
+            inner = LongestFirstScheduling(config, self.durations.earlier, self.workers, log)
         self.book.each = isinstance(inner, EachScheduling)
-        outcome.force_result(CloudScheduling(inner, self.book, self.node_of, self.scheduling,
-                                             self.want_replacement))
+        outcome.force_result(CloudScheduling(inner, self.book, self.node_of, self.first_tests,
+                                             self.replacements.want))
 
-    def want_replacement(self):
-        self.replacements_wanted += 1
+    def first_tests(self, sched):
+        """The first tests are about to go out: one line says how."""
+        tests = SchedulerSeam.collection(sched)
+        _write(self.config, self.durations.first_tests(tests, len(sched.nodes) or 1, type(sched).__name__,
+                                               self.config.option.dist, time.monotonic()))
 
     def pytest_handlecrashitem(self, crashitem, report, sched):
         text = self.book.twice(crashitem)
@@ -2277,135 +2668,47 @@ class CloudRun:
 
     @pytest.hookimpl(hookwrapper=True, tryfirst=True)
     def pytest_runtest_logreport(self, report):
-        test = getattr(report, "nodeid", None)
-        real = getattr(report, "node", None)
+        test, real, now = report.nodeid, getattr(report, "node", None), time.monotonic()
         self.book.report(real, test, report.when)
-        worker = getattr(getattr(real, "gateway", None), "id", None)
-        if worker is not None and report.when in ("setup", "call", "teardown"):
+        self.durations.report(test, report.when, report.duration, now)
+        if real is not None and report.when in ("setup", "call", "teardown"):
+            worker = real.gateway.id
             self.timeline.report(test, self.node_of(real) or worker, worker, report.when, report.outcome,
-                                 report.duration, hasattr(report, "wasxfail"), time.monotonic())
-        if report.when in ("setup", "call", "teardown"):
-            # a test run again starts its time afresh
-            self.ran[test] = (0.0 if report.when == "setup" else self.ran.get(test, 0.0)) + report.duration
-            if report.when == "teardown":
-                self.timed.add(test)
-                self.tests_ended = time.monotonic()
+                                 report.duration, hasattr(report, "wasxfail"), now)
         attempts = self.book.crashes.get(test)
         if attempts and real is not None and real is not attempts[0][1]:
-            report.node = _NodeAlias(real, attempts[0][1])
+            Seam.file_with_first_attempt(report, attempts[0][1])
         yield
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtestloop(self, session):
         yield
         for test, worker, text in self.book.unfinished():
-            path = test.split("::")[0]
-            report = pytest.TestReport(nodeid=test, location=(path, None, path), keywords={},
-                                       outcome="failed", longrepr=text, when="call")
-            report.node = worker
-            self.config.hook.pytest_runtest_logreport(report=report)
+            self.config.hook.pytest_runtest_logreport(report=_failed(test, worker, text))
             self.unfinished.append(test)
 
     def pytest_xdist_node_collection_finished(self, node, ids):
         self.collected.update(ids)
 
-    def scheduling(self, sched):
-        """The first tests are about to go out: one line on which scheduler
-        hands them out, what is known of their durations and the run's
-        expected time."""
-        self.sched_started = time.monotonic()
-        tests = Seam.collection(sched)
-        self.expected_tests = len(tests)
-        workers = len(sched.nodes) or 1
-        name = type(sched).__name__
-        if self.durations is None:
-            self._write("pytest-cloud: %d tests on %d workers, scheduling via %s" % (len(tests), workers, name))
-            return
-        order = longest_first(tests, self.durations) if self.longest_first else None
-        seconds, known, longest = estimate(tests, self.durations, workers, order)
-        how = "longest first" if self.longest_first and known else (
-            "in collection order" if self.config.option.dist == "load" else "--dist " + self.config.option.dist)
-        if known:
-            self.expected = seconds
-            self._write("pytest-cloud: %d tests, %d with a recorded duration, %s: about %.1f s on %d "
-                        "workers (longest test %.1f s), scheduling via %s"
-                        % (len(tests), known, how, seconds, workers, longest, name))
-        else:
-            self._write("pytest-cloud: %d tests, none with a recorded duration yet (%s), scheduling via %s"
-                        % (len(tests), how, name))
-
-    def _write(self, line):
-        terminal = self.config.pluginmanager.getplugin("terminalreporter")
-        if terminal is not None:
-            terminal.write_line(line)
-        else:
-            self.say(line)
-
     # -- the end ------------------------------------------------------------
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session, exitstatus):
-        cache = getattr(self.config, "cache", None)
-        if cache is not None and self.collected and not self.config.option.collectonly:
-            known = set(cache.get("cache/nodeids", []))
-            cache.set("cache/nodeids", sorted(known | self.collected))
-        if cache is not None and self.timed:
-            root = str(self.config.rootpath)
-
-            def still_there(test):
-                return os.path.exists(os.path.join(root, test.split("::")[0]))
-
-            cache.set(DURATIONS_KEY, merge_durations(
-                cache.get(DURATIONS_KEY, {}), {t: self.ran[t] for t in self.timed}, keep=still_there))
+        _store(self.config, self.collected, self.durations)
         now = time.monotonic()
         self.timeline.finish(now)
-        versions = dict(_stack_versions(), plugin=PYTEST_CLOUD_VERSION, helper=self.plan.data.get("helper_version"))
-        tests_phase = (self.tests_ended - self.sched_started) if self.tests_ended and self.sched_started else None
-        timeline = timeline_data(self.timeline, self.plan.data, self.expected if tests_phase else None, versions)
-        report = self._output("report")
-        if report:
-            data = report_data(self.plan.data, self.bringup.left_out if self.bringup else {}, self.book,
-                               self.unfinished, int(exitstatus), now - self.started, versions)
-            data["tests"] = timeline["tests"]
-            data["timeline"] = {k: timeline[k] for k in ("workers", "nodes", "lost", "figures")}
-            self._write_file("report", report, json.dumps(data, indent=2))
-        page = self._output("timeline")
-        if page:
-            self._write_file("timeline", page, timeline_html(timeline, "pytest-cloud: %s, %s" % (
-                os.path.basename(str(self.config.rootpath)), time.strftime("%Y-%m-%d %H:%M"))))
-
-    def _output(self, name):
-        """An output file's path (command line, environment, ini), or
-        None."""
-        path = self.config.getoption("cloud_" + name) or os.environ.get("PYTEST_CLOUD_" + name.upper()) \
-            or self.config.getini("cloud_" + name)
-        return os.path.join(str(self.config.invocation_params.dir), path) if path else None
-
-    def _write_file(self, name, path, text):
-        """Writes an output file whole (a temporary beside it, renamed);
-        one line when it cannot, and the run's exit status stays its
-        own."""
-        tmp = "%s.%d.tmp" % (path, os.getpid())
-        try:
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, path)
-        except OSError as exc:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            self.say("pytest-cloud: cloud_%s: cannot write '%s': %s" % (name, path, exc.strerror or exc))
-            return
-        self.written[name] = path
+        versions = dict(_stack_versions(), plugin=PYTEST_CLOUD_VERSION, helper=self.plan.helper_version)
+        expected = self.durations.expected if self.durations.tests_phase() else None
+        title = "pytest-cloud: %s, %s" % (os.path.basename(str(self.config.rootpath)), time.strftime("%Y-%m-%d %H:%M"))
+        self.outputs.write(timeline_data(self.timeline, self.plan.data, expected, versions), title,
+                           plan=self.plan.data, left_out=self.bringup.left_out if self.bringup else {},
+                           book=self.book, unfinished=self.unfinished, exitstatus=int(exitstatus),
+                           seconds=now - self.started, versions=versions)
 
     def pytest_terminal_summary(self, terminalreporter):
-        took = None
-        if self.expected is not None and self.tests_ended is not None and self.sched_started is not None \
-                and len(self.timed) >= self.expected_tests:
-            took = (self.expected, self.tests_ended - self.sched_started)
-        lines = summary_lines(self.bringup.left_out if self.bringup else {}, self.book, self.unfinished, took)
-        lines += ["%s written: %s" % kv for kv in sorted(self.written.items())]
+        lines = summary_lines(self.bringup.left_out if self.bringup else {}, self.book, self.unfinished,
+                              self.durations.took())
+        lines += self.outputs.lines()
         if lines:
             terminalreporter.write_sep("=", "pytest-cloud")
             for line in lines:
@@ -2414,32 +2717,48 @@ class CloudRun:
     def pytest_unconfigure(self, config):
         self.helper.release()
         if self.bringup is not None:
-            # before the interpreter shuts down: execnet's own clean-up at
-            # exit needs threads, which Python 3.12 no longer starts then
-            Seam.terminate(self.bringup.group)
+            self.bringup.terminate()
 
 
-class _NodeAlias:
-    """A worker node seen by report consumers: attributes of the real one,
-    but equal to (and hashed as) another.  junit keys its test cases by
-    (test, worker): a re-run test's reports are filed with its first
-    attempt's, so junit shows it once."""
-
-    def __init__(self, real, key):
-        self._real = real
-        self._key = key
-
-    def __getattr__(self, name):
-        return getattr(self._real, name)
-
-    def __eq__(self, other):
-        return other == self._key
-
-    def __hash__(self):
-        return hash(self._key)
+def _say(line):
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
 
 
-# --- 14. src/worker.py -------------------------------------------------------
+def _write(config, line):
+    """A line in the terminal's output (stderr without one)."""
+    terminal = config.pluginmanager.getplugin("terminalreporter")
+    if terminal is not None:
+        terminal.write_line(line)
+    else:
+        _say(line)
+
+
+def _failed(test, worker, text):
+    """The failed report of a test no node was left to run again."""
+    path = test.split("::")[0]
+    report = pytest.TestReport(nodeid=test, location=(path, None, path), keywords={}, outcome="failed",
+                               longrepr=text, when="call")
+    report.node = worker
+    return report
+
+
+def _store(config, collected, durations):
+    """The test ids collected (for --nf) and the durations, into pytest's
+    cache (none when it is off)."""
+    cache = getattr(config, "cache", None)
+    if cache is None:
+        return
+    if collected and not config.option.collectonly:
+        cache.set("cache/nodeids", sorted(set(cache.get("cache/nodeids", [])) | collected))
+    root = str(config.rootpath)
+    stored = durations.to_store(cache.get(DURATIONS_KEY, {}),
+                                lambda test: os.path.exists(os.path.join(root, test.split("::")[0])))
+    if stored is not None:
+        cache.set(DURATIONS_KEY, stored)
+
+
+# --- 17. src/worker.py -------------------------------------------------------
 #
 # On the workers: what a worker of ours does differently.
 #
@@ -2598,7 +2917,7 @@ def _end_with_parent():
     threading.Thread(target=watch, name="pytest-cloud-parent", daemon=True).start()
 
 
-# --- 15. src/main.py ---------------------------------------------------------
+# --- 18. src/main.py ---------------------------------------------------------
 #
 # The start of a run: pytest_cmdline_main, controller and workers.
 #
@@ -2628,9 +2947,7 @@ def pytest_cmdline_main(config):
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:
         if "cloud_args" in workerinput:
-            config.args[:] = workerinput["cloud_args"]
-            # xdist gives a popen worker this machine's basetemp
-            config.option.basetemp = None
+            Seam.worker_setup(config, workerinput["cloud_args"])
             _seed_worker_cache(config, workerinput.get("cloud_cache"))
             if "cloud_places" in workerinput:
                 root, cwd = workerinput["cloud_places"]
@@ -2648,7 +2965,7 @@ def pytest_cmdline_main(config):
     missing = Seam.check()
     if missing:
         raise pytest.UsageError("pytest-cloud: this pytest-xdist (%s) or execnet lacks what pytest-cloud %s "
-                                "relies on (conftest.py, section 'The seam'): %s"
+                                "relies on (the conftest's SEAM, src/seam.py): %s"
                                 % (".".join(map(str, _xdist_version() or ())), PYTEST_CLOUD_VERSION,
                                    "; ".join(missing)))
     if threading.current_thread() is threading.main_thread():
@@ -2657,7 +2974,7 @@ def pytest_cmdline_main(config):
     _raise_open_file_limit()
     helper = _Helper(config)
     try:
-        plan = Plan(helper.plan())
+        plan = Plan(helper.plan(), config.invocation_params.dir)
     except KeyboardInterrupt:
         sys.stderr.write("pytest-cloud: interrupted: the helper and its copies were stopped\n")
         return pytest.ExitCode.INTERRUPTED

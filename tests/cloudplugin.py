@@ -57,14 +57,3 @@ def assembler():
     """conftest_template/assemble.py as a module."""
     return _from_file("pytest_cloud_assemble", ASSEMBLER)
 
-
-def missing(what):
-    """A test cannot run for want of what (a tool, wheels): skipped with
-    that reason, but failed where CI=true, since CI installs every
-    dependency (tests/deps.sh) and a skip there would pass off a
-    missing one as green."""
-    import pytest
-
-    if os.environ.get("CI") == "true":
-        pytest.fail("CI=true, and %s: CI has every dependency (tests/deps.sh)" % what, pytrace=False)
-    pytest.skip(what)

@@ -1,38 +1,16 @@
 """BringUp: every node's gateway at once, then its workers.
+
+Each node's proxy gateway at once, each bounded by the connect timeout;
+the worker check in each; the fork servers (forking.py) where the run
+forks its workers; then every worker through its proxy, at once.
 """
 
 import collections
-import threading
 import time
 
+from .forking import ForkServers
+from .parallel import _describe, _in_parallel, kill_ssh
 from .seam import Seam
-from .texts import FORK_CLIENT, FORK_SERVER, FORK_START
-
-
-def _in_parallel(make, items, bound, on_timeout):
-    """Calls make(item) for every item at once; returns {index: result or
-    exception}.  An item not done within bound seconds gets on_timeout(item)
-    (which must make it fail fast) and TimeoutError as its result."""
-    results = {}
-
-    def run(k, item):
-        try:
-            results[k] = make(item)
-        except Exception as exc:  # reported by the caller
-            results.setdefault(k, exc)
-
-    threads = [threading.Thread(target=run, args=(k, item), daemon=True) for k, item in enumerate(items)]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + bound
-    for k, thread in enumerate(threads):
-        thread.join(max(0.0, deadline - time.monotonic()))
-        if thread.is_alive():
-            results[k] = TimeoutError("not up within %ds" % bound)
-            on_timeout(items[k])
-    for thread in threads:
-        thread.join(10)
-    return results
 
 
 # Runs in each proxy gateway: when its connection to the controller ends,
@@ -46,12 +24,6 @@ except BaseException:
 os._exit(0)
 """
 
-def _describe(exc):
-    if isinstance(exc, str):
-        return exc
-    text = str(exc).strip().splitlines()
-    return "%s%s" % (type(exc).__name__, (": " + text[-1]) if text else "")
-
 
 class BringUp:
     """Every node's proxy gateway at once, each bounded by the connect
@@ -63,8 +35,8 @@ class BringUp:
         self.plan = plan
         self.group = group
         self.say = say
-        self.fork_args = fork_args  # the collection's arguments; None: no fork
-        self.forked = {}  # node -> the fork server's folder there
+        # the collection's arguments: fork servers; None: fresh workers
+        self.forks = None if fork_args is None else ForkServers(fork_args, plan.sync_timeout, say)
         self.left_out = {}
         self.watchdogs = {}  # node -> the proxy watchdog's channel
         self.ssh = {}  # node -> its proxy's ssh words (to stop a hung one)
@@ -82,8 +54,8 @@ class BringUp:
             by_node[self.plan.node_of(spec.id)].append(spec)
         up = self._proxies(sorted(by_node))
         self._check(up)
-        if self.fork_args is not None:
-            self._fork_servers(up, by_node)
+        if self.forks is not None:
+            self.forks.start(up, by_node)
         return self._workers(up, by_node)
 
     def _proxies(self, names):
@@ -93,7 +65,7 @@ class BringUp:
         for name, spec in zip(names, specs):
             self.ssh[name] = spec.ssh.split()
         results = _in_parallel(self.group.makegateway, specs, self.plan.connect_timeout + 1,
-                               lambda spec: Seam.kill_ssh(spec.ssh.split()))
+                               lambda spec: kill_ssh(spec.ssh.split()))
         up = {}
         for k, name in enumerate(names):
             result = results[k]
@@ -124,7 +96,7 @@ class BringUp:
         def run(name):
             up[name].remote_exec(code).waitclose(bound + 5)
 
-        results = _in_parallel(run, names, bound, lambda name: Seam.kill_ssh(self.ssh[name]))
+        results = _in_parallel(run, names, bound, lambda name: kill_ssh(self.ssh[name]))
         for k, name in enumerate(names):
             if isinstance(results.get(k), Exception):
                 why = str(results[k]).strip().splitlines() or [_describe(results[k])]
@@ -132,36 +104,10 @@ class BringUp:
                     self.plan.python, " and the develop eggs" if check.get("args") else "", why[-1]))
                 del up[name]
 
-    def _fork_servers(self, up, by_node):
-        """A fork server on every node (FORK_START), at once, each bounded
-        by cloud_sync_timeout (its one collection is a step after the
-        copy); its workers' python becomes the client.  A node whose
-        server falls back says why, in one line, and starts fresh ones.
-        A node of one worker starts it fresh: a server would only add its
-        own collection."""
-        names = sorted(name for name in up if len(by_node[name]) > 1)
-        bound = int(self.plan.data.get("sync_timeout", 300))
-
-        def start(name):
-            channel = up[name].remote_exec(FORK_START)
-            channel.send((self.fork_args, FORK_SERVER, FORK_CLIENT, bound))
-            return channel.receive(bound + 10)
-
-        results = _in_parallel(start, names, bound + 15, lambda name: None)
-        for k, name in enumerate(names):
-            result = results.get(k)
-            if isinstance(result, Exception) or result[0] != "ready":
-                why = _describe(result) if isinstance(result, Exception) else result[2]
-                self.say("pytest-cloud: node '%s': workers start as fresh pythons: %s" % (name, why))
-                continue
-            self.forked[name] = result[1]
-            for spec in by_node[name]:
-                spec.python = "%s -I -S %s/client.py" % (spec.python, result[1])
-
     def _workers(self, up, by_node):
         specs = [spec for name in up for spec in by_node[name]]
         results = _in_parallel(self.group.makegateway, specs, max(30, 3 * self.plan.connect_timeout),
-                               lambda spec: Seam.kill_ssh(self.ssh[self.plan.node_of(spec.id)]))
+                               lambda spec: kill_ssh(self.ssh[self.plan.node_of(spec.id)]))
         made = {}
         for k, spec in enumerate(specs):
             result, name = results[k], self.plan.node_of(spec.id)
@@ -189,3 +135,12 @@ class BringUp:
                 pass
             time.sleep(0.05)
         return proxy.hasreceiver()
+
+    def terminate(self):
+        """Ends every gateway now (execnet's Group.terminate), before the
+        interpreter shuts down: the group's own clean-up at exit would
+        start threads, which Python 3.12 refuses then."""
+        try:
+            self.group.terminate(timeout=5)
+        except Exception:
+            pass

@@ -56,3 +56,76 @@ def estimate(tests, durations, workers, order=None):
         heapq.heapreplace(free, free[0] + times[i])
     return max(free), known, max(times)
 
+
+class DurationsBook:
+    """A run's durations: those of earlier runs (earlier; None: pytest's
+    cache is off), what each test took in this run (its last attempt:
+    setup + call + teardown), the estimate said before the first tests
+    went out, and when they went out and the last one ended.  Pure: the
+    times are passed in (the controller's monotonic clock)."""
+
+    def __init__(self, earlier, longest_first_wanted):
+        self.earlier = None if earlier is None else merge_durations(earlier, {})
+        self.longest_first = bool(longest_first_wanted and self.earlier)
+        self.ran = {}  # test id -> seconds this run
+        self.timed = set()  # tests whose teardown report came
+        self.expected = None  # the estimate said before the run
+        self.expected_tests = 0
+        self.started = None  # when the first tests went out
+        self.ended = None  # when the last teardown report came
+
+    def report(self, test, when, duration, at):
+        """A test's report came (when: setup, call, teardown)."""
+        if when not in ("setup", "call", "teardown"):
+            return
+        # a test run again starts its time afresh
+        self.ran[test] = (0.0 if when == "setup" else self.ran.get(test, 0.0)) + duration
+        if when == "teardown":
+            self.timed.add(test)
+            self.ended = at
+
+    def first_tests(self, tests, workers, scheduler, dist, at):
+        """The first tests are about to go out (tests: the collection, None
+        when the scheduler's is not known; scheduler: its class name; dist:
+        --dist): the line that says which
+        scheduler hands them out, what is known of their durations and the
+        run's expected time."""
+        self.started = at
+        if tests is None:
+            return ("pytest-cloud: %d workers, scheduling via %s (not one of xdist's: its tests are not "
+                    "counted here)" % (workers, scheduler))
+        self.expected_tests = len(tests)
+        if self.earlier is None:
+            return "pytest-cloud: %d tests on %d workers, scheduling via %s" % (len(tests), workers, scheduler)
+        order = longest_first(tests, self.earlier) if self.longest_first else None
+        seconds, known, longest = estimate(tests, self.earlier, workers, order)
+        how = "longest first" if self.longest_first and known else (
+            "in collection order" if dist == "load" else "--dist " + dist)
+        if not known:
+            return ("pytest-cloud: %d tests, none with a recorded duration yet (%s), scheduling via %s"
+                    % (len(tests), how, scheduler))
+        self.expected = seconds
+        return ("pytest-cloud: %d tests, %d with a recorded duration, %s: about %.1f s on %d workers "
+                "(longest test %.1f s), scheduling via %s"
+                % (len(tests), known, how, seconds, workers, longest, scheduler))
+
+    def to_store(self, old, keep):
+        """The durations to store in the cache after the run (old: what it
+        holds; keep(test): whether a test that did not run is still
+        there), or None when no test ran to its end."""
+        if not self.timed:
+            return None
+        return merge_durations(old, {t: self.ran[t] for t in self.timed}, keep=keep)
+
+    def tests_phase(self):
+        """Seconds from the first tests out to the last one's end, or None."""
+        if self.started is None or self.ended is None:
+            return None
+        return self.ended - self.started
+
+    def took(self):
+        """(estimate, seconds taken) once every test of the estimate ran to
+        its end, else None."""
+        if self.expected is None or self.tests_phase() is None or len(self.timed) < self.expected_tests:
+            return None
+        return self.expected, self.tests_phase()

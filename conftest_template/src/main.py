@@ -43,9 +43,7 @@ def pytest_cmdline_main(config):
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:
         if "cloud_args" in workerinput:
-            config.args[:] = workerinput["cloud_args"]
-            # xdist gives a popen worker this machine's basetemp
-            config.option.basetemp = None
+            Seam.worker_setup(config, workerinput["cloud_args"])
             _seed_worker_cache(config, workerinput.get("cloud_cache"))
             if "cloud_places" in workerinput:
                 root, cwd = workerinput["cloud_places"]
@@ -63,7 +61,7 @@ def pytest_cmdline_main(config):
     missing = Seam.check()
     if missing:
         raise pytest.UsageError("pytest-cloud: this pytest-xdist (%s) or execnet lacks what pytest-cloud %s "
-                                "relies on (conftest.py, section 'The seam'): %s"
+                                "relies on (the conftest's SEAM, src/seam.py): %s"
                                 % (".".join(map(str, _xdist_version() or ())), PYTEST_CLOUD_VERSION,
                                    "; ".join(missing)))
     if threading.current_thread() is threading.main_thread():
@@ -72,7 +70,7 @@ def pytest_cmdline_main(config):
     _raise_open_file_limit()
     helper = _Helper(config)
     try:
-        plan = Plan(helper.plan())
+        plan = Plan(helper.plan(), config.invocation_params.dir)
     except KeyboardInterrupt:
         sys.stderr.write("pytest-cloud: interrupted: the helper and its copies were stopped\n")
         return pytest.ExitCode.INTERRUPTED

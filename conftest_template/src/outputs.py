@@ -1,5 +1,13 @@
-"""The end of a run: the summary lines and the report (pure).
+"""The end of a run: the summary lines, the report, the files written.
+
+summary_lines and report_data are pure; Outputs writes cloud_report's
+JSON and cloud_timeline's page, each whole, and says what it wrote.
 """
+
+import json
+import os
+
+from .timeline import timeline_html
 
 
 def summary_lines(left_out, book, unfinished, took=None):
@@ -40,3 +48,46 @@ def report_data(plan, left_out, book, unfinished, exitstatus, seconds, versions=
         "seconds": round(seconds, 3),
         "versions": versions or {},
     }
+
+
+class Outputs:
+    """The files a run writes at its end: the plan's report (cloud_report)
+    and timeline (cloud_timeline) paths, None for none.  Each is written
+    whole (a temporary beside it, renamed); one that cannot be written
+    gets one line (say), and the run's exit status stays its own."""
+
+    def __init__(self, report, timeline, say):
+        self.report = report
+        self.timeline = timeline
+        self.say = say
+        self.written = {}  # name -> path
+
+    def write(self, timeline, title, **facts):
+        """timeline: timeline_data's facts; title: the page's; facts:
+        report_data's arguments."""
+        if self.report:
+            data = report_data(**facts)
+            data["tests"] = timeline["tests"]
+            data["timeline"] = {k: timeline[k] for k in ("workers", "nodes", "lost", "figures")}
+            self._write_file("report", self.report, json.dumps(data, indent=2))
+        if self.timeline:
+            self._write_file("timeline", self.timeline, timeline_html(timeline, title))
+
+    def lines(self):
+        """The summary's lines on what was written."""
+        return ["%s written: %s" % kv for kv in sorted(self.written.items())]
+
+    def _write_file(self, name, path, text):
+        tmp = "%s.%d.tmp" % (path, os.getpid())
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.replace(tmp, path)
+        except OSError as exc:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            self.say("pytest-cloud: cloud_%s: cannot write '%s': %s" % (name, path, exc.strerror or exc))
+            return
+        self.written[name] = path

@@ -11,7 +11,7 @@ import pytest
 
 from .durations import expected_times, longest_first
 from .lossbook import needs_replacement
-from .seam import Seam
+from .seam import SchedulerSeam
 
 
 class LongestFirstScheduling:
@@ -208,7 +208,7 @@ class CloudScheduling:
         return self.inner.has_pending
 
     def add_node(self, node):
-        Seam.quiet_sends_to_gone(node, self.node_of(node) is not None)
+        SchedulerSeam.quiet_sends_to_gone(node, self.node_of(node) is not None)
         self.inner.add_node(node)
 
     def add_node_collection(self, node, collection):
@@ -234,12 +234,14 @@ class CloudScheduling:
         name = self.node_of(node)
         lost = name in self.book.lost
         ours = isinstance(self.inner, LongestFirstScheduling)
+        crashed = self.inner.remove_node(node)  # KeyError: never added (xdist knows)
         if lost and node not in self.collected:
+            # removed first: it is no longer one of the workers the
+            # scheduling may start with
             if ours:
                 self.inner.collection_lost()
             else:
-                Seam.collection_lost(self.inner)
-        crashed = self.inner.remove_node(node)  # KeyError: never added (xdist knows)
+                SchedulerSeam.collection_lost(self.inner)
         decision = self.book.worker_removed(name, node, crashed)
         for test in decision.requeue:
             try:
@@ -250,7 +252,7 @@ class CloudScheduling:
             if ours:
                 self.inner.take_back(test)
             else:
-                Seam.take_back(self.inner, test)
+                SchedulerSeam.take_back(self.inner, test)
         if needs_replacement(lost, self.inner.has_pending, [n.shutting_down for n in self.inner.nodes]):
             self.replacement()
         return decision.crash

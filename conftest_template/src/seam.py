@@ -1,80 +1,217 @@
 """Seam: every name of xdist, execnet or pytest that is not public.
+
+SEAM is the table: each entry names its owner (a dotted path: a class, a
+function, or a module; "A or B" where a release renamed it), the name
+relied on there, why no public hook or name does the job, and the
+releases it was checked on.  Seam.check() is derived from the table and
+checks every entry against the installed releases at the start of a run
+(and in tests/pyunit/test_seam.py), so that an upgrade breaks here, in
+one line naming the entry, and not in a test run.  A name is there when
+the owner has it as an attribute, or (a class) its code sets it on self,
+or (a function) its code reads it or names it in a string.
+
+The classes Seam and SchedulerSeam hold every use of those names; nothing
+else in the plugin reaches an underscore name of another module's object (a pyunit
+test reads every source file for it, the fork server's too).  Its
+methods look nothing up with a default: a name gone missing fails the
+check, not silently the run.
 """
 
-import os
-import signal
+import ast
+import functools
+import importlib
+import inspect
+import textwrap
+
+from .options import _version
+from .plan import spec_field
+
+XDIST = "pytest-xdist 3.1.0 (Debian 12), 3.6.1, 3.8.0, 3.9.0.dev0 (main at f63b6a2)"
+EXECNET = "execnet 1.9.0, 2.1.1, 2.1.2"
+PYTEST = "pytest 7.2.1, 8.3.5, 8.4.2, 9.0.3, 9.1.1"
+WHY_GROUP = ("the execnet group xdist makes its workers in: our proxies must be in it (a worker finds its "
+             "proxy there by via=); xdist's --px (3.7 and later) makes proxies one after another with no "
+             "bound, and 3.1 has no --px")
+WHY_COLLECTION = "the collection the scheduler hands out, before the first tests go: the protocol has none"
+WHY_NUMNODES = ("the schedulers wait for as many collections as the run had workers, counted from --tx when "
+                "they are made: a worker lost before its collection came would hold the run")
+WHY_TAKE_BACK = "a test not to run again, taken out of the tests waiting: the protocol can only add one"
+
+# (owner, name, why no public hook or name does it, releases checked, the
+# first xdist release that has the owner, or None)
+SEAM = (
+    ("xdist.plugin.pytest_configure", "dsession",
+     "xdist's controller registers as the plugin 'dsession': no public accessor", XDIST, None),
+    ("xdist.dsession.DSession.__init__", "terminaldistreporter",
+     "xdist's status reporter registers under this name", XDIST, None),
+    ("xdist.dsession.TerminalDistReporter", "ensure_show_status",
+     "under -q, without a terminal, it writes the status line a second time, and no option says not to",
+     XDIST, None),
+    ("xdist.dsession.DSession", "nodemanager", WHY_GROUP, XDIST, None),
+    ("xdist.workermanage.NodeManager", "group", WHY_GROUP, XDIST, None),
+    ("xdist.workermanage.NodeManager.setup_node", "makegateway",
+     "xdist makes each worker's gateway in turn, unbounded: the gateways made at once are handed to it "
+     "instead", XDIST, None),
+    ("execnet.gateway_base.BaseGateway", "_io",
+     "a worker made through a proxy is waited for and killed through it (its _io asks the proxy); once "
+     "the proxy is gone execnet would raise or hang, and no public knob says so", EXECNET, None),
+    ("execnet.gateway_io.ProxyIO", "wait", "the wait guarded through _io", EXECNET, None),
+    ("execnet.gateway_io.ProxyIO", "kill", "the kill guarded through _io", EXECNET, None),
+    ("xdist.workermanage.WorkerController.setup", "invocation_params",
+     "the command line xdist sends the workers, with no hook to change it: ours run in the node's copy "
+     "of the project root and get its paths relative to it", XDIST, None),
+    ("xdist.workermanage.WorkerController.setup", "popen",
+     "xdist gives a popen worker this machine's sys.path: ours are popen workers of a proxy on another "
+     "machine, and no hook says so", XDIST, None),
+    ("xdist.workermanage.WorkerController.setup", "basetemp",
+     "xdist gives a popen worker this machine's basetemp", XDIST, None),
+    ("xdist.workermanage.parse_spec_config or xdist.workermanage.parse_tx_spec_config", "tx",
+     "the schedulers count their workers from --tx: a worker not brought up is taken out of it",
+     XDIST, None),
+    ("xdist.dsession.DSession", "_clone_node",
+     "xdist replaces a worker that went down, with no hook to say where or whether", XDIST, None),
+    ("xdist.dsession.DSession._clone_node", "spec",
+     "it reads only the gateway's spec of the worker it replaces: a stand-in carries the spec of a "
+     "worker on another node", XDIST, None),
+    ("xdist.dsession.DSession", "_failed_nodes_count",
+     "xdist counts every worker that goes down against --max-worker-restart: a lost node's did not "
+     "crash", XDIST, None),
+    ("xdist.dsession.DSession", "shouldstop",
+     "ends xdist's loop with a reason; pytest's session.shouldstop it does not read", XDIST, None),
+    ("xdist.workermanage.WorkerController", "sendcommand",
+     "a send to a worker whose connection is gone raises, and xdist would end the run with "
+     "INTERNALERROR before the worker's down event is handled", XDIST, None),
+    ("xdist.scheduler.LoadScheduling", "node2collection", WHY_COLLECTION, XDIST, None),
+    ("xdist.scheduler.LoadScheduling", "numnodes", WHY_NUMNODES, XDIST, None),
+    ("xdist.scheduler.LoadScheduling", "collection", WHY_NUMNODES, XDIST, None),
+    ("xdist.scheduler.LoadScheduling", "pending", WHY_TAKE_BACK, XDIST, None),
+    ("xdist.scheduler.WorkStealingScheduling", "node2collection", WHY_COLLECTION, XDIST, (3, 2)),
+    ("xdist.scheduler.WorkStealingScheduling", "numnodes", WHY_NUMNODES, XDIST, (3, 2)),
+    ("xdist.scheduler.WorkStealingScheduling", "collection", WHY_NUMNODES, XDIST, (3, 2)),
+    ("xdist.scheduler.WorkStealingScheduling", "pending", WHY_TAKE_BACK, XDIST, (3, 2)),
+    ("xdist.scheduler.EachScheduling", "node2collection", WHY_COLLECTION, XDIST, None),
+    ("xdist.scheduler.EachScheduling", "numnodes", WHY_NUMNODES, XDIST, None),
+    ("xdist.scheduler.EachScheduling", "collection_is_completed",
+     "each keeps it as a flag, set when the collections counted are in: one fewer to wait for sets it",
+     XDIST, None),
+    ("xdist.scheduler.LoadScopeScheduling", "registered_collections", WHY_COLLECTION, XDIST, None),
+    ("xdist.scheduler.LoadScopeScheduling", "numnodes", WHY_NUMNODES, XDIST, None),
+    ("xdist.scheduler.LoadScopeScheduling", "collection", WHY_NUMNODES, XDIST, None),
+    ("xdist.scheduler.LoadScopeScheduling", "workqueue", WHY_TAKE_BACK, XDIST, None),
+    ("_pytest.main.Session.perform_collect", "args",
+     "a worker collects config.args, read after pytest_cmdline_main: ours get their test paths relative "
+     "to the node's copy", PYTEST, None),
+    ("_pytest.junitxml.LogXML.node_reporter", "node",
+     "junit keys its test cases by (test, report.node): a re-run test's reports are filed with its first "
+     "attempt's, so junit shows it once", PYTEST, None),
+    ("execnet.gateway_io.popen_args", "-c",
+     "a forked worker runs execnet's bootstrap line as a fresh python would: the argument after -c "
+     "(forkserver.py)", EXECNET, None),
+)
+
+
+def _resolve(dotted):
+    """The object a dotted path names (the longest importable module,
+    then attributes); raises ImportError or AttributeError."""
+    parts = dotted.split(".")
+    for k in range(len(parts), 0, -1):
+        try:
+            found = importlib.import_module(".".join(parts[:k]))
+        except ImportError:
+            continue
+        for attr in parts[k:]:
+            found = getattr(found, attr)
+        return found
+    raise ImportError(dotted)
+
+
+@functools.lru_cache(maxsize=None)
+def _code_names(obj):
+    """The names obj's code reads or sets as attributes, and its strings;
+    for a class, only what it sets on self.  Raises OSError when its
+    source is not there."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(obj)))
+    if inspect.isclass(obj):
+        return {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store)
+                and isinstance(n.value, ast.Name) and n.value.id == "self"}
+    return ({n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+            | {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)})
+
+
+def _has(owner, name):
+    if hasattr(owner, name):
+        return True
+    if inspect.ismodule(owner):
+        return False
+    if inspect.isclass(owner):
+        return any(name in _code_names(cls) for cls in owner.__mro__ if cls is not object)
+    return name in _code_names(owner)
+
+
+def check(installed_xdist=None):
+    """Every entry of SEAM the installed releases lack, as "owner.name"
+    (empty: all there).  installed_xdist: its (major, minor); an entry
+    whose owner came in a later release is not asked for."""
+    if installed_xdist is None:
+        import xdist
+
+        installed_xdist = _version(xdist.__version__)
+    missing = []
+    for owners, name, _why, _checked, since in SEAM:
+        if since is not None and installed_xdist < since:
+            continue
+        found = False
+        for owner in owners.split(" or "):
+            try:
+                found = _has(_resolve(owner), name)
+            except (ImportError, AttributeError, OSError, TypeError, SyntaxError):
+                found = False
+            if found:
+                break
+        if not found:
+            missing.append("%s.%s" % (owners, name))
+    return missing
 
 
 class Seam:
-    """Every use of a name of xdist, execnet or pytest that is not public,
-    in one place.  Each says why no public hook or name does the job, and
-    the releases it was checked on: pytest-xdist 3.1.0 (Debian 12), 3.6.1,
-    3.8.0 and 3.9.0.dev0 (main at f63b6a2); execnet 1.9.0, 2.1.1, 2.1.2.
-    check() tells, at the start of a run, when an installed release lacks
-    one, so an upgrade breaks here, in one line, and not in a test run;
-    tests/pyunit/test_seam.py runs it too.
-    """
+    """The uses of the names of SEAM in xdist's controller, its workers'
+    setup and pytest's reports; each method names its entries."""
 
-    @staticmethod
-    def check():
-        """What the installed xdist and execnet lack of the names below."""
-        missing = []
-        try:
-            from xdist.dsession import DSession
-            from xdist.scheduler import LoadScheduling, LoadScopeScheduling
-            from xdist.workermanage import NodeManager, WorkerController
-        except ImportError as exc:
-            return ["xdist's modules: %s" % exc]
-        for owner, name in ((DSession, "_clone_node"), (NodeManager, "setup_node"),
-                            (WorkerController, "sendcommand"), (WorkerController, "shutting_down"),
-                            (LoadScheduling, "remove_node"), (LoadScopeScheduling, "remove_node")):
-            if not hasattr(owner, name):
-                missing.append("%s.%s" % (owner.__name__, name))
-        import execnet
-
-        if not hasattr(execnet.Group, "terminate") or not hasattr(execnet.XSpec, "__getattr__"):
-            missing.append("execnet.Group.terminate, execnet.XSpec")
-        return missing
+    check = staticmethod(check)
 
     @staticmethod
     def dsession(config):
-        """xdist's controller: its plugin registers under the name
-        "dsession" (no public accessor)."""
+        """xdist's controller (xdist.plugin.pytest_configure: dsession)."""
         return config.pluginmanager.getplugin("dsession")
 
     @staticmethod
     def status_once(config):
         """Under -q, without a terminal, xdist writes its status line
         ("bringing up nodes...") at setup and again when the collection is
-        complete (TerminalDistReporter.ensure_show_status; registered as
-        "terminaldistreporter"), so it reads twice: the second is left
-        out; no option says so.  With -v or on a
-        terminal, where the line says something new or is rewritten in
-        place, nothing changes."""
+        complete: the second is left out (terminaldistreporter,
+        ensure_show_status; registered only with a terminal reporter).
+        With -v or on a terminal, where the line says something new or is
+        rewritten in place, nothing changes."""
         reporter = config.pluginmanager.getplugin("terminaldistreporter")
-        if reporter is None or config.option.verbose >= 0 or not hasattr(reporter, "ensure_show_status"):
+        if reporter is None or config.option.verbose >= 0:
             return
         reporter.ensure_show_status = lambda: None
 
     @staticmethod
     def group(dsession):
-        """The execnet group xdist makes its workers in.  Our proxies must
-        be in it (a worker finds its proxy there by via=); xdist's own
-        --px (3.7 and later) makes proxies one after another with no
-        bound, and 3.1 has no --px: the group is the only way in."""
+        """The execnet group xdist makes its workers in (nodemanager, group)."""
         return dsession.nodemanager.group
 
     @staticmethod
     def hand_over(dsession, made, guard):
-        """xdist makes each worker's gateway in turn, unbounded (setup_node
-        calls group.makegateway): the gateways BringUp made all at once
-        are handed to it instead, by id; one made later (a restart) is
-        made as xdist would, then guarded."""
+        """The gateways made all at once are handed to xdist by id when it
+        makes each in turn (setup_node: makegateway); one made later (a
+        restart) is made as xdist would, then guard(gateway)."""
         group = dsession.nodemanager.group
         original = group.makegateway
 
         def makegateway(spec=None):
-            gateway = made.pop(getattr(spec, "id", None), None)
+            gateway = made.pop(spec.id, None) if spec is not None else None
             if gateway is None:
                 gateway = original(spec)
                 guard(gateway)
@@ -86,7 +223,7 @@ class Seam:
     def proxy_of(dsession, gateway):
         """The proxy gateway a worker gateway was made through (via=), or
         None."""
-        via = getattr(gateway.spec, "via", None)
+        via = gateway.spec.via
         try:
             return dsession.nodemanager.group[via] if via else None
         except KeyError:
@@ -94,11 +231,9 @@ class Seam:
 
     @staticmethod
     def guard_proxied_io(gateway, proxy):
-        """A worker made through a proxy is waited for and killed through it
-        (execnet's gateway._io asks the proxy).  Once the proxy is gone
-        there is nothing to wait for or kill (the worker was the proxy's
-        child and ended with it), and execnet would raise or hang: no
-        public knob says so."""
+        """A worker made through proxy is waited for and killed through it
+        (_io: wait, kill): once the proxy is gone there is nothing to wait
+        for or kill (the worker was the proxy's child and ended with it)."""
         if proxy is None:
             return
         io = gateway._io
@@ -117,59 +252,48 @@ class Seam:
 
     @staticmethod
     def worker_args(config, args):
-        """The command line xdist sends the workers is
-        config.invocation_params.args (WorkerController.setup), with no
-        hook to change it: the workers run in the node's copy of the
-        project root and must get its paths relative to it."""
+        """The command line xdist sends the workers (setup:
+        invocation_params) becomes args."""
         params = config.invocation_params
         config.invocation_params = type(params)(args=tuple(args), plugins=params.plugins, dir=params.dir)
 
     @staticmethod
     def remote_worker(node):
-        """xdist gives a popen worker this machine's sys.path (setup(),
-        spec.popen): ours are popen workers of a proxy on another machine,
-        and no hook says so.  pytest_configure_node runs after xdist has
-        taken the arguments (which a popen spec keeps as they are) and
-        before it decides on sys.path."""
+        """Our worker is no popen worker of this machine (setup: popen):
+        pytest_configure_node runs after xdist has taken the arguments
+        (which a popen spec keeps as they are) and before it decides on
+        sys.path."""
         node.gateway.spec.popen = False
 
     @staticmethod
-    def via(worker):
-        """The proxy a worker's gateway was made through (spec.via, public
-        in execnet; xdist's worker object gives its gateway)."""
-        return getattr(getattr(getattr(worker, "gateway", None), "spec", None), "via", None)
+    def drop_specs(config, dropped):
+        """The workers not brought up (their ids) leave --tx, which the
+        schedulers count their workers from (tx)."""
+        config.option.tx = [tx for tx in config.option.tx if spec_field(tx, "id") not in dropped]
 
     @staticmethod
     def intercept_restarts(dsession, decide):
-        """xdist replaces a worker that went down (DSession._clone_node),
-        with no hook to say where or whether: decide(dsession, node,
-        clone) says, clone being xdist's own."""
+        """xdist's replacement of a worker that went down (_clone_node)
+        goes through decide(dsession, node, clone), clone being xdist's."""
         clone = dsession._clone_node
 
         def restart(node):
-            Seam.restore_popen(node)
+            spec = node.gateway.spec
+            if spec.via:
+                spec.popen = True  # remote_worker's change undone: a popen worker until configured
             return decide(dsession, node, clone)
 
         dsession._clone_node = restart
 
     @staticmethod
-    def restore_popen(node):
-        """remote_worker's change undone for a clone: the new worker is a
-        popen worker again until configured."""
-        spec = getattr(getattr(node, "gateway", None), "spec", None)
-        if spec is not None and getattr(spec, "via", None):
-            spec.popen = True
-
-    @staticmethod
     def clone_on(dsession, node, target, clone):
-        """A replacement worker on node target: xdist's _clone_node reads
-        only node.gateway.spec, so a stand-in carries the spec of a worker
-        through target's proxy."""
+        """A replacement worker on node target: a stand-in carries the spec
+        of a worker through target's proxy (_clone_node reads only spec)."""
         import execnet
 
         spec = node.gateway.spec
         parts = ["popen", "via=" + target, "python=" + spec.python]
-        if getattr(spec, "execmodel", None):
+        if spec.execmodel:
             parts.append("execmodel=" + spec.execmodel)
 
         class Standin:
@@ -182,25 +306,37 @@ class Seam:
 
     @staticmethod
     def forgive_crash(dsession):
-        """xdist counts every worker that goes down against
-        --max-worker-restart (_failed_nodes_count): a lost node's workers
-        did not crash."""
-        if hasattr(dsession, "_failed_nodes_count"):
-            dsession._failed_nodes_count -= 1
+        """A lost node's worker did not crash (_failed_nodes_count)."""
+        dsession._failed_nodes_count -= 1
 
     @staticmethod
     def stop(dsession, why):
-        """Ends xdist's loop with why (DSession.shouldstop, which its loop
-        reads; pytest's session.shouldstop it does not)."""
+        """Ends xdist's loop with why (shouldstop)."""
         dsession.shouldstop = why
 
     @staticmethod
+    def worker_setup(config, args):
+        """On a worker of ours: it collects args (perform_collect: args),
+        its basetemp is its own (setup: basetemp)."""
+        config.args[:] = args
+        config.option.basetemp = None
+
+    @staticmethod
+    def file_with_first_attempt(report, first):
+        """A re-run test's report is filed by junit with its first
+        attempt's (node_reporter: node): its node is seen as first."""
+        report.node = _NodeAlias(report.node, first)
+
+
+class SchedulerSeam:
+    """The uses of the names of SEAM inside xdist's schedulers and their
+    workers (the Scheduling protocol lacks them)."""
+
+    @staticmethod
     def quiet_sends_to_gone(node, ours):
-        """A worker of ours whose connection is gone, before its down event
-        is handled: what a scheduler sends it raises (sendcommand), and
-        xdist would end the run with INTERNALERROR.  The send is dropped
-        instead: the tests stay on the worker's books and come back when
-        it is removed.  (Another plugin's workers are left as they are.)"""
+        """A send to a worker of ours whose connection is gone is dropped
+        (sendcommand): its tests stay on its books and come back when it
+        is removed.  Another plugin's workers are left as they are."""
         if not ours:
             return
         send = node.sendcommand
@@ -214,76 +350,80 @@ class Seam:
         node.sendcommand = sendcommand
 
     @staticmethod
+    def scheduler_kind(sched):
+        """"load" (load, worksteal), "scope" (loadscope, loadfile,
+        loadgroup), "each", or None: a scheduler xdist does not have
+        (another plugin's), whose insides are not read."""
+        import xdist.scheduler as s
+
+        loads = (s.LoadScheduling,)
+        if hasattr(s, "WorkStealingScheduling"):  # public, from pytest-xdist 3.2 on
+            loads += (s.WorkStealingScheduling,)
+        if isinstance(sched, s.LoadScopeScheduling):
+            return "scope"
+        if isinstance(sched, s.EachScheduling):
+            return "each"
+        if isinstance(sched, loads):
+            return "load"
+        return None
+
+    @staticmethod
     def collection(sched):
-        """The collection a scheduler hands out, before the first tests go
-        (the protocol has none): load, worksteal and each keep
-        node2collection, the scope schedulers registered_collections, ours
-        node2collection."""
-        collections_ = getattr(sched, "node2collection", None) or getattr(sched, "registered_collections", {})
-        return next(iter(collections_.values()), [])
+        """The test ids sched hands out, before the first go, or None for a
+        scheduler whose insides are not known (node2collection,
+        registered_collections)."""
+        kind = SchedulerSeam.scheduler_kind(sched)
+        if kind is None:
+            return None
+        found = sched.registered_collections if kind == "scope" else sched.node2collection
+        return list(next(iter(found.values()), []))
 
     @staticmethod
     def collection_lost(sched):
-        """A worker lost before its collection came: xdist's schedulers
-        wait for as many collections as the run had workers (numnodes),
-        and nothing else would start the scheduling."""
-        if getattr(sched, "numnodes", 0) > 0:
+        """A worker lost before its collection came, already removed from
+        sched: one fewer to wait for (numnodes), and the scheduling starts
+        if the others' are all in (collection; each: schedule() hands out
+        only to workers not started)."""
+        kind = SchedulerSeam.scheduler_kind(sched)
+        if kind is None:
+            return
+        if sched.numnodes > 0:
             sched.numnodes -= 1
-        if getattr(sched, "collection", 0) is None and sched.nodes and sched.collection_is_completed:
+        if kind == "each" and len(sched.node2collection) >= sched.numnodes:
+            sched.collection_is_completed = True  # each's is a flag its add_node_collection sets
+        started = kind != "each" and sched.collection is not None
+        if not started and sched.nodes and sched.collection_is_completed:
             sched.schedule()
 
     @staticmethod
     def take_back(sched, test):
-        """A test not to run again, taken out of the tests waiting for a
-        worker (the protocol can only add one): load and worksteal keep
-        indices in pending, the scope schedulers mark a work unit's entry
-        done."""
-        collection = getattr(sched, "collection", None) or []
-        pending = getattr(sched, "pending", None)
-        if pending is not None and test in collection:
-            index = collection.index(test)
-            while index in pending:
-                pending.remove(index)
-        for unit in (getattr(sched, "workqueue", None) or {}).values():
-            if test in unit:
-                unit[test] = True
+        """test is not to run again: out of the tests waiting (load:
+        collection, pending; scope: workqueue, its entry marked done).
+        --dist each never takes one back."""
+        kind = SchedulerSeam.scheduler_kind(sched)
+        if kind == "load" and sched.collection and test in sched.collection:
+            index = sched.collection.index(test)
+            while index in sched.pending:
+                sched.pending.remove(index)
+        elif kind == "scope":
+            for unit in sched.workqueue.values():
+                if test in unit:
+                    unit[test] = True
 
-    @staticmethod
-    def kill_ssh(words):
-        """Stops the ssh of a gateway that is still being made (execnet
-        gives no handle on its process until it is up): this process's
-        child ssh whose words, just before its remote command, are exactly
-        words (so "host" never matches "host -p 2222").  Linux /proc;
-        elsewhere nothing is stopped and the bound only reports."""
-        me = str(os.getpid())
-        try:
-            entries = os.listdir("/proc")
-        except OSError:
-            return
-        for entry in entries:
-            if not entry.isdigit():
-                continue
-            try:
-                with open("/proc/%s/stat" % entry) as f:
-                    stat = f.read()
-                if stat[stat.rindex(")") + 2:].split()[1] != me:
-                    continue
-                with open("/proc/%s/cmdline" % entry, "rb") as f:
-                    argv = f.read().decode("utf-8", "replace").split("\0")[:-1]
-            except (OSError, ValueError, IndexError):
-                continue
-            if argv and os.path.basename(argv[0]) == "ssh" and argv[-1 - len(words):-1] == words:
-                try:
-                    os.kill(int(entry), signal.SIGKILL)
-                except OSError:
-                    pass
 
-    @staticmethod
-    def terminate(group):
-        """Ends every gateway now (execnet's Group.terminate, public): the
-        group's own clean-up at exit would start threads, which Python
-        3.12 refuses at interpreter shutdown."""
-        try:
-            group.terminate(timeout=5)
-        except Exception:
-            pass
+class _NodeAlias:
+    """A worker node seen by report consumers: attributes of the real one,
+    but equal to (and hashed as) another."""
+
+    def __init__(self, real, key):
+        self._real = real
+        self._key = key
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+    def __eq__(self, other):
+        return other == self._key
+
+    def __hash__(self):
+        return hash(self._key)

@@ -9,6 +9,8 @@ import os
 
 import pytest
 
+from .options import _SELECTION_CACHE_KEYS
+
 
 def _remote_args(config):
     """The test paths of this run, relative to the project root (the
@@ -75,3 +77,15 @@ def _args_for_workers(config, paths=True):
             continue
         result.append(arg)
     return result
+
+
+def worker_input(config):
+    """What a worker of ours is told beside xdist's own (its workerinput):
+    its test paths, the places its reports are to name, and the
+    controller's selection cache (--lf, --ff, --nf, --sw)."""
+    found = {"cloud_args": _remote_args(config),
+             "cloud_places": [str(config.rootpath), str(config.invocation_params.dir)]}
+    cache = getattr(config, "cache", None)
+    if cache is not None:
+        found["cloud_cache"] = {key: cache.get(key, None) for key in _SELECTION_CACHE_KEYS}
+    return found
