@@ -168,3 +168,29 @@ def test_a_plugin_of_a_newer_release_is_named_before_its_options(project):
     assert r.stderr.strip().splitlines()[-1] == (
         "pytest-cloud: error: conftest.py is from pytest-cloud 9.9.0, this helper is %s: install the "
         "helper of that release" % version_lines(project)[0].split()[1])
+
+
+def test_the_output_files_are_the_plans(project):
+    """cloud_report from the ini file, cloud_timeline from the environment,
+    both relative: the helper resolves them with every other setting (its
+    plan carries them), and the conftest writes them relative to the
+    folder pytest was started in."""
+    import json
+
+    with open(os.path.join(project.path, "pytest.ini"), "a") as f:
+        f.write("cloud_report = out/report.json\n")
+    here = os.path.join(project.path, "tests")
+    os.makedirs(os.path.join(here, "out"))
+    r = project.pytest("-q", "test_part1.py", cwd=here, env=project.env(PYTEST_CLOUD_TIMELINE="out/t.html"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert sorted(os.listdir(os.path.join(here, "out"))) == ["report.json", "t.html"]
+    with open(os.path.join(here, "out", "report.json")) as f:
+        plan = json.load(f)["plan"]
+    assert (plan["report"], plan["timeline"]) == ("out/report.json", "out/t.html")
+    assert "report written: %s" % os.path.join(here, "out", "report.json") in r.stdout
+    assert "timeline written: %s" % os.path.join(here, "out", "t.html") in r.stdout
+    # the command line comes before the environment and the ini file
+    r = project.pytest("-q", "test_part1.py", "--cloud-report=cli.json", cwd=here,
+                       env=project.env(PYTEST_CLOUD_REPORT="env.json"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert os.path.isfile(os.path.join(here, "cli.json")) and not os.path.exists(os.path.join(here, "env.json"))
