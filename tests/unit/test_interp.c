@@ -376,32 +376,6 @@ static void test_copy_commands(void)
 	free(after);
 }
 
-/* RUNPATH of a real ELF file: this test binary, linked with one. */
-static void test_elf_runpath(void)
-{
-	char err[200];
-	char runpath[512];
-	size_t size = 0;
-	char *self = files_read("/proc/self/exe", 256u << 20, 0, &size, err,
-				sizeof(err));
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(self);
-	CU_ASSERT_EQUAL(interp_elf_runpath((unsigned char *)self, size, runpath,
-					   sizeof(runpath)), 0);
-	CU_ASSERT_STRING_EQUAL(runpath, "/pytest-cloud/unit/runpath:$ORIGIN/x");
-	free(self);
-	CU_ASSERT_EQUAL(interp_elf_runpath((const unsigned char *)"#!/bin/sh\n",
-					   10, runpath, sizeof(runpath)), -1);
-	self = files_read("/bin/sh", 64u << 20, 0, &size, err, sizeof(err));
-	CU_ASSERT_EQUAL(interp_elf_runpath((unsigned char *)self, size, runpath,
-					   sizeof(runpath)), 0);
-	CU_ASSERT_STRING_EQUAL(runpath, "");
-	/* cut short: never read past the end */
-	CU_ASSERT_EQUAL(interp_elf_runpath((unsigned char *)self, 80, runpath,
-					   sizeof(runpath)), -1);
-	free(self);
-}
-
 int suite_interp(void)
 {
 	CU_pSuite s = CU_add_suite("interp", setup, teardown);
@@ -410,8 +384,7 @@ int suite_interp(void)
 		CU_add_test(s, "probe part", test_probe_part) &&
 		CU_add_test(s, "decide", test_decide) &&
 		CU_add_test(s, "repoint", test_repoint) &&
-		CU_add_test(s, "copy commands", test_copy_commands) &&
-		CU_add_test(s, "ELF runpath", test_elf_runpath))
+		CU_add_test(s, "copy commands", test_copy_commands))
 		       ? 0
 		       : -1;
 }

@@ -17,7 +17,8 @@ int main(void)
 				  suite_knownhosts,  suite_text,
 				  suite_adopt,       suite_files,
 				  suite_interp,      suite_small,
-				  suite_copyset,     suite_sshcert };
+				  suite_copyset,     suite_sshcert,
+				  suite_elf };
 	unsigned int failed;
 	size_t i;
 
