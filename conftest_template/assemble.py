@@ -35,6 +35,7 @@ would be assembled; make writes OUT (make's rule for it).
 import ast
 import os
 import sys
+import textwrap
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -230,7 +231,9 @@ def assemble(src=os.path.join(HERE, "src")):
                                     % (module.path, name, owner[name]))
             owner[name] = module.file
     width = max(len(m.file) for m in modules)
-    contents = "\n".join("  %2d. %-*s  %s" % (k, width, m.file, m.doc.splitlines()[0])
+    contents = "\n".join(textwrap.fill(m.doc.splitlines()[0], 79,
+                                       initial_indent="  %2d. %-*s  " % (k, width, m.file),
+                                       subsequent_indent=" " * (width + 8))
                          for k, m in enumerate(modules, 1))
     out = ['"""%s\n\nContents: the modules of conftest_template/src/, each one section here, in\n'
            'the order of a run (make assembles this file from them: edit those):\n\n%s\n"""\n\n'

@@ -27,30 +27,37 @@ variable, the ``cloud_helper`` ini key, ``pytest-cloud`` on PATH.  Options
 on pytest's command line must be written ``--cloud-x=value``: pytest only
 knows them once it has loaded this file.
 
-The file is assembled by make from the modules of conftest_template/src/
-(conftest_template/assemble.py): edit those, not this file.
-
 Contents: the modules of conftest_template/src/, each one section here, in
 the order of a run (make assembles this file from them: edit those):
 
-   1. options.py      The --cloud-* options and ini keys, read as pytest reads them.
-   2. helper.py       The helper's process: whether the run is ours, its progress, its plan.
+   1. options.py      The --cloud-* options and ini keys, read as pytest reads
+                      them.
+   2. helper.py       The helper's process: whether the run is ours, its
+                      progress, its plan.
    3. plan.py         The helper's plan (README "Output"), read once.
    4. workerargs.py   Test paths: what the workers are told to run.
    5. durations.py    Durations of earlier runs: longest first (pure).
-   6. lossbook.py     LossBook: what a lost node costs (pure: events in, decisions out).
-   7. replacement.py  ReplacementPolicy: where a worker that went down is replaced (pure).
-   8. seam.py         Seam: every name of xdist, execnet or pytest that is not public.
+   6. lossbook.py     LossBook: what a lost node costs (pure: events in,
+                      decisions out).
+   7. replacement.py  ReplacementPolicy: where a worker that went down is
+                      replaced (pure).
+   8. seam.py         Seam: every name of xdist, execnet or pytest that is not
+                      public.
    9. scheduling.py   The schedulers: LongestFirstScheduling, CloudScheduling.
-  10. texts.py        Files carried as text: the fork server and the timeline page.
-  11. parallel.py     Calls at once with a bound, and stopping an ssh that hangs.
-  12. forking.py      ForkServers: a node's workers as forks of one process that collected.
+  10. texts.py        Files carried as text: the fork server and the timeline
+                      page.
+  11. parallel.py     Calls at once with a bound, and stopping an ssh that
+                      hangs.
+  12. forking.py      ForkServers: a node's workers as forks of one process
+                      that collected.
   13. bringup.py      BringUp: every node's gateway at once, then its workers.
   14. timeline.py     TimelineBook, the figures, the self-contained HTML page.
-  15. outputs.py      The end of a run: the summary lines, the report, the files written.
+  15. outputs.py      The end of a run: the summary lines, the report, the
+                      files written.
   16. run.py          CloudRun: the hooks of a run, each handing its event on.
   17. worker.py       On the workers: what a worker of ours does differently.
-  18. main.py         The start of a run: pytest_cmdline_main, controller and workers.
+  18. main.py         The start of a run: pytest_cmdline_main, controller and
+                      workers.
 """
 
 import ast

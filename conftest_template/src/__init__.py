@@ -26,9 +26,6 @@ The helper is found from, in order: the PYTEST_CLOUD_HELPER environment
 variable, the ``cloud_helper`` ini key, ``pytest-cloud`` on PATH.  Options
 on pytest's command line must be written ``--cloud-x=value``: pytest only
 knows them once it has loaded this file.
-
-The file is assembled by make from the modules of conftest_template/src/
-(conftest_template/assemble.py): edit those, not this file.
 """
 
 # The pytest-cloud release this file came with.  The helper refuses a file
