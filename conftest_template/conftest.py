@@ -1207,20 +1207,20 @@ class SchedulerSeam:
 
     @staticmethod
     def scheduler_kind(sched):
-        """"load" (load, worksteal), "scope" (loadscope, loadfile,
-        loadgroup), "each", or None: a scheduler xdist does not have
-        (another plugin's), whose insides are not read."""
+        """"load", "worksteal", "scope" (loadscope, loadfile, loadgroup),
+        "each", or None: a scheduler xdist does not have (another
+        plugin's), whose insides are not read."""
         import xdist.scheduler as s
 
-        loads = (s.LoadScheduling,)
-        if hasattr(s, "WorkStealingScheduling"):  # public, from pytest-xdist 3.2 on
-            loads += (s.WorkStealingScheduling,)
         if isinstance(sched, s.LoadScopeScheduling):
             return "scope"
         if isinstance(sched, s.EachScheduling):
             return "each"
-        if isinstance(sched, loads):
+        if isinstance(sched, s.LoadScheduling):
             return "load"
+        # public, from pytest-xdist 3.2 on
+        if hasattr(s, "WorkStealingScheduling") and isinstance(sched, s.WorkStealingScheduling):
+            return "worksteal"
         return None
 
     @staticmethod
@@ -1235,29 +1235,40 @@ class SchedulerSeam:
         return list(next(iter(found.values()), []))
 
     @staticmethod
-    def collection_lost(sched):
-        """A worker lost before its collection came, already removed from
-        sched: one fewer to wait for (numnodes), and the scheduling starts
-        if the others' are all in (collection; each: schedule() hands out
-        only to workers not started)."""
+    def remove_uncollected(sched, node):
+        """A worker lost before its collection came, removed: one fewer to
+        wait for (numnodes), and the scheduling starts if the others' are
+        all in (collection; each keeps collection_is_completed as a flag
+        its add_node_collection sets).  worksteal's remove_node reschedules
+        at once, and with nothing out yet lets every idle worker go: there
+        the scheduling starts first, the lost worker still in it.  Returns
+        what sched says the worker was running (a test it was sent), or
+        None."""
         kind = SchedulerSeam.scheduler_kind(sched)
         if kind is None:
-            return
+            return sched.remove_node(node)  # another plugin's: as it is
         if sched.numnodes > 0:
             sched.numnodes -= 1
+        if kind == "worksteal":
+            if sched.collection is None and sched.collection_is_completed:
+                sched.schedule()
+            return sched.remove_node(node)
+        sent = sched.remove_node(node)
         if kind == "each" and len(sched.node2collection) >= sched.numnodes:
-            sched.collection_is_completed = True  # each's is a flag its add_node_collection sets
+            sched.collection_is_completed = True
         started = kind != "each" and sched.collection is not None
         if not started and sched.nodes and sched.collection_is_completed:
             sched.schedule()
+        return sent
 
     @staticmethod
     def take_back(sched, test):
-        """test is not to run again: out of the tests waiting (load:
-        collection, pending; scope: workqueue, its entry marked done).
+        """test is not to run again: out of the tests waiting (load,
+        worksteal: collection, pending; scope: workqueue, its entry marked
+        done).
         --dist each never takes one back."""
         kind = SchedulerSeam.scheduler_kind(sched)
-        if kind == "load" and sched.collection and test in sched.collection:
+        if kind in ("load", "worksteal") and sched.collection and test in sched.collection:
             index = sched.collection.index(test)
             while index in sched.pending:
                 sched.pending.remove(index)
@@ -1513,28 +1524,44 @@ class CloudScheduling:
         name = self.node_of(node)
         lost = name in self.book.lost
         ours = isinstance(self.inner, LongestFirstScheduling)
-        crashed = self.inner.remove_node(node)  # KeyError: never added (xdist knows)
         if lost and node not in self.collected:
-            # removed first: it is no longer one of the workers the
-            # scheduling may start with
-            if ours:
-                self.inner.collection_lost()
-            else:
-                SchedulerSeam.collection_lost(self.inner)
+            return self._remove_uncollected(node, name, ours)
+        crashed = self.inner.remove_node(node)  # KeyError: never added (xdist knows)
         decision = self.book.worker_removed(name, node, crashed)
         for test in decision.requeue:
-            try:
-                self.inner.mark_test_pending(test)
-            except NotImplementedError:
-                pass  # the scope schedulers put the whole unfinished scope back
+            self._requeue(test)
         for test in decision.take_back:
             if ours:
                 self.inner.take_back(test)
             else:
                 SchedulerSeam.take_back(self.inner, test)
+        self._replace_if_needed(lost)
+        return decision.crash
+
+    def _remove_uncollected(self, node, name, ours):
+        """A worker lost before its collection came ran nothing: one fewer
+        collection to wait for, the scheduling starts without it, and a
+        test the scheduler had sent it goes back, as no crash."""
+        if ours:
+            sent = self.inner.remove_node(node)
+            self.inner.collection_lost()
+        else:
+            sent = SchedulerSeam.remove_uncollected(self.inner, node)
+        self.book.worker_removed(name, node, None)
+        if sent is not None:
+            self._requeue(sent)
+        self._replace_if_needed(True)
+        return None
+
+    def _requeue(self, test):
+        try:
+            self.inner.mark_test_pending(test)
+        except NotImplementedError:
+            pass  # the scope schedulers put the whole unfinished scope back
+
+    def _replace_if_needed(self, lost):
         if needs_replacement(lost, self.inner.has_pending, [n.shutting_down for n in self.inner.nodes]):
             self.replacement()
-        return decision.crash
 
 
 # --- 10. src/texts.py --------------------------------------------------------

@@ -114,7 +114,8 @@ def run(names):
         python = build(name, os.path.join(ROOT, "build", "stacks", name))
         # the pure logic with this stack's xdist (its schedulers, the seam)
         pyunit = subprocess.run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/pyunit"],
-                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                env=dict(os.environ, PYTEST_CLOUD_TEST_STACK=name))
         print("pyunit on %s: %s" % (name, (pyunit.stdout.strip().splitlines() or ["no output"])[-1]))
         if pyunit.returncode != 0:
             print(pyunit.stdout)

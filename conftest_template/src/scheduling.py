@@ -234,25 +234,41 @@ class CloudScheduling:
         name = self.node_of(node)
         lost = name in self.book.lost
         ours = isinstance(self.inner, LongestFirstScheduling)
-        crashed = self.inner.remove_node(node)  # KeyError: never added (xdist knows)
         if lost and node not in self.collected:
-            # removed first: it is no longer one of the workers the
-            # scheduling may start with
-            if ours:
-                self.inner.collection_lost()
-            else:
-                SchedulerSeam.collection_lost(self.inner)
+            return self._remove_uncollected(node, name, ours)
+        crashed = self.inner.remove_node(node)  # KeyError: never added (xdist knows)
         decision = self.book.worker_removed(name, node, crashed)
         for test in decision.requeue:
-            try:
-                self.inner.mark_test_pending(test)
-            except NotImplementedError:
-                pass  # the scope schedulers put the whole unfinished scope back
+            self._requeue(test)
         for test in decision.take_back:
             if ours:
                 self.inner.take_back(test)
             else:
                 SchedulerSeam.take_back(self.inner, test)
+        self._replace_if_needed(lost)
+        return decision.crash
+
+    def _remove_uncollected(self, node, name, ours):
+        """A worker lost before its collection came ran nothing: one fewer
+        collection to wait for, the scheduling starts without it, and a
+        test the scheduler had sent it goes back, as no crash."""
+        if ours:
+            sent = self.inner.remove_node(node)
+            self.inner.collection_lost()
+        else:
+            sent = SchedulerSeam.remove_uncollected(self.inner, node)
+        self.book.worker_removed(name, node, None)
+        if sent is not None:
+            self._requeue(sent)
+        self._replace_if_needed(True)
+        return None
+
+    def _requeue(self, test):
+        try:
+            self.inner.mark_test_pending(test)
+        except NotImplementedError:
+            pass  # the scope schedulers put the whole unfinished scope back
+
+    def _replace_if_needed(self, lost):
         if needs_replacement(lost, self.inner.has_pending, [n.shutting_down for n in self.inner.nodes]):
             self.replacement()
-        return decision.crash

@@ -470,7 +470,7 @@ import os
 import signal
 import time
 
-SEEN = %r
+SEEN = @SEEN@
 
 
 def gateway_pid():
@@ -519,7 +519,7 @@ def test_a_test_that_takes_two_nodes_down_fails_naming_both(fleet_up, slow_proje
     p = slow_project(fleet_up)
     seen = tempfile.mkdtemp(prefix="seen-", dir=fleet_up.dir)
     with open(os.path.join(p.path, "tests", "test_killer.py"), "w") as f:
-        f.write(NODE_KILLER % seen)
+        f.write(NODE_KILLER.replace("@SEEN@", repr(seen)))
     with open(os.path.join(p.path, "tests", "conftest.py"), "a") as f:
         f.write(KILLER_SEEN % seen)
     p.use_nodes("f1 f2 f3", cloud_keepalive=4)

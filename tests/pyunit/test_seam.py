@@ -19,7 +19,7 @@ cloud = load()
 PUBLIC = {"XSpec", "EachScheduling", "LoadScheduling", "LoadScopeScheduling", "WorkStealingScheduling",
           "append", "dir", "execmodel", "gateway", "getplugin", "hasreceiver", "id",
           "index", "join", "nodes", "option", "pluginmanager", "plugins", "pop", "python", "remove",
-          "schedule", "values", "verbose", "via", "scheduler_kind"}
+          "schedule", "values", "verbose", "via", "scheduler_kind", "remove_node"}
 
 
 def seam_code():
