@@ -74,8 +74,10 @@ int elf_runpath(const unsigned char *d, size_t size, char *buf, size_t len)
 			return -1;
 		}
 		if (type == 2) { /* PT_DYNAMIC */
-			if (rd(d, size, phoff + i * phent + 8, 8, &dyn) < 0 ||
-			    rd(d, size, phoff + i * phent + 32, 8, &dynsz) < 0) {
+			uint64_t ph = phoff + i * phent;
+
+			if (rd(d, size, ph + 8, 8, &dyn) < 0 ||
+			    rd(d, size, ph + 32, 8, &dynsz) < 0) {
 				return -1;
 			}
 		}

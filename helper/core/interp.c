@@ -205,7 +205,8 @@ void interp_parse_probe(const char *text, struct interp_node *n)
 		    take(line, len, "arch", n->arch, sizeof(n->arch)) ||
 		    take(line, len, "libc", n->libc, sizeof(n->libc)) ||
 		    take(line, len, "py same", n->same, sizeof(n->same)) ||
-		    take(line, len, "py cached", n->cached, sizeof(n->cached)) ||
+		    take(line, len, "py cached", n->cached,
+			 sizeof(n->cached)) ||
 		    take(line, len, "py has", n->has, sizeof(n->has))) {
 			/* taken */
 		} else if (len == 8 && strncmp(line, "py taken", 8) == 0) {

@@ -183,15 +183,15 @@ static void test_opts(void)
 	CU_ASSERT_TRUE(opts_is_choice(opts_get(OPT_COPY_PYTHON), "no"));
 	{
 		/* an unknown flag: the nearest one suggested, if any is */
-		char *near[] = { "x", "--cloud-max-procs=2", "--completely-else",
-				 NULL };
+		char *near[] = { "x", "--cloud-max-procs=2",
+				 "--completely-else", NULL };
 		int j = 1;
 
 		CU_ASSERT_EQUAL(opts_parse_arg(3, near, &j, &def, &value, err,
 					       sizeof(err)), -1);
 		CU_ASSERT_PTR_NOT_NULL(strstr(err, "'--cloud-max-procs' (did "
-						   "you mean "
-						   "'--cloud-max-processes'?)"));
+					      "you mean "
+					      "'--cloud-max-processes'?)"));
 		j = 2;
 		CU_ASSERT_EQUAL(opts_parse_arg(3, near, &j, &def, &value, err,
 					       sizeof(err)), -1);
