@@ -62,7 +62,6 @@ the order of a run (make assembles this file from them: edit those):
 
 import ast
 import collections
-import functools
 import heapq
 import importlib
 import inspect
@@ -981,17 +980,25 @@ def _resolve(dotted):
     raise ImportError(dotted)
 
 
-@functools.lru_cache(maxsize=None)
+_CODE_NAMES = {}  # obj -> _code_names(obj): each source is read once
+
+
 def _code_names(obj):
     """The names obj's code reads or sets as attributes, and its strings;
     for a class, only what it sets on self.  Raises OSError when its
-    source is not there."""
-    tree = ast.parse(textwrap.dedent(inspect.getsource(obj)))
-    if inspect.isclass(obj):
-        return {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store)
-                and isinstance(n.value, ast.Name) and n.value.id == "self"}
-    return ({n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
-            | {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)})
+    source is not there.  (No decorator caches it: pytest-cloud init
+    takes a top-level function decorated with anything but
+    @pytest.hookimpl for code of the project's own, adopt.h.)"""
+    if obj not in _CODE_NAMES:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(obj)))
+        if inspect.isclass(obj):
+            found = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+                     and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name) and n.value.id == "self"}
+        else:
+            found = ({n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+                     | {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)})
+        _CODE_NAMES[obj] = found
+    return _CODE_NAMES[obj]
 
 
 def _has(owner, name):
@@ -1382,6 +1389,10 @@ class LongestFirstScheduling:
         for other in self.nodes:
             self._check(other)
         return crashed
+
+    def collected(self):
+        """The test ids to hand out, before the first go."""
+        return list(next(iter(self.node2collection.values()), []))
 
     def collection_lost(self):
         """A worker went before its collection came: one fewer to await."""
@@ -2689,7 +2700,8 @@ class CloudRun:
 
     def first_tests(self, sched):
         """The first tests are about to go out: one line says how."""
-        tests = SchedulerSeam.collection(sched)
+        ours = isinstance(sched, LongestFirstScheduling)
+        tests = sched.collected() if ours else SchedulerSeam.collection(sched)
         _write(self.config, self.durations.first_tests(tests, len(sched.nodes) or 1, type(sched).__name__,
                                                self.config.option.dist, time.monotonic()))
 
@@ -2733,20 +2745,14 @@ class CloudRun:
         self.timeline.finish(now)
         versions = dict(_stack_versions(), plugin=PYTEST_CLOUD_VERSION, helper=self.plan.helper_version)
         expected = self.durations.expected if self.durations.tests_phase() else None
-        title = "pytest-cloud: %s, %s" % (os.path.basename(str(self.config.rootpath)), time.strftime("%Y-%m-%d %H:%M"))
-        self.outputs.write(timeline_data(self.timeline, self.plan.data, expected, versions), title,
+        self.outputs.write(timeline_data(self.timeline, self.plan.data, expected, versions), _title(self.config),
                            plan=self.plan.data, left_out=self.bringup.left_out if self.bringup else {},
                            book=self.book, unfinished=self.unfinished, exitstatus=int(exitstatus),
                            seconds=now - self.started, versions=versions)
 
     def pytest_terminal_summary(self, terminalreporter):
-        lines = summary_lines(self.bringup.left_out if self.bringup else {}, self.book, self.unfinished,
-                              self.durations.took())
-        lines += self.outputs.lines()
-        if lines:
-            terminalreporter.write_sep("=", "pytest-cloud")
-            for line in lines:
-                terminalreporter.write_line(line)
+        _summary(terminalreporter, summary_lines(self.bringup.left_out if self.bringup else {}, self.book,
+                                                 self.unfinished, self.durations.took()) + self.outputs.lines())
 
     def pytest_unconfigure(self, config):
         self.helper.release()
@@ -2766,6 +2772,19 @@ def _write(config, line):
         terminal.write_line(line)
     else:
         _say(line)
+
+
+def _title(config):
+    """The timeline page's title: the project and the time."""
+    return "pytest-cloud: %s, %s" % (os.path.basename(str(config.rootpath)), time.strftime("%Y-%m-%d %H:%M"))
+
+
+def _summary(terminalreporter, lines):
+    """The terminal summary's section, when there is anything to say."""
+    if lines:
+        terminalreporter.write_sep("=", "pytest-cloud")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 def _failed(test, worker, text):

@@ -163,7 +163,8 @@ class CloudRun:
 
     def first_tests(self, sched):
         """The first tests are about to go out: one line says how."""
-        tests = SchedulerSeam.collection(sched)
+        ours = isinstance(sched, LongestFirstScheduling)
+        tests = sched.collected() if ours else SchedulerSeam.collection(sched)
         _write(self.config, self.durations.first_tests(tests, len(sched.nodes) or 1, type(sched).__name__,
                                                self.config.option.dist, time.monotonic()))
 
@@ -207,20 +208,14 @@ class CloudRun:
         self.timeline.finish(now)
         versions = dict(_stack_versions(), plugin=PYTEST_CLOUD_VERSION, helper=self.plan.helper_version)
         expected = self.durations.expected if self.durations.tests_phase() else None
-        title = "pytest-cloud: %s, %s" % (os.path.basename(str(self.config.rootpath)), time.strftime("%Y-%m-%d %H:%M"))
-        self.outputs.write(timeline_data(self.timeline, self.plan.data, expected, versions), title,
+        self.outputs.write(timeline_data(self.timeline, self.plan.data, expected, versions), _title(self.config),
                            plan=self.plan.data, left_out=self.bringup.left_out if self.bringup else {},
                            book=self.book, unfinished=self.unfinished, exitstatus=int(exitstatus),
                            seconds=now - self.started, versions=versions)
 
     def pytest_terminal_summary(self, terminalreporter):
-        lines = summary_lines(self.bringup.left_out if self.bringup else {}, self.book, self.unfinished,
-                              self.durations.took())
-        lines += self.outputs.lines()
-        if lines:
-            terminalreporter.write_sep("=", "pytest-cloud")
-            for line in lines:
-                terminalreporter.write_line(line)
+        _summary(terminalreporter, summary_lines(self.bringup.left_out if self.bringup else {}, self.book,
+                                                 self.unfinished, self.durations.took()) + self.outputs.lines())
 
     def pytest_unconfigure(self, config):
         self.helper.release()
@@ -240,6 +235,19 @@ def _write(config, line):
         terminal.write_line(line)
     else:
         _say(line)
+
+
+def _title(config):
+    """The timeline page's title: the project and the time."""
+    return "pytest-cloud: %s, %s" % (os.path.basename(str(config.rootpath)), time.strftime("%Y-%m-%d %H:%M"))
+
+
+def _summary(terminalreporter, lines):
+    """The terminal summary's section, when there is anything to say."""
+    if lines:
+        terminalreporter.write_sep("=", "pytest-cloud")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 def _failed(test, worker, text):

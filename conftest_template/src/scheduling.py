@@ -93,6 +93,10 @@ class LongestFirstScheduling:
             self._check(other)
         return crashed
 
+    def collected(self):
+        """The test ids to hand out, before the first go."""
+        return list(next(iter(self.node2collection.values()), []))
+
     def collection_lost(self):
         """A worker went before its collection came: one fewer to await."""
         self.expected -= 1

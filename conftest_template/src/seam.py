@@ -18,7 +18,6 @@ check, not silently the run.
 """
 
 import ast
-import functools
 import importlib
 import inspect
 import textwrap
@@ -125,17 +124,25 @@ def _resolve(dotted):
     raise ImportError(dotted)
 
 
-@functools.lru_cache(maxsize=None)
+_CODE_NAMES = {}  # obj -> _code_names(obj): each source is read once
+
+
 def _code_names(obj):
     """The names obj's code reads or sets as attributes, and its strings;
     for a class, only what it sets on self.  Raises OSError when its
-    source is not there."""
-    tree = ast.parse(textwrap.dedent(inspect.getsource(obj)))
-    if inspect.isclass(obj):
-        return {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store)
-                and isinstance(n.value, ast.Name) and n.value.id == "self"}
-    return ({n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
-            | {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)})
+    source is not there.  (No decorator caches it: pytest-cloud init
+    takes a top-level function decorated with anything but
+    @pytest.hookimpl for code of the project's own, adopt.h.)"""
+    if obj not in _CODE_NAMES:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(obj)))
+        if inspect.isclass(obj):
+            found = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+                     and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name) and n.value.id == "self"}
+        else:
+            found = ({n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+                     | {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)})
+        _CODE_NAMES[obj] = found
+    return _CODE_NAMES[obj]
 
 
 def _has(owner, name):

@@ -188,3 +188,19 @@ def test_no_class_is_over_200_lines():
         found += [(name, n.name, n.end_lineno - n.lineno + 1) for n in ast.walk(tree)
                   if isinstance(n, ast.ClassDef) and n.end_lineno - n.lineno + 1 > 200]
     assert found == []
+
+
+def test_top_level_definitions_are_decorated_only_with_hookimpl():
+    """pytest-cloud init takes a copy of the plugin for one with code of
+    the project's own when a top-level function or class is decorated with
+    anything but @pytest.hookimpl (helper/core/adopt.h): the plugin itself
+    must not be."""
+    with open(PLUGIN) as f:
+        tree = ast.parse(f.read())
+    found = []
+    for node in tree.body:
+        for deco in getattr(node, "decorator_list", ()):
+            call = deco.func if isinstance(deco, ast.Call) else deco
+            if ast.unparse(call) != "pytest.hookimpl":
+                found.append((node.name, ast.unparse(deco)))
+    assert found == []
