@@ -88,6 +88,14 @@ $(B)/pytest-cloud.1: $(B)/gendoc
 $(B)/pytest-cloud.bash: $(B)/gendoc
 	$(B)/gendoc bash > $@.tmp && mv $@.tmp $@
 
+# The plugin users drop in: one file, assembled from the modules of
+# conftest_template/src (conftest_template/assemble.py); a pyunit test
+# fails when the committed file is not the assembled one.
+PLUGIN_SRCS = $(wildcard conftest_template/src/*.py conftest_template/src/*.js \
+	      conftest_template/src/*.css conftest_template/src/*.html)
+conftest_template/conftest.py: conftest_template/assemble.py $(PLUGIN_SRCS)
+	$(PYTHON) conftest_template/assemble.py conftest_template/src $@
+
 # The plugin as the helper carries it for 'pytest-cloud init'; its
 # PYTEST_CLOUD_VERSION must be the helper's (helper/core/version.h).
 $(B)/obj/template.c: conftest_template/conftest.py helper/core/version.h | $(B)/obj

@@ -27,30 +27,44 @@ variable, the ``cloud_helper`` ini key, ``pytest-cloud`` on PATH.  Options
 on pytest's command line must be written ``--cloud-x=value``: pytest only
 knows them once it has loaded this file.
 
-Contents, in the order of a run (one section each):
+Contents: the modules of conftest_template/src/, each one section here, in
+the order of a run (make assembles this file from them: edit those):
 
-   1. Options         the --cloud-* options and ini keys
-   2. The helper      whether this run is ours; the helper's process; Plan
-   3. Test paths      what the workers are told to run
-   4. Durations       longest first: pure functions
-   5. Lost nodes      LossBook: what a lost node costs (pure: events in,
-                      decisions out)
-   6. Scheduling      LongestFirstScheduling (xdist's Scheduling protocol,
-                      ours); CloudScheduling (the run's scheduler around
-                      the user's, with the LossBook's decisions)
-   7. Bring-up        BringUp: every node's gateway at once, then its
-                      workers
-   8. The run         CloudRun: the hooks, each handing its event on
-   9. The end         the summary lines and the report (pure)
-  10. The timeline    TimelineBook: each test's attempts on the controller's
-                      clock (pure); the figures; the self-contained HTML
-  11. On the workers  what a worker does differently
-  12. The seam        Seam: every name of xdist, execnet or pytest that is
-                      not public, each with why and the versions checked
+   1. options.py      The --cloud-* options and ini keys, read as pytest reads
+                      them.
+   2. helper.py       The helper's process: whether the run is ours, its
+                      progress, its plan.
+   3. plan.py         The helper's plan (README "Output"), read once.
+   4. workerargs.py   Test paths: what the workers are told to run.
+   5. durations.py    Durations of earlier runs: longest first (pure).
+   6. lossbook.py     LossBook: what a lost node costs (pure: events in,
+                      decisions out).
+   7. replacement.py  ReplacementPolicy: where a worker that went down is
+                      replaced (pure).
+   8. seam.py         Seam: every name of xdist, execnet or pytest that is not
+                      public.
+   9. scheduling.py   The schedulers: LongestFirstScheduling, CloudScheduling.
+  10. texts.py        Files carried as text: the fork server and the timeline
+                      page.
+  11. parallel.py     Calls at once with a bound, and stopping an ssh that
+                      hangs.
+  12. forking.py      ForkServers: a node's workers as forks of one process
+                      that collected.
+  13. bringup.py      BringUp: every node's gateway at once, then its workers.
+  14. timeline.py     TimelineBook, the figures, the self-contained HTML page.
+  15. outputs.py      The end of a run: the summary lines, the report, the
+                      files written.
+  16. run.py          CloudRun: the hooks of a run, each handing its event on.
+  17. worker.py       On the workers: what a worker of ours does differently.
+  18. main.py         The start of a run: pytest_cmdline_main, controller and
+                      workers.
 """
 
+import ast
 import collections
 import heapq
+import importlib
+import inspect
 import json
 import os
 import re
@@ -58,6 +72,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 
@@ -69,14 +84,23 @@ import pytest
 PYTEST_CLOUD_VERSION = "0.3.0"
 
 
-# --- 1. Options --------------------------------------------------------------
+# --- 1. src/options.py -------------------------------------------------------
 #
+# The --cloud-* options and ini keys, read as pytest reads them.
+#
+# Each --cloud-NAME has the ini key cloud_NAME and the environment variable
+# PYTEST_CLOUD_NAME, which the helper reads itself: pytest registers them
+# here so that it knows them (--help, --strict-config), and a value of the
+# wrong type in the ini file ends the run with one line saying what to
+# write.
+
 # (option name, help, takes several); each --cloud-NAME also has the ini
 # key cloud_NAME and the environment variable PYTEST_CLOUD_NAME, which the
 # helper reads itself.  The helper's option table (helper/opts.c) is the
 # source: tests/pyunit/test_options.py fails when this list disagrees.
 _OPTIONS = (
-    ("node", "a node to run tests on, [user@]host[:port], a range node[01-16], ^HOSTFILE or @slurm; repeatable", True),
+    ("node", "a node to run tests on, [user@]host[:port], a range node[01-16], ^HOSTFILE or @slurm; "
+     "repeatable", True),
     ("nodes", "space-separated nodes to run tests on (ranges, ^HOSTFILE, @slurm too); repeatable", True),
     ("python", "python on the nodes, used when no virtualenv is synced", False),
     ("chdir", "folder on the nodes, relative to the remote home, that receives the project", False),
@@ -248,7 +272,14 @@ def _check_ini(config):
             raise pytest.UsageError("pytest-cloud: %s: %s: %s" % (config.inipath, key, exc))
 
 
-# --- 2. The helper -----------------------------------------------------------
+# --- 2. src/helper.py --------------------------------------------------------
+#
+# The helper's process: whether the run is ours, its progress, its plan.
+#
+# Whether nodes are configured and the run is not local on purpose; where
+# the helper is; its command line (what only pytest knows); and the
+# process itself, whose progress is shown as it comes, whose plan is read,
+# and which holds each node's CHDIR locked for the run.
 
 def _stack_versions():
     """What this plugin runs on, for the run's first line and the report."""
@@ -421,6 +452,14 @@ class _Helper:
         return status
 
 
+# --- 3. src/plan.py ----------------------------------------------------------
+#
+# The helper's plan (README "Output"), read once.
+#
+# Every setting of the run comes from the plan: the helper resolved each
+# option from its sources (command line, environment, ini file, default)
+# through its one option table, so the plugin reads none of them again.
+
 def spec_field(spec, key):
     """The value of KEY=value in an execnet spec string, or None."""
     for part in spec.split("//"):
@@ -430,24 +469,47 @@ def spec_field(spec, key):
 
 
 class Plan:
-    """The helper's plan (README "Output"), read once: each node's proxy
-    gateway (px) and the workers it starts (tx)."""
+    """The helper's plan: each node's proxy gateway (px), the workers it
+    starts (tx), and the run's settings.  here is the folder pytest was
+    started in, which the output files' paths are relative to."""
 
-    def __init__(self, data):
+    def __init__(self, data, here="."):
         self.data = data
         self.proxies = {spec_field(s, "id"): s for s in data.get("px", [])}
         self.workers = {spec_field(s, "id"): spec_field(s, "via") for s in data["tx"]}
         self.capacity = collections.Counter(self.workers.values())
         self.connect_timeout = int(data.get("connect_timeout", 10))
+        self.sync_timeout = int(data.get("sync_timeout", 300))
         self.worker_check = data.get("worker_check") or {}
         self.python = data.get("python")
+        self.schedule = data.get("schedule", "durations")
+        self.fork = bool(data.get("fork", False))
+        self.helper_version = data.get("helper_version")
+        self.report = self._output(data.get("report"), here)
+        self.timeline = self._output(data.get("timeline"), here)
+
+    @staticmethod
+    def _output(path, here):
+        return os.path.join(str(here), path) if path else None
 
     def node_of(self, worker_id):
         """The node (proxy gateway id) a worker of ours runs on, or None."""
         return self.workers.get(worker_id)
 
+    def gateway_of(self, node):
+        """The proxy gateway id of a node as the helper names it (user@host),
+        or None when it has none (excluded)."""
+        return next((n.get("gateway") for n in self.data.get("nodes", [])
+                     if n.get("node") == node and n.get("gateway")), None)
 
-# --- 3. Test paths -----------------------------------------------------------
+
+# --- 4. src/workerargs.py ----------------------------------------------------
+#
+# Test paths: what the workers are told to run.
+#
+# The workers run in the node's copy of the project root: their test
+# paths are made relative to it, and pytest's own command line is handed
+# to them as they should get it.
 
 def _remote_args(config):
     """The test paths of this run, relative to the project root (the
@@ -516,7 +578,21 @@ def _args_for_workers(config, paths=True, absolute=False):
     return result
 
 
-# --- 4. Durations ------------------------------------------------------------
+def worker_input(config):
+    """What a worker of ours is told beside xdist's own (its workerinput):
+    its test paths, the places its reports are to name, and the
+    controller's selection cache (--lf, --ff, --nf, --sw)."""
+    found = {"cloud_args": _remote_args(config),
+             "cloud_places": [str(config.rootpath), str(config.invocation_params.dir)]}
+    cache = getattr(config, "cache", None)
+    if cache is not None:
+        found["cloud_cache"] = {key: cache.get(key, None) for key in _SELECTION_CACHE_KEYS}
+    return found
+
+
+# --- 5. src/durations.py -----------------------------------------------------
+#
+# Durations of earlier runs: longest first (pure).
 #
 # The durations of earlier runs live in pytest's cache (key cloud/durations:
 # {test id: seconds}).  A test's value is setup + call + teardown; each run
@@ -570,14 +646,89 @@ def estimate(tests, durations, workers, order=None):
     return max(free), known, max(times)
 
 
-# --- 5. Lost nodes -----------------------------------------------------------
+class DurationsBook:
+    """A run's durations: those of earlier runs (earlier; None: pytest's
+    cache is off), what each test took in this run (its last attempt:
+    setup + call + teardown), the estimate said before the first tests
+    went out, and when they went out and the last one ended.  Pure: the
+    times are passed in (the controller's monotonic clock)."""
+
+    def __init__(self, earlier, longest_first_wanted):
+        self.earlier = None if earlier is None else merge_durations(earlier, {})
+        self.longest_first = bool(longest_first_wanted and self.earlier)
+        self.ran = {}  # test id -> seconds this run
+        self.timed = set()  # tests whose teardown report came
+        self.expected = None  # the estimate said before the run
+        self.expected_tests = 0
+        self.started = None  # when the first tests went out
+        self.ended = None  # when the last teardown report came
+
+    def report(self, test, when, duration, at):
+        """A test's report came (when: setup, call, teardown)."""
+        if when not in ("setup", "call", "teardown"):
+            return
+        # a test run again starts its time afresh
+        self.ran[test] = (0.0 if when == "setup" else self.ran.get(test, 0.0)) + duration
+        if when == "teardown":
+            self.timed.add(test)
+            self.ended = at
+
+    def first_tests(self, tests, workers, scheduler, dist, at):
+        """The first tests are about to go out (tests: the collection, None
+        when the scheduler's is not known; scheduler: its class name; dist:
+        --dist): the line that says which
+        scheduler hands them out, what is known of their durations and the
+        run's expected time."""
+        self.started = at
+        if tests is None:
+            return ("pytest-cloud: %d workers, scheduling via %s (not one of xdist's: its tests are not "
+                    "counted here)" % (workers, scheduler))
+        self.expected_tests = len(tests)
+        if self.earlier is None:
+            return "pytest-cloud: %d tests on %d workers, scheduling via %s" % (len(tests), workers, scheduler)
+        order = longest_first(tests, self.earlier) if self.longest_first else None
+        seconds, known, longest = estimate(tests, self.earlier, workers, order)
+        how = "longest first" if self.longest_first and known else (
+            "in collection order" if dist == "load" else "--dist " + dist)
+        if not known:
+            return ("pytest-cloud: %d tests, none with a recorded duration yet (%s), scheduling via %s"
+                    % (len(tests), how, scheduler))
+        self.expected = seconds
+        return ("pytest-cloud: %d tests, %d with a recorded duration, %s: about %.1f s on %d workers "
+                "(longest test %.1f s), scheduling via %s"
+                % (len(tests), known, how, seconds, workers, longest, scheduler))
+
+    def to_store(self, old, keep):
+        """The durations to store in the cache after the run (old: what it
+        holds; keep(test): whether a test that did not run is still
+        there), or None when no test ran to its end."""
+        if not self.timed:
+            return None
+        return merge_durations(old, {t: self.ran[t] for t in self.timed}, keep=keep)
+
+    def tests_phase(self):
+        """Seconds from the first tests out to the last one's end, or None."""
+        if self.started is None or self.ended is None:
+            return None
+        return self.ended - self.started
+
+    def took(self):
+        """(estimate, seconds taken) once every test of the estimate ran to
+        its end, else None."""
+        if self.expected is None or self.tests_phase() is None or len(self.timed) < self.expected_tests:
+            return None
+        return self.expected, self.tests_phase()
+
+
+# --- 6. src/lossbook.py ------------------------------------------------------
+#
+# LossBook: what a lost node costs (pure: events in, decisions out).
 
 Decision = collections.namedtuple("Decision", "requeue take_back crash")
 Decision.__doc__ = """What the scheduler does with a worker that went:
 requeue these tests (they were running and go once more), take these back
 from the tests waiting (they are not to run again), and report crash as
 the test that crashed (None: nothing is reported)."""
-
 
 class LossBook:
     """What a lost node costs.  It knows which test each worker is running
@@ -674,7 +825,494 @@ def needs_replacement(lost, has_pending, shutting_down):
     return bool(lost and has_pending and all(shutting_down))
 
 
-# --- 6. Scheduling -----------------------------------------------------------
+# --- 7. src/replacement.py ---------------------------------------------------
+#
+# ReplacementPolicy: where a worker that went down is replaced (pure).
+#
+# xdist replaces a worker that went down.  A worker that crashed on a live
+# node is replaced there, as xdist would.  On a lost node nothing is
+# started; only when the lost node's tests need a worker that no one else
+# can be (the scheduler says so: want()) is one started, on a surviving
+# node, through its proxy: the nodes of most test processes first, taking
+# turns.
+
+class ReplacementPolicy:
+    """capacity: {node: its test processes} of the plan."""
+
+    def __init__(self, capacity):
+        self.capacity = dict(capacity)
+        self.wanted = 0  # replacements the scheduler asked for, not yet made
+        self.made = 0  # replacements made on another node
+
+    def want(self):
+        """The lost node's tests need a worker no one else can be."""
+        self.wanted += 1
+
+    def where(self, node, lost, left_out):
+        """The node a worker of node (None: not ours) that went down is
+        replaced on, or None for no replacement.  lost: the nodes lost
+        during the run; left_out: those left out at bring-up."""
+        if node not in lost:
+            return node  # a crash on a live node (or not ours): xdist's own way
+        if self.wanted <= 0:
+            return None
+        self.wanted -= 1
+        alive = [n for n in self.capacity if n not in lost and n not in left_out]
+        if not alive:
+            return None
+        self.made += 1
+        return sorted(alive, key=lambda n: -self.capacity[n])[self.made % len(alive)]
+
+
+# --- 8. src/seam.py ----------------------------------------------------------
+#
+# Seam: every name of xdist, execnet or pytest that is not public.
+#
+# SEAM is the table: each entry names its owner (a dotted path: a class, a
+# function, or a module; "A or B" where a release renamed it), the name
+# relied on there, why no public hook or name does the job, and the
+# releases it was checked on.  Seam.check() is derived from the table and
+# checks every entry against the installed releases at the start of a run
+# (and in tests/pyunit/test_seam.py), so that an upgrade breaks here, in
+# one line naming the entry, and not in a test run.  A name is there when
+# the owner has it as an attribute, or (a class) its code sets it on self,
+# or (a function) its code reads it or names it in a string.
+#
+# The classes Seam and SchedulerSeam hold every use of those names; nothing
+# else in the plugin reaches an underscore name of another module's object (a pyunit
+# test reads every source file for it, the fork server's too).  Its
+# methods look nothing up with a default: a name gone missing fails the
+# check, not silently the run.
+
+XDIST = "pytest-xdist 3.1.0 (Debian 12), 3.6.1, 3.8.0, 3.9.0.dev0 (main at f63b6a2)"
+EXECNET = "execnet 1.9.0, 2.1.1, 2.1.2"
+PYTEST = "pytest 7.2.1, 8.3.5, 8.4.2, 9.0.3, 9.1.1"
+WHY_GROUP = ("the execnet group xdist makes its workers in: our proxies must be in it (a worker finds its "
+             "proxy there by via=); xdist's --px (3.7 and later) makes proxies one after another with no "
+             "bound, and 3.1 has no --px")
+WHY_COLLECTION = "the collection the scheduler hands out, before the first tests go: the protocol has none"
+WHY_NUMNODES = ("the schedulers wait for as many collections as the run had workers, counted from --tx when "
+                "they are made: a worker lost before its collection came would hold the run")
+WHY_TAKE_BACK = "a test not to run again, taken out of the tests waiting: the protocol can only add one"
+
+# (owner, name, why no public hook or name does it, releases checked, the
+# first xdist release that has the owner, or None)
+SEAM = (
+    ("xdist.plugin.pytest_configure", "dsession",
+     "xdist's controller registers as the plugin 'dsession': no public accessor", XDIST, None),
+    ("xdist.dsession.DSession.__init__", "terminaldistreporter",
+     "xdist's status reporter registers under this name", XDIST, None),
+    ("xdist.dsession.TerminalDistReporter", "ensure_show_status",
+     "under -q, without a terminal, it writes the status line a second time, and no option says not to",
+     XDIST, None),
+    ("xdist.dsession.DSession", "nodemanager", WHY_GROUP, XDIST, None),
+    ("xdist.workermanage.NodeManager", "group", WHY_GROUP, XDIST, None),
+    ("xdist.workermanage.NodeManager.setup_node", "makegateway",
+     "xdist makes each worker's gateway in turn, unbounded: the gateways made at once are handed to it "
+     "instead", XDIST, None),
+    ("execnet.gateway_base.BaseGateway", "_io",
+     "a worker made through a proxy is waited for and killed through it (its _io asks the proxy); once "
+     "the proxy is gone execnet would raise or hang, and no public knob says so", EXECNET, None),
+    ("execnet.gateway_io.ProxyIO", "wait", "the wait guarded through _io", EXECNET, None),
+    ("execnet.gateway_io.ProxyIO", "kill", "the kill guarded through _io", EXECNET, None),
+    ("xdist.workermanage.WorkerController.setup", "invocation_params",
+     "the command line xdist sends the workers, with no hook to change it: ours run in the node's copy "
+     "of the project root and get its paths relative to it", XDIST, None),
+    ("xdist.workermanage.WorkerController.setup", "popen",
+     "xdist gives a popen worker this machine's sys.path: ours are popen workers of a proxy on another "
+     "machine, and no hook says so", XDIST, None),
+    ("xdist.workermanage.WorkerController.setup", "basetemp",
+     "xdist gives a popen worker this machine's basetemp", XDIST, None),
+    ("xdist.workermanage.parse_spec_config or xdist.workermanage.parse_tx_spec_config", "tx",
+     "the schedulers count their workers from --tx: a worker not brought up is taken out of it",
+     XDIST, None),
+    ("xdist.dsession.DSession", "_clone_node",
+     "xdist replaces a worker that went down, with no hook to say where or whether", XDIST, None),
+    ("xdist.dsession.DSession._clone_node", "spec",
+     "it reads only the gateway's spec of the worker it replaces: a stand-in carries the spec of a "
+     "worker on another node", XDIST, None),
+    ("xdist.dsession.DSession", "_failed_nodes_count",
+     "xdist counts every worker that goes down against --max-worker-restart: a lost node's did not "
+     "crash", XDIST, None),
+    ("xdist.dsession.DSession", "shouldstop",
+     "ends xdist's loop with a reason; pytest's session.shouldstop it does not read", XDIST, None),
+    ("xdist.workermanage.WorkerController", "sendcommand",
+     "a send to a worker whose connection is gone raises, and xdist would end the run with "
+     "INTERNALERROR before the worker's down event is handled", XDIST, None),
+    ("xdist.scheduler.LoadScheduling", "node2collection", WHY_COLLECTION, XDIST, None),
+    ("xdist.scheduler.LoadScheduling", "numnodes", WHY_NUMNODES, XDIST, None),
+    ("xdist.scheduler.LoadScheduling", "collection", WHY_NUMNODES, XDIST, None),
+    ("xdist.scheduler.LoadScheduling", "pending", WHY_TAKE_BACK, XDIST, None),
+    ("xdist.scheduler.WorkStealingScheduling", "node2collection", WHY_COLLECTION, XDIST, (3, 2)),
+    ("xdist.scheduler.WorkStealingScheduling", "numnodes", WHY_NUMNODES, XDIST, (3, 2)),
+    ("xdist.scheduler.WorkStealingScheduling", "collection", WHY_NUMNODES, XDIST, (3, 2)),
+    ("xdist.scheduler.WorkStealingScheduling", "pending", WHY_TAKE_BACK, XDIST, (3, 2)),
+    ("xdist.scheduler.EachScheduling", "node2collection", WHY_COLLECTION, XDIST, None),
+    ("xdist.scheduler.EachScheduling", "numnodes", WHY_NUMNODES, XDIST, None),
+    ("xdist.scheduler.EachScheduling", "collection_is_completed",
+     "each keeps it as a flag, set when the collections counted are in: one fewer to wait for sets it",
+     XDIST, None),
+    ("xdist.scheduler.LoadScopeScheduling", "registered_collections", WHY_COLLECTION, XDIST, None),
+    ("xdist.scheduler.LoadScopeScheduling", "numnodes", WHY_NUMNODES, XDIST, None),
+    ("xdist.scheduler.LoadScopeScheduling", "collection", WHY_NUMNODES, XDIST, None),
+    ("xdist.scheduler.LoadScopeScheduling", "workqueue", WHY_TAKE_BACK, XDIST, None),
+    ("_pytest.main.Session.perform_collect", "args",
+     "a worker collects config.args, read after pytest_cmdline_main: ours get their test paths relative "
+     "to the node's copy", PYTEST, None),
+    ("_pytest.junitxml.LogXML.node_reporter", "node",
+     "junit keys its test cases by (test, report.node): a re-run test's reports are filed with its first "
+     "attempt's, so junit shows it once", PYTEST, None),
+    ("execnet.gateway_io.popen_args", "-c",
+     "a forked worker runs execnet's bootstrap line as a fresh python would: the argument after -c "
+     "(forkserver.py)", EXECNET, None),
+)
+
+
+def _resolve(dotted):
+    """The object a dotted path names (the longest importable module,
+    then attributes); raises ImportError or AttributeError."""
+    parts = dotted.split(".")
+    for k in range(len(parts), 0, -1):
+        try:
+            found = importlib.import_module(".".join(parts[:k]))
+        except ImportError:
+            continue
+        for attr in parts[k:]:
+            found = getattr(found, attr)
+        return found
+    raise ImportError(dotted)
+
+
+_CODE_NAMES = {}  # obj -> _code_names(obj): each source is read once
+
+
+def _code_names(obj):
+    """The names obj's code reads or sets as attributes, and its strings;
+    for a class, only what it sets on self.  Raises OSError when its
+    source is not there.  (No decorator caches it: pytest-cloud init
+    takes a top-level function decorated with anything but
+    @pytest.hookimpl for code of the project's own, adopt.h.)"""
+    if obj not in _CODE_NAMES:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(obj)))
+        if inspect.isclass(obj):
+            found = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+                     and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name) and n.value.id == "self"}
+        else:
+            found = ({n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+                     | {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)})
+        _CODE_NAMES[obj] = found
+    return _CODE_NAMES[obj]
+
+
+def _has(owner, name):
+    if hasattr(owner, name):
+        return True
+    if inspect.ismodule(owner):
+        return False
+    if inspect.isclass(owner):
+        return any(name in _code_names(cls) for cls in owner.__mro__ if cls is not object)
+    return name in _code_names(owner)
+
+
+def check(installed_xdist=None):
+    """Every entry of SEAM the installed releases lack, as "owner.name"
+    (empty: all there).  installed_xdist: its (major, minor); an entry
+    whose owner came in a later release is not asked for."""
+    if installed_xdist is None:
+        import xdist
+
+        installed_xdist = _version(xdist.__version__)
+    missing = []
+    for owners, name, _why, _checked, since in SEAM:
+        if since is not None and installed_xdist < since:
+            continue
+        found = False
+        for owner in owners.split(" or "):
+            try:
+                found = _has(_resolve(owner), name)
+            except (ImportError, AttributeError, OSError, TypeError, SyntaxError):
+                found = False
+            if found:
+                break
+        if not found:
+            missing.append("%s.%s" % (owners, name))
+    return missing
+
+
+class Seam:
+    """The uses of the names of SEAM in xdist's controller, its workers'
+    setup and pytest's reports; each method names its entries."""
+
+    check = staticmethod(check)
+
+    @staticmethod
+    def dsession(config):
+        """xdist's controller (xdist.plugin.pytest_configure: dsession)."""
+        return config.pluginmanager.getplugin("dsession")
+
+    @staticmethod
+    def status_once(config):
+        """Under -q, without a terminal, xdist writes its status line
+        ("bringing up nodes...") at setup and again when the collection is
+        complete: the second is left out (terminaldistreporter,
+        ensure_show_status; registered only with a terminal reporter).
+        With -v or on a terminal, where the line says something new or is
+        rewritten in place, nothing changes."""
+        reporter = config.pluginmanager.getplugin("terminaldistreporter")
+        if reporter is None or config.option.verbose >= 0:
+            return
+        reporter.ensure_show_status = lambda: None
+
+    @staticmethod
+    def group(dsession):
+        """The execnet group xdist makes its workers in (nodemanager, group)."""
+        return dsession.nodemanager.group
+
+    @staticmethod
+    def hand_over(dsession, made, guard):
+        """The gateways made all at once are handed to xdist by id when it
+        makes each in turn (setup_node: makegateway); one made later (a
+        restart) is made as xdist would, then guard(gateway)."""
+        group = dsession.nodemanager.group
+        original = group.makegateway
+
+        def makegateway(spec=None):
+            gateway = made.pop(spec.id, None) if spec is not None else None
+            if gateway is None:
+                gateway = original(spec)
+                guard(gateway)
+            return gateway
+
+        group.makegateway = makegateway
+
+    @staticmethod
+    def proxy_of(dsession, gateway):
+        """The proxy gateway a worker gateway was made through (via=), or
+        None."""
+        via = gateway.spec.via
+        try:
+            return dsession.nodemanager.group[via] if via else None
+        except KeyError:
+            return None
+
+    @staticmethod
+    def guard_proxied_io(gateway, proxy):
+        """A worker made through proxy is waited for and killed through it
+        (_io: wait, kill): once the proxy is gone there is nothing to wait
+        for or kill (the worker was the proxy's child and ended with it)."""
+        if proxy is None:
+            return
+        io = gateway._io
+
+        def guarded(call):
+            def run():
+                if not proxy.hasreceiver():
+                    return None
+                try:
+                    return call()
+                except (OSError, EOFError):
+                    return None
+            return run
+
+        io.wait, io.kill = guarded(io.wait), guarded(io.kill)
+
+    @staticmethod
+    def worker_args(config, args):
+        """The command line xdist sends the workers (setup:
+        invocation_params) becomes args."""
+        params = config.invocation_params
+        config.invocation_params = type(params)(args=tuple(args), plugins=params.plugins, dir=params.dir)
+
+    @staticmethod
+    def remote_worker(node):
+        """Our worker is no popen worker of this machine (setup: popen):
+        pytest_configure_node runs after xdist has taken the arguments
+        (which a popen spec keeps as they are) and before it decides on
+        sys.path."""
+        node.gateway.spec.popen = False
+
+    @staticmethod
+    def drop_specs(config, dropped):
+        """The workers not brought up (their ids) leave --tx, which the
+        schedulers count their workers from (tx)."""
+        config.option.tx = [tx for tx in config.option.tx if spec_field(tx, "id") not in dropped]
+
+    @staticmethod
+    def intercept_restarts(dsession, decide):
+        """xdist's replacement of a worker that went down (_clone_node)
+        goes through decide(dsession, node, clone), clone being xdist's."""
+        clone = dsession._clone_node
+
+        def restart(node):
+            spec = node.gateway.spec
+            if spec.via:
+                spec.popen = True  # remote_worker's change undone: a popen worker until configured
+            return decide(dsession, node, clone)
+
+        dsession._clone_node = restart
+
+    @staticmethod
+    def clone_on(dsession, node, target, clone):
+        """A replacement worker on node target: a stand-in carries the spec
+        of a worker through target's proxy (_clone_node reads only spec)."""
+        import execnet
+
+        spec = node.gateway.spec
+        parts = ["popen", "via=" + target, "python=" + spec.python]
+        if spec.execmodel:
+            parts.append("execmodel=" + spec.execmodel)
+
+        class Standin:
+            pass
+
+        standin = Standin()
+        standin.gateway = Standin()
+        standin.gateway.spec = execnet.XSpec("//".join(parts))
+        return clone(standin)
+
+    @staticmethod
+    def forgive_crash(dsession):
+        """A lost node's worker did not crash (_failed_nodes_count)."""
+        dsession._failed_nodes_count -= 1
+
+    @staticmethod
+    def stop(dsession, why):
+        """Ends xdist's loop with why (shouldstop)."""
+        dsession.shouldstop = why
+
+    @staticmethod
+    def worker_setup(config, args):
+        """On a worker of ours: it collects args (perform_collect: args),
+        its basetemp is its own (setup: basetemp)."""
+        config.args[:] = args
+        config.option.basetemp = None
+
+    @staticmethod
+    def file_with_first_attempt(report, first):
+        """A re-run test's report is filed by junit with its first
+        attempt's (node_reporter: node): its node is seen as first."""
+        report.node = _NodeAlias(report.node, first)
+
+
+class SchedulerSeam:
+    """The uses of the names of SEAM inside xdist's schedulers and their
+    workers (the Scheduling protocol lacks them)."""
+
+    @staticmethod
+    def quiet_sends_to_gone(node, ours):
+        """A send to a worker of ours whose connection is gone is dropped
+        (sendcommand): its tests stay on its books and come back when it
+        is removed.  Another plugin's workers are left as they are."""
+        if not ours:
+            return
+        send = node.sendcommand
+
+        def sendcommand(name, **kwargs):
+            try:
+                return send(name, **kwargs)
+            except (OSError, ValueError):
+                pass
+
+        node.sendcommand = sendcommand
+
+    @staticmethod
+    def scheduler_kind(sched):
+        """"load", "worksteal", "scope" (loadscope, loadfile, loadgroup),
+        "each", or None: a scheduler xdist does not have (another
+        plugin's), whose insides are not read."""
+        import xdist.scheduler as s
+
+        if isinstance(sched, s.LoadScopeScheduling):
+            return "scope"
+        if isinstance(sched, s.EachScheduling):
+            return "each"
+        if isinstance(sched, s.LoadScheduling):
+            return "load"
+        # public, from pytest-xdist 3.2 on
+        if hasattr(s, "WorkStealingScheduling") and isinstance(sched, s.WorkStealingScheduling):
+            return "worksteal"
+        return None
+
+    @staticmethod
+    def collection(sched):
+        """The test ids sched hands out, before the first go, or None for a
+        scheduler whose insides are not known (node2collection,
+        registered_collections)."""
+        kind = SchedulerSeam.scheduler_kind(sched)
+        if kind is None:
+            return None
+        found = sched.registered_collections if kind == "scope" else sched.node2collection
+        return list(next(iter(found.values()), []))
+
+    @staticmethod
+    def remove_uncollected(sched, node):
+        """A worker lost before its collection came, removed: one fewer to
+        wait for (numnodes), and the scheduling starts if the others' are
+        all in (collection; each keeps collection_is_completed as a flag
+        its add_node_collection sets).  worksteal's remove_node reschedules
+        at once, and with nothing out yet lets every idle worker go: there
+        the scheduling starts first, the lost worker still in it.  Returns
+        what sched says the worker was running (a test it was sent), or
+        None."""
+        kind = SchedulerSeam.scheduler_kind(sched)
+        if kind is None:
+            return sched.remove_node(node)  # another plugin's: as it is
+        if sched.numnodes > 0:
+            sched.numnodes -= 1
+        if kind == "worksteal":
+            if sched.collection is None and sched.collection_is_completed:
+                sched.schedule()
+            return sched.remove_node(node)
+        sent = sched.remove_node(node)
+        if kind == "each" and len(sched.node2collection) >= sched.numnodes:
+            sched.collection_is_completed = True
+        started = kind != "each" and sched.collection is not None
+        if not started and sched.nodes and sched.collection_is_completed:
+            sched.schedule()
+        return sent
+
+    @staticmethod
+    def take_back(sched, test):
+        """test is not to run again: out of the tests waiting (load,
+        worksteal: collection, pending; scope: workqueue, its entry marked
+        done).
+        --dist each never takes one back."""
+        kind = SchedulerSeam.scheduler_kind(sched)
+        if kind in ("load", "worksteal") and sched.collection and test in sched.collection:
+            index = sched.collection.index(test)
+            while index in sched.pending:
+                sched.pending.remove(index)
+        elif kind == "scope":
+            for unit in sched.workqueue.values():
+                if test in unit:
+                    unit[test] = True
+
+
+class _NodeAlias:
+    """A worker node seen by report consumers: attributes of the real one,
+    but equal to (and hashed as) another."""
+
+    def __init__(self, real, key):
+        self._real = real
+        self._key = key
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+    def __eq__(self, other):
+        return other == self._key
+
+    def __hash__(self):
+        return hash(self._key)
+
+
+# --- 9. src/scheduling.py ----------------------------------------------------
+#
+# The schedulers: LongestFirstScheduling, CloudScheduling.
+#
+# LongestFirstScheduling implements xdist's Scheduling protocol itself;
+# CloudScheduling is the run's scheduler around the user's (or ours), with
+# what a lost node costs decided by the LossBook.
 
 class LongestFirstScheduling:
     """xdist's load scheduling with the longest tests first (durations of
@@ -754,6 +1392,10 @@ class LongestFirstScheduling:
         for other in self.nodes:
             self._check(other)
         return crashed
+
+    def collected(self):
+        """The test ids to hand out, before the first go."""
+        return list(next(iter(self.node2collection.values()), []))
 
     def collection_lost(self):
         """A worker went before its collection came: one fewer to await."""
@@ -870,7 +1512,7 @@ class CloudScheduling:
         return self.inner.has_pending
 
     def add_node(self, node):
-        Seam.quiet_sends_to_gone(node, self.node_of(node) is not None)
+        SchedulerSeam.quiet_sends_to_gone(node, self.node_of(node) is not None)
         self.inner.add_node(node)
 
     def add_node_collection(self, node, collection):
@@ -895,221 +1537,57 @@ class CloudScheduling:
     def remove_node(self, node):
         name = self.node_of(node)
         lost = name in self.book.lost
+        ours = isinstance(self.inner, LongestFirstScheduling)
         if lost and node not in self.collected:
-            Seam.collection_lost(self.inner)
+            return self._remove_uncollected(node, name, ours)
         crashed = self.inner.remove_node(node)  # KeyError: never added (xdist knows)
         decision = self.book.worker_removed(name, node, crashed)
         for test in decision.requeue:
-            try:
-                self.inner.mark_test_pending(test)
-            except NotImplementedError:
-                pass  # the scope schedulers put the whole unfinished scope back
+            self._requeue(test)
         for test in decision.take_back:
-            Seam.take_back(self.inner, test)
-        if needs_replacement(lost, self.inner.has_pending, [n.shutting_down for n in self.inner.nodes]):
-            self.replacement()
+            if ours:
+                self.inner.take_back(test)
+            else:
+                SchedulerSeam.take_back(self.inner, test)
+        self._replace_if_needed(lost)
         return decision.crash
 
+    def _remove_uncollected(self, node, name, ours):
+        """A worker lost before its collection came ran nothing: one fewer
+        collection to wait for, the scheduling starts without it, and a
+        test the scheduler had sent it goes back, as no crash."""
+        if ours:
+            sent = self.inner.remove_node(node)
+            self.inner.collection_lost()
+        else:
+            sent = SchedulerSeam.remove_uncollected(self.inner, node)
+        self.book.worker_removed(name, node, None)
+        if sent is not None:
+            self._requeue(sent)
+        self._replace_if_needed(True)
+        return None
 
-# --- 7. Bring-up -------------------------------------------------------------
-
-def _in_parallel(make, items, bound, on_timeout):
-    """Calls make(item) for every item at once; returns {index: result or
-    exception}.  An item not done within bound seconds gets on_timeout(item)
-    (which must make it fail fast) and TimeoutError as its result."""
-    results = {}
-
-    def run(k, item):
+    def _requeue(self, test):
         try:
-            results[k] = make(item)
-        except Exception as exc:  # reported by the caller
-            results.setdefault(k, exc)
+            self.inner.mark_test_pending(test)
+        except NotImplementedError:
+            pass  # the scope schedulers put the whole unfinished scope back
 
-    threads = [threading.Thread(target=run, args=(k, item), daemon=True) for k, item in enumerate(items)]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + bound
-    for k, thread in enumerate(threads):
-        thread.join(max(0.0, deadline - time.monotonic()))
-        if thread.is_alive():
-            results[k] = TimeoutError("not up within %ds" % bound)
-            on_timeout(items[k])
-    for thread in threads:
-        thread.join(10)
-    return results
+    def _replace_if_needed(self, lost):
+        if needs_replacement(lost, self.inner.has_pending, [n.shutting_down for n in self.inner.nodes]):
+            self.replacement()
 
 
-# Runs in each proxy gateway: when its connection to the controller ends,
-# the proxy ends at once, and so its workers' input closes.
-_PROXY_WATCHDOG = """
-import os
-try:
-    channel.receive()
-except BaseException:
-    pass
-os._exit(0)
-"""
+# --- 10. src/texts.py --------------------------------------------------------
+#
+# Files carried as text: the fork server and the timeline page.
+#
+# Files the plugin carries as text: the fork server, its start and its
+# client (sent to the nodes), and the timeline page's HTML, style and code.
+# In the sources they are files beside this module, read when it is
+# imported; in the assembled conftest.py they are string literals.
 
-
-def _describe(exc):
-    if isinstance(exc, str):
-        return exc
-    text = str(exc).strip().splitlines()
-    return "%s%s" % (type(exc).__name__, (": " + text[-1]) if text else "")
-
-
-class BringUp:
-    """Every node's proxy gateway at once, each bounded by the connect
-    timeout; the worker check in each (it is the worker python); then
-    every worker through its proxy, at once.  A node that fails a step is
-    left out (left_out: node -> why, said at once); the rest go on."""
-
-    def __init__(self, plan, group, say, fork_args=None):
-        self.plan = plan
-        self.group = group
-        self.say = say
-        self.fork_args = fork_args  # the collection's arguments; None: no fork
-        self.forked = {}  # node -> the fork server's folder there
-        self.left_out = {}
-        self.watchdogs = {}  # node -> the proxy watchdog's channel
-        self.ssh = {}  # node -> its proxy's ssh words (to stop a hung one)
-
-    def leave_out(self, name, why):
-        if name not in self.left_out:
-            self.left_out[name] = why
-            self.say("pytest-cloud: node '%s': left out: %s" % (name, why))
-
-    def run(self, specs):
-        """Brings up the nodes of our worker specs; returns {worker id:
-        gateway} of the workers that came up."""
-        by_node = collections.defaultdict(list)
-        for spec in specs:
-            by_node[self.plan.node_of(spec.id)].append(spec)
-        up = self._proxies(sorted(by_node))
-        self._check(up)
-        if self.fork_args is not None:
-            self._fork_servers(up, by_node)
-        return self._workers(up, by_node)
-
-    def _proxies(self, names):
-        import execnet
-
-        specs = [execnet.XSpec(self.plan.proxies[name]) for name in names]
-        for name, spec in zip(names, specs):
-            self.ssh[name] = spec.ssh.split()
-        results = _in_parallel(self.group.makegateway, specs, self.plan.connect_timeout + 1,
-                               lambda spec: Seam.kill_ssh(spec.ssh.split()))
-        up = {}
-        for k, name in enumerate(names):
-            result = results[k]
-            if isinstance(result, Exception):
-                self.leave_out(name, "gateway: %s" % _describe(result))
-                continue
-            try:
-                # kept open for the whole run: closing it ends the proxy
-                self.watchdogs[name] = result.remote_exec(_PROXY_WATCHDOG)
-            except Exception as exc:
-                self.leave_out(name, "gateway: %s" % _describe(exc))
-                continue
-            up[name] = result
-        return up
-
-    def _check(self, up):
-        """The helper's worker check (the worker python imports pytest,
-        xdist and the develop eggs from the node's copy), run by each
-        proxy, which is that python, in CHDIR: no python of its own."""
-        check = self.plan.worker_check
-        if check.get("by") != "gateway":
-            return
-        code = "import sys\nsys.argv = ['pytest-cloud-check'] + %r\n%s" % (
-            list(check.get("args", [])), check["source"])
-        names = sorted(up)
-        bound = max(30, 3 * self.plan.connect_timeout)
-
-        def run(name):
-            up[name].remote_exec(code).waitclose(bound + 5)
-
-        results = _in_parallel(run, names, bound, lambda name: Seam.kill_ssh(self.ssh[name]))
-        for k, name in enumerate(names):
-            if isinstance(results.get(k), Exception):
-                why = str(results[k]).strip().splitlines() or [_describe(results[k])]
-                self.leave_out(name, "worker python '%s' cannot import pytest, xdist%s: %s" % (
-                    self.plan.python, " and the develop eggs" if check.get("args") else "", why[-1]))
-                del up[name]
-
-    def _fork_servers(self, up, by_node):
-        """A fork server on every node (FORK_START), at once, each bounded
-        by cloud_sync_timeout (its one collection is a step after the
-        copy); its workers' python becomes the client.  A node whose
-        server falls back says why, in one line, and starts fresh ones.
-        A node of one worker starts it fresh: a server would only add its
-        own collection."""
-        names = sorted(name for name in up if len(by_node[name]) > 1)
-        bound = int(self.plan.data.get("sync_timeout", 300))
-
-        def start(name):
-            channel = up[name].remote_exec(FORK_START)
-            channel.send((self.fork_args, FORK_SERVER, FORK_CLIENT, bound))
-            return channel.receive(bound + 10)
-
-        results = _in_parallel(start, names, bound + 15, lambda name: None)
-        for k, name in enumerate(names):
-            result = results.get(k)
-            if isinstance(result, Exception) or result[0] != "ready":
-                why = _describe(result) if isinstance(result, Exception) else result[2]
-                self.say("pytest-cloud: node '%s': workers start as fresh pythons: %s" % (name, why))
-                continue
-            self.forked[name] = result[1]
-            for spec in by_node[name]:
-                spec.python = "%s -I -S %s/client.py" % (spec.python, result[1])
-
-    def _workers(self, up, by_node):
-        specs = [spec for name in up for spec in by_node[name]]
-        results = _in_parallel(self.group.makegateway, specs, max(30, 3 * self.plan.connect_timeout),
-                               lambda spec: Seam.kill_ssh(self.ssh[self.plan.node_of(spec.id)]))
-        made = {}
-        for k, spec in enumerate(specs):
-            result, name = results[k], self.plan.node_of(spec.id)
-            if not isinstance(result, Exception):
-                Seam.guard_proxied_io(result, up[name])
-                made[spec.id] = result
-            elif name in self.left_out or not self.proxy_alive(name):
-                self.leave_out(name, "connection lost while starting its workers: %s" % _describe(result))
-            else:
-                self.say("pytest-cloud: node '%s': worker %s not started: %s" % (name, spec.id, _describe(result)))
-        return {wid: gw for wid, gw in made.items() if self.plan.node_of(wid) not in self.left_out}
-
-    def proxy_alive(self, name):
-        """Whether node name's proxy answers (for up to 2 s)."""
-        try:
-            proxy = self.group[name]
-        except (KeyError, TypeError):
-            return False
-        deadline = time.monotonic() + 2
-        while proxy.hasreceiver() and time.monotonic() < deadline:
-            try:
-                if proxy.remote_exec("channel.send(1)").receive(1) == 1:
-                    return True
-            except Exception:
-                pass
-            time.sleep(0.05)
-        return proxy.hasreceiver()
-
-
-# One start per node: a node's workers are forks of one process there (the
-# fork server), which has imported pytest, xdist, this plugin and the
-# suite, through one collection.  BringUp starts it through the node's
-# gateway (FORK_START); each worker's python is then a tiny client
-# (FORK_CLIENT) that hands its stdin, stdout and stderr to the server
-# (SCM_RIGHTS) and waits: the server forks, the child takes those pipes
-# and runs execnet's bootstrap line as a fresh python would, and its exit
-# status goes back to the client.  execnet, xdist and the worker protocol
-# are as they are.  Where the server is not there (it fell back, or went)
-# the client becomes the python it stands for (exec), so a worker always
-# starts.  Linux only (fork without exec elsewhere is not safe enough).
-
-FORK_START = """
-import os, subprocess, sys, tempfile, time
+FORK_START = r"""import os, subprocess, sys, tempfile, time
 args, server, client, bound = channel.receive()
 d = tempfile.mkdtemp(prefix="pytest-cloud-fork-")
 for name, text in (("server.py", server), ("client.py", client)):
@@ -1139,9 +1617,7 @@ while True:
         break
     time.sleep(0.02)
 """
-
-FORK_SERVER = r"""
-import ast, array, os, random, selectors, signal, socket, sys, threading
+FORK_SERVER = r"""import ast, array, os, random, selectors, signal, socket, sys, threading
 
 d, args = sys.argv[1], sys.argv[2:]
 parent = os.getppid()
@@ -1315,9 +1791,7 @@ listener.close()
 import shutil
 shutil.rmtree(d, ignore_errors=True)
 """
-
-FORK_CLIENT = """
-import array, os, socket, sys
+FORK_CLIENT = r"""import array, os, socket, sys
 d = os.path.dirname(os.path.abspath(__file__))
 try:
     s = socket.socket(socket.AF_UNIX)
@@ -1336,399 +1810,450 @@ while True:
     status += chunk
 os._exit(int(status) if status.strip().isdigit() else 1)
 """
+TIMELINE_PAGE = r"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<title>@TITLE@</title><style>@STYLE@</style></head>
+<body>
+<h1>@TITLE@</h1>
+<div id="figures"></div>
+<div class="legend" id="legend"></div>
+<div id="chart"><div id="labels"></div><div id="plot"><canvas id="bars"></canvas></div></div>
+<div id="tip" hidden></div>
+<h2>Nodes</h2>
+<table id="nodes"><thead><tr><th class="l">node</th><th>CPUs</th><th>processes</th><th>bring-up s</th>
+<th>tests run</th><th>busy</th><th class="l">lost</th></tr></thead><tbody></tbody></table>
+<h2>Tests</h2>
+<input id="filter" placeholder="filter: part of a test id" size="50"> <span id="shown"></span>
+<table id="tests"><thead><tr><th class="l" data-k="0">test</th><th class="l" data-k="1">worker</th>
+<th data-k="2">start s</th><th data-k="3">duration s</th><th class="l" data-k="4">outcome</th></tr></thead>
+<tbody></tbody></table>
+<script type="application/json" id="data">@DATA@</script>
+<script>@CODE@</script>
+</body></html>
+"""
+TIMELINE_STYLE = r"""body{font:13px system-ui,sans-serif;margin:16px;color:#222;background:#fff}
+h1{font-size:18px;margin:0 0 8px}
+#figures{display:flex;flex-wrap:wrap;gap:4px 24px;margin:0 0 12px}
+#figures div{white-space:nowrap}#figures b{font-weight:600}
+table{border-collapse:collapse;margin:8px 0}
+th,td{padding:2px 8px;text-align:right;border-bottom:1px solid #eee}
+th{cursor:pointer;background:#f6f6f6}td.l,th.l{text-align:left}
+#chart{position:relative;display:flex;margin:12px 0;border:1px solid #ddd}
+#labels{width:170px;flex:none;font:11px monospace;border-right:1px solid #ddd}
+#labels div{height:16px;line-height:16px;padding:0 4px;overflow:hidden;white-space:nowrap}
+#labels div.node{font-weight:bold;background:#f0f0f0}
+#plot{position:relative;flex:1;overflow:hidden}
+canvas{display:block}
+.lost{position:absolute;width:0;border-left:2px dashed #c00}
+.lost span{position:absolute;left:3px;top:0;color:#c00;font:bold 11px sans-serif;white-space:nowrap;background:#fffc}
+.tail{position:absolute;top:0;bottom:0;background:#f902;border-left:1px solid #f90}
+#tip{position:fixed;pointer-events:none;background:#222;color:#fff;padding:4px 6px;font:12px monospace;
+white-space:pre;border-radius:3px;z-index:9}
+.legend span{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}
+#tests td.l{max-width:60em;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;cursor:pointer}
+"""
+TIMELINE_CODE = r""""use strict";
+window.onerror = function (msg) { document.body.dataset.errors = (document.body.dataset.errors || "") + msg + ";"; };
+(function () {
+  var D = JSON.parse(document.getElementById("data").textContent);
+  var ROW = 16, COLORS = {passed: "#3a3", failed: "#d22", error: "#a0a", skipped: "#bbb", xfailed: "#8ac",
+    xpassed: "#fa0", lost: "#000", crashed: "#600"};
+  var F = D.figures, wall = Math.max(F.session, F.last_end, 0.001);
+  function el(tag, text, cls) { var e = document.createElement(tag); if (text !== undefined) e.textContent = text;
+    if (cls) e.className = cls; return e; }
+  function secs(ms) { return (ms / 1000).toFixed(3); }
+  // the figures
+  var fig = document.getElementById("figures");
+  function figure(label, value) { var d = el("div"); d.appendChild(el("b", label + ": ")); d.appendChild(el("span", value));
+    fig.appendChild(d); }
+  figure("session", F.session.toFixed(2) + " s");
+  figure("tests from first start to last end", F.wall.toFixed(2) + " s");
+  figure("sum of test time", F.test_time.toFixed(2) + " s");
+  figure("utilisation", (100 * F.utilisation).toFixed(1) + " % of " + D.workers.length + " workers");
+  if (F.expected !== null) figure("estimate", F.expected.toFixed(1) + " s, took " + F.wall.toFixed(1) + " s");
+  if (F.longest) figure("longest test", F.longest.test + " (" + F.longest.duration.toFixed(2) + " s)");
+  figure("critical tail", F.tail ? (F.tail.end - F.tail.start).toFixed(2) + " s from " + F.tail.start.toFixed(2) +
+    " s (fewer than half the workers busy)" : "none");
+  var legend = document.getElementById("legend");
+  D.outcomes.forEach(function (o) { var s = el("span"); s.style.background = COLORS[o]; legend.appendChild(s);
+    legend.appendChild(document.createTextNode(o)); });
+  [["#cde", "not ready yet (the helper's probe and copy, the bring-up)"], ["#f902", "critical tail"]].forEach(
+    function (p) { var s = el("span"); s.style.background = p[0]; legend.appendChild(s);
+      legend.appendChild(document.createTextNode(p[1])); });
+  // rows: a node's header, then its workers
+  var rowOf = {}, rows = [null], labels = document.getElementById("labels");
+  labels.appendChild(el("div", "seconds", "node"));
+  var byNode = {};
+  D.workers.forEach(function (w, i) { (byNode[w.node] = byNode[w.node] || []).push(i); });
+  Object.keys(byNode).sort().forEach(function (node) {
+    var h = el("div", node, "node"); h.dataset.node = node; labels.appendChild(h); rows.push(null);
+    byNode[node].forEach(function (i) { rowOf[i] = rows.length; rows.push(i);
+      var r = el("div", D.workers[i].worker, "worker"); r.dataset.worker = D.workers[i].worker; r.dataset.node = node;
+      r.dataset.bars = "0"; labels.appendChild(r); });
+  });
+  var plot = document.getElementById("plot"), canvas = document.getElementById("bars");
+  var width = Math.max(200, plot.clientWidth), height = rows.length * ROW;
+  var ratio = window.devicePixelRatio || 1;
+  canvas.width = width * ratio; canvas.height = height * ratio;
+  canvas.style.width = width + "px"; canvas.style.height = height + "px";
+  var g = canvas.getContext("2d"); g.scale(ratio, ratio);
+  function x(ms) { return ms / 1000 / wall * width; }
+  // idle is the background; each bar at least a pixel wide
+  rows.forEach(function (w, r) { g.fillStyle = w === null ? "#f0f0f0" : (r % 2 ? "#fafafa" : "#f4f4f4");
+    g.fillRect(0, r * ROW, width, ROW); });
+  // the axis: a tick every 1, 2 or 5 x 10^k seconds, about 10 in all
+  var step = Math.pow(10, Math.floor(Math.log10(wall / 10)));
+  step = wall / step > 50 ? step * 5 : wall / step > 20 ? step * 2 : step;
+  g.fillStyle = "#555"; g.font = "10px sans-serif";
+  for (var s = 0; s <= wall; s += step) { var tx = x(s * 1000); g.fillRect(tx, ROW - 4, 1, 4);
+    g.fillText(String(+s.toFixed(3)), tx + 2, ROW - 5); }
+  // a worker before it was ready: the helper's probe and copy, then its
+  // bring-up (light blue)
+  rows.forEach(function (w, r) { if (w === null || D.workers[w].ready === null) return;
+    g.fillStyle = "#cde"; g.fillRect(0, r * ROW + 6, x(D.workers[w].ready * 1000), ROW - 12); });
+  var perRow = {}, counts = {};
+  D.tests.forEach(function (t, k) {
+    var r = rowOf[t[1]]; if (r === undefined) return;
+    var x0 = x(t[2]), w = Math.max(1, x(t[3]));
+    g.fillStyle = COLORS[D.outcomes[t[4]]]; g.fillRect(x0, r * ROW + 2, w, ROW - 4);
+    if (t[5]) { g.strokeStyle = "#000"; g.lineWidth = 1.5; g.strokeRect(x0 + 0.5, r * ROW + 1.5, Math.max(1, w - 1), ROW - 3); }
+    (perRow[r] = perRow[r] || []).push(k); counts[r] = (counts[r] || 0) + 1;
+  });
+  Array.prototype.forEach.call(labels.children, function (div, r) { if (rows[r] !== null) div.dataset.bars = String(counts[r] || 0); });
+  // the critical tail and the nodes lost, drawn where they happened
+  if (F.tail) { var tail = el("div", undefined, "tail"); tail.style.left = x(F.tail.start * 1000) + "px";
+    tail.style.width = Math.max(1, x((F.tail.end - F.tail.start) * 1000)) + "px"; tail.title = "critical tail";
+    plot.appendChild(tail); }
+  D.lost.forEach(function (l) {
+    var its = byNode[l.node] || []; if (!its.length) return;
+    var top = (rowOf[its[0]] - 1) * ROW, mark = el("div", undefined, "lost");
+    mark.style.left = x(l.at * 1000) + "px"; mark.style.top = top + "px"; mark.style.height = (its.length + 1) * ROW + "px";
+    mark.dataset.node = l.node; mark.title = "node " + l.node + " lost at " + l.at.toFixed(2) + " s: " + l.why;
+    mark.appendChild(el("span", "lost: " + l.node)); plot.appendChild(mark);
+  });
+  // hovering a bar
+  var tip = document.getElementById("tip");
+  function describe(t) {
+    var w = D.workers[t[1]], s = D.names[t[0]] + "\nnode " + w.node + ", worker " + w.worker + "\n" +
+      secs(t[3]) + " s from " + secs(t[2]) + " s, " + D.outcomes[t[4]];
+    if (t[5]) s += "\nre-run: its first attempt was running on node " + t[5] + " when it was lost";
+    return s;
+  }
+  canvas.addEventListener("mousemove", function (ev) {
+    var b = canvas.getBoundingClientRect(), r = Math.floor((ev.clientY - b.top) / ROW), ms = (ev.clientX - b.left) / width * wall * 1000;
+    var hit = null, slack = wall * 1000 / width;
+    (perRow[r] || []).some(function (k) { var t = D.tests[k]; if (ms >= t[2] - slack && ms <= t[2] + t[3] + slack) { hit = t; return true; } return false; });
+    if (!hit) { tip.hidden = true; return; }
+    tip.textContent = describe(hit); tip.hidden = false; tip.style.left = (ev.clientX + 12) + "px"; tip.style.top = (ev.clientY + 12) + "px";
+  });
+  canvas.addEventListener("mouseleave", function () { tip.hidden = true; });
+  // the nodes
+  var nodes = document.querySelector("#nodes tbody");
+  D.nodes.forEach(function (n) {
+    var tr = el("tr"); tr.dataset.node = n.node;
+    [[n.node, "l"], [n.cpus === null ? "" : String(n.cpus)], [String(n.processes)],
+     [n.bringup === null ? "" : n.bringup.toFixed(2)], [String(n.tests)], [(100 * n.busy).toFixed(1) + " %"],
+     [n.lost === null || n.lost === undefined ? "" : "at " + n.lost.toFixed(2) + " s", "l"]].forEach(function (c) {
+      tr.appendChild(el("td", c[0], c[1])); });
+    nodes.appendChild(tr);
+  });
+  // the tests: the longest first, filtered, sorted by a column
+  var LIMIT = 500, key = 3, down = true, filter = "";
+  var tbody = document.querySelector("#tests tbody"), shown = document.getElementById("shown");
+  function cell(t, k) { return k === 0 ? D.names[t[0]] : k === 1 ? D.workers[t[1]].worker : k === 2 ? t[2] : k === 3 ? t[3] : D.outcomes[t[4]]; }
+  function table() {
+    var list = D.tests.filter(function (t) { return !filter || D.names[t[0]].indexOf(filter) >= 0; });
+    list.sort(function (a, b) { var p = cell(a, key), q = cell(b, key); return (p < q ? -1 : p > q ? 1 : 0) * (down ? -1 : 1); });
+    tbody.textContent = "";
+    list.slice(0, LIMIT).forEach(function (t) {
+      var tr = el("tr"), name = el("td", D.names[t[0]], "l"); name.title = "show only this test";
+      name.addEventListener("click", function () { filter = D.names[t[0]]; document.getElementById("filter").value = filter; table(); });
+      tr.appendChild(name); tr.appendChild(el("td", D.workers[t[1]].worker, "l")); tr.appendChild(el("td", secs(t[2])));
+      tr.appendChild(el("td", secs(t[3]))); tr.appendChild(el("td", D.outcomes[t[4]] + (t[5] ? " (re-run)" : ""), "l"));
+      tbody.appendChild(tr);
+    });
+    shown.textContent = "showing " + Math.min(LIMIT, list.length) + " of " + list.length + " attempts";
+  }
+  document.querySelectorAll("#tests th").forEach(function (th) { th.addEventListener("click", function () {
+    var k = Number(th.dataset.k); if (k === key) down = !down; else { key = k; down = k >= 2; } table(); }); });
+  document.getElementById("filter").addEventListener("input", function (ev) { filter = ev.target.value; table(); });
+  table();
+  document.body.dataset.rows = String(D.workers.length);
+  document.body.dataset.bars = String(Object.keys(counts).reduce(function (a, r) { return a + counts[r]; }, 0));
+  document.body.dataset.renderMs = performance.now().toFixed(1);
+})();
+"""
 
 
-# --- 8. The run --------------------------------------------------------------
+# --- 11. src/parallel.py -----------------------------------------------------
+#
+# Calls at once with a bound, and stopping an ssh that hangs.
+#
+# Bring-up makes every gateway at once; each is bounded, and one not up
+# within its bound is made to fail fast by stopping its ssh, which
+# execnet gives no handle on until the gateway is up.
 
-class CloudRun:
-    """Hands the helper's plan to pytest-xdist on the controller and looks
-    after the run: each hook passes its event to BringUp, LossBook or the
-    scheduler, and keeps what the end needs."""
+def _in_parallel(make, items, bound, on_timeout):
+    """Calls make(item) for every item at once; returns {index: result or
+    exception}.  An item not done within bound seconds gets on_timeout(item)
+    (which must make it fail fast) and TimeoutError as its result."""
+    results = {}
 
-    def __init__(self, config, plan, helper, dist_defaulted=False):
-        self.config = config
-        self.plan = plan
-        self.helper = helper
-        self.dist_defaulted = dist_defaulted
-        self.book = LossBook()
-        self.bringup = None
-        self.durations = None  # of earlier runs; None: pytest's cache is off
-        self.longest_first = False
-        self.ran = {}  # test id -> seconds this run (setup + call + teardown)
-        self.timed = set()  # tests whose teardown report came
-        self.expected = None  # the estimate said before the run
-        self.expected_tests = 0
-        self.sched_started = None
-        self.tests_ended = None
-        self.collected = set()
-        self.ready = set()  # our workers that are up and not down yet
-        self.workers = 0  # xdist's workers, once brought up
-        self.unfinished = []
-        self.replacements_wanted = 0
-        self.replaced = 0
-        self.started = time.monotonic()
-        self.timeline = TimelineBook(self.started)
-        self.written = {}  # output files written: name -> path
-        self.lock_lost = {}  # proxy id -> why its node's lock ended
-        helper.on_lost = self.lock_ended
-
-    def node_of(self, worker):
-        """The node of a worker of ours (its proxy id), else None."""
-        return Seam.via(worker) if Seam.via(worker) in self.plan.proxies else None
-
-    def say(self, line):
-        sys.stderr.write(line + "\n")
-        sys.stderr.flush()
-
-    def pytest_configure(self, config):
-        """pytest's cache exists from here (its plugin's configure runs
-        first): the durations of earlier runs, and so the order."""
-        cache = getattr(config, "cache", None)
-        if cache is not None:
-            self.durations = merge_durations(cache.get(DURATIONS_KEY, {}), {})
-        self.longest_first = (self.dist_defaulted and self.plan.data.get("schedule", "durations") == "durations"
-                              and bool(self.durations))
-
-    # -- bring-up -----------------------------------------------------------
-
-    def pytest_xdist_setupnodes(self, config, specs):
-        dsession = Seam.dsession(config)
-        fork_args = None
-        if self.plan.data.get("fork", False):
-            fork_args = _args_for_workers(config, paths=False) + _remote_args(config)
-        Seam.status_once(config)
-        self.bringup = BringUp(self.plan, Seam.group(dsession), self.say, fork_args)
-        ours = [spec for spec in specs if self.plan.node_of(spec.id) is not None]
-        # the test paths relative to the project root, where ours run: an
-        # absolute one of this machine may exist on a node too (a shared
-        # file system) and load this project's conftest beside the copy's;
-        # absolute only for a user's own --tx worker, whose rsync needs it
-        Seam.worker_args(config, _args_for_workers(config, absolute=len(ours) < len(specs)))
-        made = self.bringup.run(ours)
-        Seam.hand_over(dsession, made, lambda gw: Seam.guard_proxied_io(gw, Seam.proxy_of(dsession, gw)))
-        dropped = {spec.id for spec in ours if spec.id not in made}
-        specs[:] = [spec for spec in specs if spec.id not in dropped]
-        self.workers = len(specs)  # every worker xdist sets up, ours and others
-        # xdist's schedulers wait for as many collections as --tx has specs
-        config.option.tx = [tx for tx in config.option.tx if spec_field(tx, "id") not in dropped]
-        if not specs:
-            self._exit_no_nodes("no node could be brought up")
-        Seam.intercept_restarts(dsession, self.restart)
-
-    def lock_ended(self, node, why):
-        """The helper lost a node's lock (its heartbeat went unanswered, or
-        the node let it go): another run may now take that folder, so the
-        node is lost, as if its connection had gone.  Its gateway's ssh is
-        stopped (from the helper's reader thread: xdist then sees the
-        workers go down, and the loss is handled in its loop)."""
-        name = next((n.get("gateway") for n in self.plan.data.get("nodes", [])
-                     if n.get("node") == node and n.get("gateway")), None)
-        if name is None or self.bringup is None or name not in self.bringup.ssh:
-            return
-        self.lock_lost[name] = why
-        Seam.kill_ssh(self.bringup.ssh[name])
-
-    def restart(self, dsession, node, clone):
-        """xdist replaces a worker that went down.  Never on a lost node:
-        there, only when the lost node's tests need a worker, on a
-        surviving node through its proxy."""
-        name = self.node_of(node)
-        if name not in self.book.lost:
-            return clone(node)
-        if self.replacements_wanted <= 0:
-            return None
-        self.replacements_wanted -= 1
-        gone = set(self.book.lost) | set(self.bringup.left_out if self.bringup else ())
-        alive = [n for n in self.plan.capacity if n not in gone]
-        if not alive:
-            return None
-        self.replaced += 1
-        target = sorted(alive, key=lambda n: -self.plan.capacity[n])[self.replaced % len(alive)]
+    def run(k, item):
         try:
-            return Seam.clone_on(dsession, node, target, clone)
-        except Exception as exc:
-            self.say("pytest-cloud: node '%s': no replacement worker: %s" % (target, _describe(exc)))
-            return None
+            results[k] = make(item)
+        except Exception as exc:  # reported by the caller
+            results.setdefault(k, exc)
 
-    def _exit_no_nodes(self, what):
-        left = dict(self.bringup.left_out if self.bringup else {})
-        left.update(self.book.lost)
-        reasons = "; ".join("%s: %s" % kv for kv in sorted(left.items()))
-        pytest.exit("pytest-cloud: %s (%s)" % (what, reasons), returncode=1)
+    threads = [threading.Thread(target=run, args=(k, item), daemon=True) for k, item in enumerate(items)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + bound
+    for k, thread in enumerate(threads):
+        thread.join(max(0.0, deadline - time.monotonic()))
+        if thread.is_alive():
+            results[k] = TimeoutError("not up within %ds" % bound)
+            on_timeout(items[k])
+    for thread in threads:
+        thread.join(10)
+    return results
 
-    def pytest_configure_node(self, node):
-        if self.node_of(node) is None:
-            return
-        node.workerinput["cloud_args"] = _remote_args(self.config)
-        node.workerinput["cloud_places"] = [str(self.config.rootpath), str(self.config.invocation_params.dir)]
-        cache = getattr(self.config, "cache", None)
-        if cache is not None:
-            node.workerinput["cloud_cache"] = {key: cache.get(key, None) for key in _SELECTION_CACHE_KEYS}
-        Seam.remote_worker(node)
 
-    # -- during the run -----------------------------------------------------
+def _describe(exc):
+    """An exception (or a reason already in words) in one line."""
+    if isinstance(exc, str):
+        return exc
+    text = str(exc).strip().splitlines()
+    return "%s%s" % (type(exc).__name__, (": " + text[-1]) if text else "")
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_testnodedown(self, node, error):
-        name = self.node_of(node)
-        self.ready.discard(node)
-        if name is not None and error is not None and name not in self.book.lost \
-                and (name in self.lock_lost or not self.bringup.proxy_alive(name)):
-            self.book.lose(name, "lock lost: %s" % self.lock_lost[name] if name in self.lock_lost
-                           else "connection lost (%s)" % _describe(error))
-            self.timeline.node_lost(name, time.monotonic(), self.book.lost[name])
-            self.say("\npytest-cloud: node '%s' lost: %s" % (name, self.book.lost[name]))
-        self.timeline.worker_down(node.gateway.id, time.monotonic(), name in self.book.lost)
-        if name is None or error is None:
-            return
-        if name not in self.book.lost:
-            return  # a worker crashed on a live node: xdist replaces it
-        dsession = Seam.dsession(self.config)
-        Seam.forgive_crash(dsession)  # a lost node is not a crashed worker
-        gone = set(self.book.lost) | set(self.bringup.left_out)
-        # only once the last worker's down event is here: xdist 3.1 stops
-        # at once and handles no event after it
-        if set(self.plan.capacity) <= gone and not self.ready:
-            Seam.stop(dsession, "pytest-cloud: every node was lost (%s)" % "; ".join(
-                "%s: %s" % kv for kv in sorted(self.book.lost.items())))
 
-    def pytest_testnodeready(self, node):
-        worker = node.gateway.id
-        self.timeline.worker_ready(worker, self.node_of(node) or worker, time.monotonic())
-        if self.node_of(node) is not None:
-            self.ready.add(node)
-
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_xdist_make_scheduler(self, config, log):
-        outcome = yield
-        inner = outcome.get_result()
-        if inner is None:
-            return
-        from xdist.scheduler import EachScheduling, LoadScheduling
-
-        if self.longest_first and type(inner) is LoadScheduling:
-            inner = LongestFirstScheduling(config, self.durations, self.workers, log)
-        self.book.each = isinstance(inner, EachScheduling)
-        outcome.force_result(CloudScheduling(inner, self.book, self.node_of, self.scheduling,
-                                             self.want_replacement))
-
-    def want_replacement(self):
-        self.replacements_wanted += 1
-
-    def pytest_handlecrashitem(self, crashitem, report, sched):
-        text = self.book.twice(crashitem)
-        if text is not None:
-            self.book.done.add(crashitem)
-            report.when = "call"  # a failed test, in junit too
-            report.longrepr = text
-
-    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
-    def pytest_runtest_logreport(self, report):
-        test = getattr(report, "nodeid", None)
-        real = getattr(report, "node", None)
-        self.book.report(real, test, report.when)
-        worker = getattr(getattr(real, "gateway", None), "id", None)
-        if worker is not None and report.when in ("setup", "call", "teardown"):
-            self.timeline.report(test, self.node_of(real) or worker, worker, report.when, report.outcome,
-                                 report.duration, hasattr(report, "wasxfail"), time.monotonic())
-        if report.when in ("setup", "call", "teardown"):
-            # a test run again starts its time afresh
-            self.ran[test] = (0.0 if report.when == "setup" else self.ran.get(test, 0.0)) + report.duration
-            if report.when == "teardown":
-                self.timed.add(test)
-                self.tests_ended = time.monotonic()
-        attempts = self.book.crashes.get(test)
-        if attempts and real is not None and real is not attempts[0][1]:
-            report.node = _NodeAlias(real, attempts[0][1])
-        yield
-
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtestloop(self, session):
-        yield
-        for test, worker, text in self.book.unfinished():
-            path = test.split("::")[0]
-            report = pytest.TestReport(nodeid=test, location=(path, None, path), keywords={},
-                                       outcome="failed", longrepr=text, when="call")
-            report.node = worker
-            self.config.hook.pytest_runtest_logreport(report=report)
-            self.unfinished.append(test)
-
-    def pytest_xdist_node_collection_finished(self, node, ids):
-        self.collected.update(ids)
-
-    def scheduling(self, sched):
-        """The first tests are about to go out: one line on which scheduler
-        hands them out, what is known of their durations and the run's
-        expected time."""
-        self.sched_started = time.monotonic()
-        tests = Seam.collection(sched)
-        self.expected_tests = len(tests)
-        workers = len(sched.nodes) or 1
-        name = type(sched).__name__
-        if self.durations is None:
-            self._write("pytest-cloud: %d tests on %d workers, scheduling via %s" % (len(tests), workers, name))
-            return
-        order = longest_first(tests, self.durations) if self.longest_first else None
-        seconds, known, longest = estimate(tests, self.durations, workers, order)
-        how = "longest first" if self.longest_first and known else (
-            "in collection order" if self.config.option.dist == "load" else "--dist " + self.config.option.dist)
-        if known:
-            self.expected = seconds
-            self._write("pytest-cloud: %d tests, %d with a recorded duration, %s: about %.1f s on %d "
-                        "workers (longest test %.1f s), scheduling via %s"
-                        % (len(tests), known, how, seconds, workers, longest, name))
-        else:
-            self._write("pytest-cloud: %d tests, none with a recorded duration yet (%s), scheduling via %s"
-                        % (len(tests), how, name))
-
-    def _write(self, line):
-        terminal = self.config.pluginmanager.getplugin("terminalreporter")
-        if terminal is not None:
-            terminal.write_line(line)
-        else:
-            self.say(line)
-
-    # -- the end ------------------------------------------------------------
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session, exitstatus):
-        cache = getattr(self.config, "cache", None)
-        if cache is not None and self.collected and not self.config.option.collectonly:
-            known = set(cache.get("cache/nodeids", []))
-            cache.set("cache/nodeids", sorted(known | self.collected))
-        if cache is not None and self.timed:
-            root = str(self.config.rootpath)
-
-            def still_there(test):
-                return os.path.exists(os.path.join(root, test.split("::")[0]))
-
-            cache.set(DURATIONS_KEY, merge_durations(
-                cache.get(DURATIONS_KEY, {}), {t: self.ran[t] for t in self.timed}, keep=still_there))
-        now = time.monotonic()
-        self.timeline.finish(now)
-        versions = dict(_stack_versions(), plugin=PYTEST_CLOUD_VERSION, helper=self.plan.data.get("helper_version"))
-        tests_phase = (self.tests_ended - self.sched_started) if self.tests_ended and self.sched_started else None
-        timeline = timeline_data(self.timeline, self.plan.data, self.expected if tests_phase else None, versions)
-        report = self._output("report")
-        if report:
-            data = report_data(self.plan.data, self.bringup.left_out if self.bringup else {}, self.book,
-                               self.unfinished, int(exitstatus), now - self.started, versions)
-            data["tests"] = timeline["tests"]
-            data["timeline"] = {k: timeline[k] for k in ("workers", "nodes", "lost", "figures")}
-            self._write_file("report", report, json.dumps(data, indent=2))
-        page = self._output("timeline")
-        if page:
-            self._write_file("timeline", page, timeline_html(timeline, "pytest-cloud: %s, %s" % (
-                os.path.basename(str(self.config.rootpath)), time.strftime("%Y-%m-%d %H:%M"))))
-
-    def _output(self, name):
-        """An output file's path (command line, environment, ini), or
-        None."""
-        path = self.config.getoption("cloud_" + name) or os.environ.get("PYTEST_CLOUD_" + name.upper()) \
-            or self.config.getini("cloud_" + name)
-        return os.path.join(str(self.config.invocation_params.dir), path) if path else None
-
-    def _write_file(self, name, path, text):
-        """Writes an output file whole (a temporary beside it, renamed);
-        one line when it cannot, and the run's exit status stays its
-        own."""
-        tmp = "%s.%d.tmp" % (path, os.getpid())
+def kill_ssh(words):
+    """Stops the ssh of a gateway that is still being made: this process's
+    child ssh whose words, just before its remote command, are exactly
+    words (so "host" never matches "host -p 2222").  Linux /proc;
+    elsewhere nothing is stopped and the bound only reports."""
+    me = str(os.getpid())
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return
+    for entry in entries:
+        if not entry.isdigit():
+            continue
         try:
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, path)
-        except OSError as exc:
+            with open("/proc/%s/stat" % entry) as f:
+                stat = f.read()
+            if stat[stat.rindex(")") + 2:].split()[1] != me:
+                continue
+            with open("/proc/%s/cmdline" % entry, "rb") as f:
+                argv = f.read().decode("utf-8", "replace").split("\0")[:-1]
+        except (OSError, ValueError, IndexError):
+            continue
+        if argv and os.path.basename(argv[0]) == "ssh" and argv[-1 - len(words):-1] == words:
             try:
-                os.unlink(tmp)
+                os.kill(int(entry), signal.SIGKILL)
             except OSError:
                 pass
-            self.say("pytest-cloud: cloud_%s: cannot write '%s': %s" % (name, path, exc.strerror or exc))
+
+
+# --- 12. src/forking.py ------------------------------------------------------
+#
+# ForkServers: a node's workers as forks of one process that collected.
+#
+# One start per node: a node's workers are forks of one process there (the
+# fork server, forkserver.py), which has imported pytest, xdist, this
+# plugin and the suite, through one collection.  It is started through the
+# node's gateway (forkstart.py); each worker's python is then a tiny client
+# (forkclient.py) that hands its stdin, stdout and stderr to the server
+# (SCM_RIGHTS) and waits: the server forks, the child takes those pipes
+# and runs execnet's bootstrap line as a fresh python would, and its exit
+# status goes back to the client.  execnet, xdist and the worker protocol
+# are as they are.  Where the server is not there (it fell back, or went)
+# the client becomes the python it stands for (exec), so a worker always
+# starts.  Linux only (fork without exec elsewhere is not safe enough).
+
+class ForkServers:
+    """Starts the fork servers of a bring-up.  args: the collection's
+    arguments; bound: seconds each server's one collection may take
+    (cloud_sync_timeout: it is a step after the copy); say: one line."""
+
+    def __init__(self, args, bound, say):
+        self.args = args
+        self.bound = bound
+        self.say = say
+        self.forked = {}  # node -> the fork server's folder there
+
+    def start(self, up, by_node):
+        """A fork server on every node of up ({node: gateway}) that has
+        more than one worker (by_node: {node: [worker spec]}), at once;
+        its workers' python becomes the client.  A node whose server
+        falls back says why, in one line, and starts fresh ones.  A node
+        of one worker starts it fresh: a server would only add its own
+        collection."""
+        names = sorted(name for name in up if len(by_node[name]) > 1)
+
+        def start(name):
+            channel = up[name].remote_exec(FORK_START)
+            channel.send((self.args, FORK_SERVER, FORK_CLIENT, self.bound))
+            return channel.receive(self.bound + 10)
+
+        results = _in_parallel(start, names, self.bound + 15, lambda name: None)
+        for k, name in enumerate(names):
+            result = results.get(k)
+            if isinstance(result, Exception) or result[0] != "ready":
+                why = _describe(result) if isinstance(result, Exception) else result[2]
+                self.say("pytest-cloud: node '%s': workers start as fresh pythons: %s" % (name, why))
+                continue
+            self.forked[name] = result[1]
+            for spec in by_node[name]:
+                spec.python = "%s -I -S %s/client.py" % (spec.python, result[1])
+
+
+# --- 13. src/bringup.py ------------------------------------------------------
+#
+# BringUp: every node's gateway at once, then its workers.
+#
+# Each node's proxy gateway at once, each bounded by the connect timeout;
+# the worker check in each; the fork servers (forking.py) where the run
+# forks its workers; then every worker through its proxy, at once.
+
+# Runs in each proxy gateway: when its connection to the controller ends,
+# the proxy ends at once, and so its workers' input closes.
+_PROXY_WATCHDOG = """
+import os
+try:
+    channel.receive()
+except BaseException:
+    pass
+os._exit(0)
+"""
+
+
+class BringUp:
+    """Every node's proxy gateway at once, each bounded by the connect
+    timeout; the worker check in each (it is the worker python); then
+    every worker through its proxy, at once.  A node that fails a step is
+    left out (left_out: node -> why, said at once); the rest go on."""
+
+    def __init__(self, plan, group, say, fork_args=None):
+        self.plan = plan
+        self.group = group
+        self.say = say
+        # the collection's arguments: fork servers; None: fresh workers
+        self.forks = None if fork_args is None else ForkServers(fork_args, plan.sync_timeout, say)
+        self.left_out = {}
+        self.watchdogs = {}  # node -> the proxy watchdog's channel
+        self.ssh = {}  # node -> its proxy's ssh words (to stop a hung one)
+
+    def leave_out(self, name, why):
+        if name not in self.left_out:
+            self.left_out[name] = why
+            self.say("pytest-cloud: node '%s': left out: %s" % (name, why))
+
+    def run(self, specs):
+        """Brings up the nodes of our worker specs; returns {worker id:
+        gateway} of the workers that came up."""
+        by_node = collections.defaultdict(list)
+        for spec in specs:
+            by_node[self.plan.node_of(spec.id)].append(spec)
+        up = self._proxies(sorted(by_node))
+        self._check(up)
+        if self.forks is not None:
+            self.forks.start(up, by_node)
+        return self._workers(up, by_node)
+
+    def _proxies(self, names):
+        import execnet
+
+        specs = [execnet.XSpec(self.plan.proxies[name]) for name in names]
+        for name, spec in zip(names, specs):
+            self.ssh[name] = spec.ssh.split()
+        results = _in_parallel(self.group.makegateway, specs, self.plan.connect_timeout + 1,
+                               lambda spec: kill_ssh(spec.ssh.split()))
+        up = {}
+        for k, name in enumerate(names):
+            result = results[k]
+            if isinstance(result, Exception):
+                self.leave_out(name, "gateway: %s" % _describe(result))
+                continue
+            try:
+                # kept open for the whole run: closing it ends the proxy
+                self.watchdogs[name] = result.remote_exec(_PROXY_WATCHDOG)
+            except Exception as exc:
+                self.leave_out(name, "gateway: %s" % _describe(exc))
+                continue
+            up[name] = result
+        return up
+
+    def _check(self, up):
+        """The helper's worker check (the worker python imports pytest,
+        xdist and the develop eggs from the node's copy), run by each
+        proxy, which is that python, in CHDIR: no python of its own."""
+        check = self.plan.worker_check
+        if check.get("by") != "gateway":
             return
-        self.written[name] = path
+        code = "import sys\nsys.argv = ['pytest-cloud-check'] + %r\n%s" % (
+            list(check.get("args", [])), check["source"])
+        names = sorted(up)
+        bound = max(30, 3 * self.plan.connect_timeout)
 
-    def pytest_terminal_summary(self, terminalreporter):
-        took = None
-        if self.expected is not None and self.tests_ended is not None and self.sched_started is not None \
-                and len(self.timed) >= self.expected_tests:
-            took = (self.expected, self.tests_ended - self.sched_started)
-        lines = summary_lines(self.bringup.left_out if self.bringup else {}, self.book, self.unfinished, took)
-        lines += ["%s written: %s" % kv for kv in sorted(self.written.items())]
-        if lines:
-            terminalreporter.write_sep("=", "pytest-cloud")
-            for line in lines:
-                terminalreporter.write_line(line)
+        def run(name):
+            up[name].remote_exec(code).waitclose(bound + 5)
 
-    def pytest_unconfigure(self, config):
-        self.helper.release()
-        if self.bringup is not None:
-            # before the interpreter shuts down: execnet's own clean-up at
-            # exit needs threads, which Python 3.12 no longer starts then
-            Seam.terminate(self.bringup.group)
+        results = _in_parallel(run, names, bound, lambda name: kill_ssh(self.ssh[name]))
+        for k, name in enumerate(names):
+            if isinstance(results.get(k), Exception):
+                why = str(results[k]).strip().splitlines() or [_describe(results[k])]
+                self.leave_out(name, "worker python '%s' cannot import pytest, xdist%s: %s" % (
+                    self.plan.python, " and the develop eggs" if check.get("args") else "", why[-1]))
+                del up[name]
 
+    def _workers(self, up, by_node):
+        specs = [spec for name in up for spec in by_node[name]]
+        results = _in_parallel(self.group.makegateway, specs, max(30, 3 * self.plan.connect_timeout),
+                               lambda spec: kill_ssh(self.ssh[self.plan.node_of(spec.id)]))
+        made = {}
+        for k, spec in enumerate(specs):
+            result, name = results[k], self.plan.node_of(spec.id)
+            if not isinstance(result, Exception):
+                Seam.guard_proxied_io(result, up[name])
+                made[spec.id] = result
+            elif name in self.left_out or not self.proxy_alive(name):
+                self.leave_out(name, "connection lost while starting its workers: %s" % _describe(result))
+            else:
+                self.say("pytest-cloud: node '%s': worker %s not started: %s" % (name, spec.id, _describe(result)))
+        return {wid: gw for wid, gw in made.items() if self.plan.node_of(wid) not in self.left_out}
 
-class _NodeAlias:
-    """A worker node seen by report consumers: attributes of the real one,
-    but equal to (and hashed as) another.  junit keys its test cases by
-    (test, worker): a re-run test's reports are filed with its first
-    attempt's, so junit shows it once."""
+    def proxy_alive(self, name):
+        """Whether node name's proxy answers (for up to 2 s)."""
+        try:
+            proxy = self.group[name]
+        except (KeyError, TypeError):
+            return False
+        deadline = time.monotonic() + 2
+        while proxy.hasreceiver() and time.monotonic() < deadline:
+            try:
+                if proxy.remote_exec("channel.send(1)").receive(1) == 1:
+                    return True
+            except Exception:
+                pass
+            time.sleep(0.05)
+        return proxy.hasreceiver()
 
-    def __init__(self, real, key):
-        self._real = real
-        self._key = key
-
-    def __getattr__(self, name):
-        return getattr(self._real, name)
-
-    def __eq__(self, other):
-        return other == self._key
-
-    def __hash__(self):
-        return hash(self._key)
-
-
-# --- 9. The end --------------------------------------------------------------
-
-def summary_lines(left_out, book, unfinished, took=None):
-    """The terminal summary's lines: nodes left out and lost, each re-run
-    test and its fate, the estimate against the time taken."""
-    lines = ["node '%s' left out at bring-up: %s" % kv for kv in sorted(left_out.items())]
-    for name, why in sorted(book.lost.items()):
-        line = "node '%s' lost during the run: %s" % (name, why)
-        if book.not_run_on.get(name):
-            line += " (--dist each: the rest of its tests did not run there)"
-        lines.append(line)
-    for test, attempts in sorted(book.crashes.items()):
-        if len(attempts) > 1:
-            lines.append("%s: running when '%s' and '%s' were lost: reported as failed"
-                         % (test, attempts[0][0], attempts[1][0]))
-        elif test in unfinished:
-            lines.append("%s: running when '%s' was lost, no node left to run it again: reported as failed"
-                         % (test, attempts[0][0]))
-        elif not book.each:
-            lines.append("%s: running when '%s' was lost: run again on another node" % (test, attempts[0][0]))
-    if took is not None:
-        lines.append("estimated %.1f s for the tests, took %.1f s" % took)
-    return lines
+    def terminate(self):
+        """Ends every gateway now (execnet's Group.terminate), before the
+        interpreter shuts down: the group's own clean-up at exit would
+        start threads, which Python 3.12 refuses then."""
+        try:
+            self.group.terminate(timeout=5)
+        except Exception:
+            pass
 
 
-def report_data(plan, left_out, book, unfinished, exitstatus, seconds, versions=None):
-    """cloud_report's JSON (README "Lost nodes and re-runs"); versions:
-    the helper's, the plugin's and what it runs on."""
-    reruns = [{"test": test, "lost_on": [name for name, _worker in attempts],
-               "outcome": "failed" if len(attempts) > 1 or test in unfinished else "re-run"}
-              for test, attempts in sorted(book.crashes.items())]
-    return {
-        "plan": plan,
-        "left_out": [{"node": k, "reason": v} for k, v in sorted(left_out.items())],
-        "lost": [{"node": k, "reason": v} for k, v in sorted(book.lost.items())],
-        "reruns": reruns,
-        "exitstatus": exitstatus,
-        "seconds": round(seconds, 3),
-        "versions": versions or {},
-    }
-
-
-# --- 10. The timeline --------------------------------------------------------
+# --- 14. src/timeline.py -----------------------------------------------------
+#
+# TimelineBook, the figures, the self-contained HTML page.
 #
 # Where the time went, test by test: TimelineBook records each attempt of a
 # test on the controller's clock (pure: times are passed in), timeline_data
@@ -1942,187 +2467,363 @@ def timeline_html(data, title="pytest-cloud run"):
         "@DATA@", _script_json(compact)).replace("@CODE@", TIMELINE_CODE).replace("@STYLE@", TIMELINE_STYLE)
 
 
-TIMELINE_STYLE = """
-body{font:13px system-ui,sans-serif;margin:16px;color:#222;background:#fff}
-h1{font-size:18px;margin:0 0 8px}
-#figures{display:flex;flex-wrap:wrap;gap:4px 24px;margin:0 0 12px}
-#figures div{white-space:nowrap}#figures b{font-weight:600}
-table{border-collapse:collapse;margin:8px 0}
-th,td{padding:2px 8px;text-align:right;border-bottom:1px solid #eee}
-th{cursor:pointer;background:#f6f6f6}td.l,th.l{text-align:left}
-#chart{position:relative;display:flex;margin:12px 0;border:1px solid #ddd}
-#labels{width:170px;flex:none;font:11px monospace;border-right:1px solid #ddd}
-#labels div{height:16px;line-height:16px;padding:0 4px;overflow:hidden;white-space:nowrap}
-#labels div.node{font-weight:bold;background:#f0f0f0}
-#plot{position:relative;flex:1;overflow:hidden}
-canvas{display:block}
-.lost{position:absolute;width:0;border-left:2px dashed #c00}
-.lost span{position:absolute;left:3px;top:0;color:#c00;font:bold 11px sans-serif;white-space:nowrap;background:#fffc}
-.tail{position:absolute;top:0;bottom:0;background:#f902;border-left:1px solid #f90}
-#tip{position:fixed;pointer-events:none;background:#222;color:#fff;padding:4px 6px;font:12px monospace;
-white-space:pre;border-radius:3px;z-index:9}
-.legend span{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}
-#tests td.l{max-width:60em;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;cursor:pointer}
-"""
+# --- 15. src/outputs.py ------------------------------------------------------
+#
+# The end of a run: the summary lines, the report, the files written.
+#
+# summary_lines and report_data are pure; Outputs writes cloud_report's
+# JSON and cloud_timeline's page, each whole, and says what it wrote.
 
-TIMELINE_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
-<title>@TITLE@</title><style>@STYLE@</style></head>
-<body>
-<h1>@TITLE@</h1>
-<div id="figures"></div>
-<div class="legend" id="legend"></div>
-<div id="chart"><div id="labels"></div><div id="plot"><canvas id="bars"></canvas></div></div>
-<div id="tip" hidden></div>
-<h2>Nodes</h2>
-<table id="nodes"><thead><tr><th class="l">node</th><th>CPUs</th><th>processes</th><th>bring-up s</th>
-<th>tests run</th><th>busy</th><th class="l">lost</th></tr></thead><tbody></tbody></table>
-<h2>Tests</h2>
-<input id="filter" placeholder="filter: part of a test id" size="50"> <span id="shown"></span>
-<table id="tests"><thead><tr><th class="l" data-k="0">test</th><th class="l" data-k="1">worker</th>
-<th data-k="2">start s</th><th data-k="3">duration s</th><th class="l" data-k="4">outcome</th></tr></thead>
-<tbody></tbody></table>
-<script type="application/json" id="data">@DATA@</script>
-<script>@CODE@</script>
-</body></html>
-"""
-
-TIMELINE_CODE = r"""
-"use strict";
-window.onerror = function (msg) { document.body.dataset.errors = (document.body.dataset.errors || "") + msg + ";"; };
-(function () {
-  var D = JSON.parse(document.getElementById("data").textContent);
-  var ROW = 16, COLORS = {passed: "#3a3", failed: "#d22", error: "#a0a", skipped: "#bbb", xfailed: "#8ac",
-    xpassed: "#fa0", lost: "#000", crashed: "#600"};
-  var F = D.figures, wall = Math.max(F.session, F.last_end, 0.001);
-  function el(tag, text, cls) { var e = document.createElement(tag); if (text !== undefined) e.textContent = text;
-    if (cls) e.className = cls; return e; }
-  function secs(ms) { return (ms / 1000).toFixed(3); }
-  // the figures
-  var fig = document.getElementById("figures");
-  function figure(label, value) { var d = el("div"); d.appendChild(el("b", label + ": ")); d.appendChild(el("span", value));
-    fig.appendChild(d); }
-  figure("session", F.session.toFixed(2) + " s");
-  figure("tests from first start to last end", F.wall.toFixed(2) + " s");
-  figure("sum of test time", F.test_time.toFixed(2) + " s");
-  figure("utilisation", (100 * F.utilisation).toFixed(1) + " % of " + D.workers.length + " workers");
-  if (F.expected !== null) figure("estimate", F.expected.toFixed(1) + " s, took " + F.wall.toFixed(1) + " s");
-  if (F.longest) figure("longest test", F.longest.test + " (" + F.longest.duration.toFixed(2) + " s)");
-  figure("critical tail", F.tail ? (F.tail.end - F.tail.start).toFixed(2) + " s from " + F.tail.start.toFixed(2) +
-    " s (fewer than half the workers busy)" : "none");
-  var legend = document.getElementById("legend");
-  D.outcomes.forEach(function (o) { var s = el("span"); s.style.background = COLORS[o]; legend.appendChild(s);
-    legend.appendChild(document.createTextNode(o)); });
-  [["#cde", "not ready yet (the helper's probe and copy, the bring-up)"], ["#f902", "critical tail"]].forEach(
-    function (p) { var s = el("span"); s.style.background = p[0]; legend.appendChild(s);
-      legend.appendChild(document.createTextNode(p[1])); });
-  // rows: a node's header, then its workers
-  var rowOf = {}, rows = [null], labels = document.getElementById("labels");
-  labels.appendChild(el("div", "seconds", "node"));
-  var byNode = {};
-  D.workers.forEach(function (w, i) { (byNode[w.node] = byNode[w.node] || []).push(i); });
-  Object.keys(byNode).sort().forEach(function (node) {
-    var h = el("div", node, "node"); h.dataset.node = node; labels.appendChild(h); rows.push(null);
-    byNode[node].forEach(function (i) { rowOf[i] = rows.length; rows.push(i);
-      var r = el("div", D.workers[i].worker, "worker"); r.dataset.worker = D.workers[i].worker; r.dataset.node = node;
-      r.dataset.bars = "0"; labels.appendChild(r); });
-  });
-  var plot = document.getElementById("plot"), canvas = document.getElementById("bars");
-  var width = Math.max(200, plot.clientWidth), height = rows.length * ROW;
-  var ratio = window.devicePixelRatio || 1;
-  canvas.width = width * ratio; canvas.height = height * ratio;
-  canvas.style.width = width + "px"; canvas.style.height = height + "px";
-  var g = canvas.getContext("2d"); g.scale(ratio, ratio);
-  function x(ms) { return ms / 1000 / wall * width; }
-  // idle is the background; each bar at least a pixel wide
-  rows.forEach(function (w, r) { g.fillStyle = w === null ? "#f0f0f0" : (r % 2 ? "#fafafa" : "#f4f4f4");
-    g.fillRect(0, r * ROW, width, ROW); });
-  // the axis: a tick every 1, 2 or 5 x 10^k seconds, about 10 in all
-  var step = Math.pow(10, Math.floor(Math.log10(wall / 10)));
-  step = wall / step > 50 ? step * 5 : wall / step > 20 ? step * 2 : step;
-  g.fillStyle = "#555"; g.font = "10px sans-serif";
-  for (var s = 0; s <= wall; s += step) { var tx = x(s * 1000); g.fillRect(tx, ROW - 4, 1, 4);
-    g.fillText(String(+s.toFixed(3)), tx + 2, ROW - 5); }
-  // a worker before it was ready: the helper's probe and copy, then its
-  // bring-up (light blue)
-  rows.forEach(function (w, r) { if (w === null || D.workers[w].ready === null) return;
-    g.fillStyle = "#cde"; g.fillRect(0, r * ROW + 6, x(D.workers[w].ready * 1000), ROW - 12); });
-  var perRow = {}, counts = {};
-  D.tests.forEach(function (t, k) {
-    var r = rowOf[t[1]]; if (r === undefined) return;
-    var x0 = x(t[2]), w = Math.max(1, x(t[3]));
-    g.fillStyle = COLORS[D.outcomes[t[4]]]; g.fillRect(x0, r * ROW + 2, w, ROW - 4);
-    if (t[5]) { g.strokeStyle = "#000"; g.lineWidth = 1.5; g.strokeRect(x0 + 0.5, r * ROW + 1.5, Math.max(1, w - 1), ROW - 3); }
-    (perRow[r] = perRow[r] || []).push(k); counts[r] = (counts[r] || 0) + 1;
-  });
-  Array.prototype.forEach.call(labels.children, function (div, r) { if (rows[r] !== null) div.dataset.bars = String(counts[r] || 0); });
-  // the critical tail and the nodes lost, drawn where they happened
-  if (F.tail) { var tail = el("div", undefined, "tail"); tail.style.left = x(F.tail.start * 1000) + "px";
-    tail.style.width = Math.max(1, x((F.tail.end - F.tail.start) * 1000)) + "px"; tail.title = "critical tail";
-    plot.appendChild(tail); }
-  D.lost.forEach(function (l) {
-    var its = byNode[l.node] || []; if (!its.length) return;
-    var top = (rowOf[its[0]] - 1) * ROW, mark = el("div", undefined, "lost");
-    mark.style.left = x(l.at * 1000) + "px"; mark.style.top = top + "px"; mark.style.height = (its.length + 1) * ROW + "px";
-    mark.dataset.node = l.node; mark.title = "node " + l.node + " lost at " + l.at.toFixed(2) + " s: " + l.why;
-    mark.appendChild(el("span", "lost: " + l.node)); plot.appendChild(mark);
-  });
-  // hovering a bar
-  var tip = document.getElementById("tip");
-  function describe(t) {
-    var w = D.workers[t[1]], s = D.names[t[0]] + "\nnode " + w.node + ", worker " + w.worker + "\n" +
-      secs(t[3]) + " s from " + secs(t[2]) + " s, " + D.outcomes[t[4]];
-    if (t[5]) s += "\nre-run: its first attempt was running on node " + t[5] + " when it was lost";
-    return s;
-  }
-  canvas.addEventListener("mousemove", function (ev) {
-    var b = canvas.getBoundingClientRect(), r = Math.floor((ev.clientY - b.top) / ROW), ms = (ev.clientX - b.left) / width * wall * 1000;
-    var hit = null, slack = wall * 1000 / width;
-    (perRow[r] || []).some(function (k) { var t = D.tests[k]; if (ms >= t[2] - slack && ms <= t[2] + t[3] + slack) { hit = t; return true; } return false; });
-    if (!hit) { tip.hidden = true; return; }
-    tip.textContent = describe(hit); tip.hidden = false; tip.style.left = (ev.clientX + 12) + "px"; tip.style.top = (ev.clientY + 12) + "px";
-  });
-  canvas.addEventListener("mouseleave", function () { tip.hidden = true; });
-  // the nodes
-  var nodes = document.querySelector("#nodes tbody");
-  D.nodes.forEach(function (n) {
-    var tr = el("tr"); tr.dataset.node = n.node;
-    [[n.node, "l"], [n.cpus === null ? "" : String(n.cpus)], [String(n.processes)],
-     [n.bringup === null ? "" : n.bringup.toFixed(2)], [String(n.tests)], [(100 * n.busy).toFixed(1) + " %"],
-     [n.lost === null || n.lost === undefined ? "" : "at " + n.lost.toFixed(2) + " s", "l"]].forEach(function (c) {
-      tr.appendChild(el("td", c[0], c[1])); });
-    nodes.appendChild(tr);
-  });
-  // the tests: the longest first, filtered, sorted by a column
-  var LIMIT = 500, key = 3, down = true, filter = "";
-  var tbody = document.querySelector("#tests tbody"), shown = document.getElementById("shown");
-  function cell(t, k) { return k === 0 ? D.names[t[0]] : k === 1 ? D.workers[t[1]].worker : k === 2 ? t[2] : k === 3 ? t[3] : D.outcomes[t[4]]; }
-  function table() {
-    var list = D.tests.filter(function (t) { return !filter || D.names[t[0]].indexOf(filter) >= 0; });
-    list.sort(function (a, b) { var p = cell(a, key), q = cell(b, key); return (p < q ? -1 : p > q ? 1 : 0) * (down ? -1 : 1); });
-    tbody.textContent = "";
-    list.slice(0, LIMIT).forEach(function (t) {
-      var tr = el("tr"), name = el("td", D.names[t[0]], "l"); name.title = "show only this test";
-      name.addEventListener("click", function () { filter = D.names[t[0]]; document.getElementById("filter").value = filter; table(); });
-      tr.appendChild(name); tr.appendChild(el("td", D.workers[t[1]].worker, "l")); tr.appendChild(el("td", secs(t[2])));
-      tr.appendChild(el("td", secs(t[3]))); tr.appendChild(el("td", D.outcomes[t[4]] + (t[5] ? " (re-run)" : ""), "l"));
-      tbody.appendChild(tr);
-    });
-    shown.textContent = "showing " + Math.min(LIMIT, list.length) + " of " + list.length + " attempts";
-  }
-  document.querySelectorAll("#tests th").forEach(function (th) { th.addEventListener("click", function () {
-    var k = Number(th.dataset.k); if (k === key) down = !down; else { key = k; down = k >= 2; } table(); }); });
-  document.getElementById("filter").addEventListener("input", function (ev) { filter = ev.target.value; table(); });
-  table();
-  document.body.dataset.rows = String(D.workers.length);
-  document.body.dataset.bars = String(Object.keys(counts).reduce(function (a, r) { return a + counts[r]; }, 0));
-  document.body.dataset.renderMs = performance.now().toFixed(1);
-})();
-"""
+def summary_lines(left_out, book, unfinished, took=None):
+    """The terminal summary's lines: nodes left out and lost, each re-run
+    test and its fate, the estimate against the time taken."""
+    lines = ["node '%s' left out at bring-up: %s" % kv for kv in sorted(left_out.items())]
+    for name, why in sorted(book.lost.items()):
+        line = "node '%s' lost during the run: %s" % (name, why)
+        if book.not_run_on.get(name):
+            line += " (--dist each: the rest of its tests did not run there)"
+        lines.append(line)
+    for test, attempts in sorted(book.crashes.items()):
+        if len(attempts) > 1:
+            lines.append("%s: running when '%s' and '%s' were lost: reported as failed"
+                         % (test, attempts[0][0], attempts[1][0]))
+        elif test in unfinished:
+            lines.append("%s: running when '%s' was lost, no node left to run it again: reported as failed"
+                         % (test, attempts[0][0]))
+        elif not book.each:
+            lines.append("%s: running when '%s' was lost: run again on another node" % (test, attempts[0][0]))
+    if took is not None:
+        lines.append("estimated %.1f s for the tests, took %.1f s" % took)
+    return lines
 
 
-# --- 11. On the workers ------------------------------------------------------
+def report_data(plan, left_out, book, unfinished, exitstatus, seconds, versions=None):
+    """cloud_report's JSON (README "Lost nodes and re-runs"); versions:
+    the helper's, the plugin's and what it runs on."""
+    reruns = [{"test": test, "lost_on": [name for name, _worker in attempts],
+               "outcome": "failed" if len(attempts) > 1 or test in unfinished else "re-run"}
+              for test, attempts in sorted(book.crashes.items())]
+    return {
+        "plan": plan,
+        "left_out": [{"node": k, "reason": v} for k, v in sorted(left_out.items())],
+        "lost": [{"node": k, "reason": v} for k, v in sorted(book.lost.items())],
+        "reruns": reruns,
+        "exitstatus": exitstatus,
+        "seconds": round(seconds, 3),
+        "versions": versions or {},
+    }
+
+
+class Outputs:
+    """The files a run writes at its end: the plan's report (cloud_report)
+    and timeline (cloud_timeline) paths, None for none.  Each is written
+    whole (a temporary beside it, renamed); one that cannot be written
+    gets one line (say), and the run's exit status stays its own."""
+
+    def __init__(self, report, timeline, say):
+        self.report = report
+        self.timeline = timeline
+        self.say = say
+        self.written = {}  # name -> path
+
+    def write(self, timeline, title, **facts):
+        """timeline: timeline_data's facts; title: the page's; facts:
+        report_data's arguments."""
+        if self.report:
+            data = report_data(**facts)
+            data["tests"] = timeline["tests"]
+            data["timeline"] = {k: timeline[k] for k in ("workers", "nodes", "lost", "figures")}
+            self._write_file("report", self.report, json.dumps(data, indent=2))
+        if self.timeline:
+            self._write_file("timeline", self.timeline, timeline_html(timeline, title))
+
+    def lines(self):
+        """The summary's lines on what was written."""
+        return ["%s written: %s" % kv for kv in sorted(self.written.items())]
+
+    def _write_file(self, name, path, text):
+        tmp = "%s.%d.tmp" % (path, os.getpid())
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.replace(tmp, path)
+        except OSError as exc:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            self.say("pytest-cloud: cloud_%s: cannot write '%s': %s" % (name, path, exc.strerror or exc))
+            return
+        self.written[name] = path
+
+
+# --- 16. src/run.py ----------------------------------------------------------
+#
+# CloudRun: the hooks of a run, each handing its event on.
+#
+# xdist's DSession is the model: the run is its event loop and nothing
+# else.  Each hook hands its event to the one that decides or keeps it:
+# BringUp (the gateways), the LossBook (what a lost node costs), the
+# ReplacementPolicy (where a worker that went down is replaced), the
+# DurationsBook (earlier runs' durations, this run's), the TimelineBook
+# (each attempt on the controller's clock), Outputs (the files written at
+# the end), and the Seam for whatever of xdist it must reach.
+
+class CloudRun:
+    """The run on the controller: the helper's plan (plan), its process
+    (helper, which calls lock_ended when a node's lock ends), and whether
+    the --dist mode is ours to choose (dist_defaulted)."""
+
+    def __init__(self, config, plan, helper, dist_defaulted=False):
+        self.config = config
+        self.plan = plan
+        self.helper = helper
+        self.dist_defaulted = dist_defaulted
+        self.started = time.monotonic()
+        self.book = LossBook()
+        self.bringup = None
+        self.durations = DurationsBook(None, False)  # pytest_configure reads the cache's
+        self.replacements = ReplacementPolicy(plan.capacity)
+        self.timeline = TimelineBook(self.started)
+        self.outputs = Outputs(plan.report, plan.timeline, _say)
+        self.collected = set()  # test ids the workers collected
+        self.ready = set()  # our workers that are up and not down yet
+        self.workers = 0  # xdist's workers, once brought up
+        self.unfinished = []  # tests reported failed: no node was left to run them
+        self.lock_lost = {}  # proxy id -> why its node's lock ended
+        helper.on_lost = self.lock_ended
+
+    def node_of(self, worker):
+        """The node of a worker of ours (its proxy id), else None."""
+        via = worker.gateway.spec.via
+        return via if via in self.plan.proxies else None
+
+    def pytest_configure(self, config):
+        """pytest's cache exists from here (its plugin's configure runs
+        first): the durations of earlier runs, and so the order."""
+        cache = getattr(config, "cache", None)
+        self.durations = DurationsBook(cache.get(DURATIONS_KEY, {}) if cache is not None else None,
+                                       self.dist_defaulted and self.plan.schedule == "durations")
+
+    # -- bring-up -----------------------------------------------------------
+
+    def pytest_xdist_setupnodes(self, config, specs):
+        dsession = Seam.dsession(config)
+        fork_args = _args_for_workers(config, paths=False) + _remote_args(config) if self.plan.fork else None
+        Seam.status_once(config)
+        self.bringup = BringUp(self.plan, Seam.group(dsession), _say, fork_args)
+        ours = [spec for spec in specs if self.plan.node_of(spec.id) is not None]
+        # the test paths relative to the project root, where ours run: an
+        # absolute one of this machine may exist on a node too (a shared
+        # file system) and load this project's conftest beside the copy's;
+        # absolute only for a user's own --tx worker, whose rsync needs it
+        Seam.worker_args(config, _args_for_workers(config, absolute=len(ours) < len(specs)))
+        made = self.bringup.run(ours)
+        Seam.hand_over(dsession, made, lambda gw: Seam.guard_proxied_io(gw, Seam.proxy_of(dsession, gw)))
+        dropped = {spec.id for spec in ours if spec.id not in made}
+        specs[:] = [spec for spec in specs if spec.id not in dropped]
+        self.workers = len(specs)  # every worker xdist sets up, ours and others
+        Seam.drop_specs(config, dropped)
+        if not specs:
+            reasons = "; ".join("%s: %s" % kv for kv in sorted(self.bringup.left_out.items()))
+            pytest.exit("pytest-cloud: no node could be brought up (%s)" % reasons, returncode=1)
+        Seam.intercept_restarts(dsession, self.restart)
+
+    def lock_ended(self, node, why):
+        """The helper lost a node's lock (its heartbeat went unanswered, or
+        the node let it go): another run may now take that folder, so the
+        node is lost, as if its connection had gone.  Its gateway's ssh is
+        stopped (from the helper's reader thread: xdist then sees the
+        workers go down, and the loss is handled in its loop)."""
+        name = self.plan.gateway_of(node)
+        if name is None or self.bringup is None or name not in self.bringup.ssh:
+            return
+        self.lock_lost[name] = why
+        kill_ssh(self.bringup.ssh[name])
+
+    def restart(self, dsession, node, clone):
+        """xdist replaces a worker that went down: where, if anywhere, the
+        ReplacementPolicy says; on another node through its proxy."""
+        name = self.node_of(node)
+        target = self.replacements.where(name, self.book.lost, self.bringup.left_out)
+        if target == name:
+            return clone(node)
+        if target is None:
+            return None
+        try:
+            return Seam.clone_on(dsession, node, target, clone)
+        except Exception as exc:
+            _say("pytest-cloud: node '%s': no replacement worker: %s" % (target, _describe(exc)))
+            return None
+
+    def pytest_configure_node(self, node):
+        if self.node_of(node) is None:
+            return
+        node.workerinput.update(worker_input(self.config))
+        Seam.remote_worker(node)
+
+    # -- during the run -----------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_testnodedown(self, node, error):
+        name = self.node_of(node)
+        self.ready.discard(node)
+        if name is not None and error is not None and name not in self.book.lost \
+                and (name in self.lock_lost or not self.bringup.proxy_alive(name)):
+            self.book.lose(name, "lock lost: %s" % self.lock_lost[name] if name in self.lock_lost
+                           else "connection lost (%s)" % _describe(error))
+            self.timeline.node_lost(name, time.monotonic(), self.book.lost[name])
+            _say("\npytest-cloud: node '%s' lost: %s" % (name, self.book.lost[name]))
+        self.timeline.worker_down(node.gateway.id, time.monotonic(), name in self.book.lost)
+        if name is None or error is None or name not in self.book.lost:
+            return  # a worker crashed on a live node: xdist replaces it
+        dsession = Seam.dsession(self.config)
+        Seam.forgive_crash(dsession)  # a lost node is not a crashed worker
+        # only once the last worker's down event is here: xdist 3.1 stops
+        # at once and handles no event after it
+        if set(self.plan.capacity) <= set(self.book.lost) | set(self.bringup.left_out) and not self.ready:
+            Seam.stop(dsession, "pytest-cloud: every node was lost (%s)" % "; ".join(
+                "%s: %s" % kv for kv in sorted(self.book.lost.items())))
+
+    def pytest_testnodeready(self, node):
+        worker = node.gateway.id
+        self.timeline.worker_ready(worker, self.node_of(node) or worker, time.monotonic())
+        if self.node_of(node) is not None:
+            self.ready.add(node)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_xdist_make_scheduler(self, config, log):
+        outcome = yield
+        inner = outcome.get_result()
+        if inner is None:
+            return
+        from xdist.scheduler import EachScheduling, LoadScheduling
+
+        if self.durations.longest_first and type(inner) is LoadScheduling:
+            inner = LongestFirstScheduling(config, self.durations.earlier, self.workers, log)
+        self.book.each = isinstance(inner, EachScheduling)
+        outcome.force_result(CloudScheduling(inner, self.book, self.node_of, self.first_tests,
+                                             self.replacements.want))
+
+    def first_tests(self, sched):
+        """The first tests are about to go out: one line says how."""
+        ours = isinstance(sched, LongestFirstScheduling)
+        tests = sched.collected() if ours else SchedulerSeam.collection(sched)
+        _write(self.config, self.durations.first_tests(tests, len(sched.nodes) or 1, type(sched).__name__,
+                                               self.config.option.dist, time.monotonic()))
+
+    def pytest_handlecrashitem(self, crashitem, report, sched):
+        text = self.book.twice(crashitem)
+        if text is not None:
+            self.book.done.add(crashitem)
+            report.when = "call"  # a failed test, in junit too
+            report.longrepr = text
+
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_runtest_logreport(self, report):
+        test, real, now = report.nodeid, getattr(report, "node", None), time.monotonic()
+        self.book.report(real, test, report.when)
+        self.durations.report(test, report.when, report.duration, now)
+        if real is not None and report.when in ("setup", "call", "teardown"):
+            worker = real.gateway.id
+            self.timeline.report(test, self.node_of(real) or worker, worker, report.when, report.outcome,
+                                 report.duration, hasattr(report, "wasxfail"), now)
+        attempts = self.book.crashes.get(test)
+        if attempts and real is not None and real is not attempts[0][1]:
+            Seam.file_with_first_attempt(report, attempts[0][1])
+        yield
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtestloop(self, session):
+        yield
+        for test, worker, text in self.book.unfinished():
+            self.config.hook.pytest_runtest_logreport(report=_failed(test, worker, text))
+            self.unfinished.append(test)
+
+    def pytest_xdist_node_collection_finished(self, node, ids):
+        self.collected.update(ids)
+
+    # -- the end ------------------------------------------------------------
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session, exitstatus):
+        _store(self.config, self.collected, self.durations)
+        now = time.monotonic()
+        self.timeline.finish(now)
+        versions = dict(_stack_versions(), plugin=PYTEST_CLOUD_VERSION, helper=self.plan.helper_version)
+        expected = self.durations.expected if self.durations.tests_phase() else None
+        self.outputs.write(timeline_data(self.timeline, self.plan.data, expected, versions), _title(self.config),
+                           plan=self.plan.data, left_out=self.bringup.left_out if self.bringup else {},
+                           book=self.book, unfinished=self.unfinished, exitstatus=int(exitstatus),
+                           seconds=now - self.started, versions=versions)
+
+    def pytest_terminal_summary(self, terminalreporter):
+        _summary(terminalreporter, summary_lines(self.bringup.left_out if self.bringup else {}, self.book,
+                                                 self.unfinished, self.durations.took()) + self.outputs.lines())
+
+    def pytest_unconfigure(self, config):
+        self.helper.release()
+        if self.bringup is not None:
+            self.bringup.terminate()
+
+
+def _say(line):
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+def _write(config, line):
+    """A line in the terminal's output (stderr without one)."""
+    terminal = config.pluginmanager.getplugin("terminalreporter")
+    if terminal is not None:
+        terminal.write_line(line)
+    else:
+        _say(line)
+
+
+def _title(config):
+    """The timeline page's title: the project and the time."""
+    return "pytest-cloud: %s, %s" % (os.path.basename(str(config.rootpath)), time.strftime("%Y-%m-%d %H:%M"))
+
+
+def _summary(terminalreporter, lines):
+    """The terminal summary's section, when there is anything to say."""
+    if lines:
+        terminalreporter.write_sep("=", "pytest-cloud")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
+def _failed(test, worker, text):
+    """The failed report of a test no node was left to run again."""
+    path = test.split("::")[0]
+    report = pytest.TestReport(nodeid=test, location=(path, None, path), keywords={}, outcome="failed",
+                               longrepr=text, when="call")
+    report.node = worker
+    return report
+
+
+def _store(config, collected, durations):
+    """The test ids collected (for --nf) and the durations, into pytest's
+    cache (none when it is off)."""
+    cache = getattr(config, "cache", None)
+    if cache is None:
+        return
+    if collected and not config.option.collectonly:
+        cache.set("cache/nodeids", sorted(set(cache.get("cache/nodeids", [])) | collected))
+    root = str(config.rootpath)
+    stored = durations.to_store(cache.get(DURATIONS_KEY, {}),
+                                lambda test: os.path.exists(os.path.join(root, test.split("::")[0])))
+    if stored is not None:
+        cache.set(DURATIONS_KEY, stored)
+
+
+# --- 17. src/worker.py -------------------------------------------------------
+#
+# On the workers: what a worker of ours does differently.
+#
+# Its reports name the controller's places (LocalPaths); its selection
+# cache is the controller's; it ends when its proxy is gone.
 
 class LocalPaths:
     """A worker's report as the controller would have written it: the
@@ -2276,6 +2977,14 @@ def _end_with_parent():
     threading.Thread(target=watch, name="pytest-cloud-parent", daemon=True).start()
 
 
+# --- 18. src/main.py ---------------------------------------------------------
+#
+# The start of a run: pytest_cmdline_main, controller and workers.
+#
+# On a worker of ours it sets the worker up (worker.py); on the
+# controller it checks the ini keys and the seam, runs the helper, takes
+# its plan and registers the run (CloudRun).
+
 def _raise_open_file_limit():
     """Each node's gateway is an ssh with two pipes here: the soft limit
     goes up to the hard one."""
@@ -2298,9 +3007,7 @@ def pytest_cmdline_main(config):
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:
         if "cloud_args" in workerinput:
-            config.args[:] = workerinput["cloud_args"]
-            # xdist gives a popen worker this machine's basetemp
-            config.option.basetemp = None
+            Seam.worker_setup(config, workerinput["cloud_args"])
             _seed_worker_cache(config, workerinput.get("cloud_cache"))
             if "cloud_places" in workerinput:
                 root, cwd = workerinput["cloud_places"]
@@ -2318,7 +3025,7 @@ def pytest_cmdline_main(config):
     missing = Seam.check()
     if missing:
         raise pytest.UsageError("pytest-cloud: this pytest-xdist (%s) or execnet lacks what pytest-cloud %s "
-                                "relies on (conftest.py, section 'The seam'): %s"
+                                "relies on (the conftest's SEAM, src/seam.py): %s"
                                 % (".".join(map(str, _xdist_version() or ())), PYTEST_CLOUD_VERSION,
                                    "; ".join(missing)))
     if threading.current_thread() is threading.main_thread():
@@ -2327,7 +3034,7 @@ def pytest_cmdline_main(config):
     _raise_open_file_limit()
     helper = _Helper(config)
     try:
-        plan = Plan(helper.plan())
+        plan = Plan(helper.plan(), config.invocation_params.dir)
     except KeyboardInterrupt:
         sys.stderr.write("pytest-cloud: interrupted: the helper and its copies were stopped\n")
         return pytest.ExitCode.INTERRUPTED
@@ -2341,295 +3048,3 @@ def pytest_cmdline_main(config):
         config.option.maxworkerrestart = str(4 * len(config.option.tx))
     config.pluginmanager.register(CloudRun(config, plan, helper, dist_defaulted), "pytest-cloud-xdist")
     return None
-
-
-# --- 12. The seam ------------------------------------------------------------
-
-class Seam:
-    """Every use of a name of xdist, execnet or pytest that is not public,
-    in one place.  Each says why no public hook or name does the job, and
-    the releases it was checked on: pytest-xdist 3.1.0 (Debian 12), 3.6.1,
-    3.8.0 and 3.9.0.dev0 (main at f63b6a2); execnet 1.9.0, 2.1.1, 2.1.2.
-    check() tells, at the start of a run, when an installed release lacks
-    one, so an upgrade breaks here, in one line, and not in a test run;
-    tests/pyunit/test_seam.py runs it too.
-    """
-
-    @staticmethod
-    def check():
-        """What the installed xdist and execnet lack of the names below."""
-        missing = []
-        try:
-            from xdist.dsession import DSession
-            from xdist.scheduler import LoadScheduling, LoadScopeScheduling
-            from xdist.workermanage import NodeManager, WorkerController
-        except ImportError as exc:
-            return ["xdist's modules: %s" % exc]
-        for owner, name in ((DSession, "_clone_node"), (NodeManager, "setup_node"),
-                            (WorkerController, "sendcommand"), (WorkerController, "shutting_down"),
-                            (LoadScheduling, "remove_node"), (LoadScopeScheduling, "remove_node")):
-            if not hasattr(owner, name):
-                missing.append("%s.%s" % (owner.__name__, name))
-        import execnet
-
-        if not hasattr(execnet.Group, "terminate") or not hasattr(execnet.XSpec, "__getattr__"):
-            missing.append("execnet.Group.terminate, execnet.XSpec")
-        return missing
-
-    @staticmethod
-    def dsession(config):
-        """xdist's controller: its plugin registers under the name
-        "dsession" (no public accessor)."""
-        return config.pluginmanager.getplugin("dsession")
-
-    @staticmethod
-    def status_once(config):
-        """Under -q, without a terminal, xdist writes its status line
-        ("bringing up nodes...") at setup and again when the collection is
-        complete (TerminalDistReporter.ensure_show_status; registered as
-        "terminaldistreporter"), so it reads twice: the second is left
-        out; no option says so.  With -v or on a
-        terminal, where the line says something new or is rewritten in
-        place, nothing changes."""
-        reporter = config.pluginmanager.getplugin("terminaldistreporter")
-        if reporter is None or config.option.verbose >= 0 or not hasattr(reporter, "ensure_show_status"):
-            return
-        reporter.ensure_show_status = lambda: None
-
-    @staticmethod
-    def group(dsession):
-        """The execnet group xdist makes its workers in.  Our proxies must
-        be in it (a worker finds its proxy there by via=); xdist's own
-        --px (3.7 and later) makes proxies one after another with no
-        bound, and 3.1 has no --px: the group is the only way in."""
-        return dsession.nodemanager.group
-
-    @staticmethod
-    def hand_over(dsession, made, guard):
-        """xdist makes each worker's gateway in turn, unbounded (setup_node
-        calls group.makegateway): the gateways BringUp made all at once
-        are handed to it instead, by id; one made later (a restart) is
-        made as xdist would, then guarded."""
-        group = dsession.nodemanager.group
-        original = group.makegateway
-
-        def makegateway(spec=None):
-            gateway = made.pop(getattr(spec, "id", None), None)
-            if gateway is None:
-                gateway = original(spec)
-                guard(gateway)
-            return gateway
-
-        group.makegateway = makegateway
-
-    @staticmethod
-    def proxy_of(dsession, gateway):
-        """The proxy gateway a worker gateway was made through (via=), or
-        None."""
-        via = getattr(gateway.spec, "via", None)
-        try:
-            return dsession.nodemanager.group[via] if via else None
-        except KeyError:
-            return None
-
-    @staticmethod
-    def guard_proxied_io(gateway, proxy):
-        """A worker made through a proxy is waited for and killed through it
-        (execnet's gateway._io asks the proxy).  Once the proxy is gone
-        there is nothing to wait for or kill (the worker was the proxy's
-        child and ended with it), and execnet would raise or hang: no
-        public knob says so."""
-        if proxy is None:
-            return
-        io = gateway._io
-
-        def guarded(call):
-            def run():
-                if not proxy.hasreceiver():
-                    return None
-                try:
-                    return call()
-                except (OSError, EOFError):
-                    return None
-            return run
-
-        io.wait, io.kill = guarded(io.wait), guarded(io.kill)
-
-    @staticmethod
-    def worker_args(config, args):
-        """The command line xdist sends the workers is
-        config.invocation_params.args (WorkerController.setup), with no
-        hook to change it: the workers run in the node's copy of the
-        project root and must get its paths relative to it."""
-        params = config.invocation_params
-        config.invocation_params = type(params)(args=tuple(args), plugins=params.plugins, dir=params.dir)
-
-    @staticmethod
-    def remote_worker(node):
-        """xdist gives a popen worker this machine's sys.path (setup(),
-        spec.popen): ours are popen workers of a proxy on another machine,
-        and no hook says so.  pytest_configure_node runs after xdist has
-        taken the arguments (which a popen spec keeps as they are) and
-        before it decides on sys.path."""
-        node.gateway.spec.popen = False
-
-    @staticmethod
-    def via(worker):
-        """The proxy a worker's gateway was made through (spec.via, public
-        in execnet; xdist's worker object gives its gateway)."""
-        return getattr(getattr(getattr(worker, "gateway", None), "spec", None), "via", None)
-
-    @staticmethod
-    def intercept_restarts(dsession, decide):
-        """xdist replaces a worker that went down (DSession._clone_node),
-        with no hook to say where or whether: decide(dsession, node,
-        clone) says, clone being xdist's own."""
-        clone = dsession._clone_node
-
-        def restart(node):
-            Seam.restore_popen(node)
-            return decide(dsession, node, clone)
-
-        dsession._clone_node = restart
-
-    @staticmethod
-    def restore_popen(node):
-        """remote_worker's change undone for a clone: the new worker is a
-        popen worker again until configured."""
-        spec = getattr(getattr(node, "gateway", None), "spec", None)
-        if spec is not None and getattr(spec, "via", None):
-            spec.popen = True
-
-    @staticmethod
-    def clone_on(dsession, node, target, clone):
-        """A replacement worker on node target: xdist's _clone_node reads
-        only node.gateway.spec, so a stand-in carries the spec of a worker
-        through target's proxy."""
-        import execnet
-
-        spec = node.gateway.spec
-        parts = ["popen", "via=" + target, "python=" + spec.python]
-        if getattr(spec, "execmodel", None):
-            parts.append("execmodel=" + spec.execmodel)
-
-        class Standin:
-            pass
-
-        standin = Standin()
-        standin.gateway = Standin()
-        standin.gateway.spec = execnet.XSpec("//".join(parts))
-        return clone(standin)
-
-    @staticmethod
-    def forgive_crash(dsession):
-        """xdist counts every worker that goes down against
-        --max-worker-restart (_failed_nodes_count): a lost node's workers
-        did not crash."""
-        if hasattr(dsession, "_failed_nodes_count"):
-            dsession._failed_nodes_count -= 1
-
-    @staticmethod
-    def stop(dsession, why):
-        """Ends xdist's loop with why (DSession.shouldstop, which its loop
-        reads; pytest's session.shouldstop it does not)."""
-        dsession.shouldstop = why
-
-    @staticmethod
-    def quiet_sends_to_gone(node, ours):
-        """A worker of ours whose connection is gone, before its down event
-        is handled: what a scheduler sends it raises (sendcommand), and
-        xdist would end the run with INTERNALERROR.  The send is dropped
-        instead: the tests stay on the worker's books and come back when
-        it is removed.  (Another plugin's workers are left as they are.)"""
-        if not ours:
-            return
-        send = node.sendcommand
-
-        def sendcommand(name, **kwargs):
-            try:
-                return send(name, **kwargs)
-            except (OSError, ValueError):
-                pass
-
-        node.sendcommand = sendcommand
-
-    @staticmethod
-    def collection(sched):
-        """The collection a scheduler hands out, before the first tests go
-        (the protocol has none): load, worksteal and each keep
-        node2collection, the scope schedulers registered_collections, ours
-        node2collection."""
-        collections_ = getattr(sched, "node2collection", None) or getattr(sched, "registered_collections", {})
-        return next(iter(collections_.values()), [])
-
-    @staticmethod
-    def collection_lost(sched):
-        """A worker lost before its collection came: xdist's schedulers
-        wait for as many collections as the run had workers (numnodes),
-        and nothing else would start the scheduling."""
-        if isinstance(sched, LongestFirstScheduling):
-            sched.collection_lost()
-            return
-        if getattr(sched, "numnodes", 0) > 0:
-            sched.numnodes -= 1
-        if getattr(sched, "collection", 0) is None and sched.nodes and sched.collection_is_completed:
-            sched.schedule()
-
-    @staticmethod
-    def take_back(sched, test):
-        """A test not to run again, taken out of the tests waiting for a
-        worker (the protocol can only add one): load and worksteal keep
-        indices in pending, the scope schedulers mark a work unit's entry
-        done."""
-        if isinstance(sched, LongestFirstScheduling):
-            sched.take_back(test)
-            return
-        collection = getattr(sched, "collection", None) or []
-        pending = getattr(sched, "pending", None)
-        if pending is not None and test in collection:
-            index = collection.index(test)
-            while index in pending:
-                pending.remove(index)
-        for unit in (getattr(sched, "workqueue", None) or {}).values():
-            if test in unit:
-                unit[test] = True
-
-    @staticmethod
-    def kill_ssh(words):
-        """Stops the ssh of a gateway that is still being made (execnet
-        gives no handle on its process until it is up): this process's
-        child ssh whose words, just before its remote command, are exactly
-        words (so "host" never matches "host -p 2222").  Linux /proc;
-        elsewhere nothing is stopped and the bound only reports."""
-        me = str(os.getpid())
-        try:
-            entries = os.listdir("/proc")
-        except OSError:
-            return
-        for entry in entries:
-            if not entry.isdigit():
-                continue
-            try:
-                with open("/proc/%s/stat" % entry) as f:
-                    stat = f.read()
-                if stat[stat.rindex(")") + 2:].split()[1] != me:
-                    continue
-                with open("/proc/%s/cmdline" % entry, "rb") as f:
-                    argv = f.read().decode("utf-8", "replace").split("\0")[:-1]
-            except (OSError, ValueError, IndexError):
-                continue
-            if argv and os.path.basename(argv[0]) == "ssh" and argv[-1 - len(words):-1] == words:
-                try:
-                    os.kill(int(entry), signal.SIGKILL)
-                except OSError:
-                    pass
-
-    @staticmethod
-    def terminate(group):
-        """Ends every gateway now (execnet's Group.terminate, public): the
-        group's own clean-up at exit would start threads, which Python
-        3.12 refuses at interpreter shutdown."""
-        try:
-            group.terminate(timeout=5)
-        except Exception:
-            pass

@@ -41,6 +41,7 @@ need python3-virtualenv /usr/bin/python3 -c 'import virtualenv'
 need python3-setuptools-scm /usr/bin/python3 -c 'import setuptools_scm'
 need git command -v git
 need chromium command -v chromium
+need nodejs command -v node
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 	echo "installing:$missing" >&2

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "adopt.h"
 #include "path.h"
+#include "text.h"
 
 static const struct copyset_default defaults[] = {
 	{ ".git", "version control history" },
@@ -344,17 +345,16 @@ int copyset_list_line(struct copyset_list *l, const char *line, size_t len)
 int copyset_parse_list(const char *output, struct copyset_list *out)
 {
 	const char *p = output;
+	const char *line;
+	size_t len;
 
 	memset(out, 0, sizeof(*out));
-	while (p != NULL && *p != '\0') {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-
-		if (copyset_list_line(out, p, len) < 0) {
+	for (line = text_line(&p, &len); line != NULL;
+	     line = text_line(&p, &len)) {
+		if (copyset_list_line(out, line, len) < 0) {
 			copyset_list_release(out);
 			return -1;
 		}
-		p = nl ? nl + 1 : NULL;
 	}
 	copyset_list_sort(out);
 	return 0;

@@ -140,17 +140,16 @@ static int mentions_section(const char *text, const char *section)
 {
 	size_t len = strlen(section);
 	const char *p = text;
+	const char *line;
+	size_t n;
 
-	while (p != NULL && *p != '\0') {
-		const char *q = p + strspn(p, " \t");
+	for (line = text_line(&p, &n); line != NULL;
+	     line = text_line(&p, &n)) {
+		const char *q = line + strspn(line, " \t");
 
 		if (q[0] == '[' && strncmp(q + 1, section, len) == 0 &&
 		    q[1 + len] == ']') {
 			return 1;
-		}
-		p = strchr(p, '\n');
-		if (p != NULL) {
-			p++;
 		}
 	}
 	return 0;

@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "shquote.h"
+#include "text.h"
 
 void interp_base_release(struct interp_base *b)
 {
@@ -85,16 +86,18 @@ int interp_parse_cfg(const char *text, struct interp_base *b, char *why,
 		     size_t len)
 {
 	const char *p = text;
+	const char *line;
+	size_t n;
 	char found[512] = "";
 
 	b->version[0] = b->minor[0] = '\0';
 	b->system_site = 0;
-	while (*p != '\0') {
-		size_t n = strcspn(p, "\n");
+	for (line = text_line(&p, &n); line != NULL;
+	     line = text_line(&p, &n)) {
 		char key[64];
 		char val[512];
 
-		if (cfg_line(p, n, key, sizeof(key), val, sizeof(val))) {
+		if (cfg_line(line, n, key, sizeof(key), val, sizeof(val))) {
 			if (strcmp(key, "version") == 0 ||
 			    (strcmp(key, "version_info") == 0 && !found[0])) {
 				snprintf(found, sizeof(found), "%s", val);
@@ -103,7 +106,6 @@ int interp_parse_cfg(const char *text, struct interp_base *b, char *why,
 				b->system_site = strcmp(val, "true") == 0;
 			}
 		}
-		p += n + (p[n] == '\n');
 	}
 	if (version_parts(found, 2, b->minor, sizeof(b->minor)) < 0) {
 		snprintf(why, len, "pyvenv.cfg names no Python version");
@@ -262,32 +264,35 @@ static int take(const char *line, size_t n, const char *key, char *buf,
 void interp_parse_probe(const char *text, struct interp_node *n)
 {
 	const char *p = text;
+	const char *line;
+	size_t len;
 
 	memset(n, 0, sizeof(*n));
-	while (p != NULL && *p != '\0') {
-		size_t len = strcspn(p, "\n");
+	for (line = text_line(&p, &len); line != NULL;
+	     line = text_line(&p, &len)) {
 		char other[300];
 
-		while (len > 0 && p[len - 1] == '\r') {
+		while (len > 0 && line[len - 1] == '\r') {
 			len--;
 		}
-		if (take(p, len, "home", n->home, sizeof(n->home)) ||
-		    take(p, len, "arch", n->arch, sizeof(n->arch)) ||
-		    take(p, len, "libc", n->libc, sizeof(n->libc)) ||
-		    take(p, len, "py same", n->same, sizeof(n->same)) ||
-		    take(p, len, "py cached", n->cached, sizeof(n->cached)) ||
-		    take(p, len, "py has", n->has, sizeof(n->has))) {
+		if (take(line, len, "home", n->home, sizeof(n->home)) ||
+		    take(line, len, "arch", n->arch, sizeof(n->arch)) ||
+		    take(line, len, "libc", n->libc, sizeof(n->libc)) ||
+		    take(line, len, "py same", n->same, sizeof(n->same)) ||
+		    take(line, len, "py cached", n->cached,
+			 sizeof(n->cached)) ||
+		    take(line, len, "py has", n->has, sizeof(n->has))) {
 			/* taken */
-		} else if (len == 8 && strncmp(p, "py taken", 8) == 0) {
+		} else if (len == 8 && strncmp(line, "py taken", 8) == 0) {
 			n->taken = 1;
-		} else if (len == 8 && strncmp(p, "py stale", 8) == 0) {
+		} else if (len == 8 && strncmp(line, "py stale", 8) == 0) {
 			n->stale = 1;
 		} else if (!n->unsafe[0] &&
-			   take(p, len, "py unsafe", n->unsafe,
+			   take(line, len, "py unsafe", n->unsafe,
 				sizeof(n->unsafe))) {
 			/* the first one */
 		} else if (!n->other[0] &&
-			   take(p, len, "py other", other, sizeof(other))) {
+			   take(line, len, "py other", other, sizeof(other))) {
 			size_t v = strcspn(other, " ");
 
 			if (other[v] == ' ' && other[v + 1] == '/') {
@@ -298,8 +303,6 @@ void interp_parse_probe(const char *text, struct interp_node *n)
 					 other + v + 1);
 			}
 		}
-		p = strchr(p, '\n');
-		p = p ? p + 1 : NULL;
 	}
 }
 
@@ -833,16 +836,18 @@ char *interp_cfg_for(const char *text, const char *exe)
 	char bin[512];
 	char prefix[512];
 	const char *p = text;
+	const char *line;
+	size_t n;
 
 	dir_of(exe, bin, sizeof(bin));
 	dir_of(bin, prefix, sizeof(prefix));
-	while (*p != '\0') {
-		size_t n = strcspn(p, "\n");
+	for (line = text_line(&p, &n); line != NULL;
+	     line = text_line(&p, &n)) {
 		char key[64];
 		char val[512];
 		const char *now = NULL;
 
-		if (cfg_line(p, n, key, sizeof(key), val, sizeof(val))) {
+		if (cfg_line(line, n, key, sizeof(key), val, sizeof(val))) {
 			if (strcmp(key, "home") == 0) {
 				now = bin;
 			} else if (strcmp(key, "executable") == 0 ||
@@ -856,9 +861,8 @@ char *interp_cfg_for(const char *text, const char *exe)
 		if (now != NULL) {
 			buf_printf(&out, "%s = %s\n", key, now);
 		} else {
-			buf_printf(&out, "%.*s\n", (int)n, p);
+			buf_printf(&out, "%.*s\n", (int)n, line);
 		}
-		p += n + (p[n] == '\n');
 	}
 	return buf_take(&out);
 }
@@ -905,110 +909,4 @@ char *interp_repoint(const struct interp_base *b,
 	free(exe_q);
 	free(venv_q);
 	return buf_take(&s);
-}
-
-/* Little-endian reads within data[0..size). */
-static int rd(const unsigned char *data, size_t size, uint64_t off,
-	      unsigned width, uint64_t *out)
-{
-	unsigned i;
-
-	if (off > size || width > size - off) {
-		return -1;
-	}
-	*out = 0;
-	for (i = 0; i < width; i++) {
-		*out |= (uint64_t)data[off + i] << (8 * i);
-	}
-	return 0;
-}
-
-/* The file offset of virtual address addr (a PT_LOAD segment's). */
-static int vaddr_to_off(const unsigned char *d, size_t size, uint64_t phoff,
-			uint64_t phent, uint64_t phnum, uint64_t addr,
-			uint64_t *off)
-{
-	uint64_t i;
-
-	for (i = 0; i < phnum && i < 4096; i++) {
-		uint64_t ph = phoff + i * phent;
-		uint64_t type, poff, vaddr, filesz;
-
-		if (rd(d, size, ph, 4, &type) < 0 ||
-		    rd(d, size, ph + 8, 8, &poff) < 0 ||
-		    rd(d, size, ph + 16, 8, &vaddr) < 0 ||
-		    rd(d, size, ph + 32, 8, &filesz) < 0) {
-			return -1;
-		}
-		if (type == 1 && addr >= vaddr && addr - vaddr < filesz) {
-			*off = addr - vaddr + poff;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-int interp_elf_runpath(const unsigned char *d, size_t size, char *buf,
-		       size_t len)
-{
-	uint64_t phoff, phent, phnum;
-	uint64_t dyn = 0, dynsz = 0, strtab = 0, strsz = 0, name = UINT64_MAX;
-	uint64_t i;
-	struct buf out = BUF_INIT;
-	char *text;
-
-	if (len > 0) {
-		buf[0] = '\0';
-	}
-	if (size < 64 || memcmp(d, "\177ELF", 4) != 0 || d[4] != 2 ||
-	    d[5] != 1 || rd(d, size, 32, 8, &phoff) < 0 ||
-	    rd(d, size, 54, 2, &phent) < 0 || rd(d, size, 56, 2, &phnum) < 0 ||
-	    phent < 56) {
-		return -1;
-	}
-	for (i = 0; i < phnum && i < 4096; i++) {
-		uint64_t type;
-
-		if (rd(d, size, phoff + i * phent, 4, &type) < 0) {
-			return -1;
-		}
-		if (type == 2) { /* PT_DYNAMIC */
-			if (rd(d, size, phoff + i * phent + 8, 8, &dyn) < 0 ||
-			    rd(d, size, phoff + i * phent + 32, 8, &dynsz) < 0) {
-				return -1;
-			}
-		}
-	}
-	for (i = 0; dyn && i + 16 <= dynsz; i += 16) {
-		uint64_t tag, val;
-
-		if (rd(d, size, dyn + i, 8, &tag) < 0 ||
-		    rd(d, size, dyn + i + 8, 8, &val) < 0 || tag == 0) {
-			break;
-		}
-		if (tag == 5) { /* DT_STRTAB */
-			strtab = val;
-		} else if (tag == 10) { /* DT_STRSZ */
-			strsz = val;
-		} else if (tag == 29 || (tag == 15 && name == UINT64_MAX)) {
-			name = val; /* DT_RUNPATH, else DT_RPATH */
-		}
-	}
-	if (name == UINT64_MAX) {
-		return 0;
-	}
-	if (vaddr_to_off(d, size, phoff, phent, phnum, strtab, &strtab) < 0 ||
-	    name >= strsz || strtab + name >= size) {
-		return -1;
-	}
-	buf_printf(&out, "%.*s", (int)strnlen((const char *)d + strtab + name,
-					       size - strtab - name),
-		   (const char *)d + strtab + name);
-	text = buf_take(&out);
-	if (text == NULL) {
-		return -1;
-	}
-	snprintf(buf, len, "%s", text);
-	free(text);
-	return 0;
 }

@@ -250,12 +250,4 @@ char *interp_repoint(const struct interp_base *b,
  * exe (its folder, its prefix) instead.  Newly allocated. */
 char *interp_cfg_for(const char *text, const char *exe);
 
-/*
- * The RUNPATH or RPATH entries of an ELF executable (its bytes), ':'
- * separated, in buf ("" when it has none).  Returns 0, or -1 when data is
- * not a 64-bit little-endian ELF file this reads.
- */
-int interp_elf_runpath(const unsigned char *data, size_t size, char *buf,
-		       size_t len);
-
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "b64.h"
+#include "text.h"
 
 /* The next whitespace-separated word of *p: its start, its length in
  * *len (0 at the end of the line). */
@@ -155,11 +156,14 @@ int knownhosts_judge(const char *text, const char *file, const char *name,
 		     const char *type, const char *b64,
 		     struct knownhosts_verdict *v)
 {
-	const char *line = text;
+	const char *rest = text;
+	const char *line;
+	size_t linelen;
 	int number = 0;
 	int rc = 0;
 
-	while (line != NULL && *line != '\0' && rc == 0) {
+	for (line = text_line(&rest, &linelen); line != NULL && rc == 0;
+	     line = text_line(&rest, &linelen)) {
 		const char *p = line;
 		const char *w;
 		const char *hosts;
@@ -229,8 +233,6 @@ int knownhosts_judge(const char *text, const char *file, const char *name,
 				}
 			}
 		}
-		line = strchr(line, '\n');
-		line = line ? line + 1 : NULL;
 	}
 	return rc ? -1 : 0;
 }
@@ -269,31 +271,4 @@ char *knownhosts_line(const char *name, const char *type, const char *b64,
 	free(s64);
 	free(m64);
 	return out;
-}
-
-int knownhosts_revoked(const char *text, const char *keytype,
-		       const char *b64)
-{
-	const char *line = text;
-
-	while (line != NULL && *line != '\0') {
-		const char *p = line;
-		const char *w;
-		size_t len;
-
-		w = word(&p, &len);
-		if (is(w, len, "@revoked")) {
-			word(&p, &len); /* host patterns: any */
-			w = word(&p, &len);
-			if (is(w, len, keytype)) {
-				w = word(&p, &len);
-				if (is(w, len, b64)) {
-					return 1;
-				}
-			}
-		}
-		line = strchr(line, '\n');
-		line = line ? line + 1 : NULL;
-	}
-	return 0;
 }

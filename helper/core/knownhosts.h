@@ -62,9 +62,4 @@ void knownhosts_verdict_release(struct knownhosts_verdict *v);
 char *knownhosts_line(const char *name, const char *type, const char *b64,
 		      const unsigned char *salt);
 
-/* 1 when text (a known_hosts file) has an "@revoked" line for the key
- * (type, b64), whatever its host patterns; 0 otherwise. */
-int knownhosts_revoked(const char *text, const char *keytype,
-		       const char *b64);
-
 #endif

@@ -520,11 +520,6 @@ int opts_is_choice(const struct opt_def *def, const char *value)
 	return 0;
 }
 
-const char *opts_nearest_flag(const char *flag)
-{
-	return nearest(table, sizeof(table) / sizeof(table[0]), flag, 0);
-}
-
 const char *opts_nearest_ini(const char *key)
 {
 	return nearest(table, sizeof(table) / sizeof(table[0]), key, 1);

@@ -145,11 +145,9 @@ int opts_parse_in(const struct opt_def *t, size_t n, int argc, char **argv,
  * hold no field of a run's config. */
 const struct opt_def *opts_init_table(size_t *n);
 
-/* The flag nearest to an unknown flag by edit distance (for "did you
- * mean"), or NULL when nothing is reasonably close.  Static storage. */
-const char *opts_nearest_flag(const char *flag);
-
-/* The same for an unknown ini key. */
+/* The ini key nearest to an unknown one by edit distance (for "did you
+ * mean"), or NULL when nothing is reasonably close.  Static storage.
+ * (Unknown flags get theirs from opts_parse_arg.) */
 const char *opts_nearest_ini(const char *key);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
 
 /* Largest figures believed: a node that claims more (65,536 CPUs would
  * be 65,536 workers) is left out as implausible. */
@@ -87,10 +88,9 @@ struct line {
 	size_t vallen;
 };
 
-/* Splits the line at p; returns the start of the next line or NULL. */
-static const char *next_line(const char *p, struct line *l)
+/* Splits the line of len bytes at p into its key and value. */
+static void key_value(const char *p, size_t len, struct line *l)
 {
-	size_t len = strcspn(p, "\n");
 	const char *end = p + len;
 
 	while (end > p && (end[-1] == '\r' || end[-1] == ' ')) {
@@ -106,7 +106,6 @@ static const char *next_line(const char *p, struct line *l)
 		l->val++;
 	}
 	l->vallen = (size_t)(end - l->val);
-	return p[len] == '\n' ? p + len + 1 : NULL;
 }
 
 static int is_key(const struct line *l, const char *key)
@@ -197,8 +196,7 @@ static void take_cgroup(struct facts *f, const struct line *l)
 	struct line sub;
 
 	/* "cg FILE VALUE...": re-split the value as its own line */
-	next_line(l->val, &sub);
-	sub.vallen = (size_t)(l->val + l->vallen - sub.val);
+	key_value(l->val, l->vallen, &sub);
 	if (is_key(&sub, "cpu.max")) {
 		if (!word_is_max(&sub)) {
 			take_quota(f, word_number(&sub, 0),
@@ -223,6 +221,8 @@ static void take_cgroup(struct facts *f, const struct line *l)
 static void gather(const char *text, struct facts *f)
 {
 	const char *p = text;
+	const char *line;
+	size_t len;
 
 	memset(f, 0, sizeof(*f));
 	f->mem_kb = -1;
@@ -231,10 +231,11 @@ static void gather(const char *text, struct facts *f)
 	f->pending_limit = -1;
 	f->pending_quota = -1;
 	f->pagesize = f->free_pages = f->inactive_pages = -1;
-	while (p != NULL && *p != '\0') {
+	for (line = text_line(&p, &len); line != NULL;
+	     line = text_line(&p, &len)) {
 		struct line l;
 
-		p = next_line(p, &l);
+		key_value(line, len, &l);
 		if (is_key(&l, "pytest-cloud-probe")) {
 			f->header = (l.vallen == 1 && l.val[0] == '1');
 		} else if (is_key(&l, "cpus")) {

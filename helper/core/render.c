@@ -322,6 +322,16 @@ static void add_copy(cJSON *root, const struct copyset_list *copied,
 	}
 }
 
+/* key: value, or key: null when value is NULL */
+static void add_string_or_null(cJSON *obj, const char *key, const char *value)
+{
+	if (value != NULL) {
+		cJSON_AddStringToObject(obj, key, value);
+	} else {
+		cJSON_AddNullToObject(obj, key);
+	}
+}
+
 char *render_json(const struct cloud_config *cfg,
 		  const struct node_report *nodes, size_t n,
 		  const struct render_specs *specs,
@@ -346,11 +356,7 @@ char *render_json(const struct cloud_config *cfg,
 		cJSON_AddItemToArray(arr, node_json(nodes, i));
 	}
 	cJSON_AddStringToObject(root, "rootdir", cfg->rootdir);
-	if (cfg->inifile != NULL) {
-		cJSON_AddStringToObject(root, "inifile", cfg->inifile);
-	} else {
-		cJSON_AddNullToObject(root, "inifile");
-	}
+	add_string_or_null(root, "inifile", cfg->inifile);
 	cJSON_AddStringToObject(root, "chdir", cfg->chdir);
 	cJSON_AddStringToObject(root, "python", cfg->worker_python);
 	cJSON_AddNumberToObject(root, "connect_timeout",
@@ -359,6 +365,8 @@ char *render_json(const struct cloud_config *cfg,
 	cJSON_AddStringToObject(root, "schedule", cfg->schedule);
 	cJSON_AddBoolToObject(root, "fork", strcmp(cfg->fork, "no") != 0);
 	cJSON_AddNumberToObject(root, "sync_timeout", (double)cfg->sync_timeout);
+	add_string_or_null(root, "report", cfg->report);
+	add_string_or_null(root, "timeline", cfg->timeline);
 	add_worker_check(root, cfg);
 	cJSON_AddBoolToObject(root, "dry_run", cfg->dry_run);
 	if (copied != NULL) {

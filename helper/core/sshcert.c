@@ -330,172 +330,233 @@ static int principals(const unsigned char *p, size_t len, const char *name,
 	return r.bad ? -1 : found;
 }
 
-int sshcert_judge(const char *type, const char *b64,
-		  const struct sshcert_host *h, char *why, size_t whylen)
-{
-	static const char suffix[] = "-cert-v01@openssh.com";
-	unsigned char *blob = malloc(CERT_MAX);
-	unsigned char *plain = NULL;
-	struct rd r;
-	size_t tlen;
-	const unsigned char *t;
-	const unsigned char *fields;
-	size_t nlen;
-	size_t plain_at = 0;
-	char plain_type[64];
-	size_t ptlen;
-	int n;
-	uint32_t kind;
-	size_t idlen, prlen, crlen, exlen, rslen, calen, siglen;
-	const unsigned char *id, *pr, *ca, *sig;
-	uint64_t after;
-	uint64_t before;
-	char names[400];
-	char when[64];
-	char *text = NULL;
-	int count;
-	int rc = -1;
-	size_t i;
+/* A certificate as read (cert_parse): what the steps after it judge. */
+struct cert {
+	unsigned char *blob;   /* the decoded certificate */
+	size_t signed_len;     /* the part of blob its signature covers */
+	char plain_type[64];   /* the certified key's type: "ssh-ed25519" */
+	unsigned char *plain;  /* the certified key's plain blob */
+	size_t plain_len;
+	uint32_t kind;         /* 1: user, 2: host */
+	const unsigned char *id, *pr, *ca, *sig; /* inside blob */
+	size_t idlen, prlen, calen, siglen;
+	size_t crlen;          /* critical options' length */
+	uint64_t after, before;
+};
 
-	if (blob == NULL) {
+/* The key's fields after the type, copied as they are into the plain
+ * blob: 0, or -1 with why. */
+static int cert_key_fields(struct cert *c, struct rd *r, const char *type,
+			   char *why, size_t whylen)
+{
+	size_t ptlen = strlen(c->plain_type);
+	const unsigned char *fields = r->p;
+	size_t nlen;
+
+	if (strcmp(c->plain_type, "ssh-ed25519") == 0) {
+		get_s(r, &nlen);
+	} else if (strncmp(c->plain_type, "ecdsa-sha2-", 11) == 0 ||
+		   strcmp(c->plain_type, "ssh-rsa") == 0) {
+		get_s(r, &nlen);
+		get_s(r, &nlen);
+	} else {
+		snprintf(why, whylen, "host certificate: type '%s' is not "
+			 "supported", type);
+		return -1;
+	}
+	if (r->bad) {
+		snprintf(why, whylen, "host certificate: cannot be read");
+		return -1;
+	}
+	c->plain = malloc(4 + ptlen + (size_t)(r->p - fields));
+	if (c->plain == NULL) {
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
-	n = b64_decode(b64, strlen(b64), blob, CERT_MAX);
-	ptlen = strlen(type) > strlen(suffix) ? strlen(type) - strlen(suffix) : 0;
-	if (n < 0 || ptlen == 0 || ptlen >= sizeof(plain_type) ||
-	    strcmp(type + ptlen, suffix) != 0) {
-		snprintf(why, whylen, "host certificate: '%.64s' cannot be read",
-			 type);
-		goto out;
+	c->plain_len = 0;
+	put_s(c->plain, &c->plain_len, c->plain_type, ptlen);
+	memcpy(c->plain + c->plain_len, fields, (size_t)(r->p - fields));
+	c->plain_len += (size_t)(r->p - fields);
+	return 0;
+}
+
+/* Step 1: reads the certificate (type, as ssh-keyscan -c prints it, and
+ * its base64) into c, which the caller releases with cert_release
+ * whatever it returns: 0, or -1 with why. */
+static int cert_parse(const char *type, const char *b64, struct cert *c,
+		      char *why, size_t whylen)
+{
+	static const char suffix[] = "-cert-v01@openssh.com";
+	struct rd r;
+	const unsigned char *t;
+	size_t tlen;
+	size_t nlen;
+	size_t ptlen;
+	int n;
+
+	c->blob = malloc(CERT_MAX);
+	if (c->blob == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
 	}
-	memcpy(plain_type, type, ptlen);
-	plain_type[ptlen] = '\0';
-	r = (struct rd){ blob, (size_t)n, 0 };
+	n = b64_decode(b64, strlen(b64), c->blob, CERT_MAX);
+	ptlen = strlen(type) > strlen(suffix) ?
+		strlen(type) - strlen(suffix) : 0;
+	if (n < 0 || ptlen == 0 || ptlen >= sizeof(c->plain_type) ||
+	    strcmp(type + ptlen, suffix) != 0) {
+		snprintf(why, whylen,
+			 "host certificate: '%.64s' cannot be read", type);
+		return -1;
+	}
+	memcpy(c->plain_type, type, ptlen);
+	c->plain_type[ptlen] = '\0';
+	r = (struct rd){ c->blob, (size_t)n, 0 };
 	t = get_s(&r, &tlen);
 	get_s(&r, &nlen); /* nonce */
 	if (!s_is(t, tlen, type)) {
 		snprintf(why, whylen, "host certificate: its type is not '%s'",
 			 type);
-		goto out;
+		return -1;
 	}
-	/* the certified key's fields, copied as they are into its plain
-	 * blob */
-	fields = r.p;
-	if (strcmp(plain_type, "ssh-ed25519") == 0) {
-		get_s(&r, &nlen);
-	} else if (strncmp(plain_type, "ecdsa-sha2-", 11) == 0 ||
-		   strcmp(plain_type, "ssh-rsa") == 0) {
-		get_s(&r, &nlen);
-		get_s(&r, &nlen);
-	} else {
-		snprintf(why, whylen, "host certificate: type '%s' is not "
-			 "supported", type);
-		goto out;
+	if (cert_key_fields(c, &r, type, why, whylen) < 0) {
+		return -1;
 	}
-	if (r.bad) {
+	get_n(&r, 8); /* serial */
+	c->kind = (uint32_t)get_n(&r, 4);
+	c->id = get_s(&r, &c->idlen);
+	c->pr = get_s(&r, &c->prlen);
+	c->after = get_n(&r, 8);
+	c->before = get_n(&r, 8);
+	get_s(&r, &c->crlen);
+	get_s(&r, &nlen); /* extensions */
+	get_s(&r, &nlen); /* reserved */
+	c->ca = get_s(&r, &c->calen);
+	c->signed_len = (size_t)(r.p - c->blob);
+	c->sig = get_s(&r, &c->siglen);
+	if (r.bad || r.left != 0) {
 		snprintf(why, whylen, "host certificate: cannot be read");
+		return -1;
+	}
+	return 0;
+}
+
+/* Step 2: whether the certificate vouches for this session at all: its
+ * key is the one the node proved it holds, its CA is trusted for the
+ * host and not revoked, and the CA's signature holds.  0, or -1 with
+ * why. */
+static int cert_verify(const struct cert *c, const struct sshcert_host *h,
+		       char *why, size_t whylen)
+{
+	char *text = b64_encode(c->plain, c->plain_len);
+	int rc = -1;
+	size_t i;
+
+	if (text == NULL || strcmp(c->plain_type, h->key_type) != 0 ||
+	    strcmp(text, h->key_b64) != 0) {
+		snprintf(why, whylen, "host certificate: it certifies another "
+			 "key than the one the node showed in the key "
+			 "exchange");
 		goto out;
 	}
-	plain = malloc(4 + ptlen + (size_t)(r.p - fields));
-	if (plain == NULL) {
+	free(text);
+	text = key_text(c->ca, c->calen);
+	if (text == NULL) {
 		snprintf(why, whylen, "out of memory");
 		goto out;
 	}
-	put_s(plain, &plain_at, plain_type, ptlen);
-	memcpy(plain + plain_at, fields, (size_t)(r.p - fields));
-	plain_at += (size_t)(r.p - fields);
-	get_n(&r, 8); /* serial */
-	kind = (uint32_t)get_n(&r, 4);
-	id = get_s(&r, &idlen);
-	pr = get_s(&r, &prlen);
-	after = get_n(&r, 8);
-	before = get_n(&r, 8);
-	get_s(&r, &crlen);
-	get_s(&r, &exlen);
-	get_s(&r, &rslen);
-	ca = get_s(&r, &calen);
-	{
-		size_t signed_len = (size_t)(r.p - blob);
-
-		sig = get_s(&r, &siglen);
-		if (r.bad || r.left != 0) {
-			snprintf(why, whylen, "host certificate: cannot be read");
-			goto out;
-		}
-		/* its key must be the one the node proved it holds */
-		text = b64_encode(plain, plain_at);
-		if (text == NULL || strcmp(plain_type, h->key_type) != 0 ||
-		    strcmp(text, h->key_b64) != 0) {
-			snprintf(why, whylen, "host certificate: it certifies "
-				 "another key than the one the node showed in "
-				 "the key exchange");
-			goto out;
-		}
-		free(text);
-		text = key_text(ca, calen);
-		if (text == NULL) {
-			snprintf(why, whylen, "out of memory");
-			goto out;
-		}
-		for (i = 0; i < h->revoked->n; i++) {
-			if (strcmp(h->revoked->v[i], text) == 0) {
-				snprintf(why, whylen, "host certificate: its CA "
-					 "key is @revoked in known_hosts");
-				goto out;
-			}
-		}
-		if (!strvec_contains(h->cas, text)) {
-			snprintf(why, whylen,
-				 "host certificate (id '%.*s') is signed by a "
-				 "CA that known_hosts does not trust for this "
-				 "host (no @cert-authority line for it names "
-				 "'%s')",
-				 (int)(idlen < 100 ? idlen : 100),
-				 id ? (const char *)id : "", h->principal);
-			goto out;
-		}
-		if (verify(ca, calen, sig, siglen, blob, signed_len, why,
-			   whylen) < 0) {
+	for (i = 0; i < h->revoked->n; i++) {
+		if (strcmp(h->revoked->v[i], text) == 0) {
+			snprintf(why, whylen, "host certificate: its CA key is "
+				 "@revoked in known_hosts");
 			goto out;
 		}
 	}
-	if (kind != 2) {
-		snprintf(why, whylen, "host certificate: it is a user "
-			 "certificate, not a host certificate");
+	if (!strvec_contains(h->cas, text)) {
+		snprintf(why, whylen,
+			 "host certificate (id '%.*s') is signed by a CA that "
+			 "known_hosts does not trust for this host (no "
+			 "@cert-authority line for it names '%s')",
+			 (int)(c->idlen < 100 ? c->idlen : 100),
+			 c->id ? (const char *)c->id : "", h->principal);
 		goto out;
 	}
-	n = principals(pr, prlen, h->principal, names, sizeof(names), &count);
-	if (n < 0 || count == 0) {
-		snprintf(why, whylen, "host certificate: it names no host "
-			 "(an empty principal list is not accepted)");
-		goto out;
-	}
-	if (n == 0) {
-		snprintf(why, whylen, "host certificate is for '%s', not '%s'",
-			 names, h->principal);
-		goto out;
-	}
-	if (h->now < after) {
-		utc(after, when, sizeof(when));
-		snprintf(why, whylen, "host certificate is not valid before %s",
-			 when);
-		goto out;
-	}
-	if (h->now >= before) {
-		utc(before, when, sizeof(when));
-		snprintf(why, whylen, "host certificate expired on %s", when);
-		goto out;
-	}
-	if (crlen != 0) {
-		snprintf(why, whylen, "host certificate: it has critical "
-			 "options, which no host certificate may have");
+	if (verify(c->ca, c->calen, c->sig, c->siglen, c->blob, c->signed_len,
+		   why, whylen) < 0) {
 		goto out;
 	}
 	rc = 0;
 out:
 	free(text);
-	free(plain);
-	free(blob);
+	return rc;
+}
+
+/* Step 3: what a verified certificate allows (ssh's
+ * sshkey_cert_check_authority): a host certificate, for this host, valid
+ * now, with no critical option.  0, or -1 with why. */
+static int cert_policy(const struct cert *c, const struct sshcert_host *h,
+		       char *why, size_t whylen)
+{
+	char names[400];
+	char when[64];
+	int count;
+	int n;
+
+	if (c->kind != 2) {
+		snprintf(why, whylen, "host certificate: it is a user "
+			 "certificate, not a host certificate");
+		return -1;
+	}
+	n = principals(c->pr, c->prlen, h->principal, names, sizeof(names),
+		       &count);
+	if (n < 0 || count == 0) {
+		snprintf(why, whylen, "host certificate: it names no host "
+			 "(an empty principal list is not accepted)");
+		return -1;
+	}
+	if (n == 0) {
+		snprintf(why, whylen, "host certificate is for '%s', not '%s'",
+			 names, h->principal);
+		return -1;
+	}
+	if (h->now < c->after) {
+		utc(c->after, when, sizeof(when));
+		snprintf(why, whylen, "host certificate is not valid before %s",
+			 when);
+		return -1;
+	}
+	if (h->now >= c->before) {
+		utc(c->before, when, sizeof(when));
+		snprintf(why, whylen, "host certificate expired on %s", when);
+		return -1;
+	}
+	if (c->crlen != 0) {
+		snprintf(why, whylen, "host certificate: it has critical "
+			 "options, which no host certificate may have");
+		return -1;
+	}
+	return 0;
+}
+
+static void cert_release(struct cert *c)
+{
+	free(c->plain);
+	c->plain = NULL;
+	free(c->blob);
+	c->blob = NULL;
+}
+
+int sshcert_judge(const char *type, const char *b64,
+		  const struct sshcert_host *h, char *why, size_t whylen)
+{
+	struct cert c;
+	int rc = -1;
+
+	memset(&c, 0, sizeof(c));
+	if (cert_parse(type, b64, &c, why, whylen) == 0 &&
+	    cert_verify(&c, h, why, whylen) == 0 &&
+	    cert_policy(&c, h, why, whylen) == 0) {
+		rc = 0;
+	}
+	cert_release(&c);
 	return rc;
 }

@@ -128,6 +128,18 @@ char *text_clean(char *s)
 	return s;
 }
 
+const char *text_line(const char **p, size_t *len)
+{
+	const char *line = *p;
+
+	if (line == NULL || *line == '\0') {
+		return NULL;
+	}
+	*len = strcspn(line, "\n");
+	*p = line + *len + (line[*len] == '\n');
+	return line;
+}
+
 void text_first_line(const char *text, char *buf, size_t len)
 {
 	const char *p = text + strspn(text, "\r\n ");

@@ -41,6 +41,18 @@ char *textcap_text(const struct textcap *cap);
  * place: each byte that does not fit becomes '?'.  Returns s. */
 char *text_clean(char *s);
 
+/*
+ * The lines of a text, one by one: returns the line at *p (its start, and
+ * its length without the '\n' in *len) and moves *p past it; NULL when
+ * *p is at the end.  A last line without '\n' counts; a '\n' at the end
+ * starts no empty line.  '\r' is the caller's.  The one way the core
+ * splits text into lines:
+ *
+ *	for (line = text_line(&p, &len); line != NULL;
+ *	     line = text_line(&p, &len)) {
+ */
+const char *text_line(const char **p, size_t *len);
+
 /* The first or last non-empty line of text (without "\r\n" or trailing
  * spaces), cut to fit, in buf. */
 void text_first_line(const char *text, char *buf, size_t len);

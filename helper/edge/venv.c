@@ -14,6 +14,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "elf.h"
 #include "files.h"
 
 /* The largest interpreter executable read for its RUNPATH. */
@@ -105,8 +106,8 @@ static int relocatable(const char *real, const char *prefix)
 	int ok = 0;
 
 	if (data == NULL ||
-	    interp_elf_runpath((const unsigned char *)data, size, runpath,
-			       sizeof(runpath)) < 0) {
+	    elf_runpath((const unsigned char *)data, size, runpath,
+			sizeof(runpath)) < 0) {
 		free(data);
 		return 0; /* not an ELF file this reads: do not assume */
 	}

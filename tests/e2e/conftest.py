@@ -17,8 +17,12 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
+sys.path.insert(1, os.path.join(ROOT, "tests"))
 
 from cluster import Cluster  # noqa: E402
+import needs  # noqa: E402
+
+missing = needs.missing  # for the tests: skipped, or failed where CI=true
 
 # make e2e-asan runs the suite with a sanitizer build of the helper
 HELPER = os.environ.get("PYTEST_CLOUD_TEST_HELPER") or os.path.join(ROOT, "build", "pytest-cloud")
@@ -226,13 +230,26 @@ class Project:
         return found
 
 
+def make_project(path, cluster, venv=None, example=True, plugin=True):
+    """The one way the tests make a project: at path, a copy of example/
+    (example=False: only its tests/conftest.py, which records where each
+    test ran), the drop-in plugin as conftest.py (plugin=False: none), and
+    a copy of the virtualenv venv (None: none)."""
+    if example:
+        shutil.copytree(EXAMPLE, path)
+    else:
+        os.makedirs(os.path.join(path, "tests"))
+        shutil.copy(os.path.join(EXAMPLE, "tests", "conftest.py"), os.path.join(path, "tests", "conftest.py"))
+    if plugin:
+        shutil.copy(TEMPLATE, os.path.join(path, "conftest.py"))
+    if venv is not None:
+        shutil.copytree(venv, os.path.join(path, ".venv"), symlinks=True)
+    return Project(path, cluster)
+
+
 @pytest.fixture
 def project(tmp_path, nodes, venv_template):
-    path = str(tmp_path / "proj")
-    shutil.copytree(EXAMPLE, path)
-    shutil.copy(TEMPLATE, os.path.join(path, "conftest.py"))
-    shutil.copytree(venv_template, os.path.join(path, ".venv"), symlinks=True)
-    p = Project(path, nodes)
+    p = make_project(str(tmp_path / "proj"), nodes, venv_template)
     p.use_nodes("node1 node2")
     return p
 
@@ -254,14 +271,10 @@ def slow_project(tmp_path, venv_template):
     """A project whose 48 tests of 0.3 s (or seconds) each record where
     they ran."""
     def make(cluster, seconds=0.3):
-        path = str(tmp_path / "slow")
-        os.makedirs(os.path.join(path, "tests"))
-        shutil.copy(TEMPLATE, os.path.join(path, "conftest.py"))
-        shutil.copy(os.path.join(EXAMPLE, "tests", "conftest.py"), os.path.join(path, "tests", "conftest.py"))
-        with open(os.path.join(path, "tests", "test_slow.py"), "w") as f:
+        p = make_project(str(tmp_path / "slow"), cluster, venv_template, example=False)
+        with open(os.path.join(p.path, "tests", "test_slow.py"), "w") as f:
             f.write(SLOW_TESTS % seconds)
-        shutil.copytree(venv_template, os.path.join(path, ".venv"), symlinks=True)
-        return Project(path, cluster)
+        return p
     return make
 
 

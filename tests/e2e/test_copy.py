@@ -2,14 +2,12 @@
 tools' virtualenvs, caches and credentials stay behind unless asked for;
 --dry-run lists what the copy would send, with sizes."""
 
-import json
+import importlib.util
 import os
 import shutil
 import subprocess
 
-import pytest
-
-from conftest import PYTHON, TIMEOUT, child_env
+from conftest import PYTHON, TEMPLATE, TIMEOUT, child_env, missing
 
 
 def git(path, *args):
@@ -203,13 +201,13 @@ def test_the_version_comes_from_the_nodes_git():
 
 
 def test_a_develop_egg_versioned_by_git_takes_the_history_along(tmp_path, nodes):
-    pytest.importorskip("setuptools_scm")  # Debian's python3-setuptools-scm (tests/deps.sh)
+    if importlib.util.find_spec("setuptools_scm") is None:
+        missing("setuptools_scm is not installed (Debian: python3-setuptools-scm, tests/deps.sh)")
     proj = str(tmp_path / "proj")
     write(os.path.join(proj, "libs", "scmpkg", "pyproject.toml"), SCM_PYPROJECT)
     write(os.path.join(proj, "libs", "scmpkg", "scmpkg", "__init__.py"), "")
     write(os.path.join(proj, "tests", "test_scm.py"), SCM_TEST)
-    shutil.copy(os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))),
-                             "conftest_template", "conftest.py"), proj)
+    shutil.copy(TEMPLATE, proj)
     write(os.path.join(proj, "pytest.ini"),
           "[pytest]\ntestpaths = tests\ncloud_nodes = node1\ncloud_develop_eggs = libs/scmpkg\n"
           "cloud_ssh_config = %s\ncloud_connect_timeout = %d\n" % (nodes.ssh_config, TIMEOUT))

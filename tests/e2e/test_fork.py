@@ -37,6 +37,15 @@ def records(project):
     return found
 
 
+def assert_forked_on_node2(got):
+    """node2's workers are forks of its fork server, node1's one worker a
+    fresh python, and each of the three ran tests."""
+    for rec in got:
+        forked = "server.py" in rec["parent"] and "pytest-cloud-fork-" in rec["parent"]
+        assert forked == rec["worker"].startswith("node2_"), rec
+    assert {rec["worker"] for rec in got} == {"node1_0", "node2_0", "node2_1"}
+
+
 @pytest.fixture
 def recording(project):
     with open(os.path.join(project.path, "tests", "test_where.py"), "w") as f:
@@ -54,10 +63,7 @@ def test_workers_are_forks_of_one_process_a_node(recording):
     assert len(got) == 12
     # node2's two workers are forks of its fork server; node1's one worker
     # is a fresh python (a server would only add its own collection)
-    for rec in got:
-        forked = "server.py" in rec["parent"] and "pytest-cloud-fork-" in rec["parent"]
-        assert forked == rec["worker"].startswith("node2_"), rec
-    assert {rec["worker"] for rec in got} == {"node1_0", "node2_0", "node2_1"}
+    assert_forked_on_node2(got)
     by_worker = {}
     for rec in got:
         by_worker.setdefault(rec["worker"], set()).add(rec["pid"])
@@ -105,4 +111,7 @@ def test_importlib_mode(recording):
     r = recording.pytest("-p", "no:randomly", "--import-mode=importlib")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "39 passed" in r.stdout
-    assert len(records(recording)) == 12
+    assert "fresh pythons" not in r.stderr
+    got = records(recording)
+    assert len(got) == 12
+    assert_forked_on_node2(got)

@@ -98,12 +98,11 @@ def test_chdir_spelled_oddly_is_one_folder(project):
 # --- nodes that lie, stall, flood or die ------------------------------------
 
 import json as _json
-import shutil
 import subprocess
 import time
 
 from cluster import Cluster
-from conftest import EXAMPLE, HELPER, TEMPLATE, Project
+from conftest import HELPER, make_project
 
 PASS = 'exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n'
 STEPS = {"probe": "*pytest-cloud-probe*", "copy": '"rsync --server"*', "after": '*"find . -path"*',
@@ -150,11 +149,7 @@ def hostile(tmp_path_factory):
 @pytest.fixture
 def hproject(tmp_path, venv_template, hostile):
     hostile.clear_homes()
-    path = str(tmp_path / "proj")
-    shutil.copytree(EXAMPLE, path)
-    shutil.copy(TEMPLATE, os.path.join(path, "conftest.py"))
-    shutil.copytree(venv_template, os.path.join(path, ".venv"), symlinks=True)
-    return Project(path, hostile)
+    return make_project(str(tmp_path / "proj"), hostile, venv_template)
 
 
 def run_helper(project, *args, env=None):

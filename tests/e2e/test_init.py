@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from conftest import EXAMPLE, HELPER, TEMPLATE, TIMEOUT, Project, child_env
+from conftest import HELPER, TEMPLATE, TIMEOUT, child_env, make_project
 
 VERSION = re.search(r'^PYTEST_CLOUD_VERSION = "(.*)"$', open(TEMPLATE).read(), re.M).group(1)
 
@@ -62,10 +62,7 @@ def logins(cluster, name):
 def bare(tmp_path, nodes, venv_template):
     """example/ without any pytest-cloud file; pytest.ini with the test
     cluster's settings but no cloud_nodes."""
-    path = str(tmp_path / "proj")
-    shutil.copytree(EXAMPLE, path)
-    shutil.copytree(venv_template, os.path.join(path, ".venv"), symlinks=True)
-    p = Project(path, nodes)
+    p = make_project(str(tmp_path / "proj"), nodes, venv_template, plugin=False)
     p.write_ini(cloud_ssh_config=nodes.ssh_config, cloud_connect_timeout=TIMEOUT)
     return p
 

@@ -19,10 +19,11 @@ import tempfile
 
 import pytest
 
-from conftest import EXAMPLE, HIDDEN, ROOT, TEMPLATE, Project
+from conftest import HIDDEN, ROOT, make_project
 
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 import stacks  # noqa: E402
+from needs import missing  # noqa: E402
 
 PYENV = os.path.expanduser("~/.pyenv/versions")
 
@@ -44,8 +45,8 @@ def test_where_it_runs(n):
 def pyenv_python(minor):
     found = sorted(glob.glob(os.path.join(PYENV, minor + ".*", "bin", "python" + minor)))
     if not found:
-        pytest.skip("no pyenv Python %s under %s: this case needs an interpreter the nodes do not have"
-                    % (minor, PYENV))
+        missing("no pyenv Python %s under %s: this case needs an interpreter the nodes do not have"
+                % (minor, PYENV))
     return found[-1]
 
 
@@ -58,7 +59,7 @@ def relocatable_copy(minor, where):
     exe = os.path.join(dest, "bin", "python" + minor)
     if not os.path.exists(exe):
         if shutil.which("patchelf") is None:
-            pytest.skip("patchelf (Debian's patchelf) is needed to make a relocatable interpreter")
+            missing("patchelf (Debian's patchelf) is needed to make a relocatable interpreter")
         shutil.copytree(prefix, dest + ".tmp", symlinks=True,
                         ignore=shutil.ignore_patterns("test", "__pycache__", "idlelib", "tkinter"))
         subprocess.run(["patchelf", "--set-rpath", "$ORIGIN/../lib",
@@ -72,8 +73,8 @@ def interp_venv():
     """venv(kind): a virtualenv on that interpreter with pytest 9.1 and
     xdist (made once, kept under the hidden folder)."""
     if stacks.wheels_dir() is None:
-        pytest.skip("no wheels at ../shared/wheels: these cases install pytest into a pyenv "
-                    "virtualenv offline (see tests/stacks.py)")
+        missing("no wheels at ../shared/wheels: these cases install pytest into a pyenv "
+                "virtualenv offline (see tests/stacks.py)")
     where = os.path.join(HIDDEN, "interpreters")
     os.makedirs(where, exist_ok=True)
 
@@ -93,12 +94,9 @@ def interp_project(tmp_path, nodes, interp_venv):
     def make(kind, **keys):
         venv, base = interp_venv(kind)
         path = str(tmp_path / "proj")
-        shutil.copytree(EXAMPLE, path)
-        shutil.copy(TEMPLATE, os.path.join(path, "conftest.py"))
+        p = make_project(path, nodes, venv)
         with open(os.path.join(path, "tests", "test_python.py"), "w") as f:
             f.write(RECORD)
-        shutil.copytree(venv, os.path.join(path, ".venv"), symlinks=True)
-        p = Project(path, nodes)
         p.use_nodes("node1 node2", cloud_rsync_bandwidth_limit=0, **keys)
         p.base = base
         # the helper alone finds the virtualenv as an activated one

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import PYTHON, TIMEOUT, child_env
+from conftest import PYTHON, TEMPLATE, TIMEOUT, child_env
 
 
 def test_rsyncdirs_and_rsyncignore_are_respected(project):
@@ -78,8 +78,7 @@ def test_develop_eggs_import_from_the_node_copy(tmp_path, nodes):
     write(os.path.join(proj, "libs", "tomlpkg", "pyproject.toml"), PYPROJECT)
     write(os.path.join(proj, "libs", "tomlpkg", "src", "tomlpkg", "__init__.py"), "VALUE = 2\n")
     write(os.path.join(proj, "tests", "test_eggs.py"), EGG_TEST)
-    shutil.copy(os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))),
-                             "conftest_template", "conftest.py"), proj)
+    shutil.copy(TEMPLATE, proj)
     write(os.path.join(proj, "pytest.ini"),
           "[pytest]\ntestpaths = tests\ncloud_nodes = node1 node2\n"
           "cloud_develop_eggs =\n    libs/setuppkg\n    libs/tomlpkg\n"

@@ -2,13 +2,12 @@
 other projects, nodes that share one home (NFS)."""
 
 import os
-import shutil
 import stat
 
 import pytest
 
 from cluster import Cluster
-from conftest import EXAMPLE, TEMPLATE, Project
+from conftest import make_project
 
 MARKER = ".pytest-cloud-project"
 
@@ -46,11 +45,7 @@ def users_folder(node, name):
 
 def second_project(tmp_path, cluster, venv_template, name="proj"):
     """Another project (another root) with the same folder name."""
-    path = str(tmp_path / "other" / name)
-    shutil.copytree(EXAMPLE, path)
-    shutil.copy(TEMPLATE, os.path.join(path, "conftest.py"))
-    shutil.copytree(venv_template, os.path.join(path, ".venv"), symlinks=True)
-    return Project(path, cluster)
+    return make_project(str(tmp_path / "other" / name), cluster, venv_template)
 
 
 def test_a_users_folder_is_never_emptied(project):
@@ -193,11 +188,7 @@ def shared(tmp_path_factory):
 @pytest.fixture
 def on_shared(tmp_path, shared, venv_template):
     shared.clear_homes()
-    path = str(tmp_path / "proj")
-    shutil.copytree(EXAMPLE, path)
-    shutil.copy(TEMPLATE, os.path.join(path, "conftest.py"))
-    shutil.copytree(venv_template, os.path.join(path, ".venv"), symlinks=True)
-    return Project(path, shared)
+    return make_project(str(tmp_path / "proj"), shared, venv_template)
 
 
 def copies(plan):

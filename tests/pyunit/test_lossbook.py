@@ -1,14 +1,9 @@
 """What a lost node costs (the conftest's LossBook): pure decisions, from
 reports and removals, no xdist object inside."""
 
-import importlib.util
-import os
+from cloudplugin import load
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SPEC = importlib.util.spec_from_file_location(
-    "cloud_conftest", os.path.join(HERE, "..", "..", "conftest_template", "conftest.py"))
-cloud = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(cloud)
+cloud = load()
 
 Decision = cloud.Decision
 

@@ -4,18 +4,16 @@ keys, lists where the helper takes lists, numbers where it takes numbers,
 the same help texts; a value of the wrong TOML type reads the same from
 both."""
 
-import importlib.util
 import os
 import subprocess
 
 import pytest
 
+from cloudplugin import load
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-SPEC = importlib.util.spec_from_file_location(
-    "cloud_conftest", os.path.join(ROOT, "conftest_template", "conftest.py"))
-cloud = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(cloud)
+cloud = load()
 
 
 def helper_table():

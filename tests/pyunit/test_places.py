@@ -3,16 +3,13 @@ LocalPaths): real reports of a real pytest run (pytester), moved from
 the folder they ran in (the node's copy) to another (the project on the
 controller)."""
 
-import importlib.util
 import os
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SPEC = importlib.util.spec_from_file_location(
-    "cloud_conftest", os.path.join(HERE, "..", "..", "conftest_template", "conftest.py"))
-cloud = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(cloud)
+from cloudplugin import load
+
+cloud = load()
 
 SOURCE = '''
 import os

@@ -1,16 +1,12 @@
 """The conftest's pure scheduling logic: merging durations, the expected
 time of unknown tests, the longest-first order and the run's estimate."""
 
-import importlib.util
-import os
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SPEC = importlib.util.spec_from_file_location(
-    "cloud_conftest", os.path.join(HERE, "..", "..", "conftest_template", "conftest.py"))
-cloud = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(cloud)
+from cloudplugin import load
+
+cloud = load()
 
 
 def test_merge_starts_from_nothing():
@@ -98,3 +94,56 @@ def test_estimate_bounds():
     assert seconds >= max(sum([3.0, 1.0, 1.0, 1.0]) / 2, 3.0)
     assert seconds == 3.0  # a on one worker, b + c + new (the median, 1) on the other
     assert cloud.estimate(tests, durations, 10)[0] == 3.0  # more workers than tests
+
+
+# The DurationsBook: a run's durations, its first line, what it stores.
+
+@pytest.mark.parametrize("earlier, wanted, dist, line, expected", [
+    (None, True, "load", "pytest-cloud: 3 tests on 2 workers, scheduling via S", None),
+    ({}, True, "load", "pytest-cloud: 3 tests, none with a recorded duration yet (in collection order), "
+     "scheduling via S", None),
+    ({"a": 4.0, "b": 1.0}, True, "load", "pytest-cloud: 3 tests, 2 with a recorded duration, longest first: "
+     "about 4.0 s on 2 workers (longest test 4.0 s), scheduling via S", 4.0),
+    ({"a": 4.0, "b": 1.0}, False, "load", "pytest-cloud: 3 tests, 2 with a recorded duration, in collection "
+     "order: about 5.0 s on 2 workers (longest test 4.0 s), scheduling via S", 5.0),
+    ({"a": 4.0, "b": 1.0}, True, "loadfile", "pytest-cloud: 3 tests, 2 with a recorded duration, longest "
+     "first: about 4.0 s on 2 workers (longest test 4.0 s), scheduling via S", 4.0),
+    ({"a": 4.0}, False, "each", "pytest-cloud: 3 tests, 1 with a recorded duration, --dist each: about "
+     "8.0 s on 2 workers (longest test 4.0 s), scheduling via S", 8.0),
+])
+def test_the_first_line_says_how_and_how_long(earlier, wanted, dist, line, expected):
+    book = cloud.DurationsBook(earlier, wanted)
+    assert book.first_tests(["b", "c", "a"], 2, "S", dist, 10.0) == line
+    assert book.expected == expected
+    assert book.longest_first == bool(wanted and earlier)
+
+
+def test_a_scheduler_whose_tests_are_unknown_is_named():
+    book = cloud.DurationsBook({"a": 1.0}, True)
+    assert book.first_tests(None, 3, "Theirs", "load", 1.0) == (
+        "pytest-cloud: 3 workers, scheduling via Theirs (not one of xdist's: its tests are not counted here)")
+    assert book.took() is None
+
+
+def test_a_run_again_test_counts_its_last_attempt_and_the_time_is_taken_once_all_ended():
+    book = cloud.DurationsBook({"a": 2.0, "b": 2.0}, False)
+    book.first_tests(["a", "b"], 1, "S", "load", 100.0)
+    for when, seconds in (("setup", 0.5), ("call", 9.0)):  # lost with its node: no teardown
+        book.report("a", when, seconds, 101.0)
+    for test in ("b", "a"):
+        for when, seconds in (("setup", 0.1), ("call", 1.0), ("teardown", 0.2)):
+            book.report(test, when, seconds, 103.0 if test == "b" else 105.5)
+    book.report("a", "???", 7.0, 106.0)  # xdist's crash report is not a phase
+    assert book.ran == {"a": pytest.approx(1.3), "b": pytest.approx(1.3)}
+    assert book.tests_phase() == 5.5 and book.took() == (4.0, 5.5)
+    assert book.to_store({"a": 2.0, "gone": 1.0}, keep=lambda t: t != "gone") == {
+        "a": pytest.approx(1.65), "b": pytest.approx(1.3)}
+
+
+def test_the_time_taken_is_not_said_before_every_test_ended():
+    book = cloud.DurationsBook({"a": 2.0}, False)
+    assert book.took() is None and book.tests_phase() is None
+    book.first_tests(["a", "b"], 1, "S", "load", 0.0)
+    book.report("a", "teardown", 0.1, 1.0)
+    assert book.tests_phase() == 1.0 and book.took() is None
+    assert cloud.DurationsBook(None, False).to_store({}, keep=lambda t: True) is None

@@ -3,17 +3,13 @@ the installed ones, and around ours (LongestFirstScheduling), driven with
 fake workers: a node lost with work pending, lost while running, lost
 twice, every node lost, a replacement that goes too."""
 
-import importlib.util
-import os
 import types
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SPEC = importlib.util.spec_from_file_location(
-    "cloud_conftest", os.path.join(HERE, "..", "..", "conftest_template", "conftest.py"))
-cloud = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(cloud)
+from cloudplugin import load
+
+cloud = load()
 
 # one file (and scope) each: loadfile and loadscope share them out too
 TESTS = ["t/test_%d.py::test_it" % k for k in range(8)]
@@ -188,12 +184,13 @@ def test_lost_with_work_pending_and_every_other_worker_let_go(kind):
     sched.add_node(r)
     sched.add_node_collection(r, TESTS)
     sched.schedule()
-    if sent_tests(r):
-        book.report(r, sent_tests(r)[0], "setup")
+    assert sent_tests(r), "the replacement got no test"
+    book.report(r, sent_tests(r)[0], "setup")
     book.lose("a", "gone")
     sched.remove_node(r)
-    left = [t for t, _w, _x in book.unfinished()]
-    assert set(left) <= set(TESTS) and all(t not in book.done for t in left)
+    # every node is lost: the one it was running is reported, once
+    assert [t for t, _w, _x in book.unfinished()] == [sent_tests(r)[0]]
+    assert sent_tests(r)[0] not in book.done
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -207,21 +204,37 @@ def test_every_node_lost(kind):
     assert sorted(t for t, _w, _x in book.unfinished()) == sorted([sent_tests(a)[0], sent_tests(b)[0]])
 
 
-def test_a_worker_lost_before_its_collection_came():
+@pytest.mark.parametrize("kind", KINDS + ["each"])
+def test_a_worker_lost_before_its_collection_came(kind):
     """The scheduler waits for as many collections as there were workers:
-    one lost before its own came must not hold the run."""
+    one lost before its own came must not hold the run, and is no crash
+    (it ran nothing)."""
     a, b = Worker("a_0", "a"), Worker("b_0", "b")
-    inner = cloud.LongestFirstScheduling(config(2), {}, 2)
-    book = cloud.LossBook()
+    cfg = config(2)
+    if kind == "ours":
+        inner = cloud.LongestFirstScheduling(cfg, {}, 2)
+    elif kind == "each":
+        from xdist.scheduler import EachScheduling
+
+        inner = EachScheduling(cfg)
+    else:
+        inner = xdist_scheduler(kind)(cfg)
+    book = cloud.LossBook(each=kind == "each")
     sched = cloud.CloudScheduling(inner, book, lambda w: w.gateway.spec.via, lambda s: None, lambda: None)
     sched.add_node(a)
     sched.add_node(b)
     sched.add_node_collection(a, TESTS)
-    assert not sched.collection_is_completed
+    assert not sched.collection_is_completed and a.sent == []
     book.lose("b", "killed")
-    sched.remove_node(b)
+    assert sched.remove_node(b) is None
     assert sched.collection_is_completed
-    assert sorted(sent_tests(a)) == sorted(TESTS)[:len(a.sent)] or a.sent
+    # the scheduling started without b (worksteal's with b, whose tests
+    # came back), and b's loss costs no re-run: it ran nothing
+    assert a.sent and (b.sent == [] or kind == "worksteal")
+    assert book.crashes == {}
+    for _ in range(len(TESTS)):
+        finish(sched, book, a)
+    assert sorted(sent_tests(a)) == sorted(TESTS) and sched.tests_finished
 
 
 def test_longest_first_order_and_the_cap_behind_a_long_test():

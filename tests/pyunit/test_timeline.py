@@ -2,16 +2,12 @@
 timeline_data, timeline_html): placement on the controller's clock,
 outcomes, re-runs after a lost node, the figures, escaping."""
 
-import importlib.util
 import json
-import os
 import re
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SPEC = importlib.util.spec_from_file_location(
-    "cloud_conftest", os.path.join(HERE, "..", "..", "conftest_template", "conftest.py"))
-cloud = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(cloud)
+from cloudplugin import load
+
+cloud = load()
 
 
 def run(book, test, node, worker, setup_at, call_at, end_at, outcome="passed", setup=0.1, call=0.5, xfail=False):

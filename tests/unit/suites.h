@@ -21,6 +21,7 @@ int suite_rsync(void);
 int suite_develop(void);
 int suite_files(void);
 int suite_interp(void);
+int suite_elf(void);
 int suite_copyset(void);
 int suite_sshcert(void);
 int suite_small(void); /* buf, strvec, path, report, sshopts, opts, b64 */

@@ -1038,32 +1038,6 @@ static void test_manifest(void)
 	interp_base_release(&b);
 }
 
-/* RUNPATH of a real ELF file: this test binary, linked with one. */
-static void test_elf_runpath(void)
-{
-	char err[200];
-	char runpath[512];
-	size_t size = 0;
-	char *self = files_read("/proc/self/exe", 256u << 20, 0, &size, err,
-				sizeof(err));
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(self);
-	CU_ASSERT_EQUAL(interp_elf_runpath((unsigned char *)self, size, runpath,
-					   sizeof(runpath)), 0);
-	CU_ASSERT_STRING_EQUAL(runpath, "/pytest-cloud/unit/runpath:$ORIGIN/x");
-	free(self);
-	CU_ASSERT_EQUAL(interp_elf_runpath((const unsigned char *)"#!/bin/sh\n",
-					   10, runpath, sizeof(runpath)), -1);
-	self = files_read("/bin/sh", 64u << 20, 0, &size, err, sizeof(err));
-	CU_ASSERT_EQUAL(interp_elf_runpath((unsigned char *)self, size, runpath,
-					   sizeof(runpath)), 0);
-	CU_ASSERT_STRING_EQUAL(runpath, "");
-	/* cut short: never read past the end */
-	CU_ASSERT_EQUAL(interp_elf_runpath((unsigned char *)self, 80, runpath,
-					   sizeof(runpath)), -1);
-	free(self);
-}
-
 int suite_interp(void)
 {
 	CU_pSuite s = CU_add_suite("interp", setup, teardown);
@@ -1080,8 +1054,7 @@ int suite_interp(void)
 		CU_add_test(s, "what the copy skips", test_copy_skips) &&
 		CU_add_test(s, "what the copy skips, as rsync",
 			    test_copy_skips_as_rsync) &&
-		CU_add_test(s, "manifest", test_manifest) &&
-		CU_add_test(s, "ELF runpath", test_elf_runpath))
+		CU_add_test(s, "manifest", test_manifest))
 		       ? 0
 		       : -1;
 }

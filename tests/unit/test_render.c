@@ -191,6 +191,22 @@ static void test_json(void)
 	CU_ASSERT_TRUE(cJSON_IsNull(cJSON_GetObjectItem(n2, "cpus")));
 	CU_ASSERT_TRUE(cJSON_IsNull(cJSON_GetObjectItem(n2, "processes")));
 	CU_ASSERT_TRUE(cJSON_IsFalse(cJSON_GetObjectItem(doc, "dry_run")));
+	/* the conftest's output files: null when not asked for */
+	CU_ASSERT_TRUE(cJSON_IsNull(cJSON_GetObjectItem(doc, "report")));
+	CU_ASSERT_TRUE(cJSON_IsNull(cJSON_GetObjectItem(doc, "timeline")));
+	cJSON_Delete(doc);
+	free(text);
+	cfg.report = strdup("out/r.json");
+	cfg.timeline = strdup("/abs/t.html");
+	text = render_json(&cfg, r, 3, &specs, NULL, NULL, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	doc = cJSON_Parse(text);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	CU_ASSERT_STRING_EQUAL(
+		cJSON_GetObjectItem(doc, "report")->valuestring, "out/r.json");
+	CU_ASSERT_STRING_EQUAL(
+		cJSON_GetObjectItem(doc, "timeline")->valuestring,
+		"/abs/t.html");
 	cJSON_Delete(doc);
 	free(text);
 	text = render_table(r, 3);

@@ -183,9 +183,23 @@ static void test_opts(void)
 	CU_ASSERT_TRUE(opts_is_choice(opts_get(OPT_SCHEDULE), "collection"));
 	CU_ASSERT_FALSE(opts_is_choice(opts_get(OPT_SCHEDULE), "collect"));
 	CU_ASSERT_TRUE(opts_is_choice(opts_get(OPT_COPY_PYTHON), "no"));
-	CU_ASSERT_STRING_EQUAL(opts_nearest_flag("--cloud-max-procs"),
-			       "--cloud-max-processes");
-	CU_ASSERT_PTR_NULL(opts_nearest_flag("--completely-else"));
+	{
+		/* an unknown flag: the nearest one suggested, if any is */
+		char *near[] = { "x", "--cloud-max-procs=2",
+				 "--completely-else", NULL };
+		int j = 1;
+
+		CU_ASSERT_EQUAL(opts_parse_arg(3, near, &j, &def, &value, err,
+					       sizeof(err)), -1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, "'--cloud-max-procs' (did "
+					      "you mean "
+					      "'--cloud-max-processes'?)"));
+		j = 2;
+		CU_ASSERT_EQUAL(opts_parse_arg(3, near, &j, &def, &value, err,
+					       sizeof(err)), -1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, "'--completely-else'"));
+		CU_ASSERT_PTR_NULL(strstr(err, "did you mean"));
+	}
 	CU_ASSERT_STRING_EQUAL(opts_nearest_ini("cloud_node"), "cloud_nodes");
 
 	CU_ASSERT_EQUAL(opts_parse_arg(8, argv, &k, &def, &value, err,

@@ -1,6 +1,7 @@
 /* text: bounded and cleaned node text. */
 #define _GNU_SOURCE
 #include <CUnit/CUnit.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,6 +110,48 @@ static void test_lines(void)
 	CU_ASSERT_STRING_EQUAL(buf, "a line longer t");
 }
 
+/* text_line: each row's text split into lines, joined with '|'. */
+static void test_text_line(void)
+{
+	static const struct {
+		const char *text;
+		const char *want;
+		int lines;
+	} rows[] = {
+		{ "", "", 0 },
+		{ "a", "a", 1 },
+		{ "a\n", "a", 1 },            /* no empty line after the last */
+		{ "a\nb", "a|b", 2 },         /* a last line without newline */
+		{ "\n", "", 1 },              /* one empty line */
+		{ "\n\na\n\n", "||a|", 4 },
+		{ "a\r\nb\r\n", "a\r|b\r", 2 }, /* '\r' is the caller's */
+		{ " x y \n\tz", " x y |\tz", 2 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const char *p = rows[i].text;
+		const char *line;
+		size_t len = 99;
+		char got[64] = "";
+		size_t at = 0;
+		int lines = 0;
+
+		for (line = text_line(&p, &len); line != NULL;
+		     line = text_line(&p, &len)) {
+			CU_ASSERT_PTR_NULL(memchr(line, '\n', len));
+			at += (size_t)snprintf(got + at, sizeof(got) - at,
+					       "%s%.*s", lines ? "|" : "",
+					       (int)len, line);
+			lines++;
+		}
+		CU_ASSERT_STRING_EQUAL(got, rows[i].want);
+		CU_ASSERT_EQUAL(lines, rows[i].lines);
+		CU_ASSERT_EQUAL(*p, '\0'); /* at the end, and stays there */
+		CU_ASSERT_PTR_NULL(text_line(&p, &len));
+	}
+}
+
 int suite_text(void)
 {
 	CU_pSuite s = CU_add_suite("text", NULL, NULL);
@@ -116,7 +159,8 @@ int suite_text(void)
 	return (s && CU_add_test(s, "textcap small", test_textcap_small) &&
 		CU_add_test(s, "textcap flood", test_textcap_flood) &&
 		CU_add_test(s, "clean", test_clean) &&
-		CU_add_test(s, "lines", test_lines))
+		CU_add_test(s, "lines", test_lines) &&
+		CU_add_test(s, "text_line", test_text_line))
 		       ? 0
 		       : -1;
 }
