@@ -479,6 +479,7 @@ class Plan:
         self.workers = {spec_field(s, "id"): spec_field(s, "via") for s in data["tx"]}
         self.capacity = collections.Counter(self.workers.values())
         self.connect_timeout = int(data.get("connect_timeout", 10))
+        self.keepalive = int(data.get("keepalive", 15))
         self.sync_timeout = int(data.get("sync_timeout", 300))
         self.worker_check = data.get("worker_check") or {}
         self.python = data.get("python")
@@ -2169,7 +2170,7 @@ class BringUp:
         specs = [execnet.XSpec(self.plan.proxies[name]) for name in names]
         for name, spec in zip(names, specs):
             self.ssh[name] = spec.ssh.split()
-        results = _in_parallel(self.group.makegateway, specs, self.plan.connect_timeout + 1,
+        results = _in_parallel(self.group.makegateway, specs, self.gateway_bound(),
                                lambda spec: kill_ssh(spec.ssh.split()))
         up = {}
         for k, name in enumerate(names):
@@ -2185,6 +2186,15 @@ class BringUp:
                 continue
             up[name] = result
         return up
+
+    def gateway_bound(self):
+        """How long a gateway may take to come up, as the probe is bounded:
+        its ssh sets up within the connect timeout (ConnectTimeout) and
+        gives up a node silent for the keepalive (ServerAlive*, from the
+        key exchange on), so a gateway still coming up after that is a
+        node that answers but is slow to start its python (a loaded
+        machine): it gets the keepalive more, and no longer."""
+        return self.plan.connect_timeout + self.plan.keepalive
 
     def _check(self, up):
         """The helper's worker check (the worker python imports pytest,

@@ -64,7 +64,7 @@ class BringUp:
         specs = [execnet.XSpec(self.plan.proxies[name]) for name in names]
         for name, spec in zip(names, specs):
             self.ssh[name] = spec.ssh.split()
-        results = _in_parallel(self.group.makegateway, specs, self.plan.connect_timeout + 1,
+        results = _in_parallel(self.group.makegateway, specs, self.gateway_bound(),
                                lambda spec: kill_ssh(spec.ssh.split()))
         up = {}
         for k, name in enumerate(names):
@@ -80,6 +80,15 @@ class BringUp:
                 continue
             up[name] = result
         return up
+
+    def gateway_bound(self):
+        """How long a gateway may take to come up, as the probe is bounded:
+        its ssh sets up within the connect timeout (ConnectTimeout) and
+        gives up a node silent for the keepalive (ServerAlive*, from the
+        key exchange on), so a gateway still coming up after that is a
+        node that answers but is slow to start its python (a loaded
+        machine): it gets the keepalive more, and no longer."""
+        return self.plan.connect_timeout + self.plan.keepalive
 
     def _check(self, up):
         """The helper's worker check (the worker python imports pytest,

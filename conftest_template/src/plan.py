@@ -28,6 +28,7 @@ class Plan:
         self.workers = {spec_field(s, "id"): spec_field(s, "via") for s in data["tx"]}
         self.capacity = collections.Counter(self.workers.values())
         self.connect_timeout = int(data.get("connect_timeout", 10))
+        self.keepalive = int(data.get("keepalive", 15))
         self.sync_timeout = int(data.get("sync_timeout", 300))
         self.worker_check = data.get("worker_check") or {}
         self.python = data.get("python")

@@ -96,8 +96,9 @@ def cluster(tmp_path_factory):
     """node1 pinned to CPU 0, node2 to CPUs 0 and 1 (so that the tests
     hold on any machine of 2 CPUs or more), a refusing alias, two silent
     listeners and one that stalls after its SSH banner; broken, whose
-    python imports a broken xdist first; small, in a cgroup of 512 MiB
-    (when this machine allows making one)."""
+    python imports a broken xdist first; slowpy, whose every python takes
+    5 s to start (a loaded machine); small, in a cgroup of 512 MiB (when
+    this machine allows making one)."""
     base = str(tmp_path_factory.mktemp("cluster"))
     fake = os.path.join(base, "broken-site", "xdist")
     os.makedirs(fake)
@@ -107,6 +108,12 @@ def cluster(tmp_path_factory):
     c.add("node1", cpus="0")
     c.add("node2", cpus="0,1")
     c.add("broken", env={"PYTHONPATH": os.path.dirname(fake)})
+    # a loaded machine: every python it starts takes 5 s to begin
+    slow = os.path.join(base, "slow-site")
+    os.makedirs(slow)
+    with open(os.path.join(slow, "sitecustomize.py"), "w") as f:
+        f.write("import time\ntime.sleep(5)\n")
+    c.add("slowpy", env={"PYTHONPATH": slow})
     c.add("small", memory_limit=512 * 1024 * 1024)
     c.add("oldcipher", sshd_extra=["Ciphers chacha20-poly1305@openssh.com"])
     c.add("refused", kind="refused")

@@ -212,3 +212,18 @@ def test_a_users_own_ssh_worker_with_xdists_rsync_works_beside_ours(project):
     theirs = [rec for rec in ours if rec["worker"] == "gw0"]
     assert theirs and all(rec["cwd"] == os.path.join(nodes.login_home, "usercopy") for rec in theirs)
     assert len({rec["nodeid"] for rec in ours}) == 27
+
+
+def test_a_node_slow_to_start_python_is_slow_not_dead(project):
+    """slowpy answers at once but takes 5 s to start each python (a
+    loaded machine), over the connect timeout of 3 s: its gateway is
+    bounded by liveness (the keepalive), not by the connect timeout, and
+    it runs tests (it was left out: 'gateway: TimeoutError: not up within
+    4s')."""
+    project.use_nodes("slowpy node1")
+    r = project.pytest("-q")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "27 passed" in r.stdout
+    assert "left out" not in r.stderr, r.stderr
+    workers = {rec["worker"] for rec in project.records(project.cluster.nodes["slowpy"])}
+    assert workers and all(w.startswith("slowpy_") for w in workers), workers
