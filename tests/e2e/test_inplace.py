@@ -6,11 +6,10 @@ nothing made in the nodes' homes (issue 26)."""
 import glob
 import json
 import os
-import shutil
 
 import pytest
 
-from conftest import EXAMPLE, TEMPLATE, Project
+from conftest import make_project
 
 
 @pytest.fixture
@@ -18,10 +17,7 @@ def seen_project(tmp_path_factory, nodes, venv_template):
     """A copy of example/ under /tmp, where every node sees it."""
     path = str(tmp_path_factory.mktemp("shared") / "proj")
     assert path.startswith("/tmp/")
-    shutil.copytree(EXAMPLE, path)
-    shutil.copy(TEMPLATE, os.path.join(path, "conftest.py"))
-    shutil.copytree(venv_template, os.path.join(path, ".venv"), symlinks=True)
-    p = Project(path, nodes)
+    p = make_project(path, nodes, venv_template)
     p.use_nodes("node1 node2")
     return p
 

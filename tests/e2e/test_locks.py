@@ -6,7 +6,6 @@ conftest."""
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import threading
@@ -15,7 +14,7 @@ import time
 import pytest
 
 from cluster import Cluster
-from conftest import EXAMPLE, HELPER, TEMPLATE, Project, session_processes, wait_until
+from conftest import HELPER, make_project, session_processes, wait_until
 
 
 def tool_folder(base, name, without=(), extra=None):
@@ -56,13 +55,6 @@ def lock_nodes(lockers):
     return lockers
 
 
-def project_at(path, cluster, venv_template):
-    shutil.copytree(EXAMPLE, path)
-    shutil.copy(TEMPLATE, os.path.join(path, "conftest.py"))
-    shutil.copytree(venv_template, os.path.join(path, ".venv"), symlinks=True)
-    return Project(path, cluster)
-
-
 class Held:
     """The helper with --hold: its plan, and its stderr as it comes."""
 
@@ -92,7 +84,7 @@ def test_a_node_without_flock_keeps_its_claim(lock_nodes, tmp_path, venv_templat
     the claim is held and beaten all the same: a whole run passes there
     (the claim used to end at once, and the first heartbeat lost the
     node)."""
-    p = project_at(str(tmp_path / "proj"), lock_nodes, venv_template)
+    p = make_project(str(tmp_path / "proj"), lock_nodes, venv_template)
     p.use_nodes("noflock", cloud_keepalive=3)
     r = p.pytest("-q")
     assert r.returncode == 0, r.stdout + r.stderr
@@ -113,8 +105,8 @@ def test_another_run_in_a_folder_flock_does_not_guard(lock_nodes, tmp_path, venv
     """flock(1) there locks nothing, so a second run gets the folder while
     the first holds it: the first run's heartbeat finds the other run's
     text in the lock file and leaves the node at once, saying why."""
-    first = project_at(str(tmp_path / "one" / "proj"), lock_nodes, venv_template)
-    second = project_at(str(tmp_path / "two" / "proj"), lock_nodes, venv_template)
+    first = make_project(str(tmp_path / "one" / "proj"), lock_nodes, venv_template)
+    second = make_project(str(tmp_path / "two" / "proj"), lock_nodes, venv_template)
     for p in (first, second):
         p.use_nodes("nolocks", cloud_keepalive=3, cloud_chdir="shared")
     a = Held(first)
@@ -139,7 +131,7 @@ def test_a_shared_folder_whose_lock_ends_loses_every_node_on_it(lock_nodes, tmp_
     """a and b share one home: one claim, through a.  When a's lock ends,
     the folder may be another run's now: b, which uses it too, is lost
     with a."""
-    p = project_at(str(tmp_path / "proj"), lock_nodes, venv_template)
+    p = make_project(str(tmp_path / "proj"), lock_nodes, venv_template)
     p.use_nodes("a b", cloud_keepalive=3)
     h = Held(p)
     try:
@@ -164,7 +156,7 @@ def test_a_controller_stopped_while_it_copies_holds_nothing_for_long(lock_nodes,
     a controller stopped in the middle of its copy (a suspended laptop, a
     frozen CI runner) leaves the node's folder free within twice the
     keepalive."""
-    p = project_at(str(tmp_path / "proj"), lock_nodes, venv_template)
+    p = make_project(str(tmp_path / "proj"), lock_nodes, venv_template)
     with open(os.path.join(p.path, "big.bin"), "wb") as f:
         f.write(os.urandom(4 << 20))
     p.use_nodes("noflock", cloud_keepalive=3, cloud_rsync_bandwidth_limit=100)
