@@ -112,13 +112,15 @@ int run_name(struct run *run)
 	return rc;
 }
 
-/* mkdir -p of an absolute path (the last folder private); -1 with why. */
-static int make_dirs(const char *path, char *why, size_t whylen)
+/* mkdir -p of an absolute path (the last folder private); -1 with why.
+ * *made gets the first folder it made (NULL: none), for remove_made. */
+static int make_dirs(const char *path, char **made, char *why, size_t whylen)
 {
 	char *p = strdup(path);
 	char *s;
 	int rc = 0;
 
+	*made = NULL;
 	if (p == NULL) {
 		snprintf(why, whylen, "out of memory");
 		return -1;
@@ -127,7 +129,12 @@ static int make_dirs(const char *path, char *why, size_t whylen)
 		if (s != NULL) {
 			*s = '\0';
 		}
-		if (mkdir(p, s ? 0777 : 0700) < 0 && errno != EEXIST) {
+		if (mkdir(p, s ? 0777 : 0700) == 0) {
+			if (*made == NULL && (*made = strdup(p)) == NULL) {
+				snprintf(why, whylen, "out of memory");
+				rc = -1;
+			}
+		} else if (errno != EEXIST) {
 			snprintf(why, whylen, "'%s': %s", p, strerror(errno));
 			rc = -1;
 		}
@@ -140,20 +147,40 @@ static int make_dirs(const char *path, char *why, size_t whylen)
 	return rc;
 }
 
+/* Removes the folders from path up to made (which make_dirs made), the
+ * deepest first, each only while empty: a file anyone else put there
+ * keeps its folder. */
+static void remove_made(const char *path, const char *made)
+{
+	char *p = strdup(path);
+	size_t top = strlen(made);
+	char *s;
+
+	while (p != NULL && strlen(p) >= top && rmdir(p) == 0 &&
+	       strlen(p) > top && (s = strrchr(p, '/')) != NULL) {
+		*s = '\0';
+	}
+	free(p);
+}
+
 /* The mark that tells a node sees the project (inplace.h): a file of
  * the run's token, written whole where the probe will look. */
 int run_mark_project(struct run *run)
 {
 	char *dir = inplace_mark_dir(run->cfg.rootdir);
 	char *path = inplace_mark_path(run->cfg.rootdir, run->token);
+	char *made = NULL;
 	char why[300];
 	int rc = -1;
 
 	if (dir == NULL || path == NULL) {
 		goto out;
 	}
-	if (make_dirs(dir, why, sizeof(why)) < 0 ||
+	if (make_dirs(dir, &made, why, sizeof(why)) < 0 ||
 	    files_replace(path, NULL, run->token, why, sizeof(why)) < 0) {
+		if (made != NULL) {
+			remove_made(dir, made);
+		}
 		/* a project this login cannot write: no node can be told to
 		 * run it in place, and every node gets a copy */
 		warnf("cloud_in_place: cannot mark the project for the nodes "
@@ -163,20 +190,32 @@ int run_mark_project(struct run *run)
 	}
 	run->mark = path;
 	path = NULL;
+	run->mark_made = made;
+	made = NULL;
 	rc = 0;
 out:
 	free(dir);
 	free(path);
+	free(made);
 	return rc;
 }
 
 void run_unmark_project(struct run *run)
 {
+	char *dir;
+
 	if (run->mark != NULL) {
 		unlink(run->mark);
+		if (run->mark_made != NULL &&
+		    (dir = inplace_mark_dir(run->cfg.rootdir)) != NULL) {
+			remove_made(dir, run->mark_made);
+			free(dir);
+		}
 		free(run->mark);
 		run->mark = NULL;
 	}
+	free(run->mark_made);
+	run->mark_made = NULL;
 }
 
 void run_release(struct run *run)

@@ -38,6 +38,8 @@ struct run {
 				* start */
 	char token[20];        /* names this run in the nodes' lock files */
 	char *mark;            /* the mark of inplace.h while it is there */
+	char *mark_made;       /* the first folder made for it (NULL: none),
+				* removed with it when empty */
 	char *inplace_check;   /* the worker check of an in-place node */
 	struct interp_base base; /* the virtualenv's interpreter (interp.h) */
 	int have_base;           /* base is known */

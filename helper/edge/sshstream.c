@@ -28,7 +28,9 @@ struct sshconn_stream {
 	struct textcap err;   /* stderr: first and last bytes */
 	char *err_text;       /* what sshconn_stream_stderr last gave */
 	double last_rx;
-	double replied;       /* the command's last "alive" (heartbeat) */
+	double waiting;       /* since when a beat awaits its "alive" (0:
+			       * none): what was not asked cannot go
+			       * unanswered */
 	char taken[400];      /* its "taken TEXT" line, if it said one */
 	int eof;
 };
@@ -49,7 +51,7 @@ static struct sshconn_stream *start_locked(struct sshconn *c,
 	}
 	s->c = c;
 	s->last_rx = start;
-	s->replied = start;
+	s->waiting = 0;
 	textcap_init(&s->err);
 	s->ch = ssh_channel_new(c->session);
 	if (s->ch == NULL) {
@@ -205,8 +207,8 @@ static int heartbeat_locked(struct sshconn_stream *s, long keepalive,
 	}
 	while (take_line(s, line, sizeof(line), 0)) {
 		if (strcmp(line, "alive") == 0) {
-			s->replied = clock_seconds();
-			s->c->last_alive = s->replied;
+			s->waiting = 0;
+			s->c->last_alive = clock_seconds();
 		} else if (strncmp(line, "taken ", 6) == 0) {
 			size_t node;
 
@@ -230,15 +232,18 @@ static int heartbeat_locked(struct sshconn_stream *s, long keepalive,
 		return -1;
 	}
 	now = clock_seconds();
-	if (now - s->replied > (double)keepalive) {
+	if (s->waiting > 0 && now - s->waiting > (double)keepalive) {
 		snprintf(why, whylen, "the node stopped answering for %lds",
-			 (long)(now - s->replied));
+			 (long)(now - s->waiting));
 		return -1;
 	}
 	if (ssh_channel_write(s->ch, "beat\n", 5) != 5) {
 		snprintf(why, whylen, "the heartbeat could not be sent: %s",
 			 ssh_get_error(s->c->session));
 		return -1;
+	}
+	if (s->waiting == 0) {
+		s->waiting = now;
 	}
 	return 0;
 }

@@ -468,7 +468,7 @@ def test_a_base_path_another_user_could_write_is_never_run(tmp_path, nodes, case
             os.chmod(prefix, 0o777)
             why = "'%s' is writable by everyone" % prefix
         path = str(tmp_path / "proj")
-        shutil.copytree(EXAMPLE, path)
+        p = make_project(path, nodes)
         venv = os.path.join(path, ".venv")
         os.makedirs(os.path.join(venv, "bin"))
         with open(os.path.join(venv, "pyvenv.cfg"), "w") as f:
@@ -476,7 +476,6 @@ def test_a_base_path_another_user_could_write_is_never_run(tmp_path, nodes, case
                     % os.path.dirname(exe))
         os.symlink(exe, os.path.join(venv, "bin", "python3.11"))
         os.symlink("python3.11", os.path.join(venv, "bin", "python"))
-        p = Project(path, nodes)
         p.use_nodes("node1 node2")
         dry = p.helper("--dry-run", env=p.env(VIRTUAL_ENV=venv))
         assert dry.returncode == 0, dry.stderr
