@@ -82,11 +82,14 @@ static int build_rsh(const struct cloud_config *cfg,
 	return 0;
 }
 
-/* rsync's I/O timeout: a node silent for the keepalive fails the copy
- * (rsync keeps a quiet but working connection alive itself). */
+/* rsync's I/O timeout, which counts from its start: its ssh may take
+ * the connect timeout to set up (ConnectTimeout bounds it), and after
+ * that a node silent for the keepalive fails the copy (ssh's
+ * ServerAlive* notice a dead link; this, a remote rsync that stops).  A
+ * busy controller's handshakes no longer eat into the copy's bound. */
 static long rsync_io_timeout(const struct cloud_config *cfg)
 {
-	return cfg->keepalive;
+	return cfg->connect_timeout + cfg->keepalive;
 }
 
 /* rsync and the options every copy has. */

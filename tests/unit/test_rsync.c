@@ -24,7 +24,7 @@ static void test_rsync_argv(void)
 		"--hard-links",
 		"--delete",
 		"--stats",
-		"--timeout=15",
+		"--timeout=20", /* connect timeout + keepalive */
 		"--exclude=__pycache__",
 		"--exclude=*.pyc",
 		"--exclude=.pytest_cache",
