@@ -61,7 +61,9 @@ the order of a run (make assembles this file from them: edit those):
 """
 
 import ast
+import base64
 import collections
+import hashlib
 import heapq
 import importlib
 import inspect
@@ -1812,7 +1814,7 @@ os._exit(int(status) if status.strip().isdigit() else 1)
 """
 TIMELINE_PAGE = r"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src '@STYLE_HASH@'; script-src '@CODE_HASH@'; img-src data:">
 <title>@TITLE@</title><style>@STYLE@</style></head>
 <body>
 <h1>@TITLE@</h1>
@@ -2440,9 +2442,27 @@ def _script_json(value):
     return text
 
 
+PAGE_PLACEHOLDER = re.compile(r"@([A-Z_]+)@")
+
+
+def fill_page(template, values):
+    """template with each @NAME@ in it replaced by values[NAME], in one
+    pass over the template: what a value holds is never read again, so a
+    test id that says @DATA@ stays text.  A placeholder without a value
+    raises KeyError."""
+    return PAGE_PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+
+
+def csp_hash(text):
+    """The content security policy's source for one inline script or
+    style of exactly this text ('sha256-...', quotes left to the page)."""
+    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+
+
 def timeline_html(data, title="pytest-cloud run"):
     """One self-contained HTML page of the timeline: the data, the style
-    and the drawing code inline, and a policy that lets it load nothing."""
+    and the drawing code inline, and a policy that lets it load nothing
+    and run no script or style but those two (by their hashes)."""
     import html
 
     workers = [w["worker"] for w in data["workers"]]
@@ -2463,8 +2483,10 @@ def timeline_html(data, title="pytest-cloud run"):
                    round(t["duration"] * 1000), OUTCOMES.index(t["outcome"]), t.get("lost_on")]
                   for t in data["tests"]],
     }
-    return TIMELINE_PAGE.replace("@TITLE@", html.escape(title)).replace(
-        "@DATA@", _script_json(compact)).replace("@CODE@", TIMELINE_CODE).replace("@STYLE@", TIMELINE_STYLE)
+    return fill_page(TIMELINE_PAGE, {
+        "TITLE": html.escape(title), "DATA": _script_json(compact),
+        "CODE": TIMELINE_CODE, "CODE_HASH": csp_hash(TIMELINE_CODE),
+        "STYLE": TIMELINE_STYLE, "STYLE_HASH": csp_hash(TIMELINE_STYLE)})
 
 
 # --- 15. src/outputs.py ------------------------------------------------------
