@@ -138,15 +138,23 @@ def test_a_test_id_with_markup_stays_text(project, tmp_path):
     assert refused == ["Applying inline style", "Executing inline script"], console
 
 
-def test_an_unwritable_timeline_is_one_line_and_the_status_stays(project):
+@pytest.mark.parametrize("where", ["no folder", "a symbolic link"])
+def test_an_unwritable_timeline_is_one_line_and_the_status_stays(project, tmp_path, where):
     with open(os.path.join(project.path, "tests", "test_fails.py"), "w") as f:
         f.write("def test_fails():\n    assert False\n")
-    r = project.pytest("--cloud-timeline=/nonexistent/folder/t.html", "tests/test_fails.py")
+    if where == "no folder":
+        page, why = "/nonexistent/folder/t.html", "No such file or directory"
+    else:  # a link planted where the page goes: never followed
+        page, why = str(tmp_path / "t.html"), "is a symbolic link"
+        (tmp_path / "victim").write_text("keep me")
+        os.symlink(tmp_path / "victim", page)
+    r = project.pytest("--cloud-timeline=" + page, "tests/test_fails.py")
     assert r.returncode == 1, r.stdout + r.stderr
     said = [line for line in (r.stdout + r.stderr).splitlines() if "cloud_timeline" in line]
-    assert said == ["pytest-cloud: cloud_timeline: cannot write '/nonexistent/folder/t.html': "
-                    "No such file or directory"]
+    assert said == ["pytest-cloud: cloud_timeline: cannot write '%s': %s" % (page, why)]
     assert "Traceback" not in r.stdout + r.stderr
+    if where != "no folder":
+        assert (tmp_path / "victim").read_text() == "keep me" and os.path.islink(page)
 
 
 @pytest.mark.conftest_only
