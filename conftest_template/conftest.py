@@ -61,7 +61,10 @@ the order of a run (make assembles this file from them: edit those):
 """
 
 import ast
+import base64
 import collections
+import errno
+import hashlib
 import heapq
 import importlib
 import inspect
@@ -69,6 +72,7 @@ import json
 import os
 import re
 import signal
+import stat
 import statistics
 import subprocess
 import sys
@@ -1618,7 +1622,7 @@ while True:
         break
     time.sleep(0.02)
 """
-FORK_SERVER = r"""import ast, array, os, random, selectors, signal, socket, sys, threading
+FORK_SERVER = r'''import ast, array, os, random, selectors, signal, socket, sys, threading
 
 d, args = sys.argv[1], sys.argv[2:]
 parent = os.getppid()
@@ -1745,35 +1749,93 @@ def child(conn, fds, argv):
     sys.exit(0)
 
 
+# A client sends its request (its pipes and argv) as soon as it connects;
+# one that says nothing for RECEIVE_BOUND seconds is dropped.  Clients are
+# served independently: the listener and every connection that has not
+# sent yet wait in one selector, so a silent client holds up no other.
+RECEIVE_BOUND = 30
+import time
+
+
 def receive(conn):
+    """(fds, argv) of a client's request, read from conn without waiting
+    (it is readable); raises for a client that went or sent something
+    else, closing the descriptors it passed."""
     fds = array.array("i")
     data, ancdata, _flags, _addr = conn.recvmsg(65536, socket.CMSG_LEN(8 * fds.itemsize))
     for level, kind, raw in ancdata:
         if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
             fds.frombytes(raw[:len(raw) - (len(raw) % fds.itemsize)])
-    return list(fds), ast.literal_eval(data.decode("utf-8"))["argv"]
+    try:
+        return list(fds), ast.literal_eval(data.decode("utf-8"))["argv"]
+    except BaseException:
+        for fd in fds:
+            os.close(fd)
+        raise
+
+
+def accept(waiting):
+    """Every client waiting on the listener, into waiting (conn ->
+    deadline) and the selector."""
+    while True:
+        try:
+            conn, _ = listener.accept()
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:  # out of file descriptors, say: the next round
+            return
+        conn.setblocking(False)
+        waiting[conn] = time.monotonic() + RECEIVE_BOUND
+        selector.register(conn, selectors.EVENT_READ)
+
+
+def serve(conn, waiting, children):
+    """A client whose request came: a child for it, or it is dropped."""
+    selector.unregister(conn)
+    waiting.pop(conn)
+    try:
+        fds, argv = receive(conn)
+    except Exception:  # it went, or sent what no client sends
+        conn.close()
+        return
+    conn.setblocking(True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        selector.close()
+        # the child holds no other client's connection: each ends when
+        # its own client and the server are done with it
+        for other in list(waiting) + list(children.values()):
+            other.close()
+        child(conn, fds, argv)
+    for fd in fds:
+        os.close(fd)
+    children[pid] = conn
+
+
+def drop_silent(waiting):
+    """Closes the connections that sent nothing within RECEIVE_BOUND."""
+    now = time.monotonic()
+    for conn, deadline in list(waiting.items()):
+        if now >= deadline:
+            selector.unregister(conn)
+            waiting.pop(conn)
+            conn.close()
 
 
 children = {}
+waiting = {}
 selector = selectors.DefaultSelector()
+listener.setblocking(False)
 selector.register(listener, selectors.EVENT_READ)
 while os.getppid() == parent:
-    for _key, _events in selector.select(0.2):
-        conn, _ = listener.accept()
-        try:
-            fds, argv = receive(conn)
-        except (OSError, ValueError, SyntaxError, KeyError):
-            conn.close()
-            continue
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            selector.close()
-            child(conn, fds, argv)
-        for fd in fds:
-            os.close(fd)
-        children[pid] = conn
+    for key, _events in selector.select(0.2):
+        if key.fileobj is listener:
+            accept(waiting)
+        elif key.fileobj in waiting:
+            serve(key.fileobj, waiting, children)
+    drop_silent(waiting)
     while children:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -1791,7 +1853,7 @@ while os.getppid() == parent:
 listener.close()
 import shutil
 shutil.rmtree(d, ignore_errors=True)
-"""
+'''
 FORK_CLIENT = r"""import array, os, socket, sys
 d = os.path.dirname(os.path.abspath(__file__))
 try:
@@ -1813,7 +1875,7 @@ os._exit(int(status) if status.strip().isdigit() else 1)
 """
 TIMELINE_PAGE = r"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src '@STYLE_HASH@'; script-src '@CODE_HASH@'; img-src data:">
 <title>@TITLE@</title><style>@STYLE@</style></head>
 <body>
 <h1>@TITLE@</h1>
@@ -2450,9 +2512,27 @@ def _script_json(value):
     return text
 
 
+PAGE_PLACEHOLDER = re.compile(r"@([A-Z_]+)@")
+
+
+def fill_page(template, values):
+    """template with each @NAME@ in it replaced by values[NAME], in one
+    pass over the template: what a value holds is never read again, so a
+    test id that says @DATA@ stays text.  A placeholder without a value
+    raises KeyError."""
+    return PAGE_PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+
+
+def csp_hash(text):
+    """The content security policy's source for one inline script or
+    style of exactly this text ('sha256-...', quotes left to the page)."""
+    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+
+
 def timeline_html(data, title="pytest-cloud run"):
     """One self-contained HTML page of the timeline: the data, the style
-    and the drawing code inline, and a policy that lets it load nothing."""
+    and the drawing code inline, and a policy that lets it load nothing
+    and run no script or style but those two (by their hashes)."""
     import html
 
     workers = [w["worker"] for w in data["workers"]]
@@ -2473,8 +2553,10 @@ def timeline_html(data, title="pytest-cloud run"):
                    round(t["duration"] * 1000), OUTCOMES.index(t["outcome"]), t.get("lost_on")]
                   for t in data["tests"]],
     }
-    return TIMELINE_PAGE.replace("@TITLE@", html.escape(title)).replace(
-        "@DATA@", _script_json(compact)).replace("@CODE@", TIMELINE_CODE).replace("@STYLE@", TIMELINE_STYLE)
+    return fill_page(TIMELINE_PAGE, {
+        "TITLE": html.escape(title), "DATA": _script_json(compact),
+        "CODE": TIMELINE_CODE, "CODE_HASH": csp_hash(TIMELINE_CODE),
+        "STYLE": TIMELINE_STYLE, "STYLE_HASH": csp_hash(TIMELINE_STYLE)})
 
 
 # --- 15. src/outputs.py ------------------------------------------------------
@@ -2482,7 +2564,8 @@ def timeline_html(data, title="pytest-cloud run"):
 # The end of a run: the summary lines, the report, the files written.
 #
 # summary_lines and report_data are pure; Outputs writes cloud_report's
-# JSON and cloud_timeline's page, each whole, and says what it wrote.
+# JSON and cloud_timeline's page, each whole (replace_file), and says what
+# it wrote.
 
 def summary_lines(left_out, book, unfinished, took=None):
     """The terminal summary's lines: nodes left out and lost, each re-run
@@ -2524,11 +2607,72 @@ def report_data(plan, left_out, book, unfinished, exitstatus, seconds, versions=
     }
 
 
+def replace_file(path, text):
+    """Writes text to path whole, as pytest-cloud init writes its files
+    (helper/edge/files.c): a temporary of a random name in the same
+    folder, opened O_CREAT|O_EXCL|O_NOFOLLOW (a planted link or file of
+    that name is never followed or reused), with the old file's mode and
+    owner (a new file: 0666 less the umask), synced, renamed over path,
+    the folder synced.  Never writes through a symbolic link at path, nor
+    over what is not a regular file.  Raises OSError, its strerror saying
+    why; the temporary does not stay."""
+    try:
+        old = os.lstat(path)
+    except FileNotFoundError:
+        old = None
+    if old is not None and stat.S_ISLNK(old.st_mode):
+        raise OSError(errno.ELOOP, "is a symbolic link")
+    if old is not None and not stat.S_ISREG(old.st_mode):
+        raise OSError(errno.EINVAL, "is not a regular file")
+    folder, name = os.path.split(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    for _try in range(16):
+        tmp = os.path.join(folder, ".%s.pytest-cloud-%s" % (name, os.urandom(6).hex()))
+        try:
+            fd = os.open(tmp, flags, 0o600 if old is not None else 0o666)
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise OSError(errno.EEXIST, "no free temporary name beside it")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            if old is not None:
+                if (old.st_uid, old.st_gid) != (os.geteuid(), os.getegid()):
+                    try:
+                        os.fchown(fd, old.st_uid, old.st_gid)
+                    except OSError as exc:
+                        raise OSError(exc.errno, "cannot keep its owner (uid %d, gid %d): %s"
+                                      % (old.st_uid, old.st_gid, exc.strerror)) from None
+                os.fchmod(fd, stat.S_IMODE(old.st_mode))
+            f.write(text)
+            f.flush()
+            os.fsync(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:
+        dirfd = os.open(folder or ".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        os.fsync(dirfd)
+    except OSError:
+        pass
+    finally:
+        os.close(dirfd)
+
+
 class Outputs:
     """The files a run writes at its end: the plan's report (cloud_report)
     and timeline (cloud_timeline) paths, None for none.  Each is written
-    whole (a temporary beside it, renamed); one that cannot be written
-    gets one line (say), and the run's exit status stays its own."""
+    whole (replace_file); one that cannot be written (a symbolic link
+    there, say) gets one line (say), and the run's exit status stays its
+    own."""
 
     def __init__(self, report, timeline, say):
         self.report = report
@@ -2552,16 +2696,9 @@ class Outputs:
         return ["%s written: %s" % kv for kv in sorted(self.written.items())]
 
     def _write_file(self, name, path, text):
-        tmp = "%s.%d.tmp" % (path, os.getpid())
         try:
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, path)
+            replace_file(path, text)
         except OSError as exc:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
             self.say("pytest-cloud: cloud_%s: cannot write '%s': %s" % (name, path, exc.strerror or exc))
             return
         self.written[name] = path

@@ -125,35 +125,93 @@ def child(conn, fds, argv):
     sys.exit(0)
 
 
+# A client sends its request (its pipes and argv) as soon as it connects;
+# one that says nothing for RECEIVE_BOUND seconds is dropped.  Clients are
+# served independently: the listener and every connection that has not
+# sent yet wait in one selector, so a silent client holds up no other.
+RECEIVE_BOUND = 30
+import time
+
+
 def receive(conn):
+    """(fds, argv) of a client's request, read from conn without waiting
+    (it is readable); raises for a client that went or sent something
+    else, closing the descriptors it passed."""
     fds = array.array("i")
     data, ancdata, _flags, _addr = conn.recvmsg(65536, socket.CMSG_LEN(8 * fds.itemsize))
     for level, kind, raw in ancdata:
         if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
             fds.frombytes(raw[:len(raw) - (len(raw) % fds.itemsize)])
-    return list(fds), ast.literal_eval(data.decode("utf-8"))["argv"]
+    try:
+        return list(fds), ast.literal_eval(data.decode("utf-8"))["argv"]
+    except BaseException:
+        for fd in fds:
+            os.close(fd)
+        raise
+
+
+def accept(waiting):
+    """Every client waiting on the listener, into waiting (conn ->
+    deadline) and the selector."""
+    while True:
+        try:
+            conn, _ = listener.accept()
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:  # out of file descriptors, say: the next round
+            return
+        conn.setblocking(False)
+        waiting[conn] = time.monotonic() + RECEIVE_BOUND
+        selector.register(conn, selectors.EVENT_READ)
+
+
+def serve(conn, waiting, children):
+    """A client whose request came: a child for it, or it is dropped."""
+    selector.unregister(conn)
+    waiting.pop(conn)
+    try:
+        fds, argv = receive(conn)
+    except Exception:  # it went, or sent what no client sends
+        conn.close()
+        return
+    conn.setblocking(True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        selector.close()
+        # the child holds no other client's connection: each ends when
+        # its own client and the server are done with it
+        for other in list(waiting) + list(children.values()):
+            other.close()
+        child(conn, fds, argv)
+    for fd in fds:
+        os.close(fd)
+    children[pid] = conn
+
+
+def drop_silent(waiting):
+    """Closes the connections that sent nothing within RECEIVE_BOUND."""
+    now = time.monotonic()
+    for conn, deadline in list(waiting.items()):
+        if now >= deadline:
+            selector.unregister(conn)
+            waiting.pop(conn)
+            conn.close()
 
 
 children = {}
+waiting = {}
 selector = selectors.DefaultSelector()
+listener.setblocking(False)
 selector.register(listener, selectors.EVENT_READ)
 while os.getppid() == parent:
-    for _key, _events in selector.select(0.2):
-        conn, _ = listener.accept()
-        try:
-            fds, argv = receive(conn)
-        except (OSError, ValueError, SyntaxError, KeyError):
-            conn.close()
-            continue
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            selector.close()
-            child(conn, fds, argv)
-        for fd in fds:
-            os.close(fd)
-        children[pid] = conn
+    for key, _events in selector.select(0.2):
+        if key.fileobj is listener:
+            accept(waiting)
+        elif key.fileobj in waiting:
+            serve(key.fileobj, waiting, children)
+    drop_silent(waiting)
     while children:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)

@@ -1,11 +1,14 @@
 """The end of a run: the summary lines, the report, the files written.
 
 summary_lines and report_data are pure; Outputs writes cloud_report's
-JSON and cloud_timeline's page, each whole, and says what it wrote.
+JSON and cloud_timeline's page, each whole (replace_file), and says what
+it wrote.
 """
 
+import errno
 import json
 import os
+import stat
 
 from .timeline import timeline_html
 
@@ -50,11 +53,72 @@ def report_data(plan, left_out, book, unfinished, exitstatus, seconds, versions=
     }
 
 
+def replace_file(path, text):
+    """Writes text to path whole, as pytest-cloud init writes its files
+    (helper/edge/files.c): a temporary of a random name in the same
+    folder, opened O_CREAT|O_EXCL|O_NOFOLLOW (a planted link or file of
+    that name is never followed or reused), with the old file's mode and
+    owner (a new file: 0666 less the umask), synced, renamed over path,
+    the folder synced.  Never writes through a symbolic link at path, nor
+    over what is not a regular file.  Raises OSError, its strerror saying
+    why; the temporary does not stay."""
+    try:
+        old = os.lstat(path)
+    except FileNotFoundError:
+        old = None
+    if old is not None and stat.S_ISLNK(old.st_mode):
+        raise OSError(errno.ELOOP, "is a symbolic link")
+    if old is not None and not stat.S_ISREG(old.st_mode):
+        raise OSError(errno.EINVAL, "is not a regular file")
+    folder, name = os.path.split(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    for _try in range(16):
+        tmp = os.path.join(folder, ".%s.pytest-cloud-%s" % (name, os.urandom(6).hex()))
+        try:
+            fd = os.open(tmp, flags, 0o600 if old is not None else 0o666)
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise OSError(errno.EEXIST, "no free temporary name beside it")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            if old is not None:
+                if (old.st_uid, old.st_gid) != (os.geteuid(), os.getegid()):
+                    try:
+                        os.fchown(fd, old.st_uid, old.st_gid)
+                    except OSError as exc:
+                        raise OSError(exc.errno, "cannot keep its owner (uid %d, gid %d): %s"
+                                      % (old.st_uid, old.st_gid, exc.strerror)) from None
+                os.fchmod(fd, stat.S_IMODE(old.st_mode))
+            f.write(text)
+            f.flush()
+            os.fsync(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:
+        dirfd = os.open(folder or ".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        os.fsync(dirfd)
+    except OSError:
+        pass
+    finally:
+        os.close(dirfd)
+
+
 class Outputs:
     """The files a run writes at its end: the plan's report (cloud_report)
     and timeline (cloud_timeline) paths, None for none.  Each is written
-    whole (a temporary beside it, renamed); one that cannot be written
-    gets one line (say), and the run's exit status stays its own."""
+    whole (replace_file); one that cannot be written (a symbolic link
+    there, say) gets one line (say), and the run's exit status stays its
+    own."""
 
     def __init__(self, report, timeline, say):
         self.report = report
@@ -78,16 +142,9 @@ class Outputs:
         return ["%s written: %s" % kv for kv in sorted(self.written.items())]
 
     def _write_file(self, name, path, text):
-        tmp = "%s.%d.tmp" % (path, os.getpid())
         try:
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, path)
+            replace_file(path, text)
         except OSError as exc:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
             self.say("pytest-cloud: cloud_%s: cannot write '%s': %s" % (name, path, exc.strerror or exc))
             return
         self.written[name] = path

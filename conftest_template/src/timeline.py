@@ -11,7 +11,10 @@ used (they differ between machines); what is left is the time a report
 takes to reach the controller, the same for a test's start and end.
 """
 
+import base64
+import hashlib
 import json
+import re
 
 from .texts import TIMELINE_CODE, TIMELINE_PAGE, TIMELINE_STYLE
 
@@ -191,9 +194,27 @@ def _script_json(value):
     return text
 
 
+PAGE_PLACEHOLDER = re.compile(r"@([A-Z_]+)@")
+
+
+def fill_page(template, values):
+    """template with each @NAME@ in it replaced by values[NAME], in one
+    pass over the template: what a value holds is never read again, so a
+    test id that says @DATA@ stays text.  A placeholder without a value
+    raises KeyError."""
+    return PAGE_PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+
+
+def csp_hash(text):
+    """The content security policy's source for one inline script or
+    style of exactly this text ('sha256-...', quotes left to the page)."""
+    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+
+
 def timeline_html(data, title="pytest-cloud run"):
     """One self-contained HTML page of the timeline: the data, the style
-    and the drawing code inline, and a policy that lets it load nothing."""
+    and the drawing code inline, and a policy that lets it load nothing
+    and run no script or style but those two (by their hashes)."""
     import html
 
     workers = [w["worker"] for w in data["workers"]]
@@ -214,5 +235,7 @@ def timeline_html(data, title="pytest-cloud run"):
                    round(t["duration"] * 1000), OUTCOMES.index(t["outcome"]), t.get("lost_on")]
                   for t in data["tests"]],
     }
-    return TIMELINE_PAGE.replace("@TITLE@", html.escape(title)).replace(
-        "@DATA@", _script_json(compact)).replace("@CODE@", TIMELINE_CODE).replace("@STYLE@", TIMELINE_STYLE)
+    return fill_page(TIMELINE_PAGE, {
+        "TITLE": html.escape(title), "DATA": _script_json(compact),
+        "CODE": TIMELINE_CODE, "CODE_HASH": csp_hash(TIMELINE_CODE),
+        "STYLE": TIMELINE_STYLE, "STYLE_HASH": csp_hash(TIMELINE_STYLE)})

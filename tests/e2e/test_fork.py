@@ -115,3 +115,55 @@ def test_importlib_mode(recording):
     got = records(recording)
     assert len(got) == 12
     assert_forked_on_node2(got)
+
+
+# Imported with the suite: in node2's fork server (the only process that
+# has PYTEST_CLOUD_FORK_SERVER: its children drop it), it starts a client
+# that connects to the server's socket as soon as it is there, before any
+# worker's, says nothing and stays until the server drops it or ends.
+STALL = '''
+import os as _os, subprocess as _subprocess, sys as _sys
+
+_STALL = """
+import os, socket, sys, time
+d, where = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_UNIX)
+while True:
+    try:
+        s.connect(os.path.join(d, "s"))
+        break
+    except OSError:
+        if not os.path.isdir(d):
+            sys.exit(1)
+        time.sleep(0.002)
+with open(os.path.join(where, "stalled"), "w") as f:
+    f.write("connected")
+while s.recv(1):
+    pass
+with open(os.path.join(where, "stalled"), "a") as f:
+    f.write(", then dropped")
+"""
+_d = _os.environ.get("PYTEST_CLOUD_FORK_SERVER")
+if _d:
+    try:  # once: the server's second import (its check) finds it started
+        _os.close(_os.open(_os.path.join(_d, "stalling"), _os.O_CREAT | _os.O_EXCL | _os.O_WRONLY))
+        _subprocess.Popen([_sys.executable, "-c", _STALL, _d, _os.getcwd()], start_new_session=True,
+                          stdin=_subprocess.DEVNULL, stdout=_subprocess.DEVNULL, stderr=_subprocess.DEVNULL)
+    except FileExistsError:
+        pass
+'''
+
+
+def test_a_silent_client_of_the_fork_server_holds_up_no_worker(recording):
+    """Before, the server sat in its receive from the first client it
+    accepted: one that said nothing held up every later worker start on
+    its node, and this run never ended."""
+    with open(os.path.join(recording.path, "tests", "conftest.py"), "a") as f:
+        f.write(STALL)
+    r = recording.pytest("-p", "no:randomly")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "39 passed" in r.stdout and "fresh pythons" not in r.stderr
+    assert_forked_on_node2(records(recording))
+    node2 = recording.cluster.nodes["node2"].path("pytest_%s_proj" % recording.cluster.user)
+    with open(os.path.join(node2, "stalled")) as f:
+        assert f.read().startswith("connected")

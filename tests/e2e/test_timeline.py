@@ -99,10 +99,15 @@ def test_a_run_that_lost_a_node_drawn_and_opened_in_a_browser(fleet_up, slow_pro
 HOSTILE = '''import pytest
 
 
-@pytest.mark.parametrize("x", ["</script><script>document.body.dataset.pwned='yes'</script><b>"])
+@pytest.mark.parametrize("x", ["</script><script>document.body.dataset.pwned='yes'</script><b>",
+                               "@DATA@ @CODE@ @STYLE@ @TITLE@ @CODE_HASH@ @STYLE_HASH@ </script>@DATA@"])
 def test_ids_are_text(x):
     pass
 '''
+
+# what an attacker's text would be, had it reached the page as markup
+INJECTED = ("<script>document.body.dataset.injected='yes'</script>"
+            "<style>body { display: none }</style>")
 
 
 def test_a_test_id_with_markup_stays_text(project, tmp_path):
@@ -113,20 +118,43 @@ def test_a_test_id_with_markup_stays_text(project, tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     dom, console = browse(page)
     assert console == []
-    assert "pwned" not in body(dom) and "errors" not in body(dom)
-    # the id is in the tests' table, as text
+    drawn = body(dom)
+    assert "pwned" not in drawn and "errors" not in drawn and drawn["bars"] == "2"
+    # the ids are in the tests' table, as text, the placeholders as written
     assert "test_ids_are_text[&lt;/script&gt;&lt;script&gt;document.body.dataset.pwned" in dom
+    assert "test_ids_are_text[@DATA@ @CODE@ @STYLE@ @TITLE@ @CODE_HASH@ @STYLE_HASH@ &lt;/script&gt;@DATA@]" in dom
+    # a second line of defence: an inline script or style put into the
+    # page is refused by its policy, and the page's own still run
+    with open(page) as f:
+        text = f.read()
+    injected = str(tmp_path / "injected.html")
+    with open(injected, "w") as f:
+        f.write(text.replace("</body>", INJECTED + "</body>"))
+    dom, console = browse(injected)
+    drawn = body(dom)
+    assert "injected" not in drawn and "errors" not in drawn and drawn["bars"] == "2"
+    refused = sorted(re.search(r'"(\w+ inline \w+) violates the following Content Security Policy', line).group(1)
+                     for line in console)
+    assert refused == ["Applying inline style", "Executing inline script"], console
 
 
-def test_an_unwritable_timeline_is_one_line_and_the_status_stays(project):
+@pytest.mark.parametrize("where", ["no folder", "a symbolic link"])
+def test_an_unwritable_timeline_is_one_line_and_the_status_stays(project, tmp_path, where):
     with open(os.path.join(project.path, "tests", "test_fails.py"), "w") as f:
         f.write("def test_fails():\n    assert False\n")
-    r = project.pytest("--cloud-timeline=/nonexistent/folder/t.html", "tests/test_fails.py")
+    if where == "no folder":
+        page, why = "/nonexistent/folder/t.html", "No such file or directory"
+    else:  # a link planted where the page goes: never followed
+        page, why = str(tmp_path / "t.html"), "is a symbolic link"
+        (tmp_path / "victim").write_text("keep me")
+        os.symlink(tmp_path / "victim", page)
+    r = project.pytest("--cloud-timeline=" + page, "tests/test_fails.py")
     assert r.returncode == 1, r.stdout + r.stderr
     said = [line for line in (r.stdout + r.stderr).splitlines() if "cloud_timeline" in line]
-    assert said == ["pytest-cloud: cloud_timeline: cannot write '/nonexistent/folder/t.html': "
-                    "No such file or directory"]
+    assert said == ["pytest-cloud: cloud_timeline: cannot write '%s': %s" % (page, why)]
     assert "Traceback" not in r.stdout + r.stderr
+    if where != "no folder":
+        assert (tmp_path / "victim").read_text() == "keep me" and os.path.islink(page)
 
 
 @pytest.mark.conftest_only

@@ -2,8 +2,13 @@
 timeline_data, timeline_html): placement on the controller's clock,
 outcomes, re-runs after a lost node, the figures, escaping."""
 
+import base64
+import hashlib
+import html.parser
 import json
 import re
+
+import pytest
 
 from cloudplugin import load
 
@@ -114,3 +119,98 @@ def test_a_test_id_is_text_not_markup():
     # nothing leaves the file: the page's policy allows no source
     assert "default-src 'none'" in page
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
+
+
+class Page(html.parser.HTMLParser):
+    """A page's scripts (type, text), styles' text and its policy, as a
+    browser's parser finds them."""
+
+    def __init__(self, page):
+        super().__init__(convert_charrefs=True)
+        self.scripts, self.styles, self.policy, self.title = [], [], None, None
+        self._open = None
+        self.feed(page)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "meta" and attrs.get("http-equiv") == "Content-Security-Policy":
+            self.policy = {d.split()[0]: d.split()[1:] for d in attrs["content"].split(";") if d.strip()}
+        if tag in ("script", "style", "title"):
+            self._open = [tag, attrs.get("type"), ""]
+
+    def handle_data(self, data):
+        if self._open is not None:
+            self._open[2] += data
+
+    def handle_endtag(self, tag):
+        if self._open is not None and self._open[0] == tag:
+            if tag == "script":
+                self.scripts.append((self._open[1], self._open[2]))
+            elif tag == "style":
+                self.styles.append(self._open[2])
+            else:
+                self.title = self._open[2]
+            self._open = None
+
+
+def sha256(text):
+    return "'sha256-%s'" % base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode()
+
+
+# every placeholder of the page, alone, doubled, inside markup
+PLACEHOLDERS = sorted(set(re.findall(r"@[A-Z_]+@", cloud.TIMELINE_PAGE)))
+IDS = (["t.py::test[%s]" % p for p in PLACEHOLDERS]
+       + ["t.py::test[%s</script>%s]" % (PLACEHOLDERS[0], PLACEHOLDERS[-1]), "t.py::test[@@DATA@@]",
+          "t.py::test[" + "".join(PLACEHOLDERS) + "]"])
+
+
+def test_the_page_knows_its_placeholders():
+    # the ids above hold every placeholder the page has (a new one is
+    # covered without editing this test)
+    assert {"@TITLE@", "@DATA@", "@CODE@", "@STYLE@", "@CODE_HASH@", "@STYLE_HASH@"} <= set(PLACEHOLDERS)
+
+
+def test_ids_that_hold_the_placeholders_stay_text():
+    book = cloud.TimelineBook(origin=0.0)
+    for k, test in enumerate(IDS):
+        run(book, test, "a", "a_0", 1.0 + k, 1.5 + k, 1.6 + k)
+    title = "run " + "".join(PLACEHOLDERS)
+    page = cloud.timeline_html(cloud.timeline_data(book, {"nodes": []}), title=title)
+    parsed = Page(page)
+    # the data block is JSON, and holds the ids as they are
+    assert [t for t, _text in parsed.scripts] == ["application/json", None]
+    data = json.loads(parsed.scripts[0][1])
+    assert data["names"] == sorted(IDS)
+    # the page is the template's: one style, the data, the code, the title
+    assert parsed.styles == [cloud.TIMELINE_STYLE]
+    assert parsed.scripts[1][1] == cloud.TIMELINE_CODE
+    assert parsed.title == title
+    assert page.count(cloud.TIMELINE_CODE) == 1 and page.count(cloud.TIMELINE_STYLE) == 1
+
+
+def test_the_policy_runs_only_the_pages_own_script_and_style():
+    book = cloud.TimelineBook(origin=0.0)
+    run(book, HOSTILE, "a", "a_0", 1.0, 1.5, 1.6)
+    parsed = Page(cloud.timeline_html(cloud.timeline_data(book, {"nodes": []})))
+    code = parsed.scripts[1][1]
+    assert parsed.policy == {"default-src": ["'none'"], "script-src": [sha256(code)],
+                             "style-src": [sha256(parsed.styles[0])], "img-src": ["data:"]}
+    # a hash of what runs: another script's text is not allowed
+    assert sha256(code + "alert(1)") not in parsed.policy["script-src"]
+
+
+@pytest.mark.parametrize("template, values, page", [
+    ("<p>@A@ @B@</p>", {"A": "@B@", "B": "x"}, "<p>@B@ x</p>"),
+    ("@A@@B@", {"A": "@", "B": "B@"}, "@B@"),
+    ("@A@", {"A": "\\1 \\g<0>"}, "\\1 \\g<0>"),
+    ("no placeholder", {}, "no placeholder"),
+    ("a@b.c @ @", {}, "a@b.c @ @"),
+])
+def test_fill_page_reads_the_template_once(template, values, page):
+    assert cloud.fill_page(template, values) == page
+
+
+def test_fill_page_a_placeholder_without_a_value_is_an_error():
+    with pytest.raises(KeyError):
+        cloud.fill_page("@A@ @B@", {"A": "x"})
