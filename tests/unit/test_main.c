@@ -18,7 +18,7 @@ int main(void)
 				  suite_adopt,       suite_files,
 				  suite_interp,      suite_small,
 				  suite_copyset,     suite_sshcert,
-				  suite_hostrange };
+				  suite_hostrange,   suite_sshmux };
 	unsigned int failed;
 	size_t i;
 
