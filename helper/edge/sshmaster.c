@@ -27,6 +27,10 @@
  * socket, the output and exec-failure pipes of its ssh. */
 #define FDS_PER_START 6
 
+/* Masters started at once per CPU of this machine (within
+ * cloud_max_connections). */
+#define STARTS_PER_CPU 8
+
 struct sshmasters {
 	struct run *run;
 	char dir[SSHMUX_FOLDER_MAX + 1];
@@ -398,6 +402,7 @@ void sshmaster_begin(struct run *run)
 {
 	struct sshmasters *m;
 	long spare = run_fds_in_flight(run);
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	size_t i;
 
 	if (run->cfg.dry_run || run->ssh_path == NULL || run->n == 0) {
@@ -418,9 +423,17 @@ void sshmaster_begin(struct run *run)
 	if (choose_folder(m) < 0) {
 		goto fail;
 	}
-	/* the starts in flight and the connections held share what is left
-	 * of the open files */
+	/* a handshake is the client's CPU (OpenSSH's default key exchange
+	 * most of all): more at once than a few per core only makes each
+	 * slower, and nearer its connect timeout; the starts in flight and
+	 * the connections held share what is left of the open files */
 	m->workers = (size_t)run->cfg.max_connections;
+	if (cpus < 1) {
+		cpus = 1;
+	}
+	if ((long)m->workers > STARTS_PER_CPU * cpus) {
+		m->workers = (size_t)(STARTS_PER_CPU * cpus);
+	}
 	if ((long)m->workers > spare / (2 * FDS_PER_START)) {
 		m->workers = spare / (2 * FDS_PER_START) > 0
 				     ? (size_t)(spare / (2 * FDS_PER_START))

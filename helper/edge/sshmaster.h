@@ -4,8 +4,10 @@
  * the folder, a lock per name, the control socket, ssh.
  *
  * Steps for each probed node, on a thread of their own beside the claims
- * (sshmaster_begin), at most cloud_max_connections at once and within
- * the open files; sshmaster_end waits for them before the copy:
+ * (sshmaster_begin), at most cloud_max_connections at once, and 8 per CPU
+ * of this machine (a handshake is mostly the client's CPU: more at once
+ * only brings each nearer its connect timeout), within the open files;
+ * sshmaster_end waits for them before the copy:
  *   1. a node whose ssh config has a ControlPath is the user's to
  *      multiplex: nothing is done (SSHMUX_YOURS);
  *   2. its master's name; NAME.lock taken, so that one run at a time

@@ -167,10 +167,14 @@ def master_sockets():
     import stat
 
     folder = masters_dir()
-    if not os.path.isdir(folder):
-        return []
-    return sorted(os.path.join(folder, n) for n in os.listdir(folder)
-                  if stat.S_ISSOCK(os.lstat(os.path.join(folder, n)).st_mode))
+    found = []
+    for name in os.listdir(folder) if os.path.isdir(folder) else []:
+        try:
+            if stat.S_ISSOCK(os.lstat(os.path.join(folder, name)).st_mode):
+                found.append(os.path.join(folder, name))
+        except OSError:
+            continue  # a master that just ended
+    return sorted(found)
 
 
 def master_pid(path, timeout=5):
