@@ -32,7 +32,7 @@ Needs root (sshd nodes, cgroups), git, and Debian's pytest, xdist and
 virtualenv.
 
     /usr/bin/python3 bench/scale.py [--sizes 8 16 32 48] [--runs 3]
-        [--previous-rev 841c8af] [--at-scale [N]] [--skip-runs]
+        [--previous-rev 841c8af] [--at-scale [N]] [--skip-runs] [--helper PATH]
 """
 
 import argparse
@@ -248,8 +248,8 @@ def whole_runs(args, base):
     subprocess.run(["/usr/bin/python3", "-m", "virtualenv", "-q", "--system-site-packages", "--no-seed", venv],
                    check=True)
     variants = [
-        Variant("masters", base, HELPER, CONFTEST, keeps_masters=True),
-        Variant("persist-0", base, HELPER, CONFTEST, extra_ini="cloud_ssh_persist = 0\n"),
+        Variant("masters", base, args.helper, CONFTEST, keeps_masters=True),
+        Variant("persist-0", base, args.helper, CONFTEST, extra_ini="cloud_ssh_persist = 0\n"),
         Variant("0.3", base, os.path.join(tree, "build", "pytest-cloud"),
                 os.path.join(tree, "conftest_template", "conftest.py")),
     ]
@@ -298,8 +298,28 @@ def whole_runs(args, base):
     print("|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(format_row(row))
+    print()
+    print("Per extra node (the slope of a least-squares line through the sizes' medians):")
+    print()
+    print("| variant | run | controller CPU s per node | machine CPU s per node | wall s per node |")
+    print("|---|---|---|---|---|")
+    for v in variants:
+        for state in ("cold", "warm"):
+            points = [(size, med) for size, name, st, med, _why in rows if name == v.name and st == state and med]
+            if len(points) < 2:
+                continue
+            print("| %s | %s | %.3f | %.3f | %.3f |" % (
+                v.name, state, slope(points, "ctl"), slope(points, "machine"), slope(points, "wall")))
     print("\n(medians of %d runs, interleaved; 4 tests of 0.2 s per node, one worker each; "
           "previous %s; %s)" % (args.runs, args.previous_rev, " ".join(shlex.quote(a) for a in sys.argv)))
+
+
+def slope(points, key):
+    """The least-squares slope of med[key] over the sizes."""
+    xs = [x for x, _m in points]
+    ys = [m[key] for _x, m in points]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
 
 
 def format_row(row):
@@ -385,7 +405,7 @@ def at_scale(args, base):
             cpu0 = group.seconds()
             start = time.monotonic()
             helper = subprocess.Popen(
-                group.wrap([HELPER, "--hold", "--gateway-check", "--json", "--cloud-nodes=" + " ".join(names),
+                group.wrap([args.helper, "--hold", "--gateway-check", "--json", "--cloud-nodes=" + " ".join(names),
                             "--cloud-ssh-config=" + cluster.ssh_config, "--cloud-connect-timeout=60",
                             "--cloud-chdir=scale"]),
                 cwd=proj, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -461,6 +481,7 @@ def main():
     ap.add_argument("--at-scale", type=int, nargs="?", const=500, default=0,
                     help="also the helper alone at this many nodes (500)")
     ap.add_argument("--skip-runs", action="store_true", help="only --at-scale")
+    ap.add_argument("--helper", default=HELPER, help="this tree's helper (default build/pytest-cloud)")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("the benchmark starts sshd nodes and needs root")

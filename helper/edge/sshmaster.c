@@ -69,19 +69,29 @@ static int prepare_folder(const char *dir, char *why, size_t len)
 	return 0;
 }
 
-/* Takes path's lock (flock) by deadline; its fd, or -1. */
-static int take_lock(const char *path, double deadline)
+/* Takes path's lock (flock) within bound seconds; its fd, or -1 with
+ * why. */
+static int take_lock(const char *path, long bound, char *why, size_t len)
 {
+	double deadline = clock_seconds() + (double)bound;
 	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 
-	while (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	if (fd < 0) {
+		snprintf(why, len, "its lock '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		struct timespec pause = { 0, 20 * 1000 * 1000 };
 
 		if (errno != EWOULDBLOCK && errno != EINTR) {
+			snprintf(why, len, "its lock '%s': %s", path,
+				 strerror(errno));
 			close(fd);
 			return -1;
 		}
 		if (clock_seconds() >= deadline) {
+			snprintf(why, len, "its lock '%s' was not free within "
+				 "%lds", path, bound);
 			close(fd);
 			return -1;
 		}
@@ -340,12 +350,10 @@ static void master_job(size_t i, void *arg)
 	    asprintf(&lock, "%s.lock", path) < 0) {
 		goto out;
 	}
-	lock_fd = take_lock(lock, clock_seconds() +
-					  2.0 * (double)run->cfg.connect_timeout +
-					  2.0);
+	/* another run checks or starts it: at most two connect timeouts */
+	lock_fd = take_lock(lock, 2 * run->cfg.connect_timeout + 2, why,
+			    sizeof(why));
 	if (lock_fd < 0) {
-		snprintf(why, sizeof(why), "its lock '%s' was not free within "
-			 "%lds", lock, 2 * run->cfg.connect_timeout + 2);
 		goto out;
 	}
 	fd = control_check(path, clock_seconds() +

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
-/* libFuzzer target: probe output through the parser and the planner, and
- * node names through nodename_parse. */
+/* libFuzzer target: probe output through the parser and the planner,
+ * node names through nodename_parse, and the same bytes as what a
+ * master's control socket sends (sshmux_next). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include "nodename.h"
 #include "plan.h"
 #include "probe_parse.h"
+#include "sshmux.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -19,6 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct plan_limits lim = { 3, 512 };
 	struct nodename n;
 	char why[256];
+	size_t off;
 
 	if (text == NULL) {
 		return 0;
@@ -31,6 +34,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (nodename_parse(text, &n, why, sizeof(why)) == 0) {
 		nodename_release(&n);
+	}
+	for (off = 0; off < size;) {
+		struct sshmux_msg m;
+		long used = sshmux_next(data + off, size - off, &m);
+
+		if (used <= 0) {
+			break;
+		}
+		off += (size_t)used;
 	}
 	free(text);
 	return 0;
