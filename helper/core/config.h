@@ -52,6 +52,8 @@ struct cloud_config {
 	long connect_timeout;       /* seconds, >= 1 */
 	long max_connections;       /* probes in flight, >= 1 */
 	long keepalive;             /* seconds of silence: node lost */
+	long ssh_persist;           /* seconds a master stays after the run
+				     * (sshmux.h); 0: it ends with it */
 	long sync_timeout;          /* seconds for a node's copy, and again
 				     * for its after-copy steps */
 	long lock_timeout;          /* seconds to wait for a busy CHDIR */

@@ -11,6 +11,7 @@
 #include "copyset.h"
 #include "develop.h"
 #include "inplace.h"
+#include "sshmux.h"
 #include "sshopts.h"
 #include "version.h"
 
@@ -73,26 +74,32 @@ static int render_node(const struct cloud_config *cfg,
 
 	char *opts = sshopts_common(cfg);
 	char *pin = sshg_pin(&r->ssh);
+	char *mux = sshmux_client_opts(r);
 
-	if (opts == NULL || pin == NULL || (r->in_place && !inplace_py)) {
+	if (opts == NULL || pin == NULL || mux == NULL ||
+	    (r->in_place && !inplace_py)) {
 		free(opts);
 		free(pin);
+		free(mux);
 		free(inplace_py);
 		return -1;
 	}
 	ssh_destination(r, ssh, sizeof(ssh));
 	render_gateway_id(nodes, i, id, sizeof(id));
-	/* pinned where the probe went (sshg.h), before the destination */
+	/* pinned where the probe went (sshg.h), through the node's master
+	 * (sshmux.h), before the destination */
 	rc = strvec_pushf(&out->px,
-			  "ssh=%s%s%s %s//id=%s//chdir=%s//python=%s"
+			  "ssh=%s%s%s%s%s %s//id=%s//chdir=%s//python=%s"
 			  "//execmodel=thread%s%s",
-			  opts, pin[0] ? " " : "", pin, ssh, id,
+			  opts, pin[0] ? " " : "", pin, mux[0] ? " " : "", mux,
+			  ssh, id,
 			  r->in_place ? cfg->rootdir : cfg->chdir,
 			  r->in_place ? inplace_py : cfg->worker_python,
 			  cfg->ssh_config ? "//ssh_config=" : "",
 			  cfg->ssh_config ? cfg->ssh_config : "");
 	free(opts);
 	free(pin);
+	free(mux);
 	free(inplace_py);
 	for (p = 0; rc == 0 && p < r->processes; p++) {
 		rc = strvec_pushf(&out->tx, "popen//id=%s_%ld//via=%s//python=%s",
@@ -180,6 +187,21 @@ static void add_ssh(cJSON *o, const struct sshg *g)
 	cJSON_AddStringToObject(s, "from", g->from_ssh ? "ssh -G" : "libssh");
 }
 
+/* The node's master connection (sshmux.h), when it has one. */
+static void add_master(cJSON *o, const struct node_report *r)
+{
+	cJSON *s = cJSON_GetObjectItemCaseSensitive(o, "ssh");
+	const char *how = sshmux_state_name(r->mux);
+
+	if (s == NULL || how == NULL) {
+		return;
+	}
+	cJSON_AddStringToObject(s, "master", how);
+	if (r->mux_path != NULL) {
+		cJSON_AddStringToObject(s, "control_path", r->mux_path);
+	}
+}
+
 static cJSON *node_json(const struct node_report *nodes, size_t i)
 {
 	const struct node_report *r = &nodes[i];
@@ -236,6 +258,7 @@ static cJSON *node_json(const struct node_report *nodes, size_t i)
 	cJSON_AddNumberToObject(o, "probe_seconds", r->probe_seconds);
 	if (r->ssh.hostname != NULL) {
 		add_ssh(o, &r->ssh);
+		add_master(o, r);
 	}
 	if (r->synced) {
 		cJSON *s = cJSON_AddObjectToObject(o, "sync");

@@ -6,8 +6,11 @@
  * gateway (px), and each of its test processes a pytest-xdist worker that
  * the proxy starts on the node (tx), as xdist's own --px/--tx do:
  *
- *   px  ssh=NODE//id=ID//chdir=CHDIR//python=PYTHON//execmodel=thread
- *       [//ssh_config=F]
+ *   px  ssh=OPTIONS NODE//id=ID//chdir=CHDIR//python=PYTHON
+ *       //execmodel=thread[//ssh_config=F]
+ *
+ * OPTIONS are the run's (sshopts.h), the node's place pinned (sshg_pin)
+ * and, when it has one of ours, its master's (sshmux_client_opts).
  *   tx  popen//id=ID_I//via=ID//python=WORKER_PYTHON     (I = 0, 1, ...)
  *
  * NODE is the node as given ("user@host -p PORT" when it names a port:

@@ -35,4 +35,8 @@ void report_release(struct node_report *r)
 	r->note = NULL;
 	free(r->lock_lost);
 	r->lock_lost = NULL;
+	free(r->host_key);
+	r->host_key = NULL;
+	free(r->mux_path);
+	r->mux_path = NULL;
 }

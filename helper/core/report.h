@@ -40,6 +40,11 @@ struct node_report {
 	const char *name;       /* the node as given; not owned */
 	struct nodename addr;   /* parsed name; owned */
 	struct sshg ssh;        /* where OpenSSH goes for it (sshg.h); owned */
+	char *host_key;         /* the key the probe judged trusted, "TYPE
+				 * BASE64"; owned, NULL until then */
+	int mux;                /* its ssh master (enum sshmux_state) */
+	char *mux_path;         /* the master's ControlPath that every later
+				 * ssh goes through (ours); owned, or NULL */
 	enum node_state state;
 	char *reason;           /* why excluded; owned, NULL otherwise */
 	char *note;             /* a remark on an ok node, or NULL; owned */

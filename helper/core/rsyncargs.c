@@ -10,6 +10,7 @@
 #include "adopt.h"
 #include "claim.h"
 #include "copyset.h"
+#include "sshmux.h"
 #include "sshopts.h"
 
 int rsync_rsh_quote(const char *arg, const char *prefix, char *buf,
@@ -46,13 +47,15 @@ static int build_rsh(const struct cloud_config *cfg,
 	char *s = NULL;
 	char *common = sshopts_common(cfg);
 	char *pin = sshg_pin(&r->ssh);
+	char *mux = sshmux_client_opts(r);
 	char cfgpart[4200] = "";
 	char portpart[32] = "";
 
-	if (common == NULL || pin == NULL) {
+	if (common == NULL || pin == NULL || mux == NULL) {
 		snprintf(err, errlen, "out of memory");
 		free(common);
 		free(pin);
+		free(mux);
 		return -1;
 	}
 
@@ -62,22 +65,26 @@ static int build_rsh(const struct cloud_config *cfg,
 		snprintf(err, errlen, "ssh config path too long");
 		free(common);
 		free(pin);
+		free(mux);
 		return -1;
 	}
 	if (r->addr.port != 0) {
 		snprintf(portpart, sizeof(portpart), " -p %d", r->addr.port);
 	}
-	/* pinned where the probe went (sshg.h) */
-	if (asprintf(&s, "ssh %s%s%s -o Compression=no -c %s%s%s", common,
-		     pin[0] ? " " : "", pin, cfg->rsync_cipher, cfgpart,
-		     portpart) < 0) {
+	/* pinned where the probe went (sshg.h), through the node's master
+	 * (sshmux.h; its words are plain: the path needs no quotes) */
+	if (asprintf(&s, "ssh %s%s%s -o Compression=no -c %s%s%s%s%s", common,
+		     pin[0] ? " " : "", pin, cfg->rsync_cipher, mux[0] ? " " : "",
+		     mux, cfgpart, portpart) < 0) {
 		snprintf(err, errlen, "out of memory");
 		free(common);
 		free(pin);
+		free(mux);
 		return -1;
 	}
 	free(common);
 	free(pin);
+	free(mux);
 	*out = s;
 	return 0;
 }

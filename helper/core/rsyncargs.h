@@ -10,9 +10,9 @@
  *         out, rsyncignore, rsyncdirs)
  *         [--bwlimit=KBPS] --rsh=SSH -- ROOTDIR/ [USER@]HOST:CHDIR/
  *
- * with SSH = ssh SSHOPTS PIN -o Compression=no -c CIPHER [-F CONFIG]
+ * with SSH = ssh SSHOPTS PIN -o Compression=no -c CIPHER [MUX] [-F CONFIG]
  * [-p PORT] (SSHOPTS: sshopts.h, as the gateways'; PIN: sshg_pin, where
- * the probe went).
+ * the probe went; MUX: sshmux_client_opts, the node's master).
  * --delete only touches what lies under CHDIR, which config_verify keeps
  * strictly inside the remote home.
  */

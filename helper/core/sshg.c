@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "sshg.h"
 
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,6 +158,8 @@ static int take_line(const char *key, const char *value, struct sshg *g,
 			{ "controlmaster", offsetof(struct sshg, control_master), 0 },
 			{ "controlpath", offsetof(struct sshg, control_path), 1 },
 			{ "controlpersist", offsetof(struct sshg, control_persist), 0 },
+			{ "knownhostscommand",
+			  offsetof(struct sshg, known_hosts_command), 1 },
 		};
 		size_t i;
 
@@ -174,6 +177,28 @@ static int take_line(const char *key, const char *value, struct sshg *g,
 		return set_words(&g->global_known_hosts, value);
 	}
 	return 0;
+}
+
+/* The SHA-256 of text in lower-case hex, newly allocated; NULL when out
+ * of memory. */
+static char *sha256_hex(const char *text)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	char *hex;
+	unsigned int i;
+
+	if (EVP_Digest(text, strlen(text), md, &n, EVP_sha256(), NULL) != 1) {
+		return NULL;
+	}
+	hex = malloc(2 * (size_t)n + 1);
+	if (hex != NULL) {
+		hex[0] = '\0';
+	}
+	for (i = 0; hex != NULL && i < n; i++) {
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	}
+	return hex;
 }
 
 int sshg_parse(const char *text, struct sshg *g, char *why, size_t whylen)
@@ -215,6 +240,12 @@ int sshg_parse(const char *text, struct sshg *g, char *why, size_t whylen)
 	}
 	if (!have_host || g->hostname[0] == '\0') {
 		snprintf(why, whylen, "no 'hostname' line");
+		return -1;
+	}
+	free(g->digest);
+	g->digest = sha256_hex(text);
+	if (g->digest == NULL) {
+		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
 	return 0;
@@ -408,5 +439,7 @@ void sshg_release(struct sshg *g)
 	free(g->control_master);
 	free(g->control_path);
 	free(g->control_persist);
+	free(g->known_hosts_command);
+	free(g->digest);
 	*g = empty;
 }

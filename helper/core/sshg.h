@@ -15,7 +15,9 @@
  *   - how to judge the host key: the known_hosts files (expanded by
  *     ssh), HostKeyAlias, StrictHostKeyChecking, HashKnownHosts,
  *     RevokedHostKeys;
- *   - ControlMaster, ControlPath and ControlPersist as configured.
+ *   - ControlMaster, ControlPath and ControlPersist as configured;
+ *   - a digest of the whole output, which names the node's master
+ *     connection (sshmux.h).
  *
  * libssh then connects to exactly that place with those settings, and
  * every later ssh of the run (rsync's, the gateways') gets hostname, port,
@@ -59,11 +61,17 @@ struct sshg {
 	char *control_master;  /* "false", "true", "auto", ...; NULL unset */
 	char *control_path;    /* NULL when none */
 	char *control_persist; /* seconds as text, "no"; NULL unset */
+	char *known_hosts_command; /* NULL when none */
+	char *digest;          /* SHA-256 of ssh -G's whole output, in hex:
+				* the config as OpenSSH read it for the node
+				* (a master is named by it: sshmux.h); NULL
+				* for libssh's reading */
 };
 
 #define SSHG_INIT                                                              \
 	{ 0, NULL, 22, NULL, STRVEC_INIT, NULL, NULL, NULL, STRVEC_INIT,      \
-	  STRVEC_INIT, NULL, POLICY_STRICT, 0, NULL, NULL, NULL, NULL }
+	  STRVEC_INIT, NULL, POLICY_STRICT, 0, NULL, NULL, NULL, NULL, NULL,  \
+	  NULL }
 
 /*
  * The argv of "ssh -G" for node addr (argv[0] "ssh"): -T (no terminal

@@ -413,6 +413,12 @@ int hostkey_check(ssh_session s, const struct hostkey_target *t, char *why,
 		rc = 0;
 	}
 out:
+	if (rc == 0 && t->judged != NULL &&
+	    asprintf(t->judged, "%s %s", type, b64) < 0) {
+		*t->judged = NULL;
+		snprintf(why, whylen, "host key check: out of memory");
+		rc = -1;
+	}
 	knownhosts_verdict_release(&v);
 	strvec_clear(&files);
 	where_release(&w);

@@ -32,6 +32,8 @@ struct hostkey_target {
 	const struct sshg *g;  /* the node's settings, as OpenSSH has them */
 	long timeout;   /* seconds for fetching a certificate */
 	int dry_run;    /* add nothing; say what would be added */
+	char **judged;  /* NULL, or receives "TYPE BASE64" of the key judged
+			 * trusted (newly allocated) */
 };
 
 /* Before the connect: the host key algorithms ordered as ssh orders
@@ -40,7 +42,8 @@ struct hostkey_target {
 void hostkey_prefer(ssh_session s, const struct hostkey_target *t);
 
 /* Judges the key of connected session s.  Returns 0 when it is trusted
- * (or added, for a new one the policy allows), -1 with why. */
+ * (or added, for a new one the policy allows), with the key in
+ * *t->judged when asked for, or -1 with why. */
 int hostkey_check(ssh_session s, const struct hostkey_target *t, char *why,
 		  size_t whylen);
 

@@ -134,6 +134,7 @@ static struct sshconn *probe_connect(struct run *run, size_t i)
 	t.connect_timeout = run->cfg.connect_timeout;
 	t.keepalive = run->cfg.keepalive;
 	t.dry_run = run->cfg.dry_run;
+	t.host_key = &r->host_key; /* names its master (sshmux.h) */
 	c = sshconn_open(&t, why, sizeof(why));
 	if (c == NULL) {
 		report_exclude(r, "%s", why);

@@ -17,6 +17,7 @@
 #include "msgs.h"
 #include "resolve.h"
 #include "sshconn.h"
+#include "sshmaster.h"
 #include "text.h"
 
 size_t run_count_state(const struct run *run, enum node_state s)
@@ -42,7 +43,8 @@ void run_say_excluded(const struct node_report *r)
 
 long run_fds_in_flight(const struct run *run)
 {
-	long spare = run->fd_limit - FD_RESERVE - (long)run->n;
+	long spare = run->fd_limit - FD_RESERVE - (long)run->n -
+		     sshmaster_held(run);
 
 	return spare > 0 ? spare : 0;
 }
@@ -227,6 +229,7 @@ void run_release(struct run *run)
 	size_t i;
 
 	run_unmark_project(run);
+	sshmaster_release(run);
 	for (i = 0; run->nodes != NULL && i < run->n; i++) {
 		report_release(&run->nodes[i]);
 	}

@@ -20,6 +20,7 @@
 
 struct sshconn;
 struct sshconn_stream;
+struct sshmasters;
 
 /* Per-run state.  conns[i] is node i's SSH session, opened by the probe
  * and kept for the steps after the sync; NULL once the node is out. */
@@ -61,6 +62,7 @@ struct run {
 	int hb_running;
 	int hb_stop;
 	int plan_out;          /* the plan was printed */
+	struct sshmasters *masters; /* the nodes' ssh masters (sshmaster.h) */
 };
 
 /* How many nodes are in state s. */
@@ -71,15 +73,17 @@ void run_say_excluded(const struct node_report *r);
 
 /*
  * File descriptors.  Each usable node keeps its session's socket for the
- * whole run, a probe being set up holds one, and a running rsync two
- * (four while it starts).  The soft limit is raised to the hard one
- * (main), and the probes and the copies in flight are what is left once
- * the sessions are counted.
+ * whole run, and its master's control connection while the open files
+ * allow (sshmaster.h); a probe being set up holds one, and a running
+ * rsync two (four while it starts).  The soft limit is raised to the hard
+ * one (main), and the probes and the copies in flight are what is left
+ * once the sessions and the control connections held are counted.
  */
 #define FD_RESERVE 16 /* stdio, /dev/null, files read on the way */
 
 /* What is left for things in flight once every node may keep its
- * session; 0 when not even that fits. */
+ * session, and the control connections held are counted; 0 when not
+ * even that fits. */
 long run_fds_in_flight(const struct run *run);
 
 /* Leaves out node r when CHDIR, as f says, cannot receive the project

@@ -1,4 +1,4 @@
-/* spawn: fork/exec/wait without a shell (see spawn.h). */
+/* spawn: vfork/exec/wait without a shell (see spawn.h). */
 #define _GNU_SOURCE
 #include "clock.h"
 #include "spawn.h"
@@ -116,7 +116,9 @@ void spawn_kill_all(int sig)
 	}
 }
 
-/* In the child: only async-signal-safe calls from here on. */
+/* In the child, which vfork made: it shares the helper's memory until it
+ * execs, so it only calls async-signal-safe functions, changes no
+ * variable of the parent's and never returns (execv, or _exit). */
 static void child(const char *path, char *const argv[], int out_fd,
 		  int notify_fd)
 {
@@ -277,21 +279,26 @@ int spawn_run_watch(const char *path, char *const argv[],
 		snprintf(why, whylen, "pipe: %s", strerror(errno));
 		goto fail;
 	}
-	/* no signal between fork and the registry: a handler that stops
-	 * the run must find every child */
+	/* no signal between the child's making and the registry: a handler
+	 * that stops the run must find every child; the child starts with
+	 * every signal blocked, too, until its handlers are the defaults
+	 * (it must never run the helper's) */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	pid = fork();
+	/* vfork: a fork would copy the helper's page tables for each child
+	 * (they grow with its sessions), only for the child to exec at once;
+	 * this thread waits until the child has exec'd (it set its process
+	 * group itself by then) */
+	pid = vfork();
 	if (pid == 0) {
 		child(path, argv, out[1], notify[1]);
 	}
 	if (pid > 0) {
-		setpgid(pid, pid); /* as the child does: no race */
 		live_add(pid);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
-		snprintf(why, whylen, "fork: %s", strerror(errno));
+		snprintf(why, whylen, "vfork: %s", strerror(errno));
 		goto fail;
 	}
 	close(out[1]);

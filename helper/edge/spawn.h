@@ -3,7 +3,9 @@
  *
  * Steps for the caller: find the program once with spawn_find_program,
  * build argv, call spawn_run, read the result, spawn_result_release.
- * argv and everything else are built before fork(); the child only
+ * argv and everything else are built before vfork() (a fork would copy
+ * the helper's memory, which grows with its sessions, for each child
+ * that execs at once); the child only
  * redirects stdin from /dev/null, sends stdout and stderr into one pipe,
  * closes every other fd, restores default signal handling and execs.  An
  * exec failure comes back through a close-on-exec pipe, so "not found" is

@@ -409,7 +409,8 @@ struct sshconn *sshconn_open(const struct sshconn_target *t, char *why,
 		goto fail;
 	}
 	if (hostkey_check(s, &(struct hostkey_target){ t->g, left,
-						       t->dry_run },
+						       t->dry_run,
+						       t->host_key },
 			  why, whylen) < 0 ||
 	    authenticate(s, start + (double)t->connect_timeout,
 			 t->connect_timeout, why, whylen) < 0) {

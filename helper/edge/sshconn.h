@@ -40,6 +40,8 @@ struct sshconn_target {
 	long connect_timeout;       /* seconds */
 	long keepalive;             /* seconds of silence: node given up */
 	int dry_run;                /* add no host key, only say it */
+	char **host_key;            /* NULL, or receives the key judged
+				     * trusted, "TYPE BASE64" (hostkey.h) */
 };
 
 /*

@@ -22,6 +22,7 @@
 #include "rsyncargs.h"
 #include "spawn.h"
 #include "sshconn.h"
+#include "sshmaster.h"
 #include "text.h"
 
 /* Why a claim ended without a lock, from its last lines. */
@@ -604,9 +605,12 @@ int sync_nodes(struct run *run)
 	if (hold_heartbeat_start(run) < 0) {
 		return -1;
 	}
+	/* the masters come up beside the claims (sshmaster.h) */
+	sshmaster_begin(run);
 	fanout_run(run->n, 0, claim_job, run);
 	fanout_run(run->n, 0, verify_job, run);
 	group_shared(run);
+	sshmaster_end(run);
 	infof("syncing '%s' to '%s' on %zu nodes", run->cfg.rootdir,
 	      run->cfg.chdir, run_count_state(run, NODE_PROBED) -
 	      count_in_place(run));

@@ -149,14 +149,94 @@ def venv_template(tmp_path_factory):
     return path
 
 
+# The helper keeps each node's OpenSSH master connection in a folder of
+# the user's ($XDG_RUNTIME_DIR/pytest-cloud, else /tmp/pytest-cloud-UID):
+# this session's programs get a runtime folder of its own (short: a
+# socket's path has a length limit), so that its masters meet no other
+# session's and the tests can find them.  A master ends with its node
+# (the cluster stops every node's sessions); pytest_unconfigure stops
+# what is left.
+RUNTIME = None
+
+
+def runtime_dir():
+    global RUNTIME
+    if RUNTIME is None:
+        import tempfile
+
+        RUNTIME = tempfile.mkdtemp(prefix="pc-e2e-", dir="/tmp")
+    return RUNTIME
+
+
+def masters_dir():
+    """Where the helpers this session starts keep their masters."""
+    return os.path.join(runtime_dir(), "pytest-cloud")
+
+
+def master_sockets():
+    """The control sockets of the masters there (path list)."""
+    import stat
+
+    folder = masters_dir()
+    found = []
+    for name in os.listdir(folder) if os.path.isdir(folder) else []:
+        try:
+            if stat.S_ISSOCK(os.lstat(os.path.join(folder, name)).st_mode):
+                found.append(os.path.join(folder, name))
+        except OSError:
+            continue  # a master that just ended
+    return sorted(found)
+
+
+def master_pid(path, timeout=5):
+    """The pid of the master listening at path (OpenSSH's control protocol:
+    hello, then MUX_C_ALIVE_CHECK), or None when none answers."""
+    import socket
+    import struct
+
+    try:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(timeout)
+            s.connect(path)
+            s.sendall(struct.pack(">IIIIII", 8, 1, 4, 8, 0x10000004, 1))
+            data = b""
+            while len(data) < 28:
+                chunk = s.recv(64)
+                if not chunk:
+                    return None
+                data += chunk
+    except OSError:
+        return None
+    hello_len = struct.unpack(">I", data[:4])[0]
+    reply = data[4 + hello_len:]
+    if len(reply) < 16:
+        return None
+    _n, kind, _rid, pid = struct.unpack(">IIII", reply[:16])
+    return pid if kind == 0x80000005 else None
+
+
+def pytest_unconfigure(config):
+    if RUNTIME is None:
+        return
+    for path in master_sockets():
+        pid = master_pid(path, timeout=1)
+        if pid:
+            try:
+                os.kill(pid, 15)
+            except OSError:
+                pass
+    shutil.rmtree(RUNTIME, ignore_errors=True)
+
+
 def child_env(**extra):
     """The environment of every program a test starts: this one's, without
     what would change a run behind the test's back (PYTEST_CLOUD_*,
-    PYTEST_XDIST_*, PYTEST_ADDOPTS), with the helper under test, and
-    extra on top."""
+    PYTEST_XDIST_*, PYTEST_ADDOPTS), with the helper under test, this
+    session's runtime folder (its masters), and extra on top."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("PYTEST_CLOUD_", "PYTEST_XDIST_")) and k != "PYTEST_ADDOPTS"}
     env["PYTEST_CLOUD_HELPER"] = HELPER
+    env["XDG_RUNTIME_DIR"] = runtime_dir()
     env.update(extra)
     return env
 
@@ -235,6 +315,12 @@ class Project:
                 with open(os.path.join(folder, name)) as f:
                     found.append(json.load(f))
         return found
+
+
+def ssh_settings(node):
+    """A plan node's "ssh" object without its master's words (the
+    settings ssh -G gave)."""
+    return {k: v for k, v in node["ssh"].items() if k not in ("master", "control_path")}
 
 
 def make_project(path, cluster, venv=None, example=True, plugin=True):

@@ -150,8 +150,9 @@ def test_big_node_on_stock_sshd_gets_one_connection(fleet_up, slow_project, tmp_
     assert junit_outcomes(junit) == {t: ["passed"] for t in SLOW_IDS}
     workers = {w for ws in ran_on(p, fleet_up, ["big"]).values() for w in ws}
     assert len(workers) > 10 and all(w.startswith("big_") for w in workers), workers
-    # the probe's, rsync's and the run's: one connection for the 24 workers
-    assert accepted(fleet_up, "big") - before == 3
+    # the probe's and its master's (none when an earlier run's master is
+    # still up): rsync and the one gateway of the 24 workers go through it
+    assert accepted(fleet_up, "big") - before in (1, 2)
 
 
 def lost_node_run(nodes, p, tmp_path, hurt, when):

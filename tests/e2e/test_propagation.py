@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import PYTHON, TEMPLATE, TIMEOUT, child_env
+from conftest import PYTHON, TEMPLATE, TIMEOUT, child_env, masters_dir
 
 
 def test_rsyncdirs_and_rsyncignore_are_respected(project):
@@ -159,11 +159,15 @@ def test_rsync_gets_an_argument_vector_not_a_shell_line(project, tmp_path):
     argv = json.loads(log.read_text().splitlines()[0])
     assert argv[-3:] == ["--", project.path + "/", "node1:odd@name%,+:x/"]
     rsh = [a for a in argv if a.startswith("--rsh=")]
+    # through the node's master connection (its path is in the plan)
+    master = r.plan["nodes"][0]["ssh"]["control_path"]
+    assert master.startswith(masters_dir() + "/")
     assert rsh == ["--rsh=ssh -o BatchMode=yes -o ConnectTimeout=3 -o ServerAliveInterval=3 "
                    "-o ServerAliveCountMax=3 -o StrictHostKeyChecking=yes -o UpdateHostKeys=no "
                    "-o HostName=%s -o Port=2222 -o User=%s "
-                   "-o Compression=no -c aes128-gcm@openssh.com -F '%s'"
-                   % (nodes.nodes["node1"].addr, nodes.user, nodes.ssh_config)]
+                   "-o Compression=no -c aes128-gcm@openssh.com "
+                   "-o ControlMaster=no -o ControlPath=%s -F '%s'"
+                   % (nodes.nodes["node1"].addr, nodes.user, master, nodes.ssh_config)]
     assert "--delete" in argv and "--bwlimit=10000" in argv
     assert os.path.isdir(nodes.nodes["node1"].path("odd@name%,+:x", "tests"))
 

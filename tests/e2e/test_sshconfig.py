@@ -5,7 +5,7 @@ import os
 import signal
 import subprocess
 
-from conftest import TIMEOUT, wait_until
+from conftest import TIMEOUT, ssh_settings, wait_until
 
 
 def test_node_behind_a_jump_host(project, tmp_path):
@@ -64,5 +64,5 @@ def test_an_alias_with_an_underscore_is_used(project, tmp_path):
     assert r.returncode == 0, r.stderr
     got = {n["node"]: n for n in r.plan["nodes"]}
     assert [got[n]["status"] for n in ("my_node", "node1")] == ["ok", "ok"], got
-    assert got["my_node"]["ssh"] == {"hostname": target.addr, "port": 2222, "user": nodes.user,
+    assert ssh_settings(got["my_node"]) == {"hostname": target.addr, "port": 2222, "user": nodes.user,
                                      "from": "ssh -G"}

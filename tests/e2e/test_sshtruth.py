@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 
+from conftest import ssh_settings
 from test_shapes import snapshot, users_folder
 
 CHDIR_OF = "pytest_%s_proj"
@@ -72,7 +73,7 @@ def test_a_comma_in_a_host_pattern_sends_both_to_the_same_node(project, tmp_path
     r = project.helper()
     assert r.returncode == 1, r.stderr
     node = r.plan["nodes"][0]
-    assert node["ssh"] == {"hostname": node1.addr, "port": 2222, "user": nodes.user, "from": "ssh -G"}
+    assert ssh_settings(node) == {"hostname": node1.addr, "port": 2222, "user": nodes.user, "from": "ssh -G"}
     assert node["reason"].startswith("'%s' on the node is a folder that pytest-cloud did not make" % chdir)
     assert snapshot(node1.home) == before
     assert os.listdir(node2.home) == []
@@ -135,7 +136,7 @@ def test_canonical_host_names(project, tmp_path):
     project.write_ini(cloud_nodes="nodea", cloud_ssh_config=cfg, cloud_connect_timeout=3)
     r = helper_in(project, [(hosts, "/etc/hosts")])
     assert r.returncode == 0, r.stderr
-    assert r.plan["nodes"][0]["ssh"] == {"hostname": "nodea.pctest.test", "port": 2222, "user": nodes.user,
+    assert ssh_settings(r.plan["nodes"][0]) == {"hostname": "nodea.pctest.test", "port": 2222, "user": nodes.user,
                                          "host_key_alias": "canonical-a", "from": "ssh -G"}
     assert copied_to(nodes, CHDIR_OF % nodes.user) == ["node1"]
 

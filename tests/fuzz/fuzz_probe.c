@@ -1,7 +1,8 @@
 #define _GNU_SOURCE
 /* libFuzzer target: probe output through the parser and the planner, and
  * through the interpreter's part (interp_parse_probe, interp_decide and
- * its words); node names through nodename_parse. */
+ * its words); node names through nodename_parse; the same bytes as what a
+ * master's control socket sends (sshmux_next). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "nodename.h"
 #include "plan.h"
 #include "probe_parse.h"
+#include "sshmux.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -25,6 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct interp_choice c;
 	char why[256];
 	char words[1500];
+	size_t off;
 
 	if (text == NULL) {
 		return 0;
@@ -51,6 +54,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (nodename_parse(text, &n, why, sizeof(why)) == 0) {
 		nodename_release(&n);
+	}
+	for (off = 0; off < size;) {
+		struct sshmux_msg m;
+		long used = sshmux_next(data + off, size - off, &m);
+
+		if (used <= 0) {
+			break;
+		}
+		off += (size_t)used;
 	}
 	free(text);
 	return 0;

@@ -16,6 +16,7 @@ int suite_render(void);
 int suite_shquote(void);
 int suite_spawn(void);
 int suite_sshg(void);
+int suite_sshmux(void);
 int suite_text(void);
 int suite_rsync(void);
 int suite_develop(void);

@@ -18,7 +18,8 @@ int main(void)
 				  suite_adopt,       suite_files,
 				  suite_interp,      suite_small,
 				  suite_copyset,     suite_sshcert,
-				  suite_hostrange,   suite_elf };
+				  suite_hostrange,   suite_elf,
+				  suite_sshmux };
 	unsigned int failed;
 	size_t i;
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "render.h"
+#include "sshmux.h"
 #include "suites.h"
 
 static void make_nodes(struct node_report *r)
@@ -71,6 +72,16 @@ static void test_specs(void)
 			       "//execmodel=thread");
 	/* ... and a worker it starts for each process */
 	CU_ASSERT_EQUAL_FATAL(specs.tx.n, 3);
+	render_specs_release(&specs);
+	/* a node with a master of ours: its gateway goes through it */
+	r[1].mux = SSHMUX_STARTED;
+	r[1].mux_path = strdup("/tmp/pytest-cloud-0/ab12");
+	CU_ASSERT_EQUAL_FATAL(render_specs(&cfg, r, 3, &specs), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(specs.px.v[1],
+				      "-o HostKeyAlias=h2-key "
+				      "-o ControlMaster=no -o ControlPath="
+				      "/tmp/pytest-cloud-0/ab12 u@h2 -p 2222//"));
+	CU_ASSERT_PTR_NULL(strstr(specs.px.v[0], "Control"));
 	CU_ASSERT_STRING_EQUAL(specs.tx.v[0], "popen//id=node1_0//via=node1"
 					      "//python=.venv/bin/python");
 	CU_ASSERT_STRING_EQUAL(specs.tx.v[1], "popen//id=node1_1//via=node1"
@@ -137,6 +148,8 @@ static void test_json(void)
 	cfg.worker_python = strdup("python3");
 	cfg.rootdir = strdup("/p");
 	make_nodes(r);
+	r[1].mux = SSHMUX_REUSED;
+	r[1].mux_path = strdup("/tmp/pytest-cloud-0/ab12");
 	render_specs(&cfg, r, 3, &specs);
 	text = render_json(&cfg, r, 3, &specs, NULL, NULL, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
@@ -177,6 +190,13 @@ static void test_json(void)
 		CU_ASSERT_STRING_EQUAL(
 			cJSON_GetObjectItem(ssh, "from")->valuestring,
 			"ssh -G");
+		/* its master connection, and where it listens */
+		CU_ASSERT_STRING_EQUAL(
+			cJSON_GetObjectItem(ssh, "master")->valuestring,
+			"reused");
+		CU_ASSERT_STRING_EQUAL(
+			cJSON_GetObjectItem(ssh, "control_path")->valuestring,
+			"/tmp/pytest-cloud-0/ab12");
 		CU_ASSERT_PTR_NULL(cJSON_GetObjectItem(
 			cJSON_GetArrayItem(nodes, 0), "ssh"));
 	}

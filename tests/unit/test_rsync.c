@@ -7,6 +7,7 @@
 #include "config.h"
 #include "report.h"
 #include "rsyncargs.h"
+#include "sshmux.h"
 #include "suites.h"
 
 static void test_rsync_argv(void)
@@ -130,6 +131,27 @@ static void test_rsync_argv(void)
 				      "Compression=no"));
 	CU_ASSERT_STRING_EQUAL(argv.v[argv.n - 1], "u@h:pytest_u_p/");
 	strvec_clear(&argv);
+	/* through the node's master (sshmux.h), once it has one of ours */
+	r.mux = SSHMUX_REUSED;
+	r.mux_path = strdup("/run/user/7/pytest-cloud/0123");
+	CU_ASSERT_EQUAL(rsync_build_argv(&cfg, &r, NULL, &argv, err,
+					 sizeof(err)),
+			0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(argv.v[argv.n - 4],
+				      " -c aes128-gcm@openssh.com -o "
+				      "ControlMaster=no -o ControlPath="
+				      "/run/user/7/pytest-cloud/0123 -F "));
+	strvec_clear(&argv);
+	/* the user's own multiplexing: no words of ours */
+	r.mux = SSHMUX_YOURS;
+	CU_ASSERT_EQUAL(rsync_build_argv(&cfg, &r, NULL, &argv, err,
+					 sizeof(err)),
+			0);
+	CU_ASSERT_PTR_NULL(strstr(argv.v[argv.n - 4], "Control"));
+	strvec_clear(&argv);
+	free(r.mux_path);
+	r.mux_path = NULL;
+	r.mux = SSHMUX_NONE;
 	sshg_release(&r.ssh);
 	/* a folder of its own to a path on the node: no --delete, its own
 	 * filters first */

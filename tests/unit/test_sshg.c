@@ -31,6 +31,10 @@ static const char sample[] =
 	"controlpersist 300\n"
 	"kexalgorithms sntrup761x25519-sha512,curve25519-sha256\n";
 
+static const char sample_digest[] =
+	"05a8f982ef6a49374ebfbea00b28ef8a"
+	"6b7c8f67629f5882903ac3ed490c3110";
+
 static void test_sshg_parse(void)
 {
 	struct sshg g = SSHG_INIT;
@@ -57,6 +61,19 @@ static void test_sshg_parse(void)
 	CU_ASSERT_STRING_EQUAL(g.control_master, "auto");
 	CU_ASSERT_STRING_EQUAL(g.control_path, "/root/.ssh/cm-4f8e05");
 	CU_ASSERT_STRING_EQUAL(g.control_persist, "300");
+	CU_ASSERT_PTR_NULL(g.known_hosts_command);
+	/* the whole output's SHA-256 (sha256sum of the same text) */
+	CU_ASSERT_STRING_EQUAL(g.digest, sample_digest);
+	sshg_release(&g);
+	CU_ASSERT_PTR_NULL(g.hostname);
+	CU_ASSERT_PTR_NULL(g.digest);
+	/* another byte, another digest; a KnownHostsCommand read */
+	CU_ASSERT_EQUAL_FATAL(sshg_parse("hostname h\nknownhostscommand "
+					 "/bin/k %H\n", &g, why, sizeof(why)),
+			      0);
+	CU_ASSERT_STRING_EQUAL(g.known_hosts_command, "/bin/k %H");
+	CU_ASSERT_EQUAL(strlen(g.digest), 64);
+	CU_ASSERT_STRING_NOT_EQUAL(g.digest, sample_digest);
 	sshg_release(&g);
 	CU_ASSERT_PTR_NULL(g.hostname);
 	CU_ASSERT_EQUAL(g.identity_files.n, 0);

@@ -1,0 +1,279 @@
+"""One OpenSSH master connection per node (issue 31), on real sshd nodes:
+logins counted in sshd's log (LogLevel INFO: one "Accepted publickey" per
+SSH login), a master killed or hung between runs, a node whose host key
+changes, Ctrl-C during the run, two runs at once, and a user's own
+ControlPath."""
+
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+from cluster import Cluster, keygen
+from conftest import (EXAMPLE, HELPER, TEMPLATE, Project, master_pid, master_sockets, masters_dir,
+                      session_processes, wait_until)
+
+
+@pytest.fixture(scope="module")
+def mesh(tmp_path_factory):
+    c = Cluster(str(tmp_path_factory.mktemp("mesh")))
+    c.add("m1", cpus="0")
+    c.add("m2", cpus="1")
+    with c:
+        yield c
+
+
+def stop_masters():
+    """Every master of this session's folder stopped (SIGKILL: what a
+    crash leaves, a socket nobody answers, is the harder case)."""
+    for path in master_sockets():
+        pid = master_pid(path, timeout=2)
+        if pid:
+            os.kill(pid, signal.SIGKILL)
+            wait_until("master %d gone" % pid, lambda: not os.path.exists("/proc/%d" % pid), 5)
+
+
+@pytest.fixture
+def fresh(mesh):
+    """The nodes up with empty homes, and no master running."""
+    for name in mesh.nodes:
+        mesh.restart(name)
+    stop_masters()
+    mesh.clear_homes()
+    return mesh
+
+
+@pytest.fixture
+def project(tmp_path, fresh, venv_template):
+    """example/ with the plugin and a virtualenv, on this module's nodes."""
+    import shutil
+
+    path = str(tmp_path / "proj")
+    shutil.copytree(EXAMPLE, path)
+    shutil.copy(TEMPLATE, os.path.join(path, "conftest.py"))
+    shutil.copytree(venv_template, os.path.join(path, ".venv"), symlinks=True)
+    return Project(path, fresh)
+
+
+def logins(cluster):
+    """{node: SSH logins sshd has logged so far}."""
+    found = {}
+    for name, node in cluster.nodes.items():
+        with open(os.path.join(node.dir, "sshd.log")) as f:
+            found[name] = f.read().count("Accepted publickey")
+    return found
+
+
+def logins_since(cluster, before):
+    now = logins(cluster)
+    return {name: now[name] - before[name] for name in now}
+
+
+def masters_of(plan):
+    """{node: (master, control path)} from the plan's JSON."""
+    return {n["node"]: (n["ssh"].get("master"), n["ssh"].get("control_path")) for n in plan["nodes"]}
+
+
+def test_one_handshake_per_node_then_none(fresh, project):
+    """A whole pytest run: the probe's login and one master's per node;
+    rsync and the gateway go through the master.  The next run within
+    cloud_ssh_persist: only the probe's login, and the masters are still
+    there after it, one per node."""
+    project.use_nodes("m1 m2")
+    before = logins(fresh)
+    r = project.pytest("-q")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "27 passed" in r.stdout
+    assert "ssh master connections: 2 started, 0 reused" in r.stderr, r.stderr
+    assert logins_since(fresh, before) == {"m1": 2, "m2": 2}
+    before = logins(fresh)
+    r = project.pytest("-q")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "ssh master connections: 0 started, 2 reused" in r.stderr, r.stderr
+    assert logins_since(fresh, before) == {"m1": 1, "m2": 1}
+    assert len([p for p in master_sockets() if master_pid(p)]) == 2
+
+
+def test_a_master_killed_or_hung_between_runs_is_replaced(fresh, project):
+    """A master killed (its socket left behind, nobody listening) or hung
+    (SIGSTOP: it takes the connection and says nothing) is found out and
+    replaced: the run passes with one new login, through a new master."""
+    project.use_nodes("m1")
+    first = project.helper("--cloud-nodes=m1")
+    assert first.returncode == 0, first.stderr
+    status, path = masters_of(first.plan)["m1"]
+    assert status == "started"
+    pid = master_pid(path)
+    os.kill(pid, signal.SIGKILL)
+    wait_until("master killed", lambda: not os.path.exists("/proc/%d" % pid), 5)
+    assert os.path.exists(path)  # a crash leaves its socket
+    before = logins(fresh)
+    again = project.helper("--cloud-nodes=m1")
+    assert again.returncode == 0, again.stderr
+    assert masters_of(again.plan)["m1"] == ("started", path)
+    assert logins_since(fresh, before)["m1"] == 2
+    hung = master_pid(path)
+    assert hung and hung != pid
+    os.kill(hung, signal.SIGSTOP)
+    try:
+        before = logins(fresh)
+        third = project.helper("--cloud-nodes=m1")
+        assert third.returncode == 0, third.stderr
+        assert masters_of(third.plan)["m1"] == ("started", path)
+        assert logins_since(fresh, before)["m1"] == 2
+        assert master_pid(path) not in (None, hung)
+    finally:
+        os.kill(hung, signal.SIGKILL)
+
+
+def test_a_node_whose_host_key_changed(fresh, project, tmp_path):
+    """The node gets a new host key while its master (connected with the
+    old one) stays up: the probe refuses the node, as it always did, and
+    nothing goes through the old master.  Once the user lists the new key,
+    the node gets a new master: the old one, though up and answering, is
+    not taken, since it was started to accept the old key only."""
+    project.use_nodes("m1")
+    first = project.helper("--cloud-nodes=m1")
+    assert first.returncode == 0, first.stderr
+    old_path = masters_of(first.plan)["m1"][1]
+    old_pid = master_pid(old_path)
+    node = fresh.nodes["m1"]
+    # a new key on the listener only: the master's session lives on
+    node.proc.send_signal(signal.SIGTERM)
+    node.proc.wait()
+    for ext in ("", ".pub"):
+        os.unlink(node.host_key + ext)
+    keygen(node.host_key)
+    fresh.restart("m1")
+    copy = node.path("pytest_%s_proj" % fresh.user, "tests")
+    mtime = os.path.getmtime(copy)
+    refused = project.helper("--cloud-nodes=m1")
+    assert refused.returncode == 1, refused.stderr
+    assert "host key changed" in refused.plan["nodes"][0]["reason"]
+    assert master_pid(old_path) == old_pid  # up, and not used
+    assert os.path.getmtime(copy) == mtime
+    fresh.write_known_hosts()
+    before = logins(fresh)
+    again = project.helper("--cloud-nodes=m1")
+    assert again.returncode == 0, again.stderr
+    status, path = masters_of(again.plan)["m1"]
+    assert status == "started" and path != old_path
+    assert logins_since(fresh, before)["m1"] == 2
+    # the master accepts that one key: its known_hosts holds nothing else
+    with open(path + ".key") as f:
+        with open(node.host_key + ".pub") as pub:
+            assert f.read() == "[%s]:2222 %s\n" % (node.addr, " ".join(pub.read().split()[:2]))
+
+
+def test_ctrl_c_during_the_run(fresh, slow_project):
+    """Ctrl-C while the tests run: within 5 s no process of the run is
+    left here and no worker on the nodes, and the nodes' CHDIR locks are
+    free; what stays is each node's master (an ssh here, a session of
+    sshd there, no process of ours), for cloud_ssh_persist seconds: the
+    next run logs in once per node, for its probe."""
+    p = slow_project(fresh)
+    p.use_nodes("m1 m2")
+    proc = subprocess.Popen(["env", "--default-signal=INT"] + p.pytest_argv("-v"), cwd=p.path,
+                            env=p.env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
+    wait_until("tests running", lambda: any(b"PASSED" in x for x in lines), 60)
+    stopped = time.monotonic()
+    os.killpg(proc.pid, signal.SIGINT)
+    assert proc.wait(10) == 2, b"".join(lines).decode()
+
+    def left():
+        ours = [q for q in session_processes(proc.pid)]
+        python = [q for name in fresh.nodes for q in fresh.processes(name, sessions_only=True)
+                  if "python" in q[1] or ".pytest-cloud.lock" in q[1]]
+        return ours + python
+    wait_until("nothing of the run left", lambda: not left(), 5 - (time.monotonic() - stopped))
+    reader.join(5)
+    proc.stdout.close()
+    alive = [path for path in master_sockets() if master_pid(path)]
+    assert len(alive) == 2
+    before = logins(fresh)
+    again = p.helper()
+    assert again.returncode == 0, again.stderr
+    assert logins_since(fresh, before) == {"m1": 1, "m2": 1}
+
+
+def test_two_runs_at_once_share_the_masters(fresh, project, tmp_path):
+    """Two runs of two projects start together: one master per node for
+    both (each node: two probes, one master), each run holds it, so it
+    stays while either runs; with cloud_ssh_persist 0 it ends with the
+    second."""
+    import shutil
+
+    other = Project(str(tmp_path / "other"), fresh)
+    shutil.copytree(project.path, other.path, symlinks=True)
+    for p in (project, other):
+        p.use_nodes("m1 m2", cloud_ssh_persist=0)
+    before = logins(fresh)
+    held = []
+    for p in (project, other):
+        held.append(subprocess.Popen([HELPER, "--hold"], cwd=p.path, env=p.env(), stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    plans = [json.loads(h.stdout.read()) for h in held]
+    for plan in plans:
+        assert [n["status"] for n in plan["nodes"]] == ["ok", "ok"], plan["nodes"]
+    assert logins_since(fresh, before) == {"m1": 3, "m2": 3}
+    for name in ("m1", "m2"):
+        pair = sorted(masters_of(plan)[name] for plan in plans)
+        assert [s for s, _p in pair] == ["reused", "started"]
+        assert pair[0][1] == pair[1][1]
+    sockets = [masters_of(plans[0])[n][1] for n in ("m1", "m2")]
+    held[0].stdin.close()
+    assert held[0].wait(30) == 0
+    time.sleep(2)  # past the master's 1 s: the other run holds it
+    assert all(master_pid(s) for s in sockets)
+    held[1].stdin.close()
+    assert held[1].wait(30) == 0
+    wait_until("both masters gone", lambda: not any(master_pid(s, 1) for s in sockets), 5)
+    for h in held:
+        h.stdout.close()
+        h.stderr.close()
+
+
+def test_a_user_config_with_its_own_controlpath(fresh, project, tmp_path):
+    """A node whose ssh config has a ControlPath is the user's to
+    multiplex: no master of ours, no control words on its ssh; with the
+    user's ControlMaster auto and ControlPersist, rsync's ssh becomes
+    their master and the gateway and the next run use it."""
+    import tempfile
+
+    mine = tempfile.mkdtemp(prefix="cm-", dir="/tmp")
+    try:
+        config = str(tmp_path / "ssh_config")
+        fresh.write_ssh_config(path=config, extra="\nHost m1\n  ControlMaster auto\n  ControlPath %s/%%C\n"
+                               "  ControlPersist 30\n" % mine)
+        # (ssh takes the first value it reads: the node's block comes first
+        # in the file, so this one is read after it but nothing else sets
+        # those keywords)
+        project.use_nodes("m1 m2", cloud_ssh_config=config)
+        before = logins(fresh)
+        r = project.pytest("-q")
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "ssh master connections: 1 started, 0 reused, 1 of your own ssh config" in r.stderr, r.stderr
+        assert logins_since(fresh, before) == {"m1": 2, "m2": 2}
+        assert len(os.listdir(mine)) == 1  # the user's master, by rsync's ssh
+        before = logins(fresh)
+        again = project.helper()
+        assert again.returncode == 0, again.stderr
+        assert logins_since(fresh, before) == {"m1": 1, "m2": 1}
+        assert masters_of(again.plan)["m1"] == ("yours", None)
+        assert "ControlPath" not in again.plan["px"][0]
+        assert "ControlPath=" + masters_dir() in again.plan["px"][1]
+    finally:
+        for name in os.listdir(mine):
+            subprocess.run(["ssh", "-o", "ControlPath=" + os.path.join(mine, name), "-O", "exit", "m1"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        import shutil
+
+        shutil.rmtree(mine, ignore_errors=True)
