@@ -91,11 +91,6 @@ static const char check_function[] =
 	"\"${n%/" CLAIM_MARKER "}\" \"$(cloud_mk \"$n\")\"; exit; fi; "
 	"echo 'owner foreign' ); ";
 
-const char *claim_check_function(void)
-{
-	return check_function;
-}
-
 char *claim_marker(const char *rootdir, const char *host)
 {
 	char *s = NULL;

@@ -142,10 +142,6 @@ struct chdir_facts {
 			       * release's folder) */
 };
 
-/* The shell functions cloud_chk DIR, cloud_old DIR and cloud_own DIR
- * MARKER EARLIER (see above).  Static storage. */
-const char *claim_check_function(void);
-
 /*
  * The marker text naming a project: its root path on the controller and
  * the controller's host name.  Newly allocated; NULL when out of memory.
