@@ -41,10 +41,8 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import stat
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
@@ -54,7 +52,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 
-from cluster import Cluster  # noqa: E402
+from cluster import Cluster, master_pid  # noqa: E402
 
 HELPER = os.path.join(ROOT, "build", "pytest-cloud")
 CONFTEST = os.path.join(ROOT, "conftest_template", "conftest.py")
@@ -119,27 +117,6 @@ class CpuGroup:
 
 
 # -- the masters of a runtime folder ----------------------------------------
-
-def master_pid(path, timeout=2):
-    """The pid of the master at control socket path (OpenSSH's control
-    protocol: hello, alive check), or None."""
-    try:
-        with socket.socket(socket.AF_UNIX) as s:
-            s.settimeout(timeout)
-            s.connect(path)
-            s.sendall(struct.pack(">IIIIII", 8, 1, 4, 8, 0x10000004, 1))
-            data = b""
-            while len(data) < 28:
-                chunk = s.recv(64)
-                if not chunk:
-                    return None
-                data += chunk
-    except OSError:
-        return None
-    reply = data[4 + struct.unpack(">I", data[:4])[0]:]
-    kind, pid = struct.unpack(">I", reply[4:8])[0], struct.unpack(">I", reply[12:16])[0]
-    return pid if kind == 0x80000005 else None
-
 
 def master_pids(runtime):
     folder = os.path.join(runtime, "pytest-cloud")

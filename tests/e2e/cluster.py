@@ -20,6 +20,7 @@ import random
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -579,3 +580,27 @@ class Cluster:
                     shutil.rmtree(path)
                 else:
                     os.unlink(path)
+
+
+def master_pid(path, timeout=5):
+    """The pid of the master listening at path (OpenSSH's control protocol:
+    hello, then MUX_C_ALIVE_CHECK), or None when none answers."""
+    try:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(timeout)
+            s.connect(path)
+            s.sendall(struct.pack(">IIIIII", 8, 1, 4, 8, 0x10000004, 1))
+            data = b""
+            while len(data) < 28:
+                chunk = s.recv(64)
+                if not chunk:
+                    return None
+                data += chunk
+    except OSError:
+        return None
+    hello_len = struct.unpack(">I", data[:4])[0]
+    reply = data[4 + hello_len:]
+    if len(reply) < 16:
+        return None
+    _n, kind, _rid, pid = struct.unpack(">IIII", reply[:16])
+    return pid if kind == 0x80000005 else None

@@ -19,7 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(1, os.path.join(ROOT, "tests"))
 
-from cluster import Cluster  # noqa: E402
+from cluster import Cluster, master_pid  # noqa: E402
 import needs  # noqa: E402
 
 missing = needs.missing  # for the tests: skipped, or failed where CI=true
@@ -186,33 +186,6 @@ def master_sockets():
         except OSError:
             continue  # a master that just ended
     return sorted(found)
-
-
-def master_pid(path, timeout=5):
-    """The pid of the master listening at path (OpenSSH's control protocol:
-    hello, then MUX_C_ALIVE_CHECK), or None when none answers."""
-    import socket
-    import struct
-
-    try:
-        with socket.socket(socket.AF_UNIX) as s:
-            s.settimeout(timeout)
-            s.connect(path)
-            s.sendall(struct.pack(">IIIIII", 8, 1, 4, 8, 0x10000004, 1))
-            data = b""
-            while len(data) < 28:
-                chunk = s.recv(64)
-                if not chunk:
-                    return None
-                data += chunk
-    except OSError:
-        return None
-    hello_len = struct.unpack(">I", data[:4])[0]
-    reply = data[4 + hello_len:]
-    if len(reply) < 16:
-        return None
-    _n, kind, _rid, pid = struct.unpack(">IIII", reply[:16])
-    return pid if kind == 0x80000005 else None
 
 
 def pytest_unconfigure(config):
