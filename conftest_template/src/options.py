@@ -32,6 +32,8 @@ _OPTIONS = (
     ("connect-timeout", "seconds to set up each SSH connection", False),
     ("max-connections", "most SSH connections being set up at once", False),
     ("keepalive", "seconds of silence after which a node is lost", False),
+    ("ssh-persist", "seconds each node's SSH master connection stays after the run, for the next run; "
+     "0: it ends with the run", False),
     ("sync-timeout", "seconds each node's copy may take, and again its steps after the copy", False),
     ("lock-timeout", "seconds to wait for another run that uses the node's CHDIR; 0: do not wait", False),
     ("report", "JSON file the conftest writes at the end of the run: the plan, lost nodes and "
@@ -62,7 +64,8 @@ _LIST_OPTIONS = {"nodes"}
 # where pytest has it (8.4 and later), so that pytest 9's native TOML
 # takes cloud_keepalive = 5 (the helper checks the same TOML types)
 _NUMBERS = {"mem-per-process", "max-processes", "rsync-bandwidth-limit", "rsync-max-processes",
-            "connect-timeout", "max-connections", "keepalive", "sync-timeout", "lock-timeout"}
+            "connect-timeout", "max-connections", "keepalive", "ssh-persist", "sync-timeout",
+            "lock-timeout"}
 
 # pytest's cache keys that decide what --lf/--ff/--nf/--sw select; the
 # workers get the controller's values (their copies have no cache).
