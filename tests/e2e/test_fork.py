@@ -84,9 +84,14 @@ def test_fork_off_starts_fresh_workers(recording):
 
 
 def test_a_thread_at_import_means_fresh_workers(recording):
-    with open(os.path.join(recording.path, "tests", "conftest.py"), "a") as f:
-        f.write("\nimport threading, time\n"
+    """A module the workers share (the server imports it) starts a thread
+    when it is imported; a conftest or test module is each worker's own
+    import, and would start it in each."""
+    with open(os.path.join(recording.path, "tests", "poller.py"), "w") as f:
+        f.write("import threading, time\n"
                 "threading.Thread(target=time.sleep, args=(3600,), name='poller', daemon=True).start()\n")
+    with open(os.path.join(recording.path, "tests", "conftest.py"), "a") as f:
+        f.write("\nimport poller\n")
     r = recording.pytest("-p", "no:randomly")
     assert r.returncode == 0, r.stdout + r.stderr
     assert ("pytest-cloud: node 'node2': workers start as fresh pythons: the suite started a thread while "
@@ -95,14 +100,15 @@ def test_a_thread_at_import_means_fresh_workers(recording):
 
 
 def test_a_collection_that_differs_between_imports_is_still_caught(recording):
-    """Random parameters at import: fresh workers each collect other
-    tests, and xdist says so, as without forks."""
+    """Random parameters at import: each forked worker imports the test
+    modules itself, collects other tests, and xdist says so, as without
+    forks."""
     with open(os.path.join(recording.path, "tests", "test_random.py"), "w") as f:
         f.write("import random\nimport pytest\n\n\n"
                 "@pytest.mark.parametrize('x', [random.random()])\ndef test_it(x):\n    pass\n")
     r = recording.pytest("-p", "no:randomly")
     assert r.returncode != 0
-    assert "collects other tests when it is imported again" in r.stderr
+    assert "fresh pythons" not in r.stderr
     assert "Different tests were collected between" in r.stdout + r.stderr
 
 
