@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import make_project
+from conftest import STACK, make_project
 
 # lines that run at import (def, class, constants), a branch no test
 # takes, a function no test calls
@@ -52,9 +52,18 @@ def coverage_table(out):
             if re.match(r"(mylib/|TOTAL)\S*\s+\d+\s+\d+\s+\d+%", line)]
 
 
+def needs_pytest_cov():
+    """Debian's pytest-cov 4.0 (coverage 6.5), or the cov7 stack's 7.0
+    (coverage 7.11); the other stacks have none."""
+    if STACK and STACK != "cov7":
+        pytest.skip("the %s stack has no pytest-cov: Debian's and the cov7 stack test it" % STACK)
+    if not STACK:
+        pytest.importorskip("pytest_cov", reason="pytest-cov is not installed (Debian: python3-pytest-cov)")
+
+
 @pytest.fixture
 def covered(tmp_path, nodes, venv_template):
-    pytest.importorskip("pytest_cov", reason="pytest-cov is not installed (Debian: python3-pytest-cov)")
+    needs_pytest_cov()
     p = make_project(str(tmp_path / "proj"), nodes, venv_template, example=False)
     os.makedirs(os.path.join(p.path, "mylib"))
     with open(os.path.join(p.path, "mylib", "__init__.py"), "w") as f:
@@ -71,6 +80,7 @@ def local_run(project, *args):
     return r
 
 
+@pytest.mark.stack
 @FORK
 @pytest.mark.parametrize("dist", [(), ("--dist", "load")], ids=["plain", "dist"])
 def test_coverage_is_the_local_runs(covered, fork, dist):
@@ -82,6 +92,7 @@ def test_coverage_is_the_local_runs(covered, fork, dist):
     r = covered.pytest(*args)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "6 passed" in r.stdout
+    assert "cov-7.0.0" in r.stdout if STACK == "cov7" else "cov-4.0.0" in r.stdout
     assert "INTERNALERROR" not in r.stdout + r.stderr
     assert "CoverageWarning" not in r.stderr, r.stderr
     assert "pytest_%s_proj" % covered.cluster.user not in r.stdout
@@ -92,6 +103,7 @@ def test_coverage_is_the_local_runs(covered, fork, dist):
         assert "fresh pythons" not in r.stderr, r.stderr
 
 
+@pytest.mark.stack
 def test_coverage_xml_names_the_projects_files(covered):
     covered.use_nodes("node1 node2")
     r = covered.pytest("--cov=mylib", "--cov-report=xml")
@@ -140,6 +152,7 @@ def test_collected_once_in_this_process():
 '''
 
 
+@pytest.mark.stack
 @FORK
 def test_a_forked_worker_is_a_fresh_python_to_its_tests(tmp_path, nodes, venv_template, fork):
     """multiprocessing's spawn and forkserver pools and
