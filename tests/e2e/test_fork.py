@@ -6,6 +6,7 @@ cloud_fork = no turns it off."""
 import glob
 import json
 import os
+import re
 
 import pytest
 
@@ -121,3 +122,38 @@ def test_importlib_mode(recording):
     got = records(recording)
     assert len(got) == 12
     assert_forked_on_node2(got)
+
+
+CRASH = '''import os
+
+import pytest
+
+
+def test_crash():
+    open(os.path.join(os.getcwd(), "crashed-%d" % os.getpid()), "w").close()
+    os._exit(3)
+
+
+@pytest.mark.parametrize("n", range(4))
+def test_fine(n):
+    pass
+'''
+
+
+@pytest.mark.parametrize("fork", ["yes", "no"])
+def test_a_worker_that_crashes_is_reported_as_xdist_reports_it(project, fork):
+    """A test that ends its worker (os._exit) on a node that is alive:
+    xdist's own report (the crash, the test failed), once; the node is not
+    lost and its test does not run again elsewhere."""
+    with open(os.path.join(project.path, "tests", "test_crash.py"), "w") as f:
+        f.write(CRASH)
+    project.use_nodes("node2", cloud_fork=fork)
+    r = project.pytest("-p", "no:randomly", "tests/test_crash.py")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "1 failed, 4 passed" in r.stdout, r.stdout + r.stderr
+    assert re.search(r"worker 'node2_\d' crashed while running 'tests/test_crash.py::test_crash'", r.stdout)
+    assert "was lost" not in r.stdout + r.stderr
+    chdir = project.cluster.nodes["node2"].path("pytest_%s_proj" % project.cluster.user)
+    assert len(glob.glob(os.path.join(chdir, "crashed-*"))) == 1
+    if fork == "yes":
+        assert "fresh pythons" not in r.stderr, r.stderr
