@@ -49,7 +49,7 @@ FORK = pytest.mark.parametrize("fork", ["yes", "no"])
 def coverage_table(out):
     """The report's lines of the table (Name Stmts Miss Cover Missing)."""
     return [line.split() for line in out.splitlines()
-            if re.match(r"(mylib/|TOTAL)\S*\s+\d+\s+\d+\s+\d+%", line)]
+            if re.match(r"(mylib/|TOTAL)\S*(\s+\d+)+\s+\d+%", line)]
 
 
 def needs_pytest_cov():
@@ -101,6 +101,37 @@ def test_coverage_is_the_local_runs(covered, fork, dist):
     assert coverage_table(r.stdout) == local
     if fork == "yes":
         assert "fresh pythons" not in r.stderr, r.stderr
+
+
+@pytest.mark.stack
+@pytest.mark.stack
+@FORK
+def test_coveragerc_branches_parallel_and_append_as_locally(covered, fork):
+    """.coveragerc's [run] branch and parallel, and --cov-append over a
+    first run's data: the same table (branches and partial ones too) as
+    the same two runs here."""
+    with open(os.path.join(covered.path, ".coveragerc"), "w") as f:
+        f.write("[run]\nbranch = True\nparallel = True\n")
+    with open(os.path.join(covered.path, "tests", "test_other.py"), "w") as f:
+        f.write("import mylib\n\n\ndef test_unused():\n    assert mylib.unused(1) == 1\n")
+    args = ("--cov=mylib", "--cov-report=term-missing")
+    first, second = ("tests/test_other.py",), ("--cov-append", "tests/test_lib.py")
+    local_run(covered, *(args + first))
+    local = coverage_table(local_run(covered, *(args + second)).stdout)
+    # the first run's lines are in (unused's if and return 1), as is its
+    # partial branch
+    assert local[0][:6] == ["mylib/__init__.py", "10", "2", "2", "1", "75%"], local
+    covered.use_nodes("node1 node2", cloud_fork=fork)
+    for name in os.listdir(covered.path):
+        if name.startswith(".coverage."):
+            os.unlink(os.path.join(covered.path, name))
+    os.unlink(os.path.join(covered.path, ".coverage"))
+    r = covered.pytest(*(args + first))
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = covered.pytest(*(args + second))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "6 passed" in r.stdout
+    assert coverage_table(r.stdout) == local
 
 
 @pytest.mark.stack
