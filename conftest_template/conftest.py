@@ -1425,6 +1425,19 @@ class PathMap:
     map = __call__
 
 
+def either_moved(*moves):
+    """A move that tries each of moves in turn (the node's root as pytest
+    names it, then its real path, which coverage records when the root
+    is reached through a symbolic link)."""
+    def move(path):
+        for each in moves:
+            moved = each(path)
+            if moved is not None:
+                return moved
+        return None
+    return move
+
+
 def moved_coverage(data, move):
     """Coverage data (CoverageData.dumps()) with each file's path moved
     by move (PathMap): lines, arcs, contexts and file tracers kept."""
@@ -3365,7 +3378,9 @@ def pytest_cmdline_main(config):
                 root, cwd = workerinput["cloud_places"]
                 paths = LocalPaths(str(config.rootpath), root, cwd)
                 config.pluginmanager.register(_WorkerPlaces(paths), "pytest-cloud-places")
-                config.pluginmanager.register(WorkerCoverage(paths.moved, root), "pytest-cloud-coverage")
+                real = LocalPaths(os.path.realpath(str(config.rootpath)), root, cwd)
+                config.pluginmanager.register(WorkerCoverage(either_moved(paths.moved, real.moved), root),
+                                              "pytest-cloud-coverage")
             _end_with_parent()
         return None
     if os.environ.get("PYTEST_CLOUD_FORK_SERVER"):

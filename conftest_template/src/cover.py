@@ -32,6 +32,19 @@ class PathMap:
     map = __call__
 
 
+def either_moved(*moves):
+    """A move that tries each of moves in turn (the node's root as pytest
+    names it, then its real path, which coverage records when the root
+    is reached through a symbolic link)."""
+    def move(path):
+        for each in moves:
+            moved = each(path)
+            if moved is not None:
+                return moved
+        return None
+    return move
+
+
 def moved_coverage(data, move):
     """Coverage data (CoverageData.dumps()) with each file's path moved
     by move (PathMap): lines, arcs, contexts and file tracers kept."""

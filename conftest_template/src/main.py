@@ -13,7 +13,7 @@ import threading
 import pytest
 
 from . import PYTEST_CLOUD_VERSION
-from .cover import ControllerCoverage, WorkerCoverage, coverage_measures
+from .cover import ControllerCoverage, WorkerCoverage, coverage_measures, either_moved
 from .helper import _Helper, _requested, _xdist_version
 from .options import _check_ini
 from .plan import Plan
@@ -50,7 +50,9 @@ def pytest_cmdline_main(config):
                 root, cwd = workerinput["cloud_places"]
                 paths = LocalPaths(str(config.rootpath), root, cwd)
                 config.pluginmanager.register(_WorkerPlaces(paths), "pytest-cloud-places")
-                config.pluginmanager.register(WorkerCoverage(paths.moved, root), "pytest-cloud-coverage")
+                real = LocalPaths(os.path.realpath(str(config.rootpath)), root, cwd)
+                config.pluginmanager.register(WorkerCoverage(either_moved(paths.moved, real.moved), root),
+                                              "pytest-cloud-coverage")
             _end_with_parent()
         return None
     if os.environ.get("PYTEST_CLOUD_FORK_SERVER"):

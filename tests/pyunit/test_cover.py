@@ -48,6 +48,16 @@ def test_a_path_is_moved_only_from_the_nodes_copy(path, expected):
     assert mapped.map(path) == expected  # coverage 6's PathAliases protocol
 
 
+@pytest.mark.parametrize("path, expected", [
+    (NODE + "/mylib/a.py", HERE + "/mylib/a.py"),  # the root as pytest names it
+    ("/real/home/u/pytest_u_proj/mylib/a.py", HERE + "/mylib/a.py"),  # its real path
+    ("/real/home/u/other/a.py", None),  # in neither
+])
+def test_a_path_is_moved_from_the_root_or_its_real_path(path, expected):
+    real = cloud.LocalPaths("/real/home/u/pytest_u_proj", HERE, HERE).moved
+    assert cloud.either_moved(move, real)(path) == expected
+
+
 def test_lines_and_contexts_come_back_under_the_projects_paths():
     CoverageData = coverage_data()
     node = CoverageData(no_disk=True)
