@@ -15,14 +15,19 @@ CPUs (sshd's SetEnv OMP_NUM_THREADS=N, which nproc reads).
   memory        the summed PSS of one node's 12 workers, taken mid-run
   wait          a suite whose import waits 1.5 s (on a disk or a network,
                 not the CPU): seconds to the first result on 2 nodes x 4
-                workers; the fork server's check collection runs beside
-                its own, so forking adds no wait
+                workers; the fork server's scout collects the suite (its
+                own import) before the server imports what it names, so
+                forking waits for two imports before the first worker
+  cov           the same suite with --cov=heavy (pytest-cov) against
+                without, 2 nodes x 4 workers, fork on and off: wall time
+                and machine CPU (under coverage each forked worker imports
+                the measured module itself)
   pyflakes      its own suite (Debian's python3-pyflakes), 2 x 4 workers
 
 With --accounting (Debian's acct: accton, dump-acct), the forked 2 x 12
 runs also say where the CPU went, process by process, from the kernel's
 BSD process accounting: a forked worker, its client, the fork server and
-its collection afresh, the node's gateway, the controller's pytest.
+its scout, the node's gateway, the controller's pytest.
 
 Needs root (sshd nodes) and Debian's pytest, xdist and virtualenv.
 
@@ -99,7 +104,7 @@ def write_ini(proj, cluster, nodes, fork, testpaths="tests", more=""):
                                                     "yes" if fork else "no", more))
 
 
-def run(proj, watch=None):
+def run(proj, watch=None, extra=()):
     """One whole pytest run: (wall s, machine CPU s, first result s, what
     watch() returned mid-run, its output, CPU s of the controller's side:
     pytest, the helper, rsync and every ssh client)."""
@@ -110,7 +115,7 @@ def run(proj, watch=None):
     cpu0 = busy_seconds()
     start = time.monotonic()
     proc = subprocess.Popen([os.path.join(proj, ".venv", "bin", "python"), "-m", "pytest", "-v",
-                             "-p", "no:cacheprovider"], cwd=proj, env=env, stdout=subprocess.PIPE,
+                             "-p", "no:cacheprovider"] + list(extra), cwd=proj, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     first = None
     seen = []
@@ -167,7 +172,7 @@ def cpu_by_role(rows, me):
     for cpu, pid, pp in py:
         children.setdefault(pp, []).append((pid, cpu))
     servers = {pid for _cpu, pid, _pp in py if pid not in gateways and len(children.get(pid, ())) >= 3}
-    roles = {"controller's pytest": [], "gateway": [], "fork server": [], "its collection afresh": [],
+    roles = {"controller's pytest": [], "gateway": [], "fork server": [], "its scout": [],
              "forked worker": [], "worker's client": []}
     for cpu, pid, pp in py:
         if pp == me:
@@ -178,7 +183,7 @@ def cpu_by_role(rows, me):
             roles["fork server"].append(cpu)
         elif pp in servers:
             first = min(p for p, _c in children[pp])
-            roles["its collection afresh" if pid == first else "forked worker"].append(cpu)
+            roles["its scout" if pid == first else "forked worker"].append(cpu)
         elif pp in gateways:
             roles["worker's client"].append(cpu)
     return roles
@@ -302,6 +307,30 @@ def wait_section(args, cluster, hidden):
     first_result(args, cluster, proj, "n4-1 n4-2", "an import that waits 1.5 s, 2 nodes x 4 workers")
 
 
+def cov_section(args, cluster, proj):
+    got = {}
+    for _ in range(args.runs):
+        for fork in (True, False):
+            for cov in (False, True):
+                write_ini(proj, cluster, "n4-1 n4-2", fork)
+                extra = ("--cov=heavy", "--cov-report=term") if cov else ()
+                run(proj, extra=extra)
+                wall, cpu, _first, _w, text, _c = run(proj, extra=extra)
+                if cov and not re.search(r"^heavy\.py\s+\d+\s+0\s+100%", text, re.M):
+                    sys.exit("--cov run without heavy.py at 100%:\n" + text[-3000:])
+                got.setdefault((fork, cov), []).append((wall, cpu))
+    print("\n## --cov (pytest-cov) against none, 2 nodes x 4 workers\n")
+    print("| fork | --cov | wall s | machine CPU s | wall ratio | CPU ratio |")
+    print("|---|---|---|---|---|---|")
+    for fork in (True, False):
+        base = got[(fork, False)]
+        for cov in (False, True):
+            r = got[(fork, cov)]
+            print("| %s | %s | %.2f | %.2f | %.2f | %.2f |" % (
+                "on" if fork else "off", "yes" if cov else "no", median(r, 0), median(r, 1),
+                median(r, 0) / median(base, 0), median(r, 1) / median(base, 1)))
+
+
 def pyflakes_section(args, cluster, hidden):
     flakes = os.path.join(hidden, "flakes")
     os.makedirs(flakes)
@@ -353,6 +382,8 @@ def main():
             first_section(args, cluster, proj)
         if "wait" not in args.skip:
             wait_section(args, cluster, hidden)
+        if "cov" not in args.skip:
+            cov_section(args, cluster, proj)
         if "pyflakes" not in args.skip and os.path.isdir(PYFLAKES):
             pyflakes_section(args, cluster, hidden)
     print("\n(medians of %d runs, interleaved; %s)" % (args.runs, " ".join(shlex.quote(a) for a in sys.argv)))

@@ -50,6 +50,7 @@ MODULES = (
     "lossbook",
     "replacement",
     "seam",
+    "cover",
     "scheduling",
     "texts",
     "parallel",

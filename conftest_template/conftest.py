@@ -43,20 +43,21 @@ the order of a run (make assembles this file from them: edit those):
                       replaced (pure).
    8. seam.py         Seam: every name of xdist, execnet or pytest that is not
                       public.
-   9. scheduling.py   The schedulers: LongestFirstScheduling, CloudScheduling.
-  10. texts.py        Files carried as text: the fork server and the timeline
+   9. cover.py        Coverage as a local run measures it (pytest-cov).
+  10. scheduling.py   The schedulers: LongestFirstScheduling, CloudScheduling.
+  11. texts.py        Files carried as text: the fork server and the timeline
                       page.
-  11. parallel.py     Calls at once with a bound, and stopping an ssh that
+  12. parallel.py     Calls at once with a bound, and stopping an ssh that
                       hangs.
-  12. forking.py      ForkServers: a node's workers as forks of one process
+  13. forking.py      ForkServers: a node's workers as forks of one process
                       that collected.
-  13. bringup.py      BringUp: every node's gateway at once, then its workers.
-  14. timeline.py     TimelineBook, the figures, the self-contained HTML page.
-  15. outputs.py      The end of a run: the summary lines, the report, the
+  14. bringup.py      BringUp: every node's gateway at once, then its workers.
+  15. timeline.py     TimelineBook, the figures, the self-contained HTML page.
+  16. outputs.py      The end of a run: the summary lines, the report, the
                       files written.
-  16. run.py          CloudRun: the hooks of a run, each handing its event on.
-  17. worker.py       On the workers: what a worker of ours does differently.
-  18. main.py         The start of a run: pytest_cmdline_main, controller and
+  17. run.py          CloudRun: the hooks of a run, each handing its event on.
+  18. worker.py       On the workers: what a worker of ours does differently.
+  19. main.py         The start of a run: pytest_cmdline_main, controller and
                       workers.
 """
 
@@ -67,18 +68,22 @@ import errno
 import hashlib
 import heapq
 import importlib
+import importlib.util
 import inspect
 import json
 import os
 import re
+import shutil
 import signal
 import stat
 import statistics
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
+import warnings
 
 import pytest
 
@@ -895,6 +900,15 @@ class ReplacementPolicy:
 XDIST = "pytest-xdist 3.1.0 (Debian 12), 3.6.1, 3.8.0, 3.9.0.dev0 (main at f63b6a2)"
 EXECNET = "execnet 1.9.0, 2.1.1, 2.1.2"
 PYTEST = "pytest 7.2.1, 8.3.5, 8.4.2, 9.0.3, 9.1.1"
+PYTEST_COV = "pytest-cov 4.0.0 (Debian 12), 7.0.0"
+WHY_CENTRAL = ("pytest-cov chooses its one-process controller (Central) in its pytest_load_initial_conftests, "
+               "before any conftest is imported and so before ours turns --dist on: it is replaced by the "
+               "distributed one (DistMaster), as -n or --dist would have chosen")
+WHY_WORKER_DATA = ("a worker on another machine sends its coverage data with its own paths, and the controller's "
+                   "mapping of them (paths on a Coverage it no longer reports from) does nothing: they are moved "
+                   "to the project's paths here before they are sent")
+WHY_SCOUT = ("the fork server's collection (its scout) measures what coverage would and writes nothing: "
+             "pytest-cov's parsed options are read there, and it is told not to measure")
 WHY_GROUP = ("the execnet group xdist makes its workers in: our proxies must be in it (a worker finds its "
              "proxy there by via=); xdist's --px (3.7 and later) makes proxies one after another with no "
              "bound, and 3.1 has no --px")
@@ -904,7 +918,9 @@ WHY_NUMNODES = ("the schedulers wait for as many collections as the run had work
 WHY_TAKE_BACK = "a test not to run again, taken out of the tests waiting: the protocol can only add one"
 
 # (owner, name, why no public hook or name does it, releases checked, the
-# first xdist release that has the owner, or None)
+# first xdist release that has the owner (a tuple), or the optional plugin
+# whose entries they are (a module name: asked for only where it is
+# installed), or None)
 SEAM = (
     ("xdist.plugin.pytest_configure", "dsession",
      "xdist's controller registers as the plugin 'dsession': no public accessor", XDIST, None),
@@ -973,6 +989,29 @@ SEAM = (
     ("execnet.gateway_io.popen_args", "-c",
      "a forked worker runs execnet's bootstrap line as a fresh python would: the argument after -c "
      "(forkserver.py)", EXECNET, None),
+    ("_pytest.assertion.rewrite", "AssertionRewritingHook",
+     "the fork server leaves to each worker the modules pytest imported through its assertion rewriting "
+     "(test modules, conftests, the plugins it rewrites), told by their loader's type: no public name says "
+     "which they are (forkserver.py)", PYTEST, None),
+    # pytest-cov, asked for where it is installed (SEAM_PLUGINS)
+    ("pytest_cov.plugin.pytest_load_initial_conftests", "_cov",
+     "pytest-cov registers its plugin under this name; no public accessor", PYTEST_COV, "pytest_cov"),
+    ("pytest_cov.plugin.CovPlugin", "cov_controller", WHY_CENTRAL, PYTEST_COV, "pytest_cov"),
+    ("pytest_cov.plugin.CovPlugin", "start", WHY_CENTRAL, PYTEST_COV, "pytest_cov"),
+    ("pytest_cov.engine", "Central", WHY_CENTRAL, PYTEST_COV, "pytest_cov"),
+    ("pytest_cov.engine", "DistMaster", WHY_CENTRAL, PYTEST_COV, "pytest_cov"),
+    ("pytest_cov.engine.CovController", "pause",
+     "stops the replaced controller's coverage (4.0: and its subprocesses' environment)", PYTEST_COV,
+     "pytest_cov"),
+    ("pytest_cov.engine.CovController", "cov",
+     "the replaced controller's data so far (this conftest's import, the project's conftests') is saved "
+     "beside, for the distributed one to combine", PYTEST_COV, "pytest_cov"),
+    ("pytest_cov.engine.DistWorker.finish", "cov_worker_data", WHY_WORKER_DATA, PYTEST_COV, "pytest_cov"),
+    ("pytest_cov.engine.DistWorker.finish", "cov_worker_path", WHY_WORKER_DATA, PYTEST_COV, "pytest_cov"),
+    ("pytest_cov.plugin.pytest_addoption", "cov_source", WHY_SCOUT, PYTEST_COV, "pytest_cov"),
+    ("pytest_cov.engine.CovController.__init__", "cov_branch", WHY_SCOUT, PYTEST_COV, "pytest_cov"),
+    ("pytest_cov.engine.CovController.__init__", "cov_config", WHY_SCOUT, PYTEST_COV, "pytest_cov"),
+    ("pytest_cov.plugin.CovPlugin.__init__", "no_cov", WHY_SCOUT, PYTEST_COV, "pytest_cov"),
 )
 
 
@@ -1022,17 +1061,28 @@ def _has(owner, name):
     return name in _code_names(owner)
 
 
-def check(installed_xdist=None):
+def _installed(module):
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def check(installed_xdist=None, plugins=None):
     """Every entry of SEAM the installed releases lack, as "owner.name"
     (empty: all there).  installed_xdist: its (major, minor); an entry
-    whose owner came in a later release is not asked for."""
+    whose owner came in a later release is not asked for.  plugins: the
+    optional plugins whose entries are asked for (None: those installed)."""
     if installed_xdist is None:
         import xdist
 
         installed_xdist = _version(xdist.__version__)
     missing = []
     for owners, name, _why, _checked, since in SEAM:
-        if since is not None and installed_xdist < since:
+        if isinstance(since, str):
+            if not (_installed(since) if plugins is None else since in plugins):
+                continue
+        elif since is not None and installed_xdist < since:
             continue
         found = False
         for owner in owners.split(" or "):
@@ -1196,6 +1246,50 @@ class Seam:
         config.option.basetemp = None
 
     @staticmethod
+    def coverage_plugin(config):
+        """pytest-cov's plugin when it measures this run (_cov, with a
+        controller: cov_controller), else None."""
+        plugin = config.pluginmanager.getplugin("_cov")
+        if plugin is None or plugin.cov_controller is None:
+            return None
+        return plugin
+
+    @staticmethod
+    def coverage_distributed(config):
+        """pytest-cov's Central, chosen before --dist was on, becomes a
+        DistMaster as with -n (_cov: cov_controller, start; pause; cov);
+        what Central measured so far is saved for it to combine."""
+        plugin = Seam.coverage_plugin(config)
+        if plugin is None:
+            return False
+        from pytest_cov import engine
+
+        central = plugin.cov_controller
+        if type(central) is not engine.Central:
+            return False
+        central.pause()
+        plugin.start(engine.DistMaster)
+        with warnings.catch_warnings():  # no data, a source not imported: DistMaster's are quiet too
+            warnings.simplefilter("ignore")
+            central.cov.save()
+        return True
+
+    @staticmethod
+    def coverage_sent(workeroutput):
+        """The coverage data a worker of pytest-cov's is about to send and
+        its folder (DistWorker.finish: cov_worker_data, cov_worker_path),
+        or None (not measured, or on a shared disk)."""
+        if not workeroutput or "cov_worker_data" not in workeroutput:
+            return None
+        return workeroutput["cov_worker_data"], workeroutput["cov_worker_path"]
+
+    @staticmethod
+    def coverage_send(workeroutput, data, path):
+        """The worker sends data, from folder path, instead."""
+        workeroutput["cov_worker_data"] = data
+        workeroutput["cov_worker_path"] = path
+
+    @staticmethod
     def file_with_first_attempt(report, first):
         """A re-run test's report is filed by junit with its first
         attempt's (node_reporter: node): its node is seen as first."""
@@ -1314,7 +1408,145 @@ class _NodeAlias:
         return hash(self._key)
 
 
-# --- 9. src/scheduling.py ----------------------------------------------------
+# --- 9. src/cover.py ---------------------------------------------------------
+#
+# Coverage as a local run measures it (pytest-cov).
+#
+# On the controller pytest-cov runs its distributed mode, as with -n
+# (Seam.coverage_distributed); each worker's data comes back with the
+# project's paths here (WorkerCoverage, moved_coverage), and a lost node's
+# data, which went with it, is accounted for (CoverageBook).
+
+class PathMap:
+    """move (a node's absolute path -> the controller's, or None) as
+    coverage's CoverageData.update takes it: a function (coverage 7) or an
+    object with map() (coverage 6).  Relative paths ([run] relative_files)
+    and paths outside the node's copy are kept."""
+
+    def __init__(self, move):
+        self.move = move
+
+    def __call__(self, path):
+        moved = self.move(path) if os.path.isabs(path) else None
+        return path if moved is None else moved
+
+    map = __call__
+
+
+def either_moved(*moves):
+    """A move that tries each of moves in turn (the node's root as pytest
+    names it, then its real path, which coverage records when the root
+    is reached through a symbolic link)."""
+    def move(path):
+        for each in moves:
+            moved = each(path)
+            if moved is not None:
+                return moved
+        return None
+    return move
+
+
+def moved_coverage(data, move):
+    """Coverage data (CoverageData.dumps()) with each file's path moved
+    by move (PathMap): lines, arcs, contexts and file tracers kept."""
+    from coverage import CoverageData
+
+    node = CoverageData(no_disk=True)
+    node.loads(data)
+    here = CoverageData(no_disk=True)
+    here.update(node, PathMap(move))
+    return here.dumps()
+
+
+class WorkerCoverage:
+    """On a worker of ours: the coverage data pytest-cov sends the
+    controller names the project's paths there (move: LocalPaths.moved),
+    and the folder it names is the project root there (root).  pytest-cov
+    puts it in workeroutput at the end of the test loop; xdist sends it
+    after every pytest_sessionfinish."""
+
+    def __init__(self, move, root):
+        self.move = move
+        self.root = root
+        self.folder = None
+
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_sessionstart(self, session):
+        # pytest-cov's worker (started in this hook) combines every data
+        # file of its folder when it finishes: the workers of one node
+        # would combine (and delete) each other's, half written.  Each has
+        # a folder of its own (COVERAGE_FILE, read when its Coverage is
+        # made; its subprocesses are told the file by pytest-cov).
+        self.folder = tempfile.mkdtemp(prefix="pytest-cloud-cov-")
+        before = os.environ.get("COVERAGE_FILE")
+        os.environ["COVERAGE_FILE"] = os.path.join(self.folder, ".coverage")
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop("COVERAGE_FILE", None)
+            else:
+                os.environ["COVERAGE_FILE"] = before
+
+    def pytest_sessionfinish(self, session):
+        output = getattr(session.config, "workeroutput", None)
+        sent = Seam.coverage_sent(output)
+        if sent is not None:
+            Seam.coverage_send(output, moved_coverage(sent[0], self.move), self.root)
+
+    def pytest_unconfigure(self, config):
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class ControllerCoverage:
+    """On the controller: pytest-cov (4.0) stores the data each worker
+    sends with a Coverage it starts and stops around it, which warns that
+    it collected nothing (a local run's collocated workers send none):
+    that warning is left out, the data is kept."""
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_testnodedown(self, node, error):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="No data was collected")
+            yield
+
+
+class CoverageBook:
+    """What a lost node's coverage costs (pure: events in, lines out).  A
+    worker sends its coverage data when it finishes; a lost node's went
+    with it, so what only the tests that finished there ran is missing
+    from the report.  The test running when it was lost is run again on
+    another node (LossBook), and that run is measured there."""
+
+    def __init__(self):
+        self.finished = {}  # node -> tests whose last report came from it
+
+    def report(self, node, test, when):
+        if node is not None and when == "teardown":
+            self.finished.setdefault(node, []).append(test)
+
+    def lines(self, lost, crashes):
+        """The summary's lines for the lost nodes (lost: node -> why;
+        crashes: test -> [(node, worker), ...] lost under it)."""
+        found = []
+        for node in sorted(lost):
+            tests = self.finished.get(node, [])
+            rerun = sorted(test for test, attempts in crashes.items() if attempts[0][0] == node)
+            found.append("coverage: node '%s' was lost with its workers' data: what only its %d finished "
+                         "test%s ran is not in the report%s" % (
+                             node, len(tests), "" if len(tests) == 1 else "s",
+                             "; %s, running there, is measured where it ran again" % ", ".join(rerun)
+                             if rerun else ""))
+        return found
+
+
+def coverage_measures(config):
+    """Whether pytest-cov measures this run."""
+    return Seam.coverage_plugin(config) is not None
+
+
+# --- 10. src/scheduling.py ---------------------------------------------------
 #
 # The schedulers: LongestFirstScheduling, CloudScheduling.
 #
@@ -1586,7 +1818,7 @@ class CloudScheduling:
             self.replacement()
 
 
-# --- 10. src/texts.py --------------------------------------------------------
+# --- 11. src/texts.py --------------------------------------------------------
 #
 # Files carried as text: the fork server and the timeline page.
 #
@@ -1640,79 +1872,189 @@ def say(name, text):
 if sys.platform != "linux" or not hasattr(os, "fork"):
     say("fallback", "no fork without exec on this platform (%s)" % sys.platform)
     sys.exit(0)
+import importlib, importlib.machinery, site, sysconfig, types
 import pytest
 
+# What the workers share: the modules this process imports, once, with no
+# hook of pytest run.  A child forked before the suite is imported (the
+# scout) collects it as a worker would and says what that imported; this
+# process imports those modules, less the ones each worker imports itself
+# (each_worker): the test modules, conftests and plugins pytest rewrites,
+# whose hooks and state are each worker's own, and, when coverage
+# measures the run, the project's modules and whatever it measures, whose
+# import each worker measures.
 
-class Ids:
-    ids = None
+
+def loader_kind(module):
+    """The name of the type of the loader that loaded module."""
+    loader = getattr(getattr(module, "__spec__", None), "loader", None) or getattr(module, "__loader__", None)
+    return type(loader).__name__
+
+
+def places(module):
+    """The files and folders module was loaded from, real paths."""
+    found = [getattr(module, "__file__", None)] + list(getattr(module, "__path__", None) or [])
+    return [os.path.realpath(p) for p in found if isinstance(p, str)]
+
+
+class Scout:
+    """The scout's collection: the modules it imported (in order), the
+    project root, the environment and sys.path it ended with, and, when
+    pytest-cov measures the run, what coverage measured.  pytest-cov
+    itself is told not to measure: its data and reports would be written
+    on the node."""
+
+    def __init__(self):
+        self.before = set(sys.modules)
+        self.found = {"root": None, "environ": None, "path": None, "cover": None, "measured": None}
+        self.cov = None
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_load_initial_conftests(self, early_config):
+        # before pytest-cov's own (tryfirst) decides what it measures, and
+        # before the conftests are imported, as a worker's coverage would
+        ns = early_config.known_args_namespace
+        source = getattr(ns, "cov_source", None)
+        if source and not getattr(ns, "no_cov", False):
+            setattr(ns, "no_cov", True)
+            self.found["cover"] = "started"
+            try:
+                import coverage
+                self.cov = coverage.Coverage(
+                    source=None if True in source else [s for s in source if s is not True],
+                    branch=getattr(ns, "cov_branch", None), config_file=getattr(ns, "cov_config", True),
+                    data_file=None)
+                self.cov.start()
+            except Exception as exc:
+                self.found["cover"] = "coverage did not start: %s" % (str(exc).strip() or type(exc).__name__)
+        yield
 
     def pytest_collection_finish(self, session):
-        self.ids = [item.nodeid for item in session.items]
+        self.found.update(root=str(session.config.rootpath), environ=dict(os.environ), path=list(sys.path))
+
+    def write(self):
+        if self.cov is not None:
+            self.cov.stop()
+            self.found["measured"] = sorted(os.path.realpath(p) for p in self.cov.get_data().measured_files())
+        self.found["modules"] = [(name, loader_kind(m), places(m)) for name, m in list(sys.modules.items())
+                                 if name not in self.before and isinstance(m, types.ModuleType)]
+        with open(os.path.join(d, "scout.tmp"), "w") as f:
+            f.write(repr(self.found))
+        os.rename(os.path.join(d, "scout.tmp"), os.path.join(d, "scout"))
 
 
-def collect(cache="cache"):
-    found = Ids()
-    pytest.main(args + ["--collect-only", "-q", "-o", "cache_dir=" + os.path.join(d, cache)],
-                plugins=[found])
-    sys.stdout.flush()
-    sys.stderr.flush()
-    return found.ids
-
-
-def start_afresh():
+def scout():
+    """The suite collected once, as a worker would, in a child forked
+    before it is imported (its cache in this folder: nothing of the node's
+    copy is written); what it found (Scout), or why there is nothing."""
     server = os.getpid()
-    # what another fresh worker would collect: a child that imports the
-    # project's modules itself, forked before this process imports them,
-    # and so beside this process's own collection rather than after it
-    # (on a node with a core to spare, the check costs no time)
-    r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
-        os.close(r)
-        try:  # it ends with this process (killed at its bound, say)
-            import ctypes
-            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-        if os.getppid() != server:
-            os._exit(1)
-        os.write(w, repr(collect("cache-afresh")).encode("utf-8"))
-        os._exit(0)
-    os.close(w)
-    return pid, r
-
-
-def afresh_ids(pid, r):
-    chunks = []
-    while True:
-        chunk = os.read(r, 65536)
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(r)
-    os.waitpid(pid, 0)
+        code = 1
+        try:
+            try:  # it ends with this process (killed at its bound, say)
+                import ctypes
+                ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+            except (OSError, AttributeError):
+                pass
+            if os.getppid() == server:
+                found = Scout()
+                try:
+                    pytest.main(args + ["--collect-only", "-q", "-o", "cache_dir=" + os.path.join(d, "cache")],
+                                plugins=[found])
+                finally:
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                    found.write()
+                code = 0
+        finally:
+            os._exit(code)
+    _pid, status = os.waitpid(pid, 0)
     try:
-        return ast.literal_eval(b"".join(chunks).decode("utf-8"))
-    except (ValueError, SyntaxError):
-        return None
+        with open(os.path.join(d, "scout")) as f:
+            return ast.literal_eval(f.read())
+    except (OSError, ValueError, SyntaxError):
+        return "its collection ended without saying what it imported (exit %d)" % os.waitstatus_to_exitcode(status)
 
 
-# the suite imported and collected once, as a worker would (its cache in
-# this folder: nothing of the node's copy is written)
-afresh = start_afresh()
-first = collect()
+def outside_project():
+    """Where the interpreter's own and installed modules are (a virtualenv
+    inside the project is no part of it)."""
+    found = {sys.prefix, sys.base_prefix, sys.exec_prefix}
+    found.update(sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib"))
+    found.update(site.getsitepackages() if hasattr(site, "getsitepackages") else ())
+    return [os.path.realpath(p) for p in found if p]
+
+
+def under(path, folder):
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def each_worker(found):
+    """A test (name, loader, places) -> whether each worker imports that
+    module itself."""
+    root = os.path.realpath(found["root"]) if found["root"] else None
+    outside = outside_project()
+    measured = set(found["measured"] or ())
+
+    def project(paths):
+        return root is not None and any(under(p, root) and not any(under(p, o) for o in outside) for p in paths)
+
+    def own(name, kind, paths):
+        if kind == "AssertionRewritingHook":  # pytest's rewriting: tests, conftests, plugins
+            return True
+        return found["cover"] is not None and (project(paths) or bool(measured.intersection(paths)))
+    return own
+
+
+def preload(modules, found):
+    """Imports modules ([(name, loader)], in the scout's order) with the
+    environment and sys.path the scout's collection ended with (a
+    conftest may set what an import reads), then puts both back.  A
+    module that does not import here, or not as the scout imported it, is
+    left to each worker."""
+    environ, path = dict(os.environ), list(sys.path)
+    os.environ.update(found["environ"] or {})
+    sys.path[:] = found["path"] or path
+    try:
+        for name, kind in modules:
+            if name in sys.modules:
+                continue
+            try:
+                importlib.import_module(name)
+            except Exception:
+                continue
+            except SystemExit:
+                continue
+            if name in sys.modules and loader_kind(sys.modules[name]) != kind:
+                del sys.modules[name]
+    finally:
+        os.environ.clear()
+        os.environ.update(environ)
+        sys.path[:] = path
+
+
+found = scout()
+if not isinstance(found, dict):
+    say("fallback", found)
+    sys.exit(0)
+if found["cover"] not in (None, "started"):
+    say("fallback", found["cover"])
+    sys.exit(0)
+own = each_worker(found)
+preload([(name, kind) for name, kind, paths in found["modules"] if not own(name, kind, paths)], found)
 threads = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
 if threads:
-    os.kill(afresh[0], signal.SIGKILL)
     say("fallback", "the suite started a thread while it was imported (%s): a fork would not have it"
         % ", ".join(sorted(threads)[:3]))
     sys.exit(0)
-# forks share one import: a collection that differs from one import to the
-# next (random parameters at import) would no longer differ between the
-# workers, and xdist would not see it; such a suite starts fresh workers
-if afresh_ids(*afresh) != first:
-    say("fallback", "the suite collects other tests when it is imported again (random or changing "
-        "parameters?): fresh workers, so that xdist compares their collections")
+# a module each worker imports itself, imported here by another one: the
+# workers would share it (its import unmeasured, its state one for all)
+leaked = sorted(name for name, kind, paths in found["modules"] if own(name, kind, paths) and name in sys.modules)
+if leaked:
+    say("fallback", "importing the suite imported %s%s, which each worker imports itself%s" % (
+        ", ".join(leaked[:3]), " and others" if len(leaked) > 3 else "",
+        " (coverage measures it)" if found["cover"] else ""))
     sys.exit(0)
 # what is imported stays out of the children's garbage collections: a
 # collection would touch every object, and so copy every page of it
@@ -1746,10 +2088,27 @@ def child(conn, fds, argv):
         os._exit(1)
 
     threading.Thread(target=client_gone, name="pytest-cloud-client", daemon=True).start()
+    run_as_fresh(argv)
+    sys.exit(0)
+
+
+def run_as_fresh(argv):
+    """Runs execnet's bootstrap line as `python -c` would, argv being the
+    client's command line less its own part ([python, ..., "-c", line,
+    ...]): sys.argv, sys.orig_argv, sys.path[0] and a __main__ of its
+    own, so that what starts python again (multiprocessing's spawn and
+    forkserver) starts it as from a fresh worker, not this file."""
     code = argv[argv.index("-c") + 1]
     sys.argv = ["-c"] + argv[argv.index("-c") + 2:]
-    exec(compile(code, "<string>", "exec"), {"__name__": "__main__", "__builtins__": __builtins__})
-    sys.exit(0)
+    if hasattr(sys, "orig_argv"):
+        sys.orig_argv = list(argv)
+    sys.path[:] = ["" if p == d else p for p in sys.path]
+    main = types.ModuleType("__main__")
+    main.__loader__ = importlib.machinery.BuiltinImporter
+    main.__annotations__ = {}
+    main.__builtins__ = sys.modules["builtins"]
+    sys.modules["__main__"] = main
+    exec(compile(code, "<string>", "exec"), main.__dict__)
 
 
 # A client sends its request (its pipes and argv) as soon as it connects;
@@ -1862,7 +2221,9 @@ d = os.path.dirname(os.path.abspath(__file__))
 try:
     s = socket.socket(socket.AF_UNIX)
     s.connect(os.path.join(d, "s"))
-    s.sendmsg([repr({"argv": sys.argv[1:]}).encode("utf-8")],
+    # argv: the command line a fresh python would have had (sys.orig_argv)
+    argv = getattr(sys, "orig_argv", [sys.executable])[:1] + sys.argv[1:]
+    s.sendmsg([repr({"argv": argv}).encode("utf-8")],
                [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [0, 1, 2]))])
 except OSError:
     os.execv(sys.executable, [sys.executable] + sys.argv[1:])
@@ -2052,7 +2413,7 @@ window.onerror = function (msg) { document.body.dataset.errors = (document.body.
 """
 
 
-# --- 11. src/parallel.py -----------------------------------------------------
+# --- 12. src/parallel.py -----------------------------------------------------
 #
 # Calls at once with a bound, and stopping an ssh that hangs.
 #
@@ -2123,7 +2484,7 @@ def kill_ssh(words):
                 pass
 
 
-# --- 12. src/forking.py ------------------------------------------------------
+# --- 13. src/forking.py ------------------------------------------------------
 #
 # ForkServers: a node's workers as forks of one process that collected.
 #
@@ -2176,7 +2537,7 @@ class ForkServers:
                 spec.python = "%s -I -S %s/client.py" % (spec.python, result[1])
 
 
-# --- 13. src/bringup.py ------------------------------------------------------
+# --- 14. src/bringup.py ------------------------------------------------------
 #
 # BringUp: every node's gateway at once, then its workers.
 #
@@ -2326,7 +2687,7 @@ class BringUp:
             pass
 
 
-# --- 14. src/timeline.py -----------------------------------------------------
+# --- 15. src/timeline.py -----------------------------------------------------
 #
 # TimelineBook, the figures, the self-contained HTML page.
 #
@@ -2562,7 +2923,7 @@ def timeline_html(data, title="pytest-cloud run"):
         "STYLE": TIMELINE_STYLE, "STYLE_HASH": csp_hash(TIMELINE_STYLE)})
 
 
-# --- 15. src/outputs.py ------------------------------------------------------
+# --- 16. src/outputs.py ------------------------------------------------------
 #
 # The end of a run: the summary lines, the report, the files written.
 #
@@ -2707,7 +3068,7 @@ class Outputs:
         self.written[name] = path
 
 
-# --- 16. src/run.py ----------------------------------------------------------
+# --- 17. src/run.py ----------------------------------------------------------
 #
 # CloudRun: the hooks of a run, each handing its event on.
 #
@@ -2741,6 +3102,7 @@ class CloudRun:
         self.workers = 0  # xdist's workers, once brought up
         self.unfinished = []  # tests reported failed: no node was left to run them
         self.lock_lost = {}  # proxy id -> why its node's lock ended
+        self.coverage = CoverageBook() if coverage_measures(config) else None
         helper.on_lost = self.lock_ended
 
     def node_of(self, worker):
@@ -2873,6 +3235,8 @@ class CloudRun:
     def pytest_runtest_logreport(self, report):
         test, real, now = report.nodeid, getattr(report, "node", None), time.monotonic()
         self.book.report(real, test, report.when)
+        if self.coverage is not None and real is not None:
+            self.coverage.report(self.node_of(real), test, report.when)
         self.durations.report(test, report.when, report.duration, now)
         if real is not None and report.when in ("setup", "call", "teardown"):
             worker = real.gateway.id
@@ -2908,8 +3272,9 @@ class CloudRun:
                            seconds=now - self.started, versions=versions)
 
     def pytest_terminal_summary(self, terminalreporter):
+        lost = self.coverage.lines(self.book.lost, self.book.crashes) if self.coverage is not None else []
         _summary(terminalreporter, summary_lines(self.bringup.left_out if self.bringup else {}, self.book,
-                                                 self.unfinished, self.durations.took()) + self.outputs.lines())
+                                                 self.unfinished, self.durations.took()) + lost + self.outputs.lines())
 
     def pytest_unconfigure(self, config):
         self.helper.release()
@@ -2968,7 +3333,7 @@ def _store(config, collected, durations):
         cache.set(DURATIONS_KEY, stored)
 
 
-# --- 17. src/worker.py -------------------------------------------------------
+# --- 18. src/worker.py -------------------------------------------------------
 #
 # On the workers: what a worker of ours does differently.
 #
@@ -3127,7 +3492,7 @@ def _end_with_parent():
     threading.Thread(target=watch, name="pytest-cloud-parent", daemon=True).start()
 
 
-# --- 18. src/main.py ---------------------------------------------------------
+# --- 19. src/main.py ---------------------------------------------------------
 #
 # The start of a run: pytest_cmdline_main, controller and workers.
 #
@@ -3161,8 +3526,11 @@ def pytest_cmdline_main(config):
             _seed_worker_cache(config, workerinput.get("cloud_cache"))
             if "cloud_places" in workerinput:
                 root, cwd = workerinput["cloud_places"]
-                config.pluginmanager.register(
-                    _WorkerPlaces(LocalPaths(str(config.rootpath), root, cwd)), "pytest-cloud-places")
+                paths = LocalPaths(str(config.rootpath), root, cwd)
+                config.pluginmanager.register(_WorkerPlaces(paths), "pytest-cloud-places")
+                real = LocalPaths(os.path.realpath(str(config.rootpath)), root, cwd)
+                config.pluginmanager.register(WorkerCoverage(either_moved(paths.moved, real.moved), root),
+                                              "pytest-cloud-coverage")
             _end_with_parent()
         return None
     if os.environ.get("PYTEST_CLOUD_FORK_SERVER"):
@@ -3172,7 +3540,7 @@ def pytest_cmdline_main(config):
         return None
     if not hasattr(config.option, "tx"):
         raise pytest.UsageError("pytest-cloud: pytest-xdist is needed (Debian: python3-pytest-xdist)")
-    missing = Seam.check()
+    missing = Seam.check(plugins={"pytest_cov"} if coverage_measures(config) else set())
     if missing:
         raise pytest.UsageError("pytest-cloud: this pytest-xdist (%s) or execnet lacks what pytest-cloud %s "
                                 "relies on (the conftest's SEAM, src/seam.py): %s"
@@ -3192,9 +3560,12 @@ def pytest_cmdline_main(config):
     dist_defaulted = config.option.dist == "no"
     if dist_defaulted:
         config.option.dist = "load"
+        Seam.coverage_distributed(config)  # pytest-cov chose before --dist was on
     if getattr(config.option, "maxworkerrestart", "unset") is None:
         # as xdist bounds it for -n N: a worker that cannot start is not
         # started again for ever (lost nodes do not count)
         config.option.maxworkerrestart = str(4 * len(config.option.tx))
     config.pluginmanager.register(CloudRun(config, plan, helper, dist_defaulted), "pytest-cloud-xdist")
+    if coverage_measures(config):
+        config.pluginmanager.register(ControllerCoverage(), "pytest-cloud-coverage")
     return None

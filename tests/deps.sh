@@ -36,6 +36,7 @@ need groff-base command -v groff
 need python3-pytest /usr/bin/python3 -c 'import pytest'
 need python3-pytest-xdist /usr/bin/python3 -c 'import xdist'
 need python3-execnet /usr/bin/python3 -c 'import execnet'
+need python3-pytest-cov /usr/bin/python3 -c 'import pytest_cov'
 need python3-pyflakes /usr/bin/python3 -c "import pyflakes"
 need python3-virtualenv /usr/bin/python3 -c 'import virtualenv'
 need python3-setuptools-scm /usr/bin/python3 -c 'import setuptools_scm'

@@ -10,6 +10,8 @@ the project's virtualenv and, synced, on the nodes:
     xdistnext pytest 9.1.1, pytest-xdist 3.9.0.dev0 (xdist's main branch,
               not a release: a break there shows here before users meet
               it), execnet 2.1.2
+    cov7      pytest 8.4.2, pytest-xdist 3.8.0, pytest-cov 7.0.0,
+              coverage 7.11.3 (a CPython 3.11 x86-64 wheel), execnet 2.1.2
 
     /usr/bin/python3 tests/stacks.py build NAME DEST   one virtualenv
     /usr/bin/python3 tests/stacks.py run [NAME...]     the conftest's pure
@@ -37,7 +39,18 @@ STACKS = {
     "pytest8": ["pytest-8.4.2", "pytest_xdist-3.8.0"] + COMMON,
     "pytest9": ["pytest-9.1.1", "pytest_xdist-3.8.0"] + COMMON,
     "xdistnext": ["pytest-9.1.1", "pytest_xdist-3.9.0.dev0"] + COMMON,
+    "cov7": ["pytest-8.4.2", "pytest_xdist-3.8.0", "pytest_cov-7.0.0", "coverage-7.11.3"] + COMMON,
 }
+
+
+def wheel_file(name):
+    """The wheel of name (NAME-VERSION) in the wheels folder: the pure one,
+    else coverage's CPython 3.11 x86-64 one, or None."""
+    for tail in ("-py3-none-any.whl", "-cp311-cp311-linux_x86_64.whl"):
+        path = os.path.join(wheels_dir(), name + tail)
+        if os.path.isfile(path):
+            return path
+    return None
 
 
 def wheels_dir():
@@ -51,7 +64,7 @@ def missing_wheels(name):
     found = wheels_dir()
     if found is None:
         return STACKS[name]
-    return [w for w in STACKS[name] if not os.path.isfile(os.path.join(found, w + "-py3-none-any.whl"))]
+    return [w for w in STACKS[name] if wheel_file(w) is None]
 
 
 def build(name, dest, base=None):
@@ -70,7 +83,7 @@ def build(name, dest, base=None):
         subprocess.run([base, "-m", "venv", dest], check=True)
     else:
         subprocess.run([PYTHON, "-m", "virtualenv", "-q", dest], check=True)
-    wheels = [os.path.join(wheels_dir(), w + "-py3-none-any.whl") for w in STACKS[name]]
+    wheels = [wheel_file(w) for w in STACKS[name]]
     subprocess.run([python, "-m", "pip", "install", "-q", "--no-index", "--no-deps",
                     "--disable-pip-version-check"] + wheels, check=True)
     subprocess.run([python, "-m", "pip", "check", "--disable-pip-version-check"], check=True,

@@ -13,6 +13,7 @@ import threading
 import pytest
 
 from . import PYTEST_CLOUD_VERSION
+from .cover import ControllerCoverage, WorkerCoverage, coverage_measures, either_moved
 from .helper import _Helper, _requested, _xdist_version
 from .options import _check_ini
 from .plan import Plan
@@ -47,8 +48,11 @@ def pytest_cmdline_main(config):
             _seed_worker_cache(config, workerinput.get("cloud_cache"))
             if "cloud_places" in workerinput:
                 root, cwd = workerinput["cloud_places"]
-                config.pluginmanager.register(
-                    _WorkerPlaces(LocalPaths(str(config.rootpath), root, cwd)), "pytest-cloud-places")
+                paths = LocalPaths(str(config.rootpath), root, cwd)
+                config.pluginmanager.register(_WorkerPlaces(paths), "pytest-cloud-places")
+                real = LocalPaths(os.path.realpath(str(config.rootpath)), root, cwd)
+                config.pluginmanager.register(WorkerCoverage(either_moved(paths.moved, real.moved), root),
+                                              "pytest-cloud-coverage")
             _end_with_parent()
         return None
     if os.environ.get("PYTEST_CLOUD_FORK_SERVER"):
@@ -58,7 +62,7 @@ def pytest_cmdline_main(config):
         return None
     if not hasattr(config.option, "tx"):
         raise pytest.UsageError("pytest-cloud: pytest-xdist is needed (Debian: python3-pytest-xdist)")
-    missing = Seam.check()
+    missing = Seam.check(plugins={"pytest_cov"} if coverage_measures(config) else set())
     if missing:
         raise pytest.UsageError("pytest-cloud: this pytest-xdist (%s) or execnet lacks what pytest-cloud %s "
                                 "relies on (the conftest's SEAM, src/seam.py): %s"
@@ -78,9 +82,12 @@ def pytest_cmdline_main(config):
     dist_defaulted = config.option.dist == "no"
     if dist_defaulted:
         config.option.dist = "load"
+        Seam.coverage_distributed(config)  # pytest-cov chose before --dist was on
     if getattr(config.option, "maxworkerrestart", "unset") is None:
         # as xdist bounds it for -n N: a worker that cannot start is not
         # started again for ever (lost nodes do not count)
         config.option.maxworkerrestart = str(4 * len(config.option.tx))
     config.pluginmanager.register(CloudRun(config, plan, helper, dist_defaulted), "pytest-cloud-xdist")
+    if coverage_measures(config):
+        config.pluginmanager.register(ControllerCoverage(), "pytest-cloud-coverage")
     return None

@@ -17,6 +17,7 @@ import pytest
 
 from . import PYTEST_CLOUD_VERSION
 from .bringup import BringUp
+from .cover import CoverageBook, coverage_measures
 from .durations import DURATIONS_KEY, DurationsBook
 from .helper import _stack_versions
 from .lossbook import LossBook
@@ -51,6 +52,7 @@ class CloudRun:
         self.workers = 0  # xdist's workers, once brought up
         self.unfinished = []  # tests reported failed: no node was left to run them
         self.lock_lost = {}  # proxy id -> why its node's lock ended
+        self.coverage = CoverageBook() if coverage_measures(config) else None
         helper.on_lost = self.lock_ended
 
     def node_of(self, worker):
@@ -183,6 +185,8 @@ class CloudRun:
     def pytest_runtest_logreport(self, report):
         test, real, now = report.nodeid, getattr(report, "node", None), time.monotonic()
         self.book.report(real, test, report.when)
+        if self.coverage is not None and real is not None:
+            self.coverage.report(self.node_of(real), test, report.when)
         self.durations.report(test, report.when, report.duration, now)
         if real is not None and report.when in ("setup", "call", "teardown"):
             worker = real.gateway.id
@@ -218,8 +222,9 @@ class CloudRun:
                            seconds=now - self.started, versions=versions)
 
     def pytest_terminal_summary(self, terminalreporter):
+        lost = self.coverage.lines(self.book.lost, self.book.crashes) if self.coverage is not None else []
         _summary(terminalreporter, summary_lines(self.bringup.left_out if self.bringup else {}, self.book,
-                                                 self.unfinished, self.durations.took()) + self.outputs.lines())
+                                                 self.unfinished, self.durations.took()) + lost + self.outputs.lines())
 
     def pytest_unconfigure(self, config):
         self.helper.release()

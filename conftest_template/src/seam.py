@@ -19,8 +19,10 @@ check, not silently the run.
 
 import ast
 import importlib
+import importlib.util
 import inspect
 import textwrap
+import warnings
 
 from .options import _version
 from .plan import spec_field
@@ -28,6 +30,15 @@ from .plan import spec_field
 XDIST = "pytest-xdist 3.1.0 (Debian 12), 3.6.1, 3.8.0, 3.9.0.dev0 (main at f63b6a2)"
 EXECNET = "execnet 1.9.0, 2.1.1, 2.1.2"
 PYTEST = "pytest 7.2.1, 8.3.5, 8.4.2, 9.0.3, 9.1.1"
+PYTEST_COV = "pytest-cov 4.0.0 (Debian 12), 7.0.0"
+WHY_CENTRAL = ("pytest-cov chooses its one-process controller (Central) in its pytest_load_initial_conftests, "
+               "before any conftest is imported and so before ours turns --dist on: it is replaced by the "
+               "distributed one (DistMaster), as -n or --dist would have chosen")
+WHY_WORKER_DATA = ("a worker on another machine sends its coverage data with its own paths, and the controller's "
+                   "mapping of them (paths on a Coverage it no longer reports from) does nothing: they are moved "
+                   "to the project's paths here before they are sent")
+WHY_SCOUT = ("the fork server's collection (its scout) measures what coverage would and writes nothing: "
+             "pytest-cov's parsed options are read there, and it is told not to measure")
 WHY_GROUP = ("the execnet group xdist makes its workers in: our proxies must be in it (a worker finds its "
              "proxy there by via=); xdist's --px (3.7 and later) makes proxies one after another with no "
              "bound, and 3.1 has no --px")
@@ -37,7 +48,9 @@ WHY_NUMNODES = ("the schedulers wait for as many collections as the run had work
 WHY_TAKE_BACK = "a test not to run again, taken out of the tests waiting: the protocol can only add one"
 
 # (owner, name, why no public hook or name does it, releases checked, the
-# first xdist release that has the owner, or None)
+# first xdist release that has the owner (a tuple), or the optional plugin
+# whose entries they are (a module name: asked for only where it is
+# installed), or None)
 SEAM = (
     ("xdist.plugin.pytest_configure", "dsession",
      "xdist's controller registers as the plugin 'dsession': no public accessor", XDIST, None),
@@ -106,6 +119,29 @@ SEAM = (
     ("execnet.gateway_io.popen_args", "-c",
      "a forked worker runs execnet's bootstrap line as a fresh python would: the argument after -c "
      "(forkserver.py)", EXECNET, None),
+    ("_pytest.assertion.rewrite", "AssertionRewritingHook",
+     "the fork server leaves to each worker the modules pytest imported through its assertion rewriting "
+     "(test modules, conftests, the plugins it rewrites), told by their loader's type: no public name says "
+     "which they are (forkserver.py)", PYTEST, None),
+    # pytest-cov, asked for where it is installed (SEAM_PLUGINS)
+    ("pytest_cov.plugin.pytest_load_initial_conftests", "_cov",
+     "pytest-cov registers its plugin under this name; no public accessor", PYTEST_COV, "pytest_cov"),
+    ("pytest_cov.plugin.CovPlugin", "cov_controller", WHY_CENTRAL, PYTEST_COV, "pytest_cov"),
+    ("pytest_cov.plugin.CovPlugin", "start", WHY_CENTRAL, PYTEST_COV, "pytest_cov"),
+    ("pytest_cov.engine", "Central", WHY_CENTRAL, PYTEST_COV, "pytest_cov"),
+    ("pytest_cov.engine", "DistMaster", WHY_CENTRAL, PYTEST_COV, "pytest_cov"),
+    ("pytest_cov.engine.CovController", "pause",
+     "stops the replaced controller's coverage (4.0: and its subprocesses' environment)", PYTEST_COV,
+     "pytest_cov"),
+    ("pytest_cov.engine.CovController", "cov",
+     "the replaced controller's data so far (this conftest's import, the project's conftests') is saved "
+     "beside, for the distributed one to combine", PYTEST_COV, "pytest_cov"),
+    ("pytest_cov.engine.DistWorker.finish", "cov_worker_data", WHY_WORKER_DATA, PYTEST_COV, "pytest_cov"),
+    ("pytest_cov.engine.DistWorker.finish", "cov_worker_path", WHY_WORKER_DATA, PYTEST_COV, "pytest_cov"),
+    ("pytest_cov.plugin.pytest_addoption", "cov_source", WHY_SCOUT, PYTEST_COV, "pytest_cov"),
+    ("pytest_cov.engine.CovController.__init__", "cov_branch", WHY_SCOUT, PYTEST_COV, "pytest_cov"),
+    ("pytest_cov.engine.CovController.__init__", "cov_config", WHY_SCOUT, PYTEST_COV, "pytest_cov"),
+    ("pytest_cov.plugin.CovPlugin.__init__", "no_cov", WHY_SCOUT, PYTEST_COV, "pytest_cov"),
 )
 
 
@@ -155,17 +191,28 @@ def _has(owner, name):
     return name in _code_names(owner)
 
 
-def check(installed_xdist=None):
+def _installed(module):
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def check(installed_xdist=None, plugins=None):
     """Every entry of SEAM the installed releases lack, as "owner.name"
     (empty: all there).  installed_xdist: its (major, minor); an entry
-    whose owner came in a later release is not asked for."""
+    whose owner came in a later release is not asked for.  plugins: the
+    optional plugins whose entries are asked for (None: those installed)."""
     if installed_xdist is None:
         import xdist
 
         installed_xdist = _version(xdist.__version__)
     missing = []
     for owners, name, _why, _checked, since in SEAM:
-        if since is not None and installed_xdist < since:
+        if isinstance(since, str):
+            if not (_installed(since) if plugins is None else since in plugins):
+                continue
+        elif since is not None and installed_xdist < since:
             continue
         found = False
         for owner in owners.split(" or "):
@@ -327,6 +374,50 @@ class Seam:
         its basetemp is its own (setup: basetemp)."""
         config.args[:] = args
         config.option.basetemp = None
+
+    @staticmethod
+    def coverage_plugin(config):
+        """pytest-cov's plugin when it measures this run (_cov, with a
+        controller: cov_controller), else None."""
+        plugin = config.pluginmanager.getplugin("_cov")
+        if plugin is None or plugin.cov_controller is None:
+            return None
+        return plugin
+
+    @staticmethod
+    def coverage_distributed(config):
+        """pytest-cov's Central, chosen before --dist was on, becomes a
+        DistMaster as with -n (_cov: cov_controller, start; pause; cov);
+        what Central measured so far is saved for it to combine."""
+        plugin = Seam.coverage_plugin(config)
+        if plugin is None:
+            return False
+        from pytest_cov import engine
+
+        central = plugin.cov_controller
+        if type(central) is not engine.Central:
+            return False
+        central.pause()
+        plugin.start(engine.DistMaster)
+        with warnings.catch_warnings():  # no data, a source not imported: DistMaster's are quiet too
+            warnings.simplefilter("ignore")
+            central.cov.save()
+        return True
+
+    @staticmethod
+    def coverage_sent(workeroutput):
+        """The coverage data a worker of pytest-cov's is about to send and
+        its folder (DistWorker.finish: cov_worker_data, cov_worker_path),
+        or None (not measured, or on a shared disk)."""
+        if not workeroutput or "cov_worker_data" not in workeroutput:
+            return None
+        return workeroutput["cov_worker_data"], workeroutput["cov_worker_path"]
+
+    @staticmethod
+    def coverage_send(workeroutput, data, path):
+        """The worker sends data, from folder path, instead."""
+        workeroutput["cov_worker_data"] = data
+        workeroutput["cov_worker_path"] = path
 
     @staticmethod
     def file_with_first_attempt(report, first):

@@ -6,6 +6,7 @@ cloud_fork = no turns it off."""
 import glob
 import json
 import os
+import re
 
 import pytest
 
@@ -84,9 +85,14 @@ def test_fork_off_starts_fresh_workers(recording):
 
 
 def test_a_thread_at_import_means_fresh_workers(recording):
-    with open(os.path.join(recording.path, "tests", "conftest.py"), "a") as f:
-        f.write("\nimport threading, time\n"
+    """A module the workers share (the server imports it) starts a thread
+    when it is imported; a conftest or test module is each worker's own
+    import, and would start it in each."""
+    with open(os.path.join(recording.path, "tests", "poller.py"), "w") as f:
+        f.write("import threading, time\n"
                 "threading.Thread(target=time.sleep, args=(3600,), name='poller', daemon=True).start()\n")
+    with open(os.path.join(recording.path, "tests", "conftest.py"), "a") as f:
+        f.write("\nimport poller\n")
     r = recording.pytest("-p", "no:randomly")
     assert r.returncode == 0, r.stdout + r.stderr
     assert ("pytest-cloud: node 'node2': workers start as fresh pythons: the suite started a thread while "
@@ -95,14 +101,15 @@ def test_a_thread_at_import_means_fresh_workers(recording):
 
 
 def test_a_collection_that_differs_between_imports_is_still_caught(recording):
-    """Random parameters at import: fresh workers each collect other
-    tests, and xdist says so, as without forks."""
+    """Random parameters at import: each forked worker imports the test
+    modules itself, collects other tests, and xdist says so, as without
+    forks."""
     with open(os.path.join(recording.path, "tests", "test_random.py"), "w") as f:
         f.write("import random\nimport pytest\n\n\n"
                 "@pytest.mark.parametrize('x', [random.random()])\ndef test_it(x):\n    pass\n")
     r = recording.pytest("-p", "no:randomly")
     assert r.returncode != 0
-    assert "collects other tests when it is imported again" in r.stderr
+    assert "fresh pythons" not in r.stderr
     assert "Different tests were collected between" in r.stdout + r.stderr
 
 
@@ -117,7 +124,7 @@ def test_importlib_mode(recording):
     assert_forked_on_node2(got)
 
 
-# Imported with the suite: in node2's fork server (the only process that
+# Imported by a module the workers share: in node2's fork server (the only process that
 # has PYTEST_CLOUD_FORK_SERVER: its children drop it), it starts a client
 # that connects to the server's socket as soon as it is there, before any
 # worker's, says nothing and stays until the server drops it or ends.
@@ -158,8 +165,10 @@ def test_a_silent_client_of_the_fork_server_holds_up_no_worker(recording):
     """Before, the server sat in its receive from the first client it
     accepted: one that said nothing held up every later worker start on
     its node, and this run never ended."""
-    with open(os.path.join(recording.path, "tests", "conftest.py"), "a") as f:
+    with open(os.path.join(recording.path, "tests", "stall.py"), "w") as f:
         f.write(STALL)
+    with open(os.path.join(recording.path, "tests", "conftest.py"), "a") as f:
+        f.write("\nimport stall\n")
     r = recording.pytest("-p", "no:randomly")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "39 passed" in r.stdout and "fresh pythons" not in r.stderr
@@ -167,3 +176,38 @@ def test_a_silent_client_of_the_fork_server_holds_up_no_worker(recording):
     node2 = recording.cluster.nodes["node2"].path("pytest_%s_proj" % recording.cluster.user)
     with open(os.path.join(node2, "stalled")) as f:
         assert f.read().startswith("connected")
+
+
+CRASH = '''import os
+
+import pytest
+
+
+def test_crash():
+    open(os.path.join(os.getcwd(), "crashed-%d" % os.getpid()), "w").close()
+    os._exit(3)
+
+
+@pytest.mark.parametrize("n", range(4))
+def test_fine(n):
+    pass
+'''
+
+
+@pytest.mark.parametrize("fork", ["yes", "no"])
+def test_a_worker_that_crashes_is_reported_as_xdist_reports_it(project, fork):
+    """A test that ends its worker (os._exit) on a node that is alive:
+    xdist's own report (the crash, the test failed), once; the node is not
+    lost and its test does not run again elsewhere."""
+    with open(os.path.join(project.path, "tests", "test_crash.py"), "w") as f:
+        f.write(CRASH)
+    project.use_nodes("node2", cloud_fork=fork)
+    r = project.pytest("-p", "no:randomly", "tests/test_crash.py")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "1 failed, 4 passed" in r.stdout, r.stdout + r.stderr
+    assert re.search(r"worker 'node2_\d' crashed while running 'tests/test_crash.py::test_crash'", r.stdout)
+    assert "was lost" not in r.stdout + r.stderr
+    chdir = project.cluster.nodes["node2"].path("pytest_%s_proj" % project.cluster.user)
+    assert len(glob.glob(os.path.join(chdir, "crashed-*"))) == 1
+    if fork == "yes":
+        assert "fresh pythons" not in r.stderr, r.stderr

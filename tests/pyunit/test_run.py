@@ -37,7 +37,7 @@ def make_run(durations, dist_defaulted):
     values = {"tx": TX, "dist": "load", "maxschedchunk": None}
     config = types.SimpleNamespace(
         option=Options(**values), getvalue=values.get, getoption=lambda n, d=None: values.get(n, d),
-        pluginmanager=types.SimpleNamespace(getplugin=lambda name: terminal),
+        pluginmanager=types.SimpleNamespace(getplugin=lambda name: None if name == "_cov" else terminal),
         cache=types.SimpleNamespace(get=lambda key, default: durations if key == cloud.DURATIONS_KEY else default),
         hook=types.SimpleNamespace(pytest_collectreport=lambda report: None))
     run = cloud.CloudRun(config, cloud.Plan({"tx": TX, "px": ["ssh=n1//id=n1"]}), types.SimpleNamespace(),

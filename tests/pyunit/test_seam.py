@@ -19,7 +19,9 @@ cloud = load()
 PUBLIC = {"XSpec", "EachScheduling", "LoadScheduling", "LoadScopeScheduling", "WorkStealingScheduling",
           "append", "dir", "execmodel", "gateway", "getplugin", "hasreceiver", "id",
           "index", "join", "nodes", "option", "pluginmanager", "plugins", "pop", "python", "remove",
-          "schedule", "values", "verbose", "via", "scheduler_kind", "remove_node"}
+          "schedule", "values", "verbose", "via", "scheduler_kind", "remove_node",
+          "save",  # coverage's Coverage
+          "catch_warnings", "simplefilter"}  # warnings
 
 
 def seam_code():
@@ -29,14 +31,21 @@ def seam_code():
 
 
 def reached(classes):
-    """The attribute names the classes' code reaches, and the plugin names
-    it asks pytest's plugin manager for."""
+    """The attribute names the classes' code reaches, the plugin names it
+    asks pytest's plugin manager for, and the keys it reads of another's
+    dict (x["key"], "key" in x)."""
     names = set()
     for cls in classes:
         for node in ast.walk(cls):
             if isinstance(node, ast.Attribute) and not (isinstance(node.value, ast.Name)
                                                         and node.value.id in ("self", "Seam", "SchedulerSeam")):
                 names.add(node.attr)
+            if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
+                    and isinstance(node.slice.value, str):
+                names.add(node.slice.value)
+            if isinstance(node, ast.Compare) and isinstance(node.left, ast.Constant) \
+                    and isinstance(node.left.value, str):
+                names.add(node.left.value)
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                     and node.func.attr == "getplugin"):
                 names.add(node.args[0].value)
@@ -64,8 +73,9 @@ def test_every_entry_is_used():
 
 def test_every_entry_says_why_and_where_it_was_checked():
     for owner, name, why, checked, since in cloud.SEAM:
-        assert owner and name and len(why) > 20 and checked in (cloud.XDIST, cloud.EXECNET, cloud.PYTEST)
-        assert since is None or isinstance(since, tuple)
+        assert owner and name and len(why) > 20 and checked in (cloud.XDIST, cloud.EXECNET, cloud.PYTEST,
+                                                                cloud.PYTEST_COV)
+        assert since is None or isinstance(since, tuple) or (checked == cloud.PYTEST_COV and since == "pytest_cov")
 
 
 @pytest.mark.parametrize("entry", cloud.SEAM, ids=lambda e: "%s.%s" % (e[0], e[1]))
@@ -75,7 +85,8 @@ def test_check_asks_for_every_entry(monkeypatch, entry):
     owner = entry[0]
     real = cloud._resolve
     every = (99, 0)  # the owners of later releases asked for too
-    before = cloud.check(every)  # this xdist may lack those
+    plugins = {"pytest_cov"}  # and the optional plugins' entries, installed or not
+    before = cloud.check(every, plugins)  # this xdist may lack those
 
     class Empty:
         pass
@@ -88,7 +99,7 @@ def test_check_asks_for_every_entry(monkeypatch, entry):
     if set(mine) <= set(before):
         return  # an owner this xdist does not have: asked for, and named, already
     expected = [n for n in mine if n not in before]
-    assert [n for n in cloud.check(every) if n not in before] == expected
+    assert [n for n in cloud.check(every, plugins) if n not in before] == expected
 
 
 def test_a_name_gone_missing_is_named(monkeypatch):
