@@ -307,16 +307,46 @@ def test_concurrent_runs_on_one_chdir_take_turns(fleet_up, slow_project):
     assert "48 passed" in second.output
 
 
+HELD = '''import os, time
+
+import pytest
+
+
+@pytest.mark.parametrize("n", range(12))
+def test_quick(n):
+    pass
+
+
+def test_held():
+    """Runs until the test says (a file in /tmp, which the nodes see)."""
+    deadline = time.monotonic() + 300
+    while not os.path.exists(%r) and time.monotonic() < deadline:
+        time.sleep(0.05)
+'''
+
+
 def test_waiting_for_a_lock_is_bounded(fleet_up, slow_project):
+    """The first run holds its nodes until the second has given up on
+    them (a test of the first waits for it: however slow this machine,
+    the first is still running when the second claims)."""
     p = slow_project(fleet_up)
+    release = os.path.join(tempfile.mkdtemp(prefix="pytest-cloud-e2e-hold-", dir="/tmp"), "release")
+    with open(os.path.join(p.path, "tests", "test_slow.py"), "w") as f:
+        f.write(HELD % release)
     p.use_nodes("f1 f3")
     first = start(p, "-v")
-    first.when(r"PASSED")
-    r = p.pytest(env=p.env(PYTEST_CLOUD_LOCK_TIMEOUT="1"))
-    assert r.returncode != 0
+    try:
+        first.when(r"PASSED")
+        r = p.pytest(env=p.env(PYTEST_CLOUD_LOCK_TIMEOUT="1"))
+    finally:
+        open(release, "w").close()
+    status = first.finish()
+    os.unlink(release)
+    os.rmdir(os.path.dirname(release))
+    assert r.returncode != 0, (r.stderr, first.output)
     assert re.search(r"node 'f1': 'pytest_\w+' on the node is in use by another run \(pytest-cloud pid \d+ .*\), "
                      r"still after 1s \(cloud_lock_timeout\)", r.stderr), r.stderr
-    assert first.finish() == 0, first.output
+    assert status == 0, first.output
 
 
 def test_a_dead_runs_lock_is_free(fleet_up, slow_project):
