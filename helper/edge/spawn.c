@@ -181,21 +181,55 @@ static int output_within(int fd, double deadline)
 	}
 }
 
-/* Stops a child that ran out of time, and what it started (its process
- * group: rsync's ssh holds the output pipe too): SIGTERM, then SIGKILL
- * when the output has not ended 2 s later. */
-static void stop_child(pid_t pid, int fd)
+/* The child has exited (it stays a zombie: waitpid still finds it, and
+ * its pid, which is also its group's id, is not reused meanwhile). */
+static int child_exited(pid_t pid)
 {
-	double until = clock_seconds() + 2;
+	siginfo_t info;
+
+	memset(&info, 0, sizeof(info));
+	return waitid(P_PID, (id_t)pid, &info,
+		      WEXITED | WNOHANG | WNOWAIT) == 0 &&
+	       info.si_pid == pid;
+}
+
+/* Drops the output until it ends or the child has exited, for at most
+ * seconds.  Returns 1 when either happened.  The child's exit is enough:
+ * what holds the pipe after it need not be ours to wait for (an OpenSSH
+ * master keeps a multiplexed session's stderr until its node closes the
+ * session, which a stalled command on the node never does). */
+static int await_end(pid_t pid, int fd, double seconds)
+{
+	double until = clock_seconds() + seconds;
 	char buf[4096];
 
-	kill(-pid, SIGTERM);
-	while (output_within(fd, until)) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+	while (!child_exited(pid)) {
+		double slice = clock_seconds() + 0.05;
 
-		if (n == 0 || (n < 0 && errno != EINTR)) {
-			return; /* every holder of the pipe is gone */
+		if (clock_seconds() >= until) {
+			return 0;
 		}
+		if (output_within(fd, slice < until ? slice : until)) {
+			ssize_t n = read(fd, buf, sizeof(buf));
+
+			if (n == 0 || (n < 0 && errno != EINTR)) {
+				return 1; /* every holder of the pipe is gone */
+			}
+		}
+	}
+	return 1;
+}
+
+/* Stops a child that ran out of time, and what it started (its process
+ * group: rsync's ssh): SIGTERM, then SIGKILL when neither the child has
+ * exited nor the output ended 2 s later; then SIGKILL for whatever of
+ * its group is left. */
+static void stop_child(pid_t pid, int fd)
+{
+	kill(-pid, SIGTERM);
+	if (!await_end(pid, fd, 2)) {
+		kill(-pid, SIGKILL);
+		(void)await_end(pid, fd, 2);
 	}
 	kill(-pid, SIGKILL);
 }
@@ -209,13 +243,23 @@ static void read_output(int fd, struct spawn_result *res,
 	ssize_t n;
 
 	for (;;) {
-		if (!output_within(fd, deadline)) {
-			if (res->timed_out) {
-				break; /* what follows the stop is bounded too */
+		/* in slices: once the child has exited and its output is quiet
+		 * for one, the output is whole, even when something outside
+		 * the child's group still holds the pipe (await_end) */
+		double slice = clock_seconds() + 0.25;
+
+		if (deadline > 0 && deadline < slice) {
+			slice = deadline;
+		}
+		if (!output_within(fd, slice)) {
+			if (deadline > 0 && clock_seconds() >= deadline) {
+				res->timed_out = 1;
+				stop_child(pid, fd);
+				break;
 			}
-			res->timed_out = 1;
-			stop_child(pid, fd);
-			deadline = clock_seconds() + 2;
+			if (child_exited(pid)) {
+				break;
+			}
 			continue;
 		}
 		n = read(fd, buf, sizeof(buf));

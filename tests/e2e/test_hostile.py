@@ -230,7 +230,7 @@ def test_one_stalled_node_costs_only_its_bound(hproject, node, sync_timeout, rea
     assert r.returncode == 0, r.stderr_text
     got = reasons(r.plan)
     assert got[node].startswith(reason), got[node]
-    assert r.seconds < base.seconds + bound + 2.5, (r.seconds, base.seconds)
+    assert r.seconds < base.seconds + bound + 2.5, (r.seconds, base.seconds, r.stderr_text)
     # nothing it started is left: rsync and its ssh went together
     addr = hproject.cluster.nodes[node].addr
     assert not [q for q in own_processes() if addr in q[1]], own_processes()
