@@ -38,9 +38,17 @@ def main():
     cluster.add("node2")
     cluster.add("node3")
     cluster.add("offline", kind="refused")
+    proj_base = None
     try:
         with cluster:
-            proj = os.path.join(base, "example")
+            # the project where the nodes cannot see it (each node's own
+            # home is mounted over this one), as on a real fleet: /tmp,
+            # where the cluster lives, every node sees, and a project
+            # there would run in place (cloud_in_place), not be copied
+            hidden = os.path.join(os.path.expanduser("~"), ".cache")
+            os.makedirs(hidden, exist_ok=True)
+            proj_base = tempfile.mkdtemp(prefix="pytest-cloud-demo.", dir=hidden)
+            proj = os.path.join(proj_base, "example")
             shutil.copytree(os.path.join(ROOT, "example"), proj)
             subprocess.run(
                 ["/usr/bin/python3", "-m", "virtualenv", "-q", "--system-site-packages",
@@ -87,6 +95,8 @@ def main():
     finally:
         cluster.stop()
         shutil.rmtree(base, ignore_errors=True)
+        if proj_base is not None:
+            shutil.rmtree(proj_base, ignore_errors=True)
 
 
 if __name__ == "__main__":
