@@ -167,8 +167,11 @@ def test_a_controller_stopped_while_it_copies_holds_nothing_for_long(lock_nodes,
     proc = subprocess.Popen([HELPER], cwd=p.path, env=p.env(), stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     try:
-        wait_until("the copy to run", lambda: any(" rsync " in " %s " % cmd or cmd.startswith("rsync ")
-                                                  for _, cmd in session_processes(proc.pid)), 30)
+        # (the probe, ssh -G, the master and the claim come first: on a
+        # busy machine they take a while; a helper that ended says why)
+        wait_until("the copy to run", lambda: proc.poll() is not None or any(
+            " rsync " in " %s " % cmd or cmd.startswith("rsync ") for _, cmd in session_processes(proc.pid)), 90)
+        assert proc.poll() is None, proc.stderr.read().decode("utf-8", "replace")
         assert holders(lock_nodes, "noflock")
         for pid, _ in session_processes(proc.pid):
             os.kill(pid, signal.SIGSTOP)
