@@ -52,7 +52,7 @@ INCLUDES = -Ihelper/core -Ihelper/edge
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_OBJS = $(UNIT_SRCS:tests/unit/%.c=$(B)/obj/unit_%.o)
 
-.PHONY: all test test-static static dist core-pure unit unit-asan pyunit e2e e2e-asan e2e-stacks demo demo-run install clean deps fuzz fuzz-short
+.PHONY: all test test-static static dist core-pure unit unit-asan pyunit e2e e2e-asan e2e-conftest e2e-stacks demo demo-run install clean deps fuzz fuzz-short
 
 all: $(B)/pytest-cloud $(B)/pytest-cloud.1 $(B)/pytest-cloud.bash
 
@@ -193,6 +193,11 @@ e2e-asan: deps
 	$(MAKE) B=build/asan SANITIZE=address,undefined build/asan/pytest-cloud
 	$(ASAN_ENV) sh tests/e2e/run.sh -x -m "not conftest_only"
 
+# The tests marked conftest_only, with the plain helper: with e2e-asan,
+# the whole end-to-end suite once (make test).
+e2e-conftest: deps $(B)/pytest-cloud $(B)/pytest-cloud.1 $(B)/pytest-cloud.bash
+	sh tests/e2e/run.sh -x -m conftest_only
+
 # The e2e tests marked 'stack' against pytest 8.4 and 9.1 (virtualenvs from
 # ../shared/wheels; both stacks side by side); says it is skipped without
 # the wheels.
@@ -248,12 +253,19 @@ fuzz-short: deps $(FUZZ_TARGETS:%=$(FB)/fuzz_%)
 	done
 
 # deps first, then a new make that reads pkg-config with the packages in
-# place (a fresh machine has none of them when this Makefile is read)
-TEST_STAGES = core-pure unit unit-asan pyunit fuzz-short e2e e2e-asan e2e-stacks
+# place (a fresh machine has none of them when this Makefile is read).
+# The quick stages one after another; then the end-to-end suite once (the
+# helper's tests under ASan/UBSan, the conftest's with the plain build)
+# beside the newer stacks, each on its half of the addresses (tests/side.sh)
+TEST_STAGES = core-pure unit unit-asan pyunit fuzz-short
 test: deps
 	@for t in $(TEST_STAGES); do s=$$(date +%s); \
 		$(MAKE) --no-print-directory $$t || exit 1; \
 		echo "make test: $$t passed in $$(( $$(date +%s) - s ))s"; done
+	@$(MAKE) --no-print-directory $(B)/pytest-cloud $(B)/pytest-cloud.1 \
+		$(B)/pytest-cloud.bash
+	@s=$$(date +%s); sh tests/side.sh "e2e-asan" "e2e-conftest e2e-stacks" || exit 1; \
+		echo "make test: the end-to-end stages passed in $$(( $$(date +%s) - s ))s"
 
 # The static helper: one file that runs on any Linux x86-64 controller
 # (glibc linked in too; README "Static helper").  Its libraries come from
