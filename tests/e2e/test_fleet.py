@@ -6,6 +6,7 @@ Each fault test checks every test's outcome (junit), where the tests ran
 (the nodes' records) and that nothing is left running, on this machine or
 on any node."""
 
+import contextlib
 import json
 import os
 import re
@@ -291,22 +292,6 @@ def test_sigterm_to_the_helper_stops_its_copies(fleet_up, slow_project):
     wait_until("rsync and ssh gone", lambda: not session_processes(run.proc.pid), 5 - (time.monotonic() - stopped))
 
 
-def test_concurrent_runs_on_one_chdir_take_turns(fleet_up, slow_project):
-    p = slow_project(fleet_up)
-    p.use_nodes("f1 f3")
-    first = start(p, "-v")
-    first.when(r"PASSED")
-    second = start(p, "-v")
-    assert first.finish() == 0, first.output
-    assert second.finish() == 0, second.output
-    m = re.search(r"node 'f1': 'pytest_\w+' is in use by another run \(pytest-cloud pid (\d+) by", second.output)
-    assert m, second.output
-    # it copied only once the first run had ended
-    synced = second.when(r"node 'f1': synced")
-    assert synced >= first.ended - 0.5
-    assert "48 passed" in second.output
-
-
 HELD = '''import os, time
 
 import pytest
@@ -325,24 +310,60 @@ def test_held():
 '''
 
 
-def test_waiting_for_a_lock_is_bounded(fleet_up, slow_project):
-    """The first run holds its nodes until the second has given up on
-    them (a test of the first waits for it: however slow this machine,
-    the first is still running when the second claims)."""
-    p = slow_project(fleet_up)
+@contextlib.contextmanager
+def held(p):
+    """p's tests hold a run until the block ends (however slow this
+    machine, a run is still there when the next one claims); the block
+    gets the file whose creation releases them."""
     release = os.path.join(tempfile.mkdtemp(prefix="pytest-cloud-e2e-hold-", dir="/tmp"), "release")
     with open(os.path.join(p.path, "tests", "test_slow.py"), "w") as f:
         f.write(HELD % release)
-    p.use_nodes("f1 f3")
-    first = start(p, "-v")
     try:
-        first.when(r"PASSED")
-        r = p.pytest(env=p.env(PYTEST_CLOUD_LOCK_TIMEOUT="1"))
+        yield release
     finally:
-        open(release, "w").close()
-    status = first.finish()
-    os.unlink(release)
-    os.rmdir(os.path.dirname(release))
+        if not os.path.exists(release):
+            open(release, "w").close()
+        os.unlink(release)
+        os.rmdir(os.path.dirname(release))
+
+
+def test_concurrent_runs_on_one_chdir_take_turns(fleet_up, slow_project):
+    """The second run waits for the first one's lock, and copies only once
+    the first has ended (the first holds its nodes until the second
+    has said that it waits)."""
+    p = slow_project(fleet_up)
+    p.use_nodes("f1 f3")
+    with held(p) as release:
+        first = start(p, "-v")
+        try:
+            first.when(r"PASSED")
+            second = start(p, "-v")
+            second.when(r"is in use by another run")
+        finally:
+            open(release, "w").close()
+        assert first.finish() == 0, first.output
+        assert second.finish() == 0, second.output
+    m = re.search(r"node 'f1': 'pytest_\w+' is in use by another run \(pytest-cloud pid (\d+) by", second.output)
+    assert m, second.output
+    # it copied only once the first run had ended
+    synced = second.when(r"node 'f1': synced")
+    assert synced >= first.ended - 0.5
+    assert "13 passed" in second.output
+
+
+def test_waiting_for_a_lock_is_bounded(fleet_up, slow_project):
+    """The first run holds its nodes until the second has given up on
+    them."""
+    p = slow_project(fleet_up)
+    p.use_nodes("f1 f3")
+    with held(p) as release:
+        first = start(p, "-v")
+        try:
+            first.when(r"PASSED")
+            r = p.pytest(env=p.env(PYTEST_CLOUD_LOCK_TIMEOUT="1"))
+        finally:
+            open(release, "w").close()
+        status = first.finish()
     assert r.returncode != 0, (r.stderr, first.output)
     assert re.search(r"node 'f1': 'pytest_\w+' on the node is in use by another run \(pytest-cloud pid \d+ .*\), "
                      r"still after 1s \(cloud_lock_timeout\)", r.stderr), r.stderr
