@@ -11,7 +11,8 @@ the project's virtualenv and, synced, on the nodes:
               not a release: a break there shows here before users meet
               it), execnet 2.1.2
     cov7      pytest 8.4.2, pytest-xdist 3.8.0, pytest-cov 7.0.0,
-              coverage 7.11.3 (a CPython 3.11 x86-64 wheel), execnet 2.1.2
+              coverage 7.11.3 (a CPython 3.11 x86-64 wheel), execnet 2.1.2:
+              the coverage tests only (the rest is pytest8's)
 
     /usr/bin/python3 tests/stacks.py build NAME DEST   one virtualenv
     /usr/bin/python3 tests/stacks.py run [NAME...]     the conftest's pure
@@ -41,6 +42,10 @@ STACKS = {
     "xdistnext": ["pytest-9.1.1", "pytest_xdist-3.9.0.dev0"] + COMMON,
     "cov7": ["pytest-8.4.2", "pytest_xdist-3.8.0", "pytest_cov-7.0.0", "coverage-7.11.3"] + COMMON,
 }
+
+# the e2e files a stack runs (its tests marked 'stack'): all, but cov7's,
+# whose pytest and xdist are pytest8's: only the coverage tests
+E2E = {"cov7": ["tests/e2e/test_cover.py"]}
 
 
 def wheel_file(name):
@@ -137,7 +142,7 @@ def run(names):
         env = dict(os.environ, PYTEST_CLOUD_TEST_STACK=name, PYTEST_CLOUD_TEST_NETS=nets(k, len(names)))
         log = open(os.path.join(ROOT, "build", "stacks", name + ".log"), "w")
         runs.append((name, log, subprocess.Popen(
-            [PYTHON, "-m", "pytest", "-q", "-ra", "-m", "stack", "tests/e2e"],
+            [PYTHON, "-m", "pytest", "-q", "-ra", "--durations=10", "-m", "stack"] + E2E.get(name, ["tests/e2e"]),
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)))
     status = 0
     for name, log, proc in runs:

@@ -203,8 +203,9 @@ def test_nodes_that_share_a_home_share_one_copy(on_shared):
     on_shared.use_nodes("s1 s2 s3 own", cloud_lock_timeout=60)
     r = on_shared.pytest("-q", "-p", "no:randomly")
     assert r.returncode == 0, r.stdout + r.stderr
+    # none waited for its own run's lock (it would say so, then give up
+    # after the 60 s and be left out: all three have workers, below)
     assert "in use by another run" not in r.stderr
-    assert r.seconds < 60
     lines = [line for line in r.stderr.splitlines() if "one home on several nodes" in line]
     assert len(lines) == 1, r.stderr
     lead = lines[0].split("with node '")[1].split("'")[0]
