@@ -58,9 +58,9 @@ def needs_pytest_cov():
     if STACK and STACK != "cov7":
         pytest.skip("the %s stack has no pytest-cov: Debian's and the cov7 stack test it" % STACK)
     if not STACK:
-        try:
-            import pytest_cov  # noqa: F401 (the projects' virtualenv sees Debian's)
-        except ImportError:
+        import importlib.util
+
+        if importlib.util.find_spec("pytest_cov") is None:  # the projects' virtualenv sees Debian's
             missing("pytest-cov is not installed (Debian: python3-pytest-cov, tests/deps.sh)")
 
 
