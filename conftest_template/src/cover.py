@@ -119,11 +119,13 @@ class CoverageBook:
     another node (LossBook), and that run is measured there."""
 
     def __init__(self):
-        self.finished = {}  # node -> tests whose last report came from it
+        self.finished = {}  # node -> tests whose outcome came from it
 
-    def report(self, node, test, when):
-        if node is not None and when == "teardown":
-            self.finished.setdefault(node, []).append(test)
+    def report(self, node, test, when, outcome="passed"):
+        """A report of node's (None: not a node of ours): a test has
+        finished there once its outcome is known (LossBook.report)."""
+        if node is not None and (when in ("call", "teardown") or (when == "setup" and outcome != "passed")):
+            self.finished.setdefault(node, set()).add(test)
 
     def lines(self, lost, crashes):
         """The summary's lines for the lost nodes (lost: node -> why;

@@ -140,13 +140,21 @@ def test_a_worker_without_data_to_send_is_left_as_it_is(output):
 @pytest.mark.parametrize("events, lost, crashes, expected", [
     # nothing lost: nothing to say
     ([("a", "t1", "teardown")], {}, {}, []),
-    # a lost node: its finished tests counted (teardown only), its re-run
+    # a lost node: its finished tests counted (each once), its re-run
     # test named
     ([("a", "t1", "setup"), ("a", "t1", "call"), ("a", "t1", "teardown"), ("a", "t2", "teardown"),
       ("b", "t3", "teardown"), ("a", "t4", "setup")],
      {"a": "connection lost"}, {"t4": [("a", "a_0")]},
      ["coverage: node 'a' was lost with its workers' data: what only its 2 finished tests ran is not in "
       "the report; t4, running there, is measured where it ran again"]),
+    # a test finishes with its outcome: its call (t5: lost in its
+    # teardown, counted once), a setup that did not pass (t6, skipped),
+    # not a setup that passed (t7, running) nor xdist's crash report (t8)
+    ([("a", "t5", "setup"), ("a", "t5", "call"), ("a", "t6", "setup", "skipped"), ("a", "t6", "teardown"),
+      ("a", "t7", "setup"), ("a", "t8", "???", "failed")],
+     {"a": "killed"}, {},
+     ["coverage: node 'a' was lost with its workers' data: what only its 2 finished tests ran is not in "
+      "the report"]),
     # lost before any test finished there, nothing re-run
     ([], {"b": "lock lost"}, {},
      ["coverage: node 'b' was lost with its workers' data: what only its 0 finished tests ran is not in "
@@ -164,6 +172,6 @@ def test_a_worker_without_data_to_send_is_left_as_it_is(output):
 ])
 def test_a_lost_nodes_coverage_is_accounted_for(events, lost, crashes, expected):
     book = cloud.CoverageBook()
-    for node, test, when in events:
-        book.report(node, test, when)
+    for event in events:
+        book.report(*event)
     assert book.lines(lost, crashes) == expected
