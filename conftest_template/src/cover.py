@@ -129,16 +129,29 @@ class CoverageBook:
 
     def lines(self, lost, crashes):
         """The summary's lines for the lost nodes (lost: node -> why;
-        crashes: test -> [(node, worker), ...] lost under it)."""
+        crashes: test -> [(node, worker), ...] lost under it).  A test
+        lost under a node is measured where its outcome came from a node
+        that was not lost; one that ran to its end nowhere (lost twice, or
+        no node was left: its failed report names the lost node) is not
+        counted as that node's."""
+        measured = set()
+        for node, tests in self.finished.items():
+            if node not in lost:
+                measured |= tests
         found = []
         for node in sorted(lost):
-            tests = self.finished.get(node, [])
-            rerun = sorted(test for test, attempts in crashes.items() if attempts[0][0] == node)
+            here = {test for test, attempts in crashes.items() if any(n == node for n, _w in attempts)}
+            tests = self.finished.get(node, set()) - here
+            first = sorted(test for test, attempts in crashes.items() if attempts[0][0] == node)
+            rerun = [test for test in first if test in measured]
+            nowhere = [test for test in first if test not in measured]
             found.append("coverage: node '%s' was lost with its workers' data: what only its %d finished "
-                         "test%s ran is not in the report%s" % (
+                         "test%s ran is not in the report%s%s" % (
                              node, len(tests), "" if len(tests) == 1 else "s",
                              "; %s, running there, is measured where it ran again" % ", ".join(rerun)
-                             if rerun else ""))
+                             if rerun else "",
+                             "; %s, running there, ran to its end nowhere" % ", ".join(nowhere)
+                             if nowhere else ""))
         return found
 
 
