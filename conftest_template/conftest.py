@@ -751,8 +751,8 @@ class LossBook:
     hashable objects and tests their ids: no xdist object is read here.
 
     The rules: a lost node's tests that had not started go back to the
-    others (the user's scheduler does that); the test it was running goes
-    back once, and is reported failed, naming both nodes, when it is
+    others (the user's scheduler does that); the test it was running (its
+    outcome not known yet) goes back once, and is reported failed, naming both nodes, when it is
     running on a lost node a second time.  With --dist each (every node
     runs every test) nothing moves: the test is counted as not run there.
     """
@@ -765,12 +765,19 @@ class LossBook:
         self.crashes = {}  # test -> [(node, worker), ...] lost under it
         self.not_run_on = collections.Counter()  # node -> tests --dist each could not run there
 
-    def report(self, worker, test, when):
+    def report(self, worker, test, when, outcome="passed"):
         """A test report came (when: "setup", "call", "teardown", or
-        xdist's "???" for a crash it reported itself)."""
-        if when == "setup" and worker is not None:
-            self.running[worker] = test
-        elif when in ("teardown", "???"):
+        xdist's "???" for a crash it reported itself).  A test's outcome
+        is known once its call's report came, or a setup's that did not
+        pass (no call follows): from then on it is done, and a node lost
+        in its teardown does not run it again (its outcome would be
+        counted twice, in the terminal's counts, junit's and the exit
+        status)."""
+        if when == "setup" and outcome == "passed":
+            if worker is not None:
+                self.running[worker] = test
+            return
+        if when in ("setup", "call", "teardown", "???"):
             self.done.add(test)
             if self.running.get(worker) == test:
                 del self.running[worker]
@@ -1520,24 +1527,39 @@ class CoverageBook:
     another node (LossBook), and that run is measured there."""
 
     def __init__(self):
-        self.finished = {}  # node -> tests whose last report came from it
+        self.finished = {}  # node -> tests whose outcome came from it
 
-    def report(self, node, test, when):
-        if node is not None and when == "teardown":
-            self.finished.setdefault(node, []).append(test)
+    def report(self, node, test, when, outcome="passed"):
+        """A report of node's (None: not a node of ours): a test has
+        finished there once its outcome is known (LossBook.report)."""
+        if node is not None and (when in ("call", "teardown") or (when == "setup" and outcome != "passed")):
+            self.finished.setdefault(node, set()).add(test)
 
     def lines(self, lost, crashes):
         """The summary's lines for the lost nodes (lost: node -> why;
-        crashes: test -> [(node, worker), ...] lost under it)."""
+        crashes: test -> [(node, worker), ...] lost under it).  A test
+        lost under a node is measured where its outcome came from a node
+        that was not lost; one that ran to its end nowhere (lost twice, or
+        no node was left: its failed report names the lost node) is not
+        counted as that node's."""
+        measured = set()
+        for node, tests in self.finished.items():
+            if node not in lost:
+                measured |= tests
         found = []
         for node in sorted(lost):
-            tests = self.finished.get(node, [])
-            rerun = sorted(test for test, attempts in crashes.items() if attempts[0][0] == node)
+            here = {test for test, attempts in crashes.items() if any(n == node for n, _w in attempts)}
+            tests = self.finished.get(node, set()) - here
+            first = sorted(test for test, attempts in crashes.items() if attempts[0][0] == node)
+            rerun = [test for test in first if test in measured]
+            nowhere = [test for test in first if test not in measured]
             found.append("coverage: node '%s' was lost with its workers' data: what only its %d finished "
-                         "test%s ran is not in the report%s" % (
+                         "test%s ran is not in the report%s%s" % (
                              node, len(tests), "" if len(tests) == 1 else "s",
                              "; %s, running there, is measured where it ran again" % ", ".join(rerun)
-                             if rerun else ""))
+                             if rerun else "",
+                             "; %s, running there, ran to its end nowhere" % ", ".join(nowhere)
+                             if nowhere else ""))
         return found
 
 
@@ -3234,9 +3256,9 @@ class CloudRun:
     @pytest.hookimpl(hookwrapper=True, tryfirst=True)
     def pytest_runtest_logreport(self, report):
         test, real, now = report.nodeid, getattr(report, "node", None), time.monotonic()
-        self.book.report(real, test, report.when)
+        self.book.report(real, test, report.when, report.outcome)
         if self.coverage is not None and real is not None:
-            self.coverage.report(self.node_of(real), test, report.when)
+            self.coverage.report(self.node_of(real), test, report.when, report.outcome)
         self.durations.report(test, report.when, report.duration, now)
         if real is not None and report.when in ("setup", "call", "teardown"):
             worker = real.gateway.id
@@ -3372,6 +3394,13 @@ class LocalPaths:
         moved = self.moved(path, here)
         return path if moved is None else moved
 
+    def warning_file(self, path):
+        """A warning's file: an absolute one moved (path), a relative one
+        kept as it is.  pytest gives a warning about a test (Node.warn:
+        record_xml_attribute's, a plugin's) the test's place relative to
+        the rootdir, and prints it as it is; so does a local run."""
+        return self.path(path) if os.path.isabs(path) else path
+
     def location(self, path, here=None):
         """A traceback entry's place: relative to cwd when shorter (pytest's
         own rule), else absolute."""
@@ -3450,7 +3479,7 @@ class _WorkerPlaces:
     @pytest.hookimpl(tryfirst=True)
     def pytest_warning_recorded(self, warning_message):
         if getattr(warning_message, "filename", None):
-            warning_message.filename = self.paths.path(warning_message.filename, self._here())
+            warning_message.filename = self.paths.warning_file(warning_message.filename)
 
 
 def _seed_worker_cache(config, values):

@@ -119,24 +119,39 @@ class CoverageBook:
     another node (LossBook), and that run is measured there."""
 
     def __init__(self):
-        self.finished = {}  # node -> tests whose last report came from it
+        self.finished = {}  # node -> tests whose outcome came from it
 
-    def report(self, node, test, when):
-        if node is not None and when == "teardown":
-            self.finished.setdefault(node, []).append(test)
+    def report(self, node, test, when, outcome="passed"):
+        """A report of node's (None: not a node of ours): a test has
+        finished there once its outcome is known (LossBook.report)."""
+        if node is not None and (when in ("call", "teardown") or (when == "setup" and outcome != "passed")):
+            self.finished.setdefault(node, set()).add(test)
 
     def lines(self, lost, crashes):
         """The summary's lines for the lost nodes (lost: node -> why;
-        crashes: test -> [(node, worker), ...] lost under it)."""
+        crashes: test -> [(node, worker), ...] lost under it).  A test
+        lost under a node is measured where its outcome came from a node
+        that was not lost; one that ran to its end nowhere (lost twice, or
+        no node was left: its failed report names the lost node) is not
+        counted as that node's."""
+        measured = set()
+        for node, tests in self.finished.items():
+            if node not in lost:
+                measured |= tests
         found = []
         for node in sorted(lost):
-            tests = self.finished.get(node, [])
-            rerun = sorted(test for test, attempts in crashes.items() if attempts[0][0] == node)
+            here = {test for test, attempts in crashes.items() if any(n == node for n, _w in attempts)}
+            tests = self.finished.get(node, set()) - here
+            first = sorted(test for test, attempts in crashes.items() if attempts[0][0] == node)
+            rerun = [test for test in first if test in measured]
+            nowhere = [test for test in first if test not in measured]
             found.append("coverage: node '%s' was lost with its workers' data: what only its %d finished "
-                         "test%s ran is not in the report%s" % (
+                         "test%s ran is not in the report%s%s" % (
                              node, len(tests), "" if len(tests) == 1 else "s",
                              "; %s, running there, is measured where it ran again" % ", ".join(rerun)
-                             if rerun else ""))
+                             if rerun else "",
+                             "; %s, running there, ran to its end nowhere" % ", ".join(nowhere)
+                             if nowhere else ""))
         return found
 
 

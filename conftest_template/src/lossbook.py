@@ -18,8 +18,8 @@ class LossBook:
     hashable objects and tests their ids: no xdist object is read here.
 
     The rules: a lost node's tests that had not started go back to the
-    others (the user's scheduler does that); the test it was running goes
-    back once, and is reported failed, naming both nodes, when it is
+    others (the user's scheduler does that); the test it was running (its
+    outcome not known yet) goes back once, and is reported failed, naming both nodes, when it is
     running on a lost node a second time.  With --dist each (every node
     runs every test) nothing moves: the test is counted as not run there.
     """
@@ -32,12 +32,19 @@ class LossBook:
         self.crashes = {}  # test -> [(node, worker), ...] lost under it
         self.not_run_on = collections.Counter()  # node -> tests --dist each could not run there
 
-    def report(self, worker, test, when):
+    def report(self, worker, test, when, outcome="passed"):
         """A test report came (when: "setup", "call", "teardown", or
-        xdist's "???" for a crash it reported itself)."""
-        if when == "setup" and worker is not None:
-            self.running[worker] = test
-        elif when in ("teardown", "???"):
+        xdist's "???" for a crash it reported itself).  A test's outcome
+        is known once its call's report came, or a setup's that did not
+        pass (no call follows): from then on it is done, and a node lost
+        in its teardown does not run it again (its outcome would be
+        counted twice, in the terminal's counts, junit's and the exit
+        status)."""
+        if when == "setup" and outcome == "passed":
+            if worker is not None:
+                self.running[worker] = test
+            return
+        if when in ("setup", "call", "teardown", "???"):
             self.done.add(test)
             if self.running.get(worker) == test:
                 del self.running[worker]

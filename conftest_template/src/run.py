@@ -184,9 +184,9 @@ class CloudRun:
     @pytest.hookimpl(hookwrapper=True, tryfirst=True)
     def pytest_runtest_logreport(self, report):
         test, real, now = report.nodeid, getattr(report, "node", None), time.monotonic()
-        self.book.report(real, test, report.when)
+        self.book.report(real, test, report.when, report.outcome)
         if self.coverage is not None and real is not None:
-            self.coverage.report(self.node_of(real), test, report.when)
+            self.coverage.report(self.node_of(real), test, report.when, report.outcome)
         self.durations.report(test, report.when, report.duration, now)
         if real is not None and report.when in ("setup", "call", "teardown"):
             worker = real.gateway.id

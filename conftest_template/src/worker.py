@@ -44,6 +44,13 @@ class LocalPaths:
         moved = self.moved(path, here)
         return path if moved is None else moved
 
+    def warning_file(self, path):
+        """A warning's file: an absolute one moved (path), a relative one
+        kept as it is.  pytest gives a warning about a test (Node.warn:
+        record_xml_attribute's, a plugin's) the test's place relative to
+        the rootdir, and prints it as it is; so does a local run."""
+        return self.path(path) if os.path.isabs(path) else path
+
     def location(self, path, here=None):
         """A traceback entry's place: relative to cwd when shorter (pytest's
         own rule), else absolute."""
@@ -122,7 +129,7 @@ class _WorkerPlaces:
     @pytest.hookimpl(tryfirst=True)
     def pytest_warning_recorded(self, warning_message):
         if getattr(warning_message, "filename", None):
-            warning_message.filename = self.paths.path(warning_message.filename, self._here())
+            warning_message.filename = self.paths.warning_file(warning_message.filename)
 
 
 def _seed_worker_cache(config, values):

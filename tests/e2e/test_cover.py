@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import STACK, make_project
+from conftest import STACK, make_project, missing
 
 # lines that run at import (def, class, constants), a branch no test
 # takes, a function no test calls
@@ -58,7 +58,10 @@ def needs_pytest_cov():
     if STACK and STACK != "cov7":
         pytest.skip("the %s stack has no pytest-cov: Debian's and the cov7 stack test it" % STACK)
     if not STACK:
-        pytest.importorskip("pytest_cov", reason="pytest-cov is not installed (Debian: python3-pytest-cov)")
+        import importlib.util
+
+        if importlib.util.find_spec("pytest_cov") is None:  # the projects' virtualenv sees Debian's
+            missing("pytest-cov is not installed (Debian: python3-pytest-cov, tests/deps.sh)")
 
 
 @pytest.fixture
@@ -103,7 +106,6 @@ def test_coverage_is_the_local_runs(covered, fork, dist):
         assert "fresh pythons" not in r.stderr, r.stderr
 
 
-@pytest.mark.stack
 @pytest.mark.stack
 @FORK
 def test_coveragerc_branches_parallel_and_append_as_locally(covered, fork):

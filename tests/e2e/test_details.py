@@ -1,10 +1,14 @@
 """What a user meets on a pytest 9 project (issue 21): TOML values of the
-wrong type, the places a report names, xdist's status line."""
+wrong type, the places a report names, xdist's status line; what a
+pipeline reads from a run (issue 28): the terminal's summaries, junit and
+the exit status as a local -n run gives them."""
 
 import os
 import re
 
 import pytest
+
+from conftest import make_project
 
 DETAILS = '''
 import warnings
@@ -198,3 +202,175 @@ def test_the_output_files_are_the_plans(project):
                        env=project.env(PYTEST_CLOUD_REPORT="env.json"))
     assert r.returncode == 0, r.stdout + r.stderr
     assert os.path.isfile(os.path.join(here, "cli.json")) and not os.path.exists(os.path.join(here, "env.json"))
+
+
+# What a pipeline reads from a run (issue 28): the terminal's -rA,
+# --durations and warnings summary, junit (xunit1, which has the most:
+# file and line, captured output) and the exit status, against a local
+# -n run of the same tests.
+PIPELINE = '''
+import time
+import warnings
+
+import pytest
+
+
+def test_props(record_property, record_xml_attribute):
+    print("out of props")
+    record_property("answer", 42)
+    record_xml_attribute("owner", "me")
+
+
+def test_suite_property(record_testsuite_property):
+    record_testsuite_property("build", "7")
+
+
+def test_warn():
+    warnings.warn(UserWarning("careful"))
+
+
+@pytest.mark.parametrize("s", [0.1, 0.2])
+def test_slow(s):
+    time.sleep(s)
+
+
+def test_fail():
+    print("out of fail")
+    assert 0
+
+
+def test_skip():
+    pytest.skip("no")
+'''
+
+
+@pytest.fixture
+def pipeline(tmp_path, nodes, venv_template):
+    """A project of PIPELINE's tests and a test module that does not
+    import, on node1 and node2."""
+    project = make_project(str(tmp_path / "proj"), nodes, venv_template, example=False)
+    project.use_nodes("node1 node2")
+    with open(os.path.join(project.path, "tests", "test_pipeline.py"), "w") as f:
+        f.write(PIPELINE)
+    with open(os.path.join(project.path, "tests", "test_broken.py"), "w") as f:
+        f.write("import nosuchmodule\n")
+    return project
+
+
+# Where xdist puts a section's entries in the order the tests finish,
+# which differs between any two -n runs, the entries are sorted: how a
+# section's entries begin (a blank line ends the one before; a header
+# line; each line; each line, kept with its kind, PASSED, FAILED, ...).
+FINISH_ORDER = {"warnings summary": "blank", "PASSES": "header", "slowest durations": "line",
+                "short test summary info": "kind"}
+
+
+def as_read(out):
+    """masked(out), each section of FINISH_ORDER's entries sorted, and the
+    durations' times masked (timings)."""
+    result, prefix, entries, how = [], [], [], None
+
+    def flush():
+        if how == "kind":
+            kinds = list(dict.fromkeys(e[0].split()[0] for e in entries))
+            entries.sort(key=lambda e: (kinds.index(e[0].split()[0]), e))
+        else:
+            entries.sort()
+        result.extend(prefix + [line for e in entries for line in e])
+        del prefix[:], entries[:]
+
+    last = ""
+    for line in masked(out):
+        header = re.match(r"=+ (.+)$", line)
+        if header or re.match(r"-- Docs: |-+ generated xml file: ", line):
+            flush()
+            how = FINISH_ORDER.get(header.group(1)) if header else None
+            result.append(line)
+            last = ""
+            continue
+        if how == "line":
+            line = re.sub(r"^\d+\.\d+s ", "Ns ", line)
+        starts = {"blank": line and not last, "header": re.match(r"_+ .+ _+$", line),
+                  "line": True, "kind": True}.get(how)
+        if starts:
+            entries.append([line])
+        elif entries:
+            entries[-1].append(line)
+        else:
+            (prefix if how else result).append(line)
+        last = line
+    flush()
+    return result
+
+
+def junit_as_read(path):
+    """A junit file's suites: their attributes but the times and the
+    timestamp, their properties, and their testcases (each without its
+    time) in the order of their names (xdist's is the order they
+    finished)."""
+    import xml.etree.ElementTree as ET
+
+    found = []
+    for suite in ET.parse(path).getroot().iter("testsuite"):
+        attrs = {k: v for k, v in suite.attrib.items() if k not in ("time", "timestamp")}
+        cases = []
+        for case in suite.findall("testcase"):
+            case.attrib.pop("time")
+            cases.append(ET.tostring(case, encoding="unicode"))
+        others = [ET.tostring(x, encoding="unicode") for x in suite if x.tag != "testcase"]
+        found.append((attrs, others, sorted(cases)))
+    return found
+
+
+@pytest.mark.conftest_only
+@pytest.mark.stack
+def test_what_a_pipeline_reads_is_a_local_runs(pipeline):
+    """-rA, every duration, the warnings summary, a collection error and
+    junit (record_property) as a local -n run gives them, but for what
+    must differ, which masked and as_read say."""
+    project = pipeline
+    args = ("-rA", "--durations=0", "--durations-min=0", "--junitxml=junit.xml", "-o", "junit_family=xunit1",
+            "-o", "junit_logging=all")
+    cloud = project.pytest(*args)
+    assert "on 2 of 2 nodes" in cloud.stderr  # it did run on the nodes
+    cloud_junit = junit_as_read(os.path.join(project.path, "junit.xml"))
+    local = project.pytest("-n", "3", *args)
+    assert cloud.returncode == local.returncode == 1, cloud.stdout + cloud.stderr + local.stdout
+    assert as_read(cloud.stdout) == as_read(local.stdout)
+    assert cloud_junit == junit_as_read(os.path.join(project.path, "junit.xml"))
+    # what the comparison is about: a warning pytest gives a test's place
+    # (record_xml_attribute's) names it as pytest does, relative to the
+    # rootdir; a collection error is one error, and the run goes on
+    assert "  tests/test_pipeline.py:%d: PytestExperimentalApiWarning: record_xml_attribute" % (
+        PIPELINE.splitlines().index("def test_props(record_property, record_xml_attribute):") + 1) \
+        in cloud.stdout, cloud.stdout
+    assert "1 failed, 5 passed, 1 skipped, 2 warnings, 1 error in" in cloud.stdout
+    assert re.search(r"^\d+\.\d+s call +tests/test_pipeline.py::test_slow\[0.2\]$", cloud.stdout, re.M)
+    (attrs, others, cases), = cloud_junit
+    assert attrs["tests"] == "8" and '<property name="answer" value="42" />' in "".join(cases)
+    assert 'file="tests/test_pipeline.py"' in "".join(cases)
+    # what xdist does not allow, locally too: record_xml_attribute and
+    # record_testsuite_property are no-ops in a worker (its junit plugin
+    # writes no file)
+    assert others == [] and 'owner="me"' not in "".join(cases)
+
+
+@pytest.mark.conftest_only
+@pytest.mark.parametrize("args,status", [
+    (("tests/test_pipeline.py", "-k", "not fail"), 0),
+    # under xdist a collection error is an error and the run goes on (a
+    # run without -n stops: 2, interrupted)
+    (("tests/test_broken.py", "tests/test_pipeline.py::test_warn"), 1),
+    # xdist's -x raises its Interrupted once the workers stopped
+    (("-x", "tests/test_pipeline.py::test_fail"), 2),
+    (("tests/test_pipeline.py", "-k", "nothing"), 5),
+], ids=["passed", "collection-error", "stopped", "none-ran"])
+def test_the_exit_status_and_its_lines_are_a_local_runs(pipeline, args, status):
+    """Each exit status but pytest's own (3: internal error, 4: usage, the
+    same code here) and Ctrl-C's 2 (test_fleet.py), with the lines that
+    say why, as a local -n run."""
+    cloud = pipeline.pytest("-rA", *args)
+    assert "on 2 of 2 nodes" in cloud.stderr
+    local = pipeline.pytest("-rA", "-n", "3", *args)
+    assert cloud.returncode == local.returncode == status, cloud.stdout + cloud.stderr + local.stdout
+    assert as_read(cloud.stdout) == as_read(local.stdout)

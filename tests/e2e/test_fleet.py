@@ -156,12 +156,13 @@ def test_big_node_on_stock_sshd_gets_one_connection(fleet_up, slow_project, tmp_
     assert accepted(fleet_up, "big") - before in (1, 2)
 
 
-def lost_node_run(nodes, p, tmp_path, hurt, when):
-    """Runs the slow suite on f1 f2 f3 and hurts f3 at the given moment;
-    returns (run, junit outcomes, where each test ran)."""
+def lost_node_run(nodes, p, tmp_path, hurt, when, *args):
+    """Runs the slow suite on f1 f2 f3 (pytest's args added) and hurts f3
+    at the given moment; returns (run, junit outcomes, where each test
+    ran)."""
     p.use_nodes("f1 f2 f3", cloud_keepalive=4)
     junit = str(tmp_path / "junit.xml")
-    run = start(p, "-v", "--junitxml=" + junit)
+    run = start(p, "-v", "--junitxml=" + junit, *args)
     run.when(*when)
     hurt("f3")
     hurt_at = time.monotonic()
@@ -177,9 +178,13 @@ def test_lost_node_mid_run_costs_one_rerun(fleet_up, slow_project, tmp_path, how
     p = slow_project(fleet_up)
     hurt = fleet_up.kill if how == "killed" else fleet_up.freeze
     run, outcomes, where = lost_node_run(fleet_up, p, tmp_path, hurt, (r"PASSED", 12))
-    # every test once in junit, passed; none ran twice to the end
+    # every test once in junit, passed, and once in the counts; none ran
+    # twice to the end (a test whose call passed on f3 may have lost its
+    # record, written in its teardown, with the node)
     assert outcomes == {t: ["passed"] for t in SLOW_IDS}, run.output
-    assert sorted(where) == sorted(SLOW_IDS)
+    assert re.search(r"^=+ 48 passed in ", run.output, re.M), run.output
+    passed_on_f3 = re.findall(r"^\[f3_\d\] .*PASSED (\S+)", run.output, re.M)
+    assert set(SLOW_IDS) - set(where) <= set(passed_on_f3), run.output
     # found by the gateway's connection or by the helper's lock on the
     # node, whichever notices first
     lock_why = "the connection to the node was lost" if how == "killed" else r"the node stopped answering for 4s"
@@ -194,6 +199,118 @@ def test_lost_node_mid_run_costs_one_rerun(fleet_up, slow_project, tmp_path, how
     assert run.hurt_seconds < 20, run.hurt_seconds
     if how == "hung":
         fleet_up.thaw("f3")
+    nothing_left(run, fleet_up, ["f1", "f2", "f3"])
+
+
+ENDS_SLOWLY = '''
+import time
+
+import pytest
+
+
+@pytest.fixture
+def slow_teardown():
+    yield
+    time.sleep(8)
+
+
+def test_ends_slowly(slow_teardown):
+    pass
+'''
+
+
+@pytest.mark.conftest_only
+def test_a_test_lost_in_its_teardown_counts_once(fleet_up, slow_project, tmp_path):
+    """A node lost after a test's call reported, in its teardown: the
+    call's outcome is the test's, it is not run again, and the counts a
+    pipeline reads (the closing line, junit's) have every test once."""
+    p = slow_project(fleet_up)
+    with open(os.path.join(p.path, "tests", "test_a_teardown.py"), "w") as f:
+        f.write(ENDS_SLOWLY)
+    p.use_nodes("f1 f2", cloud_keepalive=4)
+    junit = str(tmp_path / "junit.xml")
+    run = start(p, "-v", "--junitxml=" + junit)
+    passed = r"\[(f1|f2)_0\] .*PASSED tests/test_a_teardown.py::test_ends_slowly"
+    run.when(passed)
+    node = re.search(passed, run.output).group(1)
+    fleet_up.kill(node)
+    assert run.finish() == 0, run.output
+    assert re.search(r"node '%s' lost during the run" % node, run.output), run.output
+    assert len(re.findall(r"PASSED tests/test_a_teardown.py::test_ends_slowly", run.output)) == 1, run.output
+    assert "test_ends_slowly: running when" not in run.output
+    assert re.search(r"^=+ 49 passed in ", run.output, re.M), run.output
+    import xml.etree.ElementTree as ET
+
+    assert ET.parse(junit).getroot().find("testsuite").get("tests") == "49"
+    outcomes = junit_outcomes(junit)
+    assert outcomes == dict({t: ["passed"] for t in SLOW_IDS}, **{
+        "tests/test_a_teardown.py::test_ends_slowly": ["passed"]}), outcomes
+    nothing_left(run, fleet_up, ["f1", "f2"])
+
+
+# each test of the slow suite calls a function of its own, on line 4n+2
+COVERED_LIB = "".join("def f%d():\n    return %d\n\n\n" % (n, n) for n in range(48))
+COVERED_TESTS = '''
+import time
+
+import pytest
+
+import mylib
+
+
+@pytest.mark.parametrize("n", range(48))
+def test_slow(n):
+    time.sleep(0.3)
+    assert getattr(mylib, "f%d" % n)() == n
+'''
+
+
+def missed_lines(text):
+    """Coverage's Missing column as line numbers ("2, 6-8" -> [2, 6, 7, 8])."""
+    found = []
+    for part in filter(None, (x.strip() for x in text.split(","))):
+        first, _, last = part.partition("-")
+        found += range(int(first), int(last or first) + 1)
+    return found
+
+
+@pytest.mark.conftest_only
+def test_a_lost_nodes_coverage_is_what_the_summary_says(fleet_up, slow_project, tmp_path):
+    """pytest --cov, f3 killed mid-run.  Its workers' data goes with it
+    (a worker sends its data when it ends): the report misses exactly the
+    lines of the tests that finished on f3 and nowhere else, as many as
+    the summary line says; a test running there when it went is measured
+    where it ran again (its lines are in), and its try on f3 adds nothing."""
+    from test_cover import needs_pytest_cov
+
+    needs_pytest_cov()
+    p = slow_project(fleet_up)
+    os.makedirs(os.path.join(p.path, "mylib"))
+    with open(os.path.join(p.path, "mylib", "__init__.py"), "w") as f:
+        f.write(COVERED_LIB)
+    with open(os.path.join(p.path, "tests", "test_slow.py"), "w") as f:
+        f.write(COVERED_TESTS)
+    run, outcomes, where = lost_node_run(fleet_up, p, tmp_path, fleet_up.kill, (r"PASSED", 12),
+                                         "--cov=mylib", "--cov-report=term-missing")
+    assert outcomes == {t: ["passed"] for t in SLOW_IDS}, run.output
+    assert "INTERNALERROR" not in run.output
+    # a test finishes where its outcome came from, and runs nowhere else
+    only_f3 = sorted(SLOW_IDS.index(t) for t in re.findall(r"^\[f3_\d\] .*PASSED (\S+)", run.output, re.M))
+    rerun = sorted(re.findall(r"(tests/test_slow.py::test_slow\[\d+\]): running when 'f3' was lost: run again on "
+                              r"another node", run.output))
+    said = ("coverage: node 'f3' was lost with its workers' data: what only its %d finished test%s ran is not in "
+            "the report" % (len(only_f3), "" if len(only_f3) == 1 else "s"))
+    if rerun:
+        said += "; %s, running there, is measured where it ran again" % ", ".join(rerun)
+    assert said in run.output.splitlines(), run.output
+    row = re.search(r"^mylib/__init__.py +96 +(\d+) +\d+% *(.*)$", run.output, re.M)
+    assert row, run.output
+    assert int(row.group(1)) == len(only_f3) and missed_lines(row.group(2)) == [4 * n + 2 for n in only_f3], \
+        (only_f3, row.group(0))
+    for test in rerun:
+        assert 4 * SLOW_IDS.index(test) + 2 not in missed_lines(row.group(2)), (test, row.group(0))
+        assert SLOW_IDS.index(test) not in only_f3 and any(not w.startswith("f3_") for w in where[test]), \
+            (test, where[test])
     nothing_left(run, fleet_up, ["f1", "f2", "f3"])
 
 

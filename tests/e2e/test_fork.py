@@ -211,3 +211,57 @@ def test_a_worker_that_crashes_is_reported_as_xdist_reports_it(project, fork):
     assert len(glob.glob(os.path.join(chdir, "crashed-*"))) == 1
     if fork == "yes":
         assert "fresh pythons" not in r.stderr, r.stderr
+
+
+# What still tells a forked worker from a fresh one (README, "One start per
+# node", Limits): the string-hash seed, and what a module the workers
+# share made at import (its values, a temporary folder).
+SHARED_STATE = '''import os, tempfile
+
+PID = os.getpid()
+FOLDER = tempfile.mkdtemp(prefix="shared-state-")
+'''
+
+STATE_TESTS = '''import json, os, time
+
+import pytest
+
+import shared_state
+
+
+@pytest.mark.parametrize("n", range(12))
+def test_state(n):
+    time.sleep(0.1)
+    worker = os.environ["PYTEST_XDIST_WORKER"]
+    with open(os.path.join(os.getcwd(), "s-%s-%d.json" % (worker, n)), "w") as f:
+        json.dump({"worker": worker, "hash": hash("pytest-cloud"), "pid": os.getpid(),
+                   "imported_by": shared_state.PID, "folder": shared_state.FOLDER}, f)
+'''
+
+
+def test_what_still_tells_a_fork_from_a_fresh_worker(recording):
+    """node2's forked workers share the server's hash seed and the state
+    a shared module made at import (imported by the server, one temporary
+    folder for both); node1's fresh worker has its own, as a local -n
+    worker has."""
+    with open(os.path.join(recording.path, "tests", "shared_state.py"), "w") as f:
+        f.write(SHARED_STATE)
+    with open(os.path.join(recording.path, "tests", "conftest.py"), "a") as f:
+        f.write("\nimport shared_state\n")
+    with open(os.path.join(recording.path, "tests", "test_state.py"), "w") as f:
+        f.write(STATE_TESTS)
+    r = recording.pytest("-p", "no:randomly", "tests/test_state.py")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "12 passed" in r.stdout and "fresh pythons" not in r.stderr, r.stdout + r.stderr
+    got = {}
+    for name in ("node1", "node2"):
+        chdir = recording.cluster.nodes[name].path("pytest_%s_proj" % recording.cluster.user)
+        for path in glob.glob(os.path.join(chdir, "s-*.json")):
+            with open(path) as f:
+                rec = json.load(f)
+            got[rec["worker"]] = (rec["hash"], rec["imported_by"], rec["folder"], rec["pid"])
+    assert sorted(got) == ["node1_0", "node2_0", "node2_1"], got
+    fresh, fork0, fork1 = got["node1_0"], got["node2_0"], got["node2_1"]
+    assert fresh[1] == fresh[3]  # a fresh worker imported it itself
+    assert fork0[:3] == fork1[:3] and fork0[1] not in (fork0[3], fork1[3])  # the server did
+    assert fresh[0] != fork0[0] and fresh[2] != fork0[2]

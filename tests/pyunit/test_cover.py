@@ -140,23 +140,40 @@ def test_a_worker_without_data_to_send_is_left_as_it_is(output):
 @pytest.mark.parametrize("events, lost, crashes, expected", [
     # nothing lost: nothing to say
     ([("a", "t1", "teardown")], {}, {}, []),
-    # a lost node: its finished tests counted (teardown only), its re-run
+    # a lost node: its finished tests counted (each once), its re-run
     # test named
     ([("a", "t1", "setup"), ("a", "t1", "call"), ("a", "t1", "teardown"), ("a", "t2", "teardown"),
-      ("b", "t3", "teardown"), ("a", "t4", "setup")],
+      ("b", "t3", "teardown"), ("a", "t4", "setup"), ("b", "t4", "setup"), ("b", "t4", "call")],
      {"a": "connection lost"}, {"t4": [("a", "a_0")]},
      ["coverage: node 'a' was lost with its workers' data: what only its 2 finished tests ran is not in "
       "the report; t4, running there, is measured where it ran again"]),
+    # a test finishes with its outcome: its call (t5: lost in its
+    # teardown, counted once), a setup that did not pass (t6, skipped),
+    # not a setup that passed (t7, running) nor xdist's crash report (t8)
+    ([("a", "t5", "setup"), ("a", "t5", "call"), ("a", "t6", "setup", "skipped"), ("a", "t6", "teardown"),
+      ("a", "t7", "setup"), ("a", "t8", "???", "failed")],
+     {"a": "killed"}, {},
+     ["coverage: node 'a' was lost with its workers' data: what only its 2 finished tests ran is not in "
+      "the report"]),
     # lost before any test finished there, nothing re-run
     ([], {"b": "lock lost"}, {},
      ["coverage: node 'b' was lost with its workers' data: what only its 0 finished tests ran is not in "
       "the report"]),
-    # one test; a test lost first on another node is not this one's re-run
+    # one test; a test lost first on another node is not this one's
+    # re-run, and lost twice it ran to its end nowhere
     ([("c", "t1", "teardown")], {"c": "x", "d": "y"}, {"t9": [("d", "d_0"), ("c", "c_0")]},
      ["coverage: node 'c' was lost with its workers' data: what only its 1 finished test ran is not in "
       "the report",
       "coverage: node 'd' was lost with its workers' data: what only its 0 finished tests ran is not in "
-      "the report; t9, running there, is measured where it ran again"]),
+      "the report; t9, running there, ran to its end nowhere"]),
+    # t1, running on e when no node was left, is reported failed in e's
+    # worker's name: not a test that finished there; t2 ran again on f,
+    # measured there, t3 did not end there
+    ([("e", "t1", "setup"), ("e", "t1", "call"), ("f", "t2", "setup"), ("f", "t2", "call"),
+      ("f", "t3", "setup")], {"e": "x"}, {"t1": [("e", "e_0")], "t2": [("e", "e_1")], "t3": [("e", "e_0")]},
+     ["coverage: node 'e' was lost with its workers' data: what only its 0 finished tests ran is not in "
+      "the report; t2, running there, is measured where it ran again; t1, t3, running there, ran to its "
+      "end nowhere"]),
     # a report of no node of ours (another plugin's worker) is not counted
     ([(None, "t1", "teardown")], {"a": "x"}, {},
      ["coverage: node 'a' was lost with its workers' data: what only its 0 finished tests ran is not in "
@@ -164,6 +181,6 @@ def test_a_worker_without_data_to_send_is_left_as_it_is(output):
 ])
 def test_a_lost_nodes_coverage_is_accounted_for(events, lost, crashes, expected):
     book = cloud.CoverageBook()
-    for node, test, when in events:
-        book.report(node, test, when)
+    for event in events:
+        book.report(*event)
     assert book.lines(lost, crashes) == expected

@@ -43,6 +43,23 @@ def test_lost_while_running_the_reports_say_which():
     assert book.unfinished() == []
 
 
+def test_lost_once_its_outcome_is_known_it_is_not_run_again():
+    """Its call's report came (t1: its teardown was under way, or its end
+    message lost), or its setup did not pass (t2): the outcome that came
+    is the test's, counted once; a passed setup is not an outcome (t3)."""
+    book = cloud.LossBook()
+    ran(book, "w1", "t1", "setup", "call")
+    book.report("w2", "t2", "setup", "failed")
+    book.report("w3", "t3", "setup", "passed")
+    book.lose("b", "killed")
+    # xdist names each worker's first test it was sent: t1, t2 and t3
+    assert book.worker_removed("b", "w1", "t1") == Decision([], (), None)
+    assert book.worker_removed("b", "w2", "t2") == Decision([], (), None)
+    assert book.worker_removed("b", "w3", "t3") == Decision(["t3"], (), None)
+    assert book.crashes == {"t3": [("b", "w3")]} and book.done == {"t1", "t2"}
+    assert [test for test, _w, _text in book.unfinished()] == ["t3"]
+
+
 def test_xdists_guess_unfinished_goes_back_too():
     book = cloud.LossBook()
     ran(book, "w2", "t2", "setup")

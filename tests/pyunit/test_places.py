@@ -92,6 +92,12 @@ def test_paths_on_their_own():
     assert paths.path("tests/t.py", here="/home/u/pytest_root_p") == "/src/p/tests/t.py"
     assert paths.path("/home/u/pytest_root_px/t.py") == "/home/u/pytest_root_px/t.py"
     assert paths.location("tests/t.py", here="/home/u/pytest_root_p") == "t.py"
+    # a warning's file: absolute ones moved, relative ones (a test's
+    # place, relative to the rootdir, as pytest prints it) kept
+    assert paths.warning_file("/home/u/pytest_root_p/tests/t.py") == "/src/p/tests/t.py"
+    assert paths.warning_file("tests/t.py") == "tests/t.py"
+    assert paths.warning_file("sys") == "sys"
+    assert paths.warning_file("/usr/lib/python3/x.py") == "/usr/lib/python3/x.py"
     assert paths.location("/usr/lib/python3/x.py") == "/usr/lib/python3/x.py"
     assert paths.text("ImportError while importing test module '/home/u/pytest_root_p/t.py'.") == \
         "ImportError while importing test module '/src/p/t.py'."
