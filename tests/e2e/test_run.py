@@ -191,8 +191,10 @@ def test_workers_that_cannot_start_are_not_restarted_for_ever(project):
     r = project.pytest("-p", "only_here")
     assert r.returncode == 5, r.stdout  # nothing collected: no worker started
     assert 'Error importing plugin "only_here"' in r.stdout + r.stderr
+    # the count is the bound (a run that restarted them for ever would
+    # meet the 300 s the project's pytest is given and fail there; a time
+    # here would be this machine's load)
     assert "maximum crashed workers reached: 12" in r.stdout + r.stderr, r.stdout + r.stderr
-    assert r.seconds < 120
 
 
 def test_a_users_own_ssh_worker_with_xdists_rsync_works_beside_ours(project):
