@@ -326,11 +326,12 @@ else
 INSTALL_HELPER = $(B)/pytest-cloud
 endif
 
-install: $(INSTALL_HELPER) $(B)/pytest-cloud.1 $(B)/pytest-cloud.bash
+install: $(INSTALL_HELPER) $(B)/pytest-cloud-mux $(B)/pytest-cloud.1 $(B)/pytest-cloud.bash
 	install -d $(DESTDIR)$(prefix)/bin $(DESTDIR)$(prefix)/share/pytest-cloud \
 		$(DESTDIR)$(prefix)/share/man/man1 \
 		$(DESTDIR)$(prefix)/share/bash-completion/completions
 	install -m 0755 $(INSTALL_HELPER) $(DESTDIR)$(prefix)/bin/pytest-cloud
+	install -m 0755 $(B)/pytest-cloud-mux $(DESTDIR)$(prefix)/bin/pytest-cloud-mux
 	install -m 0644 conftest_template/conftest.py \
 		$(DESTDIR)$(prefix)/share/pytest-cloud/conftest.py
 	install -m 0644 $(B)/pytest-cloud.1 \
