@@ -183,7 +183,7 @@ unit-asan: deps
 pyunit: deps $(B)/gendoc $(B)/pytest-cloud
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/pyunit
 
-e2e: deps $(B)/pytest-cloud $(B)/pytest-cloud.1 $(B)/pytest-cloud.bash
+e2e: deps $(B)/pytest-cloud $(B)/pytest-cloud-mux $(B)/pytest-cloud.1 $(B)/pytest-cloud.bash
 	sh tests/e2e/run.sh
 
 # The end-to-end suite again (but the tests marked conftest_only, whose
@@ -195,18 +195,19 @@ ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:exitcode=86:abort_on_error=0:fast_unwind_
 	   UBSAN_OPTIONS=halt_on_error=1:exitcode=87:print_stacktrace=1 \
 	   PYTEST_CLOUD_TEST_HELPER=$(CURDIR)/build/asan/pytest-cloud
 e2e-asan: deps
-	$(MAKE) B=build/asan SANITIZE=address,undefined build/asan/pytest-cloud
+	$(MAKE) B=build/asan SANITIZE=address,undefined build/asan/pytest-cloud \
+		build/asan/pytest-cloud-mux
 	$(ASAN_ENV) sh tests/e2e/run.sh -x -m "not conftest_only"
 
 # The tests marked conftest_only, with the plain helper: with e2e-asan,
 # the whole end-to-end suite once (make test).
-e2e-conftest: deps $(B)/pytest-cloud $(B)/pytest-cloud.1 $(B)/pytest-cloud.bash
+e2e-conftest: deps $(B)/pytest-cloud $(B)/pytest-cloud-mux $(B)/pytest-cloud.1 $(B)/pytest-cloud.bash
 	sh tests/e2e/run.sh -x -m conftest_only
 
 # The e2e tests marked 'stack' against pytest 8.4 and 9.1 (virtualenvs from
 # ../shared/wheels; both stacks side by side); says it is skipped without
 # the wheels.
-e2e-stacks: deps $(B)/pytest-cloud
+e2e-stacks: deps $(B)/pytest-cloud $(B)/pytest-cloud-mux
 	$(PYTHON) tests/stacks.py run
 
 # libFuzzer targets under AddressSanitizer and UBSan (clang).  `make fuzz`
@@ -267,8 +268,8 @@ test: deps
 	@for t in $(TEST_STAGES); do s=$$(date +%s); \
 		$(MAKE) --no-print-directory $$t || exit 1; \
 		echo "make test: $$t passed in $$(( $$(date +%s) - s ))s"; done
-	@$(MAKE) --no-print-directory $(B)/pytest-cloud $(B)/pytest-cloud.1 \
-		$(B)/pytest-cloud.bash
+	@$(MAKE) --no-print-directory $(B)/pytest-cloud $(B)/pytest-cloud-mux \
+		$(B)/pytest-cloud.1 $(B)/pytest-cloud.bash
 	@s=$$(date +%s); sh tests/side.sh "e2e-asan" "e2e-conftest e2e-stacks" || exit 1; \
 		echo "make test: the end-to-end stages passed in $$(( $$(date +%s) - s ))s"
 
@@ -276,8 +277,8 @@ test: deps
 # (glibc linked in too; README "Static helper").  Its libraries come from
 # Debian's sources and .a files (tests/static.sh), under build/static.
 SB = $(B)/static
-STATIC_SRCS = $(wildcard helper/core/*.c helper/edge/*.c) \
-	      $(B)/obj/template.c
+STATIC_SRCS = $(filter-out helper/edge/muxmain.c,$(wildcard helper/core/*.c \
+	      helper/edge/*.c)) $(B)/obj/template.c
 STATIC_CFLAGS = -std=c11 $(WARN) -O2 -g -Ihelper/core -Ihelper/edge -I$(SB)/include \
 		-I$(SB)/src/libssh/include -I$(SB)/libssh/include
 static: $(B)/pytest-cloud-static
@@ -308,7 +309,7 @@ $(B)/pytest-cloud-static: $(SB)/libssh/src/libssh.a $(STATIC_SRCS) \
 # STATIC_E2E: the e2e files to run (default: the whole suite); CI runs
 # the ones where the build shows (.ci/run), beside make test's whole suite
 STATIC_E2E ?=
-test-static: deps static
+test-static: deps static $(B)/pytest-cloud-mux
 	PYTEST_CLOUD_TEST_STATIC=1 \
 		PYTEST_CLOUD_TEST_HELPER=$(CURDIR)/$(B)/pytest-cloud-static \
 		sh tests/e2e/run.sh -x $(STATIC_E2E)
