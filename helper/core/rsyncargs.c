@@ -91,9 +91,9 @@ static int build_rsh(const struct cloud_config *cfg,
 	/* pinned where the probe went (sshg.h), through the node's master
 	 * (sshmux.h; its words are plain: the path needs no quotes) */
 	if (asprintf(&s, "%s%sssh %s%s%s -o Compression=no -c %s%s%s%s%s",
-		     client, sock, common,
-		     pin[0] ? " " : "", pin, cfg->rsync_cipher, mux[0] ? " " : "",
-		     mux, cfgpart, portpart) < 0) {
+		     client, sock, common, pin[0] ? " " : "", pin,
+		     cfg->rsync_cipher, mux[0] ? " " : "", mux, cfgpart,
+		     portpart) < 0) {
 		snprintf(err, errlen, "out of memory");
 		free(common);
 		free(pin);

@@ -188,8 +188,8 @@ int main(int argc, char **argv)
 	int rc = -1;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: pytest-cloud-mux SOCKET ssh [OPTION...] "
-			"DESTINATION COMMAND...\n");
+		fprintf(stderr, "usage: pytest-cloud-mux SOCKET ssh "
+			"[OPTION...] DESTINATION COMMAND...\n");
 		return EXIT_LOST;
 	}
 	signal(SIGPIPE, SIG_IGN);

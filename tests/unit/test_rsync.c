@@ -148,9 +148,10 @@ static void test_rsync_argv(void)
 	CU_ASSERT_EQUAL(rsync_build_argv(&cfg, &r, NULL, &argv, err,
 					 sizeof(err)),
 			0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(argv.v[argv.n - 4],
-				      "--rsh='/opt/pc dir/pytest-cloud-mux' "
-				      "'/run/user/7/pytest-cloud/0123' ssh -o "));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(argv.v[argv.n - 4],
+		       "--rsh='/opt/pc dir/pytest-cloud-mux' "
+		       "'/run/user/7/pytest-cloud/0123' ssh -o "));
 	CU_ASSERT_PTR_NOT_NULL(strstr(argv.v[argv.n - 4],
 				      " -o ControlMaster=no -o ControlPath="
 				      "/run/user/7/pytest-cloud/0123 -F "));

@@ -366,7 +366,7 @@ static void test_ssh_host(void)
 		{ { "ssh", "--", "-h", "cmd" }, 2 },
 		{ { "ssh", "-l", "u", "-" , "x" }, 3 }, /* "-" is a word */
 		{ { "ssh", "-o", "A=b" }, -1 },         /* no destination */
-		{ { "ssh", "-o" }, -1 },                /* its argument missing */
+		{ { "ssh", "-o" }, -1 },          /* its argument missing */
 		{ { "ssh", "--" }, -1 },
 		{ { "ssh", "-Z", "h" }, -1 },           /* not OpenSSH's */
 		{ { "ssh", "-4Z", "h" }, -1 },
