@@ -43,7 +43,7 @@ B = build
 # helper/tools holds gendoc, a build tool.
 CORE = $(basename $(notdir $(wildcard helper/core/*.c)))
 CXX_CORE = $(basename $(notdir $(wildcard helper/core/*.cc)))
-EDGE = $(filter-out main,$(basename $(notdir $(wildcard helper/edge/*.c))))
+EDGE = $(filter-out main muxmain,$(basename $(notdir $(wildcard helper/edge/*.c))))
 CORE_OBJS = $(CORE:%=$(B)/obj/%.o) $(CXX_CORE:%=$(B)/obj/%.o)
 EDGE_OBJS = $(EDGE:%=$(B)/obj/%.o)
 HEADERS = $(wildcard helper/core/*.h helper/edge/*.h)
@@ -54,7 +54,7 @@ UNIT_OBJS = $(UNIT_SRCS:tests/unit/%.c=$(B)/obj/unit_%.o)
 
 .PHONY: all test test-static static dist core-pure unit unit-asan pyunit e2e e2e-asan e2e-conftest e2e-stacks demo demo-run install clean deps fuzz fuzz-short
 
-all: $(B)/pytest-cloud $(B)/pytest-cloud.1 $(B)/pytest-cloud.bash
+all: $(B)/pytest-cloud $(B)/pytest-cloud-mux $(B)/pytest-cloud.1 $(B)/pytest-cloud.bash
 
 $(B)/obj/%.o: helper/core/%.c $(HEADERS) | $(B)/obj
 	$(CC) $(ALL_CFLAGS) -Ihelper/core -c -o $@ $<
@@ -75,6 +75,11 @@ $(B)/obj:
 
 $(B)/pytest-cloud: $(B)/obj/main.o $(CORE_OBJS) $(EDGE_OBJS) $(B)/obj/template.o
 	$(CXX) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# The mux client (helper/edge/muxmain.c): libc alone, so that it starts
+# in a fraction of ssh's time; the helper uses it when it is beside it.
+$(B)/pytest-cloud-mux: $(B)/obj/muxmain.o $(B)/obj/muxproto.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 # The man page and the bash completion, written from the option table by
 # a build tool (helper/tools/gendoc.c), so that they say what --help says.
@@ -178,7 +183,7 @@ unit-asan: deps
 pyunit: deps $(B)/gendoc $(B)/pytest-cloud
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/pyunit
 
-e2e: deps $(B)/pytest-cloud $(B)/pytest-cloud.1 $(B)/pytest-cloud.bash
+e2e: deps $(B)/pytest-cloud $(B)/pytest-cloud-mux $(B)/pytest-cloud.1 $(B)/pytest-cloud.bash
 	sh tests/e2e/run.sh
 
 # The end-to-end suite again (but the tests marked conftest_only, whose
@@ -190,18 +195,19 @@ ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:exitcode=86:abort_on_error=0:fast_unwind_
 	   UBSAN_OPTIONS=halt_on_error=1:exitcode=87:print_stacktrace=1 \
 	   PYTEST_CLOUD_TEST_HELPER=$(CURDIR)/build/asan/pytest-cloud
 e2e-asan: deps
-	$(MAKE) B=build/asan SANITIZE=address,undefined build/asan/pytest-cloud
+	$(MAKE) B=build/asan SANITIZE=address,undefined build/asan/pytest-cloud \
+		build/asan/pytest-cloud-mux
 	$(ASAN_ENV) sh tests/e2e/run.sh -x -m "not conftest_only"
 
 # The tests marked conftest_only, with the plain helper: with e2e-asan,
 # the whole end-to-end suite once (make test).
-e2e-conftest: deps $(B)/pytest-cloud $(B)/pytest-cloud.1 $(B)/pytest-cloud.bash
+e2e-conftest: deps $(B)/pytest-cloud $(B)/pytest-cloud-mux $(B)/pytest-cloud.1 $(B)/pytest-cloud.bash
 	sh tests/e2e/run.sh -x -m conftest_only
 
 # The e2e tests marked 'stack' against pytest 8.4 and 9.1 (virtualenvs from
 # ../shared/wheels; both stacks side by side); says it is skipped without
 # the wheels.
-e2e-stacks: deps $(B)/pytest-cloud
+e2e-stacks: deps $(B)/pytest-cloud $(B)/pytest-cloud-mux
 	$(PYTHON) tests/stacks.py run
 
 # libFuzzer targets under AddressSanitizer and UBSan (clang).  `make fuzz`
@@ -262,8 +268,8 @@ test: deps
 	@for t in $(TEST_STAGES); do s=$$(date +%s); \
 		$(MAKE) --no-print-directory $$t || exit 1; \
 		echo "make test: $$t passed in $$(( $$(date +%s) - s ))s"; done
-	@$(MAKE) --no-print-directory $(B)/pytest-cloud $(B)/pytest-cloud.1 \
-		$(B)/pytest-cloud.bash
+	@$(MAKE) --no-print-directory $(B)/pytest-cloud $(B)/pytest-cloud-mux \
+		$(B)/pytest-cloud.1 $(B)/pytest-cloud.bash
 	@s=$$(date +%s); sh tests/side.sh "e2e-asan" "e2e-conftest e2e-stacks" || exit 1; \
 		echo "make test: the end-to-end stages passed in $$(( $$(date +%s) - s ))s"
 
@@ -271,8 +277,8 @@ test: deps
 # (glibc linked in too; README "Static helper").  Its libraries come from
 # Debian's sources and .a files (tests/static.sh), under build/static.
 SB = $(B)/static
-STATIC_SRCS = $(wildcard helper/core/*.c helper/edge/*.c) \
-	      $(B)/obj/template.c
+STATIC_SRCS = $(filter-out helper/edge/muxmain.c,$(wildcard helper/core/*.c \
+	      helper/edge/*.c)) $(B)/obj/template.c
 STATIC_CFLAGS = -std=c11 $(WARN) -O2 -g -Ihelper/core -Ihelper/edge -I$(SB)/include \
 		-I$(SB)/src/libssh/include -I$(SB)/libssh/include
 static: $(B)/pytest-cloud-static
@@ -303,7 +309,7 @@ $(B)/pytest-cloud-static: $(SB)/libssh/src/libssh.a $(STATIC_SRCS) \
 # STATIC_E2E: the e2e files to run (default: the whole suite); CI runs
 # the ones where the build shows (.ci/run), beside make test's whole suite
 STATIC_E2E ?=
-test-static: deps static
+test-static: deps static $(B)/pytest-cloud-mux
 	PYTEST_CLOUD_TEST_STATIC=1 \
 		PYTEST_CLOUD_TEST_HELPER=$(CURDIR)/$(B)/pytest-cloud-static \
 		sh tests/e2e/run.sh -x $(STATIC_E2E)
@@ -321,11 +327,12 @@ else
 INSTALL_HELPER = $(B)/pytest-cloud
 endif
 
-install: $(INSTALL_HELPER) $(B)/pytest-cloud.1 $(B)/pytest-cloud.bash
+install: $(INSTALL_HELPER) $(B)/pytest-cloud-mux $(B)/pytest-cloud.1 $(B)/pytest-cloud.bash
 	install -d $(DESTDIR)$(prefix)/bin $(DESTDIR)$(prefix)/share/pytest-cloud \
 		$(DESTDIR)$(prefix)/share/man/man1 \
 		$(DESTDIR)$(prefix)/share/bash-completion/completions
 	install -m 0755 $(INSTALL_HELPER) $(DESTDIR)$(prefix)/bin/pytest-cloud
+	install -m 0755 $(B)/pytest-cloud-mux $(DESTDIR)$(prefix)/bin/pytest-cloud-mux
 	install -m 0644 conftest_template/conftest.py \
 		$(DESTDIR)$(prefix)/share/pytest-cloud/conftest.py
 	install -m 0644 $(B)/pytest-cloud.1 \

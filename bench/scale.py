@@ -28,14 +28,46 @@ runs and while it holds; the masters (count, memory); then one session
 per node through its master as a gateway's ssh opens it (`ssh ... cat`):
 those ssh processes' memory, open files and CPU.
 
-Needs root (sshd nodes, cgroups), git, and Debian's pytest, xdist and
-virtualenv.
+Breakdown (--breakdown: instead of the whole runs above; sizes 8 32 by
+default): where the controller's CPU of a run goes, per component, from
+cpuacct cgroups (nanoseconds, every process and thread counted, however
+short-lived).  Each process the run starts is put in a group of its own
+kind as it starts (a small wrapper, compiled here, found on PATH as ssh
+and rsync and given as PYTEST_CLOUD_HELPER, joins its group and execs the
+real program; its exec is charged to that group): the helper (and its own
+threads: libssh's probe, the claims, the locks' heartbeat), its ssh -G,
+its rsync and rsync's ssh, the masters (ssh ... ControlMaster=yes, and
+the master it leaves running, however it detaches), any other ssh the
+helper starts, and the gateways' ssh (execnet's, from pytest).  What is
+left in the run's group is pytest's own process, split into phases by a
+plugin loaded on the controller only (PYTEST_PLUGINS): the start
+(imports, up to pytest_cmdline_main), the helper's time (the conftest
+runs it and reads its lines), the session's start, the bring-up (the
+conftest's gateways, worker checks and workers: pytest_xdist_setupnodes),
+xdist's setup of each worker and their collections (up to the last
+pytest_xdist_node_collection_finished), the tests, the session's end,
+and the exit (after pytest_unconfigure); the bring-up's share of threads
+other than the main one (execnet's IO threads, the parallel starts) is
+said too.  Apart, the helper's probe alone (--dry-run: ssh -G and
+libssh's probe, no master, no copy), and, with perf on PATH, where the
+helper's own CPU goes by library (perf record of that dry run).  Each
+figure per run, medians of --runs; per extra node, the slope through
+the sizes.  --against REV runs REV's helper and plugin (built in a
+scratch worktree) side by side, interleaved, to measure a cut.
+
+Node addresses come from PYTEST_CLOUD_TEST_NETS (lo-hi, as the e2e
+suite's: tests/e2e/cluster.py), so that runs side by side keep apart.
+Needs root (sshd nodes, cgroups), git, cc, and Debian's pytest, xdist
+and virtualenv.
 
     /usr/bin/python3 bench/scale.py [--sizes 8 16 32 48] [--runs 3]
         [--previous-rev 841c8af] [--at-scale [N]] [--skip-runs] [--helper PATH]
+    /usr/bin/python3 bench/scale.py --breakdown [--sizes 8 32] [--runs 3]
+        [--against REV]
 """
 
 import argparse
+import json
 import os
 import re
 import shlex
@@ -73,14 +105,22 @@ class CpuGroup:
     """A cpuacct cgroup (v1), or a cgroup v2 folder: every process put in
     it and all their descendants, however they detach, are counted."""
 
-    def __init__(self, name):
+    def __init__(self, name, parent=None):
         v1 = "/sys/fs/cgroup/cpuacct"
-        if os.path.isdir(v1):
+        self.subs = []
+        if parent is not None:  # a group inside parent (counted in it too)
+            self.path = os.path.join(parent.path, name)
+            self.v2 = parent.v2
+            self.root = parent.root
+            parent.subs.append(self)
+        elif os.path.isdir(v1):
             self.path = os.path.join(v1, name)
             self.v2 = False
+            self.root = v1
         else:
             self.path = os.path.join("/sys/fs/cgroup", name)
             self.v2 = True
+            self.root = "/sys/fs/cgroup"
         os.makedirs(self.path, exist_ok=True)
 
     def add(self, pid):
@@ -99,7 +139,9 @@ class CpuGroup:
         return ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', self.path] + argv
 
     def remove(self):
-        root = os.path.dirname(self.path)
+        for sub in self.subs:
+            sub.remove()
+        root = self.root  # what is left in it goes to the hierarchy's root
         for _ in range(50):
             try:
                 with open(os.path.join(self.path, "cgroup.procs")) as f:
@@ -307,6 +349,322 @@ def format_row(row):
         size, name, state, med["wall"], med["ctl"], med["ctl"] / size, med["machine"], med["logins"])
 
 
+# -- breakdown: the controller's CPU by component ---------------------------
+
+# Found on PATH as ssh and rsync, and given as PYTEST_CLOUD_HELPER: joins
+# the group of its kind (under $BENCH_CG), then execs the real program.
+WRAPPER = r"""
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void join(const char *sub)
+{
+	const char *top = getenv("BENCH_CG");
+	char path[4096], pid[32];
+	int fd, n;
+
+	if (top == NULL) {
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/%s/cgroup.procs", top, sub);
+	fd = open(path, O_WRONLY);
+	if (fd >= 0) {
+		n = snprintf(pid, sizeof(pid), "%d", (int)getpid());
+		if (write(fd, pid, n) < 0) {
+			perror(path);
+		}
+		close(fd);
+	}
+}
+
+static int parent_is(const char *name)
+{
+	char path[64], comm[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)getppid());
+	f = fopen(path, "r");
+	if (f == NULL) {
+		return 0;
+	}
+	if (fgets(comm, sizeof(comm), f) == NULL) {
+		comm[0] = 0;
+	}
+	fclose(f);
+	comm[strcspn(comm, "\n")] = 0;
+	return strcmp(comm, name) == 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *base = strrchr(argv[0], '/');
+	const char *real, *sub;
+	int i;
+
+	base = base ? base + 1 : argv[0];
+	if (strcmp(base, "ssh") == 0) {
+		real = "/usr/bin/ssh";
+		sub = "gw-ssh";
+		if (parent_is("rsync")) {
+			sub = "rsync-ssh";
+		} else if (parent_is("pytest-cloud")) {
+			sub = "helper-ssh";
+		}
+		for (i = 1; i < argc; i++) {
+			if (strcmp(argv[i], "-G") == 0) {
+				sub = "ssh-G";
+			} else if (strstr(argv[i], "ControlMaster=yes")) {
+				sub = "masters";
+			}
+		}
+	} else if (strcmp(base, "rsync") == 0) {
+		real = "/usr/bin/rsync";
+		sub = "rsync";
+	} else {
+		real = getenv("BENCH_HELPER");
+		sub = "helper";
+	}
+	join(sub);
+	execv(real, argv);
+	perror(real);
+	return 127;
+}
+"""
+
+# Loaded on the controller only (PYTEST_PLUGINS): pytest's own CPU
+# (process_time: every thread; thread_time: the main one) at each mark.
+PHASES = r"""
+import json, os, time
+
+import pytest
+
+MARKS = []
+COLLECTED = []
+
+
+def mark(name):
+    MARKS.append((name, time.process_time(), time.thread_time()))
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_cmdline_main(config):
+    mark("start")
+    yield
+
+
+def pytest_configure(config):
+    mark("helper")
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_xdist_setupnodes(config, specs):
+    mark("session start")
+    yield
+    mark("bring-up")
+
+
+def pytest_xdist_node_collection_finished(node, ids):
+    COLLECTED.append((time.process_time(), time.thread_time()))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtestloop(session):
+    yield
+    if COLLECTED:
+        MARKS.append(("xdist setup, collections",) + COLLECTED[-1])
+    mark("tests")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    mark("session end")
+    with open(os.environ["BENCH_PHASES"], "w") as f:
+        json.dump(MARKS, f)
+"""
+
+# what each group holds, in the order reported
+GROUPS = (("helper", "helper's own process (libssh probe, claims, heartbeat)"),
+          ("ssh-G", "ssh -G (one per node)"),
+          ("rsync", "rsync (local side)"),
+          ("rsync-ssh", "rsync's ssh (through the master)"),
+          ("masters", "masters (started, and serving sessions)"),
+          ("helper-ssh", "other ssh the helper starts"),
+          ("gw-ssh", "gateways' ssh (through the master)"))
+PHASE_ORDER = ("start", "helper", "session start", "bring-up", "xdist setup, collections", "tests",
+               "session end", "exit")
+
+
+def build_wrapper(base):
+    folder = os.path.join(base, "wrap")
+    os.makedirs(folder)
+    src = os.path.join(folder, "wrap.c")
+    with open(src, "w") as f:
+        f.write(WRAPPER)
+    exe = os.path.join(folder, "pytest-cloud")
+    subprocess.run(["cc", "-O2", "-o", exe, src], check=True)
+    for name in ("ssh", "rsync"):
+        os.link(exe, os.path.join(folder, name))
+    with open(os.path.join(folder, "benchphases.py"), "w") as f:
+        f.write(PHASES)
+    return folder
+
+
+class Split(Variant):
+    def __init__(self, name, base, helper, conftest):
+        Variant.__init__(self, name, base, helper, conftest, keeps_masters=True)
+        self.subs = {g: CpuGroup(g, self.group) for g, _what in GROUPS}
+
+
+def split_env(variant, wrap, **more):
+    return dict(os.environ, PYTEST_CLOUD_HELPER=os.path.join(wrap, "pytest-cloud"),
+                XDG_RUNTIME_DIR=variant.runtime, BENCH_CG=variant.group.path, BENCH_HELPER=variant.helper,
+                PATH=wrap + ":" + os.environ["PATH"], **more)
+
+
+def run_split(variant, names, wrap, base):
+    """One whole run of variant: {component: CPU seconds}."""
+    phases = os.path.join(base, "phases.json")
+    env = split_env(variant, wrap, BENCH_PHASES=phases, PYTHONPATH=wrap, PYTEST_PLUGINS="benchphases")
+    python = os.path.join(variant.project, ".venv", "bin", "python")
+    before = {g: grp.seconds() for g, grp in variant.subs.items()}
+    total0 = variant.group.seconds()
+    proc = subprocess.run(variant.group.wrap([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"]),
+                          cwd=variant.project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True)
+    passed = re.search(r"(\d+) passed", proc.stdout)
+    if proc.returncode != 0 or not passed or int(passed.group(1)) != 4 * len(names):
+        sys.exit("%s at %d nodes: %s" % (variant.name, len(names), proc.stdout.strip()[-2000:]))
+    out = {g: grp.seconds() - before[g] for g, grp in variant.subs.items()}
+    out["total"] = variant.group.seconds() - total0
+    own = out["total"] - sum(out[g] for g, _w in GROUPS)
+    with open(phases) as f:
+        marks = json.load(f)
+    last = 0.0
+    for name, cpu, _main in marks:
+        out["pytest: " + name] = cpu - last
+        last = cpu
+    out["pytest: exit"] = own - last
+    at = {name: (cpu, main) for name, cpu, main in marks}
+    if "session start" in at and "bring-up" in at:
+        out["pytest: bring-up, threads but the main one"] = (
+            at["bring-up"][0] - at["session start"][0] - (at["bring-up"][1] - at["session start"][1]))
+    out["pytest (all)"] = own
+    return out
+
+
+def dry_probe(variant, wrap):
+    """The helper's probe alone (--dry-run): its own CPU and its ssh -G's."""
+    env = split_env(variant, wrap)
+    before = {g: variant.subs[g].seconds() for g in ("helper", "ssh-G")}
+    proc = subprocess.run([os.path.join(wrap, "pytest-cloud"), "--dry-run", "--json"], cwd=variant.project,
+                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        sys.exit("dry run: %s" % proc.stderr[-1000:])
+    return {"dry run: " + g: variant.subs[g].seconds() - before[g] for g in before}
+
+
+def perf_probe(variant, base):
+    """perf's split of a dry run's samples by command and library (lines),
+    or [] without perf."""
+    perf = shutil.which("perf")
+    if perf is None:
+        return []
+    data = os.path.join(base, "perf.data")
+    env = dict(os.environ, XDG_RUNTIME_DIR=variant.runtime)
+    rec = subprocess.run([perf, "record", "-q", "-F", "4999", "-o", data, "--", variant.helper, "--dry-run",
+                          "--json"], cwd=variant.project, env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    if rec.returncode != 0:
+        return ["(perf record failed: %s)" % rec.stderr.strip()[-200:]]
+    rep = subprocess.run([perf, "report", "-i", data, "--stdio", "--sort", "comm,dso", "--percent-limit", "1"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return [line for line in rep.stdout.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def print_breakdown(results, variants, sizes, runs):
+    keys = []
+    for found in results.values():
+        for k in found[0]:
+            if k not in keys:
+                keys.append(k)
+    order = (["total"] + [g for g, _w in GROUPS] + ["pytest (all)"] + ["pytest: " + p for p in PHASE_ORDER]
+             + ["pytest: bring-up, threads but the main one", "dry run: helper", "dry run: ssh-G"])
+    keys = [k for k in order if k in keys] + [k for k in keys if k not in order]
+    labels = dict(GROUPS)
+    for state in ("warm", "cold"):
+        print()
+        print("%s runs: the controller's CPU by component, s (medians of %d); per extra node, ms" % (state, runs))
+        print()
+        print("| component |" + "".join(" %s, %d nodes |" % (v.name, n) for v in variants for n in sizes)
+              + "".join(" %s, per node ms |" % v.name for v in variants))
+        print("|---|" + "---|" * (len(variants) * (len(sizes) + 1)))
+        for k in keys:
+            cells, per = [], []
+            for v in variants:
+                meds = [(n, {"v": statistics.median(r.get(k, 0.0) for r in results[(v.name, n, state)])})
+                        for n in sizes]
+                cells += ["%.3f" % m["v"] for _n, m in meds]
+                per.append("%.1f" % (1000 * slope(meds, "v")))
+            print("| %s |" % labels.get(k, k) + "".join(" %s |" % c for c in cells + per))
+
+
+def breakdown(args, base):
+    wrap = build_wrapper(base)
+    venv = os.path.join(base, "venv")
+    subprocess.run(["/usr/bin/python3", "-m", "virtualenv", "-q", "--system-site-packages", "--no-seed", venv],
+                   check=True)
+    variants = [Split("this", base, args.helper, CONFTEST)]
+    tree = None
+    if args.against:
+        tree = build_previous(args.against, base)
+        variants.append(Split(args.against, base, os.path.join(tree, "build", "pytest-cloud"),
+                              os.path.join(tree, "conftest_template", "conftest.py")))
+    for v in variants:
+        make_project(v, venv)
+    cluster = Cluster(tempfile.mkdtemp(prefix="pytest-cloud-bench.cluster."))
+    names_all = ["n%02d" % i for i in range(max(args.sizes))]
+    for name in names_all:
+        cluster.add(name)
+    sizes = sorted(args.sizes)
+    results = {}  # (variant, size, "cold"/"warm") -> [{component: s}]
+    perf_lines = []
+    try:
+        with cluster:
+            for size in sizes:
+                names = names_all[:size]
+                for v in variants:
+                    configure(v, cluster, names)
+                    run_split(v, names, wrap, base)  # the first copy out of the way
+                for _ in range(args.runs):
+                    for v in variants:
+                        stop_masters(v.runtime)
+                        time.sleep(1.5)  # a master ends 1 s after its run at persist 0
+                        for state in ("cold", "warm"):
+                            found = run_split(v, names, wrap, base)
+                            found.update(dry_probe(v, wrap))
+                            results.setdefault((v.name, size, state), []).append(found)
+            perf_lines = perf_probe(variants[0], base)
+    finally:
+        shutil.rmtree(cluster.dir, ignore_errors=True)
+        for v in variants:
+            stop_masters(v.runtime)
+            v.group.remove()
+            shutil.rmtree(v.runtime, ignore_errors=True)
+        if tree:
+            subprocess.run(["git", "-C", ROOT, "worktree", "remove", "--force", tree])
+    print_breakdown(results, variants, sizes, args.runs)
+    if perf_lines:
+        print()
+        print("perf: a dry run of the helper at %d nodes, its samples by command and library:" % sizes[-1])
+        print()
+        for line in perf_lines:
+            print("    " + line)
+    print("\n(%s; previous-rev %s)" % (" ".join(shlex.quote(a) for a in sys.argv), args.against))
+
 # -- at scale ---------------------------------------------------------------
 
 def proc_status(pid):
@@ -458,8 +816,13 @@ def main():
     ap.add_argument("--at-scale", type=int, nargs="?", const=500, default=0,
                     help="also the helper alone at this many nodes (500)")
     ap.add_argument("--skip-runs", action="store_true", help="only --at-scale")
+    ap.add_argument("--breakdown", action="store_true",
+                    help="the controller's CPU by component instead of the whole runs (sizes 8 32)")
+    ap.add_argument("--against", default=None, help="with --breakdown: this revision side by side")
     ap.add_argument("--helper", default=HELPER, help="this tree's helper (default build/pytest-cloud)")
     args = ap.parse_args()
+    if args.breakdown and "--sizes" not in sys.argv:
+        args.sizes = [8, 32]
     if os.geteuid() != 0:
         sys.exit("the benchmark starts sshd nodes and needs root")
     import resource
@@ -471,7 +834,9 @@ def main():
     os.makedirs(hidden, exist_ok=True)
     base = tempfile.mkdtemp(prefix="pytest-cloud-bench.", dir=hidden)
     try:
-        if not args.skip_runs:
+        if args.breakdown:
+            breakdown(args, base)
+        elif not args.skip_runs:
             whole_runs(args, base)
         if args.at_scale:
             at_scale(args, base)

@@ -45,6 +45,9 @@ struct node_report {
 	int mux;                /* its ssh master (enum sshmux_state) */
 	char *mux_path;         /* the master's ControlPath that every later
 				 * ssh goes through (ours); owned, or NULL */
+	const char *mux_client; /* with mux_path: the mux client rsync's ssh
+				 * goes through (pytest-cloud-mux, muxmain.c);
+				 * not owned, or NULL: ssh's own */
 	enum node_state state;
 	char *reason;           /* why excluded; owned, NULL otherwise */
 	char *note;             /* a remark on an ok node, or NULL; owned */

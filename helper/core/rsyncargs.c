@@ -50,6 +50,8 @@ static int build_rsh(const struct cloud_config *cfg,
 	char *mux = sshmux_client_opts(r);
 	char cfgpart[4200] = "";
 	char portpart[32] = "";
+	char client[4200] = "";
+	char sock[200] = "";
 
 	if (common == NULL || pin == NULL || mux == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -68,14 +70,30 @@ static int build_rsh(const struct cloud_config *cfg,
 		free(mux);
 		return -1;
 	}
+	/* with a master of ours, the mux client runs rsync's session
+	 * through it without starting ssh (and runs this ssh when it
+	 * cannot: muxmain.c) */
+	if (mux != NULL && mux[0] != '\0' && r->mux_client != NULL &&
+	    (rsync_rsh_quote(r->mux_client, "", client, sizeof(client)) < 0 ||
+	     rsync_rsh_quote(r->mux_path, " ", sock, sizeof(sock) - 1) < 0)) {
+		snprintf(err, errlen, "mux client path too long");
+		free(common);
+		free(pin);
+		free(mux);
+		return -1;
+	}
+	if (sock[0] != '\0') {
+		strcat(sock, " ");
+	}
 	if (r->addr.port != 0) {
 		snprintf(portpart, sizeof(portpart), " -p %d", r->addr.port);
 	}
 	/* pinned where the probe went (sshg.h), through the node's master
 	 * (sshmux.h; its words are plain: the path needs no quotes) */
-	if (asprintf(&s, "ssh %s%s%s -o Compression=no -c %s%s%s%s%s", common,
-		     pin[0] ? " " : "", pin, cfg->rsync_cipher, mux[0] ? " " : "",
-		     mux, cfgpart, portpart) < 0) {
+	if (asprintf(&s, "%s%sssh %s%s%s -o Compression=no -c %s%s%s%s%s",
+		     client, sock, common, pin[0] ? " " : "", pin,
+		     cfg->rsync_cipher, mux[0] ? " " : "", mux, cfgpart,
+		     portpart) < 0) {
 		snprintf(err, errlen, "out of memory");
 		free(common);
 		free(pin);

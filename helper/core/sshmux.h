@@ -50,6 +50,7 @@
 #include "config.h"
 #include "report.h"
 #include "sshg.h"
+#include "muxproto.h"
 #include "strvec.h"
 
 /* A node's master, as its report has it (node_report.mux). */
@@ -118,32 +119,5 @@ int sshmux_master_argv(const struct cloud_config *cfg,
  * master: "-o ControlMaster=no -o ControlPath=PATH" for a master of ours
  * (r->mux_path), else "".  Newly allocated; NULL when out of memory. */
 char *sshmux_client_opts(const struct node_report *r);
-
-/* The control protocol: a message is a 32-bit length, then as many bytes
- * (big-endian 32-bit fields).  Both sides start with a hello. */
-#define SSHMUX_MSG_HELLO 0x00000001u
-#define SSHMUX_VERSION 4u
-#define SSHMUX_C_ALIVE_CHECK 0x10000004u
-#define SSHMUX_S_ALIVE 0x80000005u
-
-/* The client's hello and an alive check with request id, as one 24-byte
- * write, in buf (at least SSHMUX_GREETING_LEN bytes). */
-#define SSHMUX_GREETING_LEN 24
-void sshmux_greeting(uint32_t id, unsigned char *buf);
-
-struct sshmux_msg {
-	uint32_t type;
-	uint32_t a;     /* the field after the type (a hello's version, a
-			 * reply's request id), 0 when absent */
-	uint32_t b;     /* the one after it (MUX_S_ALIVE: the master's
-			 * pid), 0 when absent */
-};
-
-/*
- * The first whole message of buf[0..len) into m.  Returns its size (to
- * drop from buf), 0 when more bytes are needed, -1 when it is not one
- * (a length under 4 or over 64 KiB).
- */
-long sshmux_next(const unsigned char *buf, size_t len, struct sshmux_msg *m);
 
 #endif

@@ -224,7 +224,7 @@ void run_release(struct run *run)
 {
 	char **texts[] = { &run->probe_command, &run->prepare_command,
 			   &run->check_command, &run->marker, &run->who,
-			   &run->rsync_path, &run->ssh_path,
+			   &run->rsync_path, &run->ssh_path, &run->mux_client,
 			   &run->inplace_check };
 	size_t i;
 

@@ -45,6 +45,8 @@ struct run {
 	struct interp_base base; /* the virtualenv's interpreter (interp.h) */
 	int have_base;           /* base is known */
 	char *rsync_path;
+	char *mux_client;      /* pytest-cloud-mux beside the helper, or
+				 * NULL (sshmaster.h) */
 	char *ssh_path;        /* OpenSSH's client, which decides every
 				* node's settings (sshresolve.h); NULL:
 				* none here, libssh reads the config */

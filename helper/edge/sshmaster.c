@@ -366,6 +366,7 @@ static void master_job(size_t i, void *arg)
 	}
 	if (fd >= 0) {
 		r->mux_path = path;
+		r->mux_client = run->mux_client;
 		path = NULL;
 		hold(m, i, fd);
 	}
@@ -388,6 +389,34 @@ static void *masters_thread(void *arg)
 
 	fanout_run(m->run->n, m->workers, master_job, m);
 	return NULL;
+}
+
+/* The mux client beside the helper's own program (pytest-cloud-mux),
+ * when it is there and can be run; newly allocated, or NULL. */
+static char *find_mux_client(void)
+{
+	char self[4096];
+	char *found = NULL;
+	char *slash;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0) {
+		return NULL;
+	}
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (slash == NULL) {
+		return NULL;
+	}
+	*slash = '\0';
+	if (asprintf(&found, "%s/pytest-cloud-mux", self) < 0) {
+		return NULL;
+	}
+	if (access(found, X_OK) < 0) {
+		free(found);
+		found = NULL;
+	}
+	return found;
 }
 
 /* The folder's path for this user, in m->dir; 0, or -1 (said). */
@@ -422,6 +451,7 @@ void sshmaster_begin(struct run *run)
 		goto fail;
 	}
 	m->run = run;
+	run->mux_client = find_mux_client();
 	for (i = 0; i < run->n; i++) {
 		m->fds[i] = -1;
 		m->want[i] = run->nodes[i].state == NODE_PROBED &&

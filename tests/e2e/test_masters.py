@@ -277,3 +277,83 @@ def test_a_user_config_with_its_own_controlpath(fresh, project, tmp_path):
         import shutil
 
         shutil.rmtree(mine, ignore_errors=True)
+
+
+def logging_ssh(folder, log):
+    """A folder for PATH's front whose ssh logs its words, one run a
+    line, then runs OpenSSH's."""
+    os.makedirs(folder)
+    wrapper = os.path.join(folder, "ssh")
+    with open(wrapper, "w") as f:
+        f.write('#!/bin/sh\necho "$*" >> %s\nexec /usr/bin/ssh "$@"\n' % log)
+    os.chmod(wrapper, 0o755)
+    return folder
+
+
+def test_rsync_goes_through_the_master_without_ssh(fresh, project, tmp_path):
+    """With a master of ours, rsync's remote shell is the mux client
+    beside the helper (pytest-cloud-mux): the copy and the after-copy
+    steps start no ssh process (a cold run: ssh -G and the master's ssh
+    only; a warm run: ssh -G only), and the copy is whole.  Without the
+    mux client the helper's rsync runs ssh as before."""
+    mux = os.path.join(os.path.dirname(HELPER), "pytest-cloud-mux")
+    assert os.access(mux, os.X_OK), "the build has no %s" % mux
+    log = str(tmp_path / "ssh.log")
+    env = project.env(PATH=logging_ssh(str(tmp_path / "bin"), log) + ":" + os.environ["PATH"])
+    project.use_nodes("m1 m2")
+    for run, started in ((1, 2), (2, 0)):
+        r = project.helper(env=env)
+        assert r.returncode == 0, r.stderr
+        with open(log) as f:
+            words = f.read().splitlines()
+        os.unlink(log)
+        assert len([w for w in words if w.startswith("-G ")]) == 2, (run, words)
+        assert len([w for w in words if "ControlMaster=yes" in w]) == started, (run, words)
+        assert not [w for w in words if "rsync" in w], (run, words)
+        assert [n["status"] for n in r.plan["nodes"]] == ["ok", "ok"]
+    copy = fresh.nodes["m1"].path("pytest_%s_proj" % fresh.user)
+    assert sorted(os.listdir(os.path.join(copy, "tests"))) == sorted(
+        os.listdir(os.path.join(project.path, "tests")))
+    # the same helper elsewhere, with no mux client beside it: rsync's ssh
+    import shutil
+
+    alone = str(tmp_path / "alone")
+    os.makedirs(alone)
+    shutil.copy(HELPER, alone)
+    r = subprocess.run([os.path.join(alone, os.path.basename(HELPER))], cwd=project.path, env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert r.returncode == 0, r.stderr
+    with open(log) as f:
+        assert len([w for w in f.read().splitlines() if "rsync --server" in w]) == 2
+
+
+def test_the_mux_client_on_a_real_master(fresh, project, tmp_path):
+    """pytest-cloud-mux against a node's master: the command's output,
+    stdin and exit status as ssh's, no ssh started; a socket nobody
+    listens on, or words it cannot read: the ssh command line is run
+    instead (and connects by itself)."""
+    mux = os.path.join(os.path.dirname(HELPER), "pytest-cloud-mux")
+    project.use_nodes("m1")
+    first = project.helper("--cloud-nodes=m1")
+    assert first.returncode == 0, first.stderr
+    _status, path = masters_of(first.plan)["m1"]
+    log = str(tmp_path / "ssh.log")
+    env = dict(os.environ, PATH=logging_ssh(str(tmp_path / "bin"), log) + ":" + os.environ["PATH"])
+    ssh = ["ssh", "-F", fresh.ssh_config, "-o", "BatchMode=yes", "m1"]
+    r = subprocess.run([mux, path] + ssh + ["cat; echo err >&2;", "exit 7"], input="x\n" * 50000, env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert (r.returncode, r.stdout, r.stderr) == (7, "x\n" * 50000, "err\n")
+    assert not os.path.exists(log)  # no ssh
+    before = logins(fresh)
+    for sock, words in ((str(tmp_path / "nobody"), ssh), (path, ssh[:-1] + ["-Z", "m1"])):
+        r = subprocess.run([mux, sock] + words + ["echo", "by ssh"], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+        with open(log) as f:
+            ran = f.read()
+        os.unlink(log)
+        assert ran.startswith("-F "), ran
+        if "-Z" in words:
+            assert r.returncode == 255 and "unknown option -- Z" in r.stderr, r.stderr
+        else:
+            assert (r.returncode, r.stdout) == (0, "by ssh\n"), r.stderr
+    assert logins_since(fresh, before)["m1"] == 1  # the fallback's own login

@@ -142,13 +142,29 @@ static void test_rsync_argv(void)
 				      "ControlMaster=no -o ControlPath="
 				      "/run/user/7/pytest-cloud/0123 -F "));
 	strvec_clear(&argv);
-	/* the user's own multiplexing: no words of ours */
+	/* with the mux client: it runs first, given the socket, then ssh's
+	 * words as they were (its fallback) */
+	r.mux_client = "/opt/pc dir/pytest-cloud-mux";
+	CU_ASSERT_EQUAL(rsync_build_argv(&cfg, &r, NULL, &argv, err,
+					 sizeof(err)),
+			0);
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(argv.v[argv.n - 4],
+		       "--rsh='/opt/pc dir/pytest-cloud-mux' "
+		       "'/run/user/7/pytest-cloud/0123' ssh -o "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(argv.v[argv.n - 4],
+				      " -o ControlMaster=no -o ControlPath="
+				      "/run/user/7/pytest-cloud/0123 -F "));
+	strvec_clear(&argv);
+	/* the user's own multiplexing: no words of ours, no mux client */
 	r.mux = SSHMUX_YOURS;
 	CU_ASSERT_EQUAL(rsync_build_argv(&cfg, &r, NULL, &argv, err,
 					 sizeof(err)),
 			0);
 	CU_ASSERT_PTR_NULL(strstr(argv.v[argv.n - 4], "Control"));
+	CU_ASSERT_PTR_NULL(strstr(argv.v[argv.n - 4], "mux"));
 	strvec_clear(&argv);
+	r.mux_client = NULL;
 	free(r.mux_path);
 	r.mux_path = NULL;
 	r.mux = SSHMUX_NONE;

@@ -317,6 +317,86 @@ static void test_messages(void)
 	}
 }
 
+/* The new session request: the hello, then the request's fields. */
+static void test_session_request(void)
+{
+	static const unsigned char want[] = {
+		0, 0, 0, 8, 0, 0, 0, 1, 0, 0, 0, 4,      /* hello, 4 */
+		0, 0, 0, 46, 0x10, 0, 0, 2, 0, 0, 0, 9,  /* length, type, id */
+		0, 0, 0, 0,                              /* reserved "" */
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* flags */
+		0xff, 0xff, 0xff, 0xff,                  /* no escape */
+		0, 0, 0, 0,                              /* terminal "" */
+		0, 0, 0, 6, 'e', 'c', 'h', 'o', ' ', '1' /* command */
+	};
+	char *big = malloc(40000);
+	size_t len = 0;
+	unsigned char *got = sshmux_session_request(9, "echo 1", &len);
+	struct sshmux_msg m;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+	CU_ASSERT_EQUAL(len, sizeof(want));
+	CU_ASSERT_EQUAL(memcmp(got, want, sizeof(want)), 0);
+	/* as the master reads it: a hello, then the request whole */
+	CU_ASSERT_EQUAL(sshmux_next(got, len, &m), 12);
+	CU_ASSERT_EQUAL(sshmux_next(got + 12, len - 12, &m), (long)len - 12);
+	CU_ASSERT_EQUAL(m.type, SSHMUX_C_NEW_SESSION);
+	CU_ASSERT_EQUAL(m.a, 9);
+	free(got);
+	/* a command past 32 KiB: none */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+	memset(big, 'x', 39999);
+	big[39999] = '\0';
+	CU_ASSERT_PTR_NULL(sshmux_session_request(1, big, &len));
+	free(big);
+}
+
+/* Where the destination is in ssh's words, and the command joined. */
+static void test_ssh_host(void)
+{
+	static const struct {
+		const char *words[10];
+		int want;
+	} rows[] = {
+		{ { "ssh", "h", "cmd" }, 1 },
+		{ { "ssh", "-o", "A=b", "-F", "/c", "h", "rsync" }, 5 },
+		{ { "ssh", "-oA=b", "-p2222", "h" }, 3 },
+		{ { "ssh", "-4Tx", "-c", "aes128-gcm@openssh.com", "u@h" }, 4 },
+		{ { "ssh", "-nqp", "22", "h", "-o", "x" }, 3 }, /* a cluster */
+		{ { "ssh", "--", "-h", "cmd" }, 2 },
+		{ { "ssh", "-l", "u", "-" , "x" }, 3 }, /* "-" is a word */
+		{ { "ssh", "-o", "A=b" }, -1 },         /* no destination */
+		{ { "ssh", "-o" }, -1 },          /* its argument missing */
+		{ { "ssh", "--" }, -1 },
+		{ { "ssh", "-Z", "h" }, -1 },           /* not OpenSSH's */
+		{ { "ssh", "-4Z", "h" }, -1 },
+		{ { "ssh" }, -1 },
+	};
+	char *const words[] = { "rsync", "--server", "-e.Lsf", ".", "p/" };
+	char *joined;
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int argc = 0;
+		int got;
+
+		while (argc < 10 && rows[i].words[argc] != NULL) {
+			argc++;
+		}
+		got = sshmux_ssh_host(argc, (char *const *)rows[i].words);
+		CU_ASSERT_EQUAL(got, rows[i].want);
+		if (got != rows[i].want) {
+			fprintf(stderr, "\nrow %zu: %d\n", i, got);
+		}
+	}
+	joined = sshmux_join(words, 5);
+	CU_ASSERT_STRING_EQUAL(joined, "rsync --server -e.Lsf . p/");
+	free(joined);
+	joined = sshmux_join(words, 0);
+	CU_ASSERT_STRING_EQUAL(joined, "");
+	free(joined);
+}
+
 int suite_sshmux(void)
 {
 	CU_pSuite s = CU_add_suite("sshmux", NULL, NULL);
@@ -327,7 +407,9 @@ int suite_sshmux(void)
 	    CU_add_test(s, "name", test_name) == NULL ||
 	    CU_add_test(s, "client opts", test_client_opts) == NULL ||
 	    CU_add_test(s, "users", test_users) == NULL ||
-	    CU_add_test(s, "messages", test_messages) == NULL) {
+	    CU_add_test(s, "messages", test_messages) == NULL ||
+	    CU_add_test(s, "session request", test_session_request) == NULL ||
+	    CU_add_test(s, "ssh host", test_ssh_host) == NULL) {
 		return -1;
 	}
 	return 0;
