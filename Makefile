@@ -281,7 +281,14 @@ STATIC_SRCS = $(filter-out helper/edge/muxmain.c,$(wildcard helper/core/*.c \
 	      helper/edge/*.c)) $(B)/obj/template.c
 STATIC_CFLAGS = -std=c11 $(WARN) -O2 -g -Ihelper/core -Ihelper/edge -I$(SB)/include \
 		-I$(SB)/src/libssh/include -I$(SB)/libssh/include
-static: $(B)/pytest-cloud-static
+static: $(B)/pytest-cloud-static $(B)/pytest-cloud-mux-static
+
+# the mux client, static too (libc alone): beside the static helper in
+# make dist and make install STATIC=1
+$(B)/pytest-cloud-mux-static: helper/edge/muxmain.c helper/core/muxproto.c \
+			      $(HEADERS)
+	$(CC) $(STATIC_CFLAGS) -static -o $@ helper/edge/muxmain.c \
+		helper/core/muxproto.c
 
 $(SB)/libssh/src/libssh.a:
 	sh tests/static.sh $(SB)
@@ -323,16 +330,18 @@ demo-run: $(B)/pytest-cloud
 # STATIC=1 installs the static helper (make static) as pytest-cloud
 ifeq ($(STATIC),1)
 INSTALL_HELPER = $(B)/pytest-cloud-static
+INSTALL_MUX = $(B)/pytest-cloud-mux-static
 else
 INSTALL_HELPER = $(B)/pytest-cloud
+INSTALL_MUX = $(B)/pytest-cloud-mux
 endif
 
-install: $(INSTALL_HELPER) $(B)/pytest-cloud-mux $(B)/pytest-cloud.1 $(B)/pytest-cloud.bash
+install: $(INSTALL_HELPER) $(INSTALL_MUX) $(B)/pytest-cloud.1 $(B)/pytest-cloud.bash
 	install -d $(DESTDIR)$(prefix)/bin $(DESTDIR)$(prefix)/share/pytest-cloud \
 		$(DESTDIR)$(prefix)/share/man/man1 \
 		$(DESTDIR)$(prefix)/share/bash-completion/completions
 	install -m 0755 $(INSTALL_HELPER) $(DESTDIR)$(prefix)/bin/pytest-cloud
-	install -m 0755 $(B)/pytest-cloud-mux $(DESTDIR)$(prefix)/bin/pytest-cloud-mux
+	install -m 0755 $(INSTALL_MUX) $(DESTDIR)$(prefix)/bin/pytest-cloud-mux
 	install -m 0644 conftest_template/conftest.py \
 		$(DESTDIR)$(prefix)/share/pytest-cloud/conftest.py
 	install -m 0644 $(B)/pytest-cloud.1 \
@@ -344,9 +353,11 @@ install: $(INSTALL_HELPER) $(B)/pytest-cloud-mux $(B)/pytest-cloud.1 $(B)/pytest
 # bash completion, the README and the LICENSE.
 VERSION = $(shell sed -n 's/^\#define PYTEST_CLOUD_VERSION "\(.*\)"$$/\1/p' helper/core/version.h)
 DIST = pytest-cloud-$(VERSION)-linux-x86_64
-dist: $(B)/pytest-cloud-static $(B)/pytest-cloud.1 $(B)/pytest-cloud.bash
+dist: $(B)/pytest-cloud-static $(B)/pytest-cloud-mux-static $(B)/pytest-cloud.1 \
+      $(B)/pytest-cloud.bash
 	rm -rf $(B)/$(DIST) && mkdir -p $(B)/$(DIST)
 	cp $(B)/pytest-cloud-static $(B)/$(DIST)/pytest-cloud
+	cp $(B)/pytest-cloud-mux-static $(B)/$(DIST)/pytest-cloud-mux
 	cp conftest_template/conftest.py README.md LICENSE $(B)/pytest-cloud.1 \
 		$(B)/pytest-cloud.bash $(B)/$(DIST)/
 	tar -C $(B) -czf $(B)/$(DIST).tar.gz $(DIST)

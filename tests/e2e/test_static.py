@@ -95,10 +95,16 @@ def test_install_and_release_tarball(tmp_path):
                    cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     with open(str(dest / "opt" / "pc" / "bin" / "pytest-cloud"), "rb") as f, open(HELPER, "rb") as g:
         assert f.read() == g.read()
+    # the mux client beside it, static too (libc linked in)
+    mux = str(dest / "opt" / "pc" / "bin" / "pytest-cloud-mux")
+    dyn = subprocess.run(["readelf", "-d", mux], stdout=subprocess.PIPE, text=True, check=True).stdout
+    assert "NEEDED" not in dyn and "INTERP" not in subprocess.run(
+        ["readelf", "-l", mux], stdout=subprocess.PIPE, text=True, check=True).stdout
     out = subprocess.run(["make", "-s", "dist"], cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True).stdout
     tarball = out.split()[-1]
     names = subprocess.run(["tar", "tzf", os.path.join(ROOT, tarball)], stdout=subprocess.PIPE, text=True,
                            check=True).stdout.split()
     top = names[0].rstrip("/")
     assert sorted(n[len(top) + 1:] for n in names[1:]) == [
-        "LICENSE", "README.md", "conftest.py", "pytest-cloud", "pytest-cloud.1", "pytest-cloud.bash"]
+        "LICENSE", "README.md", "conftest.py", "pytest-cloud", "pytest-cloud-mux", "pytest-cloud.1",
+        "pytest-cloud.bash"]
