@@ -446,8 +446,8 @@ def held(p):
 
 def test_concurrent_runs_on_one_chdir_take_turns(fleet_up, slow_project):
     """The second run waits for the first one's lock, and copies only once
-    the first has ended (the first holds its nodes until the second
-    has said that it waits)."""
+    the first one's tests have ended (the first holds its nodes until the
+    second has said that it waits)."""
     p = slow_project(fleet_up)
     p.use_nodes("f1 f3")
     with held(p) as release:
