@@ -22,11 +22,17 @@ static volatile sig_atomic_t hold_ended_by;
 
 static void on_stop_signal(int sig)
 {
+	struct timespec grace = { 0, 200 * 1000 * 1000 };
+
 	if (holding) {
 		hold_ended_by = sig;
 		return;
 	}
 	spawn_kill_all(SIGTERM);
+	/* what has not ended a moment later is killed (whatever rsync or
+	 * its remote shell waits for) */
+	nanosleep(&grace, NULL);
+	spawn_kill_all(SIGKILL);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }

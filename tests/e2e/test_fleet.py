@@ -406,7 +406,17 @@ def test_sigterm_to_the_helper_stops_its_copies(fleet_up, slow_project):
     run.signal(signal.SIGTERM, group=False)
     run.finish(timeout=10)
     assert run.proc.returncode == -signal.SIGTERM
-    wait_until("rsync and ssh gone", lambda: not session_processes(run.proc.pid), 5 - (time.monotonic() - stopped))
+    left = []
+
+    def gone():
+        left[:] = session_processes(run.proc.pid)
+        return not left
+    try:
+        wait_until("rsync and ssh gone", gone, 5 - (time.monotonic() - stopped))
+    except AssertionError:
+        raise AssertionError("left after %.1fs: %s" % (time.monotonic() - stopped, [
+            (pid, cmd, open("/proc/%d/stat" % pid).read().split(")")[1].split()[0]) for pid, cmd in left
+            if os.path.exists("/proc/%d" % pid)]))
 
 
 HELD = '''import os, time
