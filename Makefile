@@ -324,7 +324,7 @@ test-static: deps static $(B)/pytest-cloud-mux
 demo: deps
 	@$(MAKE) --no-print-directory demo-run
 
-demo-run: $(B)/pytest-cloud
+demo-run: $(B)/pytest-cloud $(B)/pytest-cloud-mux
 	sh tests/demo.sh
 
 # STATIC=1 installs the static helper (make static) as pytest-cloud
