@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import PYTHON, TEMPLATE, TIMEOUT, child_env, masters_dir
+from conftest import HELPER, PYTHON, TEMPLATE, TIMEOUT, child_env, masters_dir
 
 
 def test_rsyncdirs_and_rsyncignore_are_respected(project):
@@ -162,7 +162,11 @@ def test_rsync_gets_an_argument_vector_not_a_shell_line(project, tmp_path):
     # through the node's master connection (its path is in the plan)
     master = r.plan["nodes"][0]["ssh"]["control_path"]
     assert master.startswith(masters_dir() + "/")
-    assert rsh == ["--rsh=ssh -o BatchMode=yes -o ConnectTimeout=3 -o ServerAliveInterval=3 "
+    # with the mux client beside the helper, rsync's shell is that client
+    # on the master's socket, given the same ssh command line to fall back on
+    mux = os.path.join(os.path.dirname(HELPER), "pytest-cloud-mux")
+    lead = "'%s' '%s' " % (mux, master) if os.access(mux, os.X_OK) else ""
+    assert rsh == ["--rsh=" + lead + "ssh -o BatchMode=yes -o ConnectTimeout=3 -o ServerAliveInterval=3 "
                    "-o ServerAliveCountMax=3 -o StrictHostKeyChecking=yes -o UpdateHostKeys=no "
                    "-o HostName=%s -o Port=2222 -o User=%s "
                    "-o Compression=no -c aes128-gcm@openssh.com "
@@ -195,7 +199,6 @@ def test_live_display_on_a_terminal(project):
         f.write(os.urandom(512 * 1024))
     env = project.env(TERM="xterm", VIRTUAL_ENV=os.path.join(project.path, ".venv"))
     master, slave = pty.openpty()
-    from conftest import HELPER
     proc = subprocess.Popen([HELPER, "--cloud-nodes=node1 node2", "--cloud-rsync-bandwidth-limit=400"],
                             cwd=project.path, env=env, stdout=subprocess.PIPE, stderr=slave)
     os.close(slave)
