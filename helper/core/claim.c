@@ -234,6 +234,17 @@ static char *hold_function(const struct claim_spec *spec)
 	return s;
 }
 
+int claim_order(const char *host_a, int port_a, const char *host_b,
+		int port_b)
+{
+	int c = strcmp(host_a, host_b);
+
+	if (c == 0) {
+		c = (port_a > port_b) - (port_a < port_b);
+	}
+	return c;
+}
+
 char *claim_command(const struct claim_spec *spec)
 {
 	char *chdir_q = shquote(spec->chdir);

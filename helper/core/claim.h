@@ -171,6 +171,15 @@ char *claim_owner(const char *token, size_t node, const char *who);
 int claim_owner_parse(const char *text, const char *token, size_t *node,
 		      char *shown, size_t len);
 
+/*
+ * The order in which a run that must wait takes its nodes' locks (sync.h):
+ * by the host ssh connects to (byte order), then the port; <0, 0 or >0 as
+ * strcmp.  Every run that reaches the nodes alike orders them alike, so
+ * runs that wait in this order never wait for each other in a ring.
+ */
+int claim_order(const char *host_a, int port_a, const char *host_b,
+		int port_b);
+
 struct claim_spec {
 	const char *chdir;
 	const char *marker; /* claim_marker */

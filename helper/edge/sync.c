@@ -45,20 +45,14 @@ static void claim_failed(struct run *run, struct node_report *r,
 		       why[0] ? ": " : "", why);
 }
 
-/* The claim's one bound, however often the node speaks: the wait for
- * another run's lock, and a connect timeout each for the brief lock of
- * the home, the checks and the rest. */
-static long claim_bound(const struct run *run)
-{
-	return run->cfg.lock_timeout + 3 * run->cfg.connect_timeout;
-}
-
-/* Node i's claim command (its own owner text). */
-static char *claim_command_for(const struct run *run, size_t i)
+/* Node i's claim command (its own owner text), waiting up to wait_s
+ * for another run's lock. */
+static char *claim_command_for(const struct run *run, size_t i,
+			       long wait_s)
 {
 	char *owner = claim_owner(run->token, i, run->who);
 	struct claim_spec spec = { run->cfg.chdir, run->marker, owner,
-				   run->token, run->cfg.lock_timeout,
+				   run->token, wait_s,
 				   run->cfg.connect_timeout,
 				   2 * run->cfg.keepalive };
 	char *command = owner ? claim_command(&spec) : NULL;
@@ -86,17 +80,28 @@ static int held_by_us(const struct run *run, size_t i, const char *text,
 	return 0;
 }
 
+/* A pass of claims: how long each waits for another run's lock, and
+ * (busy non-NULL) that a lock another run holds is not waited for but
+ * marked busy[i], the node left as it is. */
+struct claim_pass {
+	struct run *run;
+	long wait_s;
+	unsigned char *busy;
+};
+
 /*
  * Claims CHDIR on node i over its session (claim.h): waits for another
- * run's lock when there is one, then keeps the lock in run->locks[i] for
- * this run.  A lock held by this very run through another node means
- * the two share one folder (a shared home): node i then uses that node's
- * copy.  Leaves the node out when CHDIR cannot be ours.  One deadline
- * bounds the whole claim, however often the node speaks.
+ * run's lock when there is one (or marks it busy: claim_pass), then
+ * keeps the lock in run->locks[i] for this run.  A lock held by this
+ * very run through another node means the two share one folder (a
+ * shared home): node i then uses that node's copy.  Leaves the node out
+ * when CHDIR cannot be ours.  One deadline bounds the whole claim,
+ * however often the node speaks.
  */
 static void claim_job(size_t i, void *arg)
 {
-	struct run *run = arg;
+	struct claim_pass *pass = arg;
+	struct run *run = pass->run;
 	struct node_report *r = &run->nodes[i];
 	struct sshconn_stream *st = NULL;
 	struct chdir_facts f;
@@ -105,7 +110,8 @@ static void claim_job(size_t i, void *arg)
 	char text[600];
 	char owner[400] = "";
 	char why[300];
-	double deadline = clock_seconds() + (double)claim_bound(run);
+	double deadline = clock_seconds() +
+			  (double)(pass->wait_s + 3 * run->cfg.connect_timeout);
 	int said = 1; /* the current owner was said */
 	size_t other;
 	int rc;
@@ -114,7 +120,7 @@ static void claim_job(size_t i, void *arg)
 	if (r->state != NODE_PROBED || r->in_place) {
 		return; /* an in-place node copies nothing: no claim */
 	}
-	command = claim_command_for(run, i);
+	command = claim_command_for(run, i, pass->wait_s);
 	if (command == NULL) {
 		report_exclude(r, "claiming '%s': out of memory",
 			       run->cfg.chdir);
@@ -139,7 +145,7 @@ static void claim_job(size_t i, void *arg)
 			said = 0; /* said once it holds for a second */
 			break;
 		case CLAIM_WAIT:
-			if (!said) {
+			if (!said && pass->busy == NULL) {
 				infof("node '%s': '%s' is in use by another "
 				      "run (%s): waiting up to %lds", r->name,
 				      run->cfg.chdir, owner,
@@ -148,6 +154,10 @@ static void claim_job(size_t i, void *arg)
 			}
 			break;
 		case CLAIM_TIMEOUT:
+			if (pass->busy != NULL) {
+				pass->busy[i] = 1;
+				goto out;
+			}
 			report_exclude(r, "'%s' on the node is in use by another "
 				       "run (%s), still after %lds "
 				       "(cloud_lock_timeout)", run->cfg.chdir,
@@ -182,7 +192,7 @@ static void claim_job(size_t i, void *arg)
 		report_exclude(r, "claiming '%s': not done within %lds "
 			       "(cloud_lock_timeout and 3 x "
 			       "cloud_connect_timeout)", run->cfg.chdir,
-			       claim_bound(run));
+			       pass->wait_s + 3 * run->cfg.connect_timeout);
 	} else if (rc < 0) {
 		report_exclude(r, "claiming '%s': %s", run->cfg.chdir, why);
 	} else {
@@ -588,6 +598,106 @@ static void report_sync_lines(const struct run *run)
 	}
 }
 
+/* The order of two nodes' indices in claim_in_order (claim_order on
+ * where ssh connects), for qsort_r; arg: the run. */
+static int order_cmp(const void *a, const void *b, void *arg)
+{
+	const struct run *run = arg;
+	size_t i = *(const size_t *)a;
+	size_t j = *(const size_t *)b;
+	const struct node_report *x = &run->nodes[i];
+	const struct node_report *y = &run->nodes[j];
+	int c = claim_order(x->ssh.hostname ? x->ssh.hostname : x->addr.host,
+			    x->ssh.hostname ? x->ssh.port : x->addr.port,
+			    y->ssh.hostname ? y->ssh.hostname : y->addr.host,
+			    y->ssh.hostname ? y->ssh.port : y->addr.port);
+
+	if (c == 0) {
+		c = i < j ? -1 : (i > j);
+	}
+	return c;
+}
+
+/*
+ * Some node's folder is another run's for now (busy): the run lets go of
+ * every lock it got, then takes them again one after another in
+ * claim_order, each waiting for the rest of cloud_lock_timeout where it
+ * must.  So a run never waits for a lock while it holds one that comes
+ * later in that order, and two runs that want the same nodes never each
+ * hold a part and wait for the other's (they did, for cloud_lock_timeout,
+ * then each went on with a part).  Nothing was copied yet: what a claim
+ * did under the lock it let go (the marker) is done again.
+ */
+static void claim_in_order(struct run *run, const unsigned char *busy)
+{
+	struct claim_pass pass = { run, 0, NULL };
+	double start = clock_seconds();
+	size_t *order = calloc(run->n, sizeof(*order));
+	size_t n = 0;
+	size_t k;
+
+	if (order == NULL) {
+		for (k = 0; k < run->n; k++) {
+			if (busy[k]) {
+				report_exclude(&run->nodes[k], "claiming '%s': "
+					       "out of memory", run->cfg.chdir);
+				run_say_excluded(&run->nodes[k]);
+			}
+		}
+		return;
+	}
+	for (k = 0; k < run->n; k++) {
+		struct node_report *r = &run->nodes[k];
+
+		if (r->claimed) {
+			hold_set_lock(run, k, NULL);
+			r->claimed = 0;
+		}
+		if (r->state == NODE_PROBED && !r->in_place) {
+			r->shares_with = -1;
+			order[n++] = k;
+		}
+	}
+	qsort_r(order, n, sizeof(*order), order_cmp, run);
+	for (k = 0; k < n; k++) {
+		long spent = (long)(clock_seconds() - start);
+
+		pass.wait_s = run->cfg.lock_timeout > spent ?
+			      run->cfg.lock_timeout - spent : 0;
+		claim_job(order[k], &pass);
+	}
+	free(order);
+}
+
+/* Claims every node's folder: all at once, none waiting (but for a
+ * second), and when some folder is another run's for now, in order
+ * (claim_in_order). */
+static void claim_all(struct run *run)
+{
+	unsigned char *busy = calloc(run->n ? run->n : 1, 1);
+	struct claim_pass pass = { run, 0, NULL };
+	size_t i;
+	int any = 0;
+
+	/* cloud_lock_timeout 0: a busy folder is refused at once.  Else a
+	 * claim waits a second at most, unsaid: time for a node of a shared
+	 * home to see its folder's lock taken by this run's other node (the
+	 * lock file names the run just after the lock is taken) */
+	pass.busy = run->cfg.lock_timeout > 0 ? busy : NULL;
+	pass.wait_s = run->cfg.lock_timeout > 0 ? 1 : 0;
+	if (busy == NULL) {
+		pass.wait_s = run->cfg.lock_timeout;
+	}
+	fanout_run(run->n, 0, claim_job, &pass);
+	for (i = 0; busy != NULL && i < run->n; i++) {
+		any |= busy[i];
+	}
+	if (any) {
+		claim_in_order(run, busy);
+	}
+	free(busy);
+}
+
 int sync_nodes(struct run *run)
 {
 	struct display *d = NULL;
@@ -607,7 +717,7 @@ int sync_nodes(struct run *run)
 	}
 	/* the masters come up beside the claims (sshmaster.h) */
 	sshmaster_begin(run);
-	fanout_run(run->n, 0, claim_job, run);
+	claim_all(run);
 	fanout_run(run->n, 0, verify_job, run);
 	group_shared(run);
 	sshmaster_end(run);

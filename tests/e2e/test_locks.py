@@ -56,15 +56,20 @@ def lock_nodes(lockers):
 
 
 class Held:
-    """The helper with --hold: its plan, and its stderr as it comes."""
+    """The helper with --hold: its plan, and its stderr as it comes
+    (wait=False: the plan is read by plan_out())."""
 
-    def __init__(self, project, *args):
+    def __init__(self, project, *args, wait=True):
         self.proc = subprocess.Popen([HELPER, "--hold"] + list(args), cwd=project.path, env=project.env(),
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, start_new_session=True)
         self.lines = []
         threading.Thread(target=lambda: self.lines.extend(self.proc.stderr), daemon=True).start()
+        self.plan = self.plan_out() if wait else None
+
+    def plan_out(self):
         self.plan = json.loads(self.proc.stdout.read())
+        return self.plan
 
     def said(self, text):
         return [x.rstrip("\n") for x in self.lines if text in x]
@@ -183,3 +188,40 @@ def test_a_controller_stopped_while_it_copies_holds_nothing_for_long(lock_nodes,
         proc.wait()
         for pid, _ in session_processes(proc.pid):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_a_run_that_waits_holds_no_lock_meanwhile(nodes, tmp_path, venv_template):
+    """A run that must wait for one node's folder lets go of the others'
+    locks and takes them in one order (by HostName, then port), so it
+    never waits holding a lock another run could be waiting for: two CI
+    jobs that each got a part no longer wait for each other until
+    cloud_lock_timeout.  Here a run (X) holds the node that comes first;
+    a second (Y) wants both and waits for it; meanwhile a third (Z), which
+    does not wait at all, gets the other node, which Y does not hold.
+    Then X ends, and Y gets both."""
+    first, second = sorted(["node1", "node2"], key=lambda n: nodes.nodes[n].addr.encode())
+    projects = [make_project(str(tmp_path / name / "proj"), nodes, venv_template) for name in "xyz"]
+    for p, which in zip(projects, (first, "node1 node2", second)):
+        p.use_nodes(which, cloud_chdir="shared", cloud_lock_timeout=120 if which != second else 0)
+    x = Held(projects[0])
+    y = None
+    try:
+        assert x.plan["nodes"][0]["status"] == "ok", x.lines
+        y = Held(projects[1], wait=False)
+        try:
+            wait_until("the second run waits", lambda: y.said("is in use by another run"), 60)
+            assert y.said("node '%s': 'shared' is in use by another run" % first), y.lines
+            z = projects[2].helper()
+            assert z.returncode == 0, z.stderr
+            assert [n["status"] for n in z.plan["nodes"]] == ["ok"], z.stderr
+        finally:
+            x.end()
+            x = None
+        plan = y.plan_out()
+        assert [n["status"] for n in plan["nodes"]] == ["ok", "ok"], y.lines
+        assert y.end() == 0
+    finally:
+        if x is not None:
+            x.end()
+        if y is not None and y.proc.poll() is None:
+            y.proc.kill()

@@ -772,11 +772,42 @@ static void test_owner_text(void)
 	free(t);
 }
 
+/* The order a waiting run takes its locks in: host, then port; a total
+ * order, the same whichever side is asked. */
+static void test_claim_order(void)
+{
+	static const struct {
+		const char *ha;
+		int pa;
+		const char *hb;
+		int pb;
+		int sign;
+	} rows[] = {
+		{ "10.0.0.1", 22, "10.0.0.2", 22, -1 },
+		{ "10.0.0.10", 22, "10.0.0.2", 22, -1 }, /* bytes, not numbers */
+		{ "node1", 2222, "node1", 22, 1 },
+		{ "node1", 22, "node1", 22, 0 },
+		{ "b", 1, "a", 65535, 1 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int c = claim_order(rows[i].ha, rows[i].pa, rows[i].hb,
+				    rows[i].pb);
+		int back = claim_order(rows[i].hb, rows[i].pb, rows[i].ha,
+				       rows[i].pa);
+
+		CU_ASSERT_EQUAL((c > 0) - (c < 0), rows[i].sign);
+		CU_ASSERT_EQUAL((back > 0) - (back < 0), -rows[i].sign);
+	}
+}
+
 int suite_claim(void)
 {
 	CU_pSuite s = CU_add_suite("claim", make_scratch, drop_scratch);
 
 	return (s && CU_add_test(s, "check states", test_check_states) &&
+		CU_add_test(s, "order", test_claim_order) &&
 		CU_add_test(s, "owner verdicts", test_owner_verdicts) &&
 		CU_add_test(s, "claim command", test_claim_command) &&
 		CU_add_test(s, "owns only its own", test_claim_owns_only_its_own) &&
