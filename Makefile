@@ -78,7 +78,7 @@ $(B)/pytest-cloud: $(B)/obj/main.o $(CORE_OBJS) $(EDGE_OBJS) $(B)/obj/template.o
 
 # The mux client (helper/edge/muxmain.c): libc alone, so that it starts
 # in a fraction of ssh's time; the helper uses it when it is beside it.
-$(B)/pytest-cloud-mux: $(B)/obj/muxmain.o $(B)/obj/muxproto.o
+$(B)/pytest-cloud-mux: $(B)/obj/muxmain.o $(B)/obj/muxproto.o $(B)/obj/shquote.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 # The man page and the bash completion, written from the option table by
@@ -286,9 +286,9 @@ static: $(B)/pytest-cloud-static $(B)/pytest-cloud-mux-static
 # the mux client, static too (libc alone): beside the static helper in
 # make dist and make install STATIC=1
 $(B)/pytest-cloud-mux-static: helper/edge/muxmain.c helper/core/muxproto.c \
-			      $(HEADERS)
+			      helper/core/shquote.c $(HEADERS)
 	$(CC) $(STATIC_CFLAGS) -static -o $@ helper/edge/muxmain.c \
-		helper/core/muxproto.c
+		helper/core/muxproto.c helper/core/shquote.c
 
 $(SB)/libssh/src/libssh.a:
 	sh tests/static.sh $(SB)

@@ -251,6 +251,10 @@ def build_previous(rev, base):
     tree = os.path.join(base, "previous")
     subprocess.run(["git", "-C", ROOT, "worktree", "add", "-q", "--detach", tree, rev], check=True)
     subprocess.run(["make", "-s", "-C", tree, "build/pytest-cloud"], check=True, stdout=subprocess.DEVNULL)
+    # its mux client beside it, where that revision has one (so that a cut
+    # is measured against the tree as it runs installed)
+    subprocess.run(["make", "-s", "-C", tree, "build/pytest-cloud-mux"], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
     return tree
 
 

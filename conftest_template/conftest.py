@@ -73,6 +73,7 @@ import inspect
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import stat
@@ -993,6 +994,10 @@ SEAM = (
     ("_pytest.junitxml.LogXML.node_reporter", "node",
      "junit keys its test cases by (test, report.node): a re-run test's reports are filed with its first "
      "attempt's, so junit shows it once", PYTEST, None),
+    ("execnet.gateway_io.popen_args", "python",
+     "a node's gateway through the mux client is a popen gateway: its python= words, split as a shell "
+     "would, start its argv (parallel.kill_ssh finds it by them), and execnet appends the python's own "
+     "arguments, which the mux client quotes for the node's shell (render.h, --quote)", EXECNET, None),
     ("execnet.gateway_io.popen_args", "-c",
      "a forked worker runs execnet's bootstrap line as a fresh python would: the argument after -c "
      "(forkserver.py)", EXECNET, None),
@@ -2477,11 +2482,24 @@ def _describe(exc):
     return "%s%s" % (type(exc).__name__, (": " + text[-1]) if text else "")
 
 
-def kill_ssh(words):
-    """Stops the ssh of a gateway that is still being made: this process's
-    child ssh whose words, just before its remote command, are exactly
-    words (so "host" never matches "host -p 2222").  Linux /proc;
-    elsewhere nothing is stopped and the bound only reports."""
+def launch_of(spec):
+    """What tells a proxy gateway's process among this process's children:
+    ("ssh", its ssh words) for an ssh spec, ("popen", its python= words)
+    for a popen one (the mux client on the node's master, which execnet
+    starts with those words first)."""
+    if spec.ssh:
+        return ("ssh", spec.ssh.split())
+    return ("popen", shlex.split(spec.python))
+
+
+def kill_ssh(launch):
+    """Stops the process of a gateway (launch_of) that is still being made
+    or must end: this process's child ssh whose words, just before its
+    remote command, are exactly the ssh words (so "host" never matches
+    "host -p 2222"), or whose argv starts with the popen words (the mux
+    client: its master then ends the session; or the ssh it ran instead).  Linux /proc; elsewhere
+    nothing is stopped and the bound only reports."""
+    kind, words = launch
     me = str(os.getpid())
     try:
         entries = os.listdir("/proc")
@@ -2499,7 +2517,14 @@ def kill_ssh(words):
                 argv = f.read().decode("utf-8", "replace").split("\0")[:-1]
         except (OSError, ValueError, IndexError):
             continue
-        if argv and os.path.basename(argv[0]) == "ssh" and argv[-1 - len(words):-1] == words:
+        if kind == "ssh":
+            ours = argv and os.path.basename(argv[0]) == "ssh" and argv[-1 - len(words):-1] == words
+        else:
+            # the mux client, or the ssh it became when the master could
+            # not take the session (its words from "ssh" to the
+            # destination, then the one quoted command)
+            ours = argv[:len(words)] == words or (argv[:1] == ["ssh"] and argv[:-1] == words[3:-1])
+        if ours:
             try:
                 os.kill(int(entry), signal.SIGKILL)
             except OSError:
@@ -2593,7 +2618,7 @@ class BringUp:
         self.forks = None if fork_args is None else ForkServers(fork_args, plan.sync_timeout, say)
         self.left_out = {}
         self.watchdogs = {}  # node -> the proxy watchdog's channel
-        self.ssh = {}  # node -> its proxy's ssh words (to stop a hung one)
+        self.ssh = {}  # node -> its proxy's launch (parallel.launch_of: to stop a hung one)
 
     def leave_out(self, name, why):
         if name not in self.left_out:
@@ -2617,14 +2642,14 @@ class BringUp:
 
         specs = [execnet.XSpec(self.plan.proxies[name]) for name in names]
         for name, spec in zip(names, specs):
-            self.ssh[name] = spec.ssh.split()
+            self.ssh[name] = launch_of(spec)
         results = _in_parallel(self.group.makegateway, specs, self.gateway_bound(),
-                               lambda spec: kill_ssh(spec.ssh.split()))
+                               lambda spec: kill_ssh(launch_of(spec)))
         up = {}
         for k, name in enumerate(names):
             result = results[k]
             if isinstance(result, Exception):
-                self.leave_out(name, "gateway: %s" % _describe(result))
+                self.leave_out(name, "gateway: %s" % self._why(name, result))
                 continue
             try:
                 # kept open for the whole run: closing it ends the proxy
@@ -2634,6 +2659,18 @@ class BringUp:
                 continue
             up[name] = result
         return up
+
+    def _why(self, name, exc):
+        """Why node name's gateway did not come up, in words.  A gateway
+        through the mux client whose process ended before execnet's
+        bootstrap (the master gone, and the ssh run instead could not
+        connect: exit 255) is no HostNotFound to execnet, which knows no
+        address for a popen gateway: 1.9 raises AttributeError
+        (remoteaddress), 2.x OSError (cannot send)."""
+        if self.ssh[name][0] == "popen" and isinstance(exc, (AttributeError, OSError, EOFError)):
+            return ("no session: the node's master has gone and ssh could not connect by itself "
+                    "(its own message, if any, is above; %s)" % _describe(exc))
+        return _describe(exc)
 
     def gateway_bound(self):
         """How long a gateway may take to come up, as the probe is bounded:

@@ -9,7 +9,7 @@ import collections
 import time
 
 from .forking import ForkServers
-from .parallel import _describe, _in_parallel, kill_ssh
+from .parallel import _describe, _in_parallel, kill_ssh, launch_of
 from .seam import Seam
 
 
@@ -39,7 +39,7 @@ class BringUp:
         self.forks = None if fork_args is None else ForkServers(fork_args, plan.sync_timeout, say)
         self.left_out = {}
         self.watchdogs = {}  # node -> the proxy watchdog's channel
-        self.ssh = {}  # node -> its proxy's ssh words (to stop a hung one)
+        self.ssh = {}  # node -> its proxy's launch (parallel.launch_of: to stop a hung one)
 
     def leave_out(self, name, why):
         if name not in self.left_out:
@@ -63,14 +63,14 @@ class BringUp:
 
         specs = [execnet.XSpec(self.plan.proxies[name]) for name in names]
         for name, spec in zip(names, specs):
-            self.ssh[name] = spec.ssh.split()
+            self.ssh[name] = launch_of(spec)
         results = _in_parallel(self.group.makegateway, specs, self.gateway_bound(),
-                               lambda spec: kill_ssh(spec.ssh.split()))
+                               lambda spec: kill_ssh(launch_of(spec)))
         up = {}
         for k, name in enumerate(names):
             result = results[k]
             if isinstance(result, Exception):
-                self.leave_out(name, "gateway: %s" % _describe(result))
+                self.leave_out(name, "gateway: %s" % self._why(name, result))
                 continue
             try:
                 # kept open for the whole run: closing it ends the proxy
@@ -80,6 +80,18 @@ class BringUp:
                 continue
             up[name] = result
         return up
+
+    def _why(self, name, exc):
+        """Why node name's gateway did not come up, in words.  A gateway
+        through the mux client whose process ended before execnet's
+        bootstrap (the master gone, and the ssh run instead could not
+        connect: exit 255) is no HostNotFound to execnet, which knows no
+        address for a popen gateway: 1.9 raises AttributeError
+        (remoteaddress), 2.x OSError (cannot send)."""
+        if self.ssh[name][0] == "popen" and isinstance(exc, (AttributeError, OSError, EOFError)):
+            return ("no session: the node's master has gone and ssh could not connect by itself "
+                    "(its own message, if any, is above; %s)" % _describe(exc))
+        return _describe(exc)
 
     def gateway_bound(self):
         """How long a gateway may take to come up, as the probe is bounded:

@@ -6,6 +6,7 @@ execnet gives no handle on until the gateway is up.
 """
 
 import os
+import shlex
 import signal
 import threading
 import time
@@ -45,11 +46,24 @@ def _describe(exc):
     return "%s%s" % (type(exc).__name__, (": " + text[-1]) if text else "")
 
 
-def kill_ssh(words):
-    """Stops the ssh of a gateway that is still being made: this process's
-    child ssh whose words, just before its remote command, are exactly
-    words (so "host" never matches "host -p 2222").  Linux /proc;
-    elsewhere nothing is stopped and the bound only reports."""
+def launch_of(spec):
+    """What tells a proxy gateway's process among this process's children:
+    ("ssh", its ssh words) for an ssh spec, ("popen", its python= words)
+    for a popen one (the mux client on the node's master, which execnet
+    starts with those words first)."""
+    if spec.ssh:
+        return ("ssh", spec.ssh.split())
+    return ("popen", shlex.split(spec.python))
+
+
+def kill_ssh(launch):
+    """Stops the process of a gateway (launch_of) that is still being made
+    or must end: this process's child ssh whose words, just before its
+    remote command, are exactly the ssh words (so "host" never matches
+    "host -p 2222"), or whose argv starts with the popen words (the mux
+    client: its master then ends the session; or the ssh it ran instead).  Linux /proc; elsewhere
+    nothing is stopped and the bound only reports."""
+    kind, words = launch
     me = str(os.getpid())
     try:
         entries = os.listdir("/proc")
@@ -67,7 +81,14 @@ def kill_ssh(words):
                 argv = f.read().decode("utf-8", "replace").split("\0")[:-1]
         except (OSError, ValueError, IndexError):
             continue
-        if argv and os.path.basename(argv[0]) == "ssh" and argv[-1 - len(words):-1] == words:
+        if kind == "ssh":
+            ours = argv and os.path.basename(argv[0]) == "ssh" and argv[-1 - len(words):-1] == words
+        else:
+            # the mux client, or the ssh it became when the master could
+            # not take the session (its words from "ssh" to the
+            # destination, then the one quoted command)
+            ours = argv[:len(words)] == words or (argv[:1] == ["ssh"] and argv[:-1] == words[3:-1])
+        if ours:
             try:
                 os.kill(int(entry), signal.SIGKILL)
             except OSError:

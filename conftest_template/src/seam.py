@@ -116,6 +116,10 @@ SEAM = (
     ("_pytest.junitxml.LogXML.node_reporter", "node",
      "junit keys its test cases by (test, report.node): a re-run test's reports are filed with its first "
      "attempt's, so junit shows it once", PYTEST, None),
+    ("execnet.gateway_io.popen_args", "python",
+     "a node's gateway through the mux client is a popen gateway: its python= words, split as a shell "
+     "would, start its argv (parallel.kill_ssh finds it by them), and execnet appends the python's own "
+     "arguments, which the mux client quotes for the node's shell (render.h, --quote)", EXECNET, None),
     ("execnet.gateway_io.popen_args", "-c",
      "a forked worker runs execnet's bootstrap line as a fresh python would: the argument after -c "
      "(forkserver.py)", EXECNET, None),

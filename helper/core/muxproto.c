@@ -1,9 +1,12 @@
 /* muxproto: OpenSSH's control protocol, the client's side (see
  * muxproto.h). */
 #include "muxproto.h"
+#include "shquote.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 /* ssh's options that take an argument, and those that take none
  * (OpenSSH 9.2's getopt string, ssh.c) */
@@ -64,20 +67,42 @@ static unsigned char *put_string(unsigned char *p, const char *s)
 	return p + 4 + n;
 }
 
+/* Whether env[i] goes with a session request: NAME=VALUE, and within
+ * the bounds with the ones before it (*bytes so far, updated). */
+static int env_fits(const char *e, size_t *bytes, size_t count)
+{
+	size_t n = strlen(e);
+
+	if (strchr(e, '=') == NULL || e[0] == '=' ||
+	    count >= SSHMUX_ENV_COUNT_MAX || n > SSHMUX_ENV_BYTES_MAX ||
+	    *bytes + 4 + n > SSHMUX_ENV_BYTES_MAX) {
+		return 0;
+	}
+	*bytes += 4 + n;
+	return 1;
+}
+
 unsigned char *sshmux_session_request(uint32_t id, const char *command,
-				      size_t *len)
+				      char *const *env, size_t *len)
 {
 	size_t clen = strlen(command);
 	/* the hello (12 bytes); the request: its length, type, id, reserved
-	 * string, four flags, the escape character, terminal type, command */
+	 * string, four flags, the escape character, terminal type, command,
+	 * then the environment's strings */
 	size_t body = 4 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + clen;
+	size_t envbytes = 0;
+	size_t count = 0;
 	unsigned char *buf;
 	unsigned char *p;
-	int i;
+	size_t i;
 
 	if (clen > 32768) {
 		return NULL;
 	}
+	for (i = 0; env != NULL && env[i] != NULL; i++) {
+		count += (size_t)env_fits(env[i], &envbytes, count);
+	}
+	body += envbytes;
 	buf = malloc(12 + 4 + body);
 	if (buf == NULL) {
 		return NULL;
@@ -90,13 +115,22 @@ unsigned char *sshmux_session_request(uint32_t id, const char *command,
 	put32(p + 4, SSHMUX_C_NEW_SESSION);
 	put32(p + 8, id);
 	p = put_string(p + 12, "");       /* reserved */
-	for (i = 0; i < 4; i++) {         /* tty, X11, agent, subsystem */
-		put32(p, 0);
-		p += 4;
-	}
-	put32(p, 0xffffffffu);            /* no escape character */
-	p = put_string(p + 4, "");        /* terminal type */
+	put32(p, 0);                      /* no terminal */
+	put32(p + 4, 0);                  /* no X11 */
+	put32(p + 8, 1);                  /* the agent, if the master's
+					   * ForwardAgent says so */
+	put32(p + 12, 0);                 /* no subsystem */
+	put32(p + 16, 0xffffffffu);       /* no escape character */
+	p = put_string(p + 20, "");       /* terminal type */
 	p = put_string(p, command);
+	envbytes = 0;
+	count = 0;
+	for (i = 0; env != NULL && env[i] != NULL; i++) {
+		if (env_fits(env[i], &envbytes, count)) {
+			p = put_string(p, env[i]);
+			count++;
+		}
+	}
 	*len = (size_t)(p - buf);
 	return buf;
 }
@@ -132,30 +166,56 @@ int sshmux_ssh_host(int argc, char *const *argv)
 	return -1;
 }
 
-char *sshmux_join(char *const *words, int n)
+int sshmux_sockaddr(const char *path, struct sockaddr_un *a)
+{
+	size_t len = strlen(path);
+
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	if (len >= sizeof(a->sun_path)) {
+		return -1;
+	}
+	memcpy(a->sun_path, path, len + 1);
+	return 0;
+}
+
+char *sshmux_join(char *const *words, int n, int quote)
 {
 	size_t len = 1;
-	char *s;
+	char **q = NULL;
+	char *s = NULL;
 	char *p;
 	int i;
 
+	if (quote && n > 0 && (q = calloc((size_t)n, sizeof(*q))) == NULL) {
+		return NULL;
+	}
 	for (i = 0; i < n; i++) {
-		len += strlen(words[i]) + 1;
+		if (quote && (q[i] = shquote(words[i])) == NULL) {
+			goto out;
+		}
+		len += strlen(quote ? q[i] : words[i]) + 1;
 	}
 	s = malloc(len);
 	if (s == NULL) {
-		return NULL;
+		goto out;
 	}
 	p = s;
 	for (i = 0; i < n; i++) {
-		size_t w = strlen(words[i]);
+		const char *w = quote ? q[i] : words[i];
+		size_t wl = strlen(w);
 
 		if (i > 0) {
 			*p++ = ' ';
 		}
-		memcpy(p, words[i], w);
-		p += w;
+		memcpy(p, w, wl);
+		p += wl;
 	}
 	*p = '\0';
+out:
+	for (i = 0; q != NULL && i < n; i++) {
+		free(q[i]);
+	}
+	free(q);
 	return s;
 }

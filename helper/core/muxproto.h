@@ -3,7 +3,7 @@
  * that the helper and its mux client (pytest-cloud-mux, muxmain.c) speak
  * to a master (sshmux.h), and the words of an ssh command line that the
  * client reads.  Pure, and of no library but libc: the mux client links
- * this alone, so that it starts in a fraction of ssh's time.
+ * this (and shquote.c) alone, so that it starts in a fraction of ssh's time.
  */
 #ifndef PYTEST_CLOUD_MUXPROTO_H
 #define PYTEST_CLOUD_MUXPROTO_H
@@ -29,19 +29,28 @@
 #define SSHMUX_GREETING_LEN 24
 void sshmux_greeting(uint32_t id, unsigned char *buf);
 
+/* At most this many environment strings, of at most this many bytes in
+ * all, go with a session request (OpenSSH's master takes 4096). */
+#define SSHMUX_ENV_COUNT_MAX 4096
+#define SSHMUX_ENV_BYTES_MAX 32768
+
 /*
  * The client's hello and a new session with request id that runs
- * command (no terminal, no X11 or agent forwarding, no escape character,
- * no environment), as one write, newly allocated, its size in *len; NULL
- * when out of memory or command is over 32 KiB.  The client then passes
- * its stdin, stdout and stderr (SCM_RIGHTS, one byte each); the master
- * answers MUX_S_SESSION_OPENED (a: the request id, b: the session id) or
- * MUX_S_PERMISSION_DENIED / MUX_S_FAILURE (a: the request id, a reason),
- * and MUX_S_EXIT_MESSAGE (a: the session id, b: the exit status) when
- * the command ends.
+ * command (no terminal, no X11 forwarding, no escape character; the
+ * agent asked for, which the master forwards only where its own
+ * ForwardAgent says so), with env's NAME=VALUE strings (NULL-terminated,
+ * or NULL; those past the bounds above are left out), as one write,
+ * newly allocated, its size in *len; NULL when out of memory or command
+ * is over 32 KiB.  The master passes on only the strings its SendEnv
+ * names, as it does for OpenSSH's own clients, which send those alone.
+ * The client then passes its stdin, stdout and stderr (SCM_RIGHTS, one
+ * byte each); the master answers MUX_S_SESSION_OPENED (a: the request
+ * id, b: the session id) or MUX_S_PERMISSION_DENIED / MUX_S_FAILURE (a:
+ * the request id, a reason), and MUX_S_EXIT_MESSAGE (a: the session id,
+ * b: the exit status) when the command ends.
  */
 unsigned char *sshmux_session_request(uint32_t id, const char *command,
-				      size_t *len);
+				      char *const *env, size_t *len);
 
 struct sshmux_msg {
 	uint32_t type;
@@ -66,9 +75,16 @@ long sshmux_next(const unsigned char *buf, size_t len, struct sshmux_msg *m);
  */
 int sshmux_ssh_host(int argc, char *const *argv);
 
+struct sockaddr_un;
+
+/* A master's control socket address for path in *a (zeroed first).
+ * Returns 0, or -1 when path does not fit sun_path. */
+int sshmux_sockaddr(const char *path, struct sockaddr_un *a);
+
 /* words[0..n) joined by one space, as ssh makes its remote command of
- * the words after the destination.  Newly allocated; NULL when out of
- * memory. */
-char *sshmux_join(char *const *words, int n);
+ * the words after the destination; with quote, each word quoted for the
+ * remote shell first (shquote.h), so that the command runs exactly that
+ * argument vector.  Newly allocated; NULL when out of memory. */
+char *sshmux_join(char *const *words, int n, int quote);
 
 #endif

@@ -11,6 +11,7 @@
 #include "copyset.h"
 #include "develop.h"
 #include "inplace.h"
+#include "shquote.h"
 #include "sshmux.h"
 #include "sshopts.h"
 #include "version.h"
@@ -59,6 +60,98 @@ static const char *popen_python(const struct cloud_config *cfg, char *buf,
 	return buf;
 }
 
+/* Appends " WORD" to b, quoted for shlex (and so the shell) only when it
+ * holds more than letters, digits and "@%+=:,./_-". */
+static void spec_word(struct buf *b, const char *w)
+{
+	char *q;
+
+	if (w[0] != '\0' &&
+	    strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		   "0123456789@%+=:,./_-") == strlen(w)) {
+		buf_printf(b, " %s", w);
+		return;
+	}
+	q = shquote(w);
+	if (q == NULL) {
+		b->oom = 1;
+		return;
+	}
+	buf_printf(b, " %s", q);
+	free(q);
+}
+
+/* Appends each space-separated word of words (as execnet splits an ssh
+ * spec) with spec_word. */
+static void spec_words(struct buf *b, const char *words)
+{
+	while (*words != '\0') {
+		size_t n = strcspn(words, " ");
+
+		if (n > 0) {
+			char *w = strndup(words, n);
+
+			if (w == NULL) {
+				b->oom = 1;
+				return;
+			}
+			spec_word(b, w);
+			free(w);
+		}
+		words += n + (words[n] == ' ');
+	}
+}
+
+/*
+ * A node with a master of ours and the mux client beside the helper: its
+ * gateway is a popen one whose python is the mux client on the master's
+ * socket (muxmain.c, --quote: execnet appends its python's arguments to
+ * these words), given the ssh command line it would otherwise run.  The
+ * destination's port goes before it, where the mux client reads the
+ * options.  Newly allocated ("" when the node has no such master), or
+ * NULL when out of memory.
+ */
+static char *mux_python(const struct cloud_config *cfg,
+			const struct node_report *r, const char *opts,
+			const char *pin, const char *mux, const char *python)
+{
+	struct buf b = BUF_INIT;
+	char port[16];
+	char dest[600];
+	char *q;
+
+	if (mux[0] == '\0' || r->mux_client == NULL) {
+		return strdup("");
+	}
+	/* the program's path always quoted, the rest where it must be */
+	q = shquote(r->mux_client);
+	buf_printf(&b, "%s --quote", q ? q : "");
+	b.oom |= q == NULL;
+	free(q);
+	spec_word(&b, r->mux_path);
+	spec_words(&b, "ssh");
+	spec_words(&b, opts);
+	spec_words(&b, pin);
+	spec_words(&b, mux);
+	if (cfg->ssh_config != NULL) {
+		spec_words(&b, "-F");
+		spec_word(&b, cfg->ssh_config);
+	}
+	if (r->addr.port != 0) {
+		snprintf(port, sizeof(port), "%d", r->addr.port);
+		spec_words(&b, "-p");
+		spec_word(&b, port);
+		snprintf(dest, sizeof(dest), "%s%s%s",
+			 r->addr.user ? r->addr.user : "",
+			 r->addr.user ? "@" : "", r->addr.host);
+		spec_word(&b, dest);
+	} else {
+		spec_word(&b, r->name);
+	}
+	spec_word(&b, python);
+	return buf_take(&b);
+}
+
 static int render_node(const struct cloud_config *cfg,
 		       const struct node_report *nodes, size_t i,
 		       struct render_specs *out)
@@ -69,6 +162,7 @@ static int render_node(const struct cloud_config *cfg,
 	char py[PATH_MAX_SPEC];
 	const char *popen_py = popen_python(cfg, py, sizeof(py));
 	char *inplace_py = r->in_place ? inplace_python(cfg) : NULL;
+	char *via_mux;
 	long p;
 	int rc;
 
@@ -86,17 +180,30 @@ static int render_node(const struct cloud_config *cfg,
 	}
 	ssh_destination(r, ssh, sizeof(ssh));
 	render_gateway_id(nodes, i, id, sizeof(id));
-	/* pinned where the probe went (sshg.h), through the node's master
-	 * (sshmux.h), before the destination */
-	rc = strvec_pushf(&out->px,
-			  "ssh=%s%s%s%s%s %s//id=%s//chdir=%s//python=%s"
-			  "//execmodel=thread%s%s",
-			  opts, pin[0] ? " " : "", pin, mux[0] ? " " : "", mux,
-			  ssh, id,
-			  r->in_place ? cfg->rootdir : cfg->chdir,
-			  r->in_place ? inplace_py : cfg->worker_python,
-			  cfg->ssh_config ? "//ssh_config=" : "",
-			  cfg->ssh_config ? cfg->ssh_config : "");
+	via_mux = mux_python(cfg, r, opts, pin, mux,
+			     r->in_place ? inplace_py : cfg->worker_python);
+	if (via_mux == NULL) {
+		rc = -1;
+	} else if (via_mux[0] != '\0') {
+		rc = strvec_pushf(&out->px,
+				  "popen//id=%s//chdir=%s//python=%s"
+				  "//execmodel=thread", id,
+				  r->in_place ? cfg->rootdir : cfg->chdir,
+				  via_mux);
+	} else {
+		/* pinned where the probe went (sshg.h), through the node's
+		 * master (sshmux.h), before the destination */
+		rc = strvec_pushf(&out->px,
+				  "ssh=%s%s%s%s%s %s//id=%s//chdir=%s//python=%s"
+				  "//execmodel=thread%s%s",
+				  opts, pin[0] ? " " : "", pin, mux[0] ? " " : "",
+				  mux, ssh, id,
+				  r->in_place ? cfg->rootdir : cfg->chdir,
+				  r->in_place ? inplace_py : cfg->worker_python,
+				  cfg->ssh_config ? "//ssh_config=" : "",
+				  cfg->ssh_config ? cfg->ssh_config : "");
+	}
+	free(via_mux);
 	free(opts);
 	free(pin);
 	free(mux);

@@ -10,7 +10,16 @@
  *       //execmodel=thread[//ssh_config=F]
  *
  * OPTIONS are the run's (sshopts.h), the node's place pinned (sshg_pin)
- * and, when it has one of ours, its master's (sshmux_client_opts).
+ * and, when it has one of ours, its master's (sshmux_client_opts).  A
+ * node with a master of ours, when the mux client is beside the helper
+ * (node_report.mux_client), gets instead
+ *
+ *   px  popen//id=ID//chdir=CHDIR//python=MUX --quote SOCKET ssh OPTIONS
+ *       [-F F] [-p PORT] DEST PYTHON//execmodel=thread
+ *
+ * so that its gateway's session goes through the master without starting
+ * ssh (muxmain.c); execnet splits python= as the shell would (words are
+ * quoted where they need it) and appends the python's arguments.
  *   tx  popen//id=ID_I//via=ID//python=WORKER_PYTHON     (I = 0, 1, ...)
  *
  * NODE is the node as given ("user@host -p PORT" when it names a port:

@@ -8,19 +8,27 @@
  * config read): rsync's ssh for a node with a master of ours (its
  * --rsh, rsyncargs.h).
  *
- *     pytest-cloud-mux SOCKET ssh [OPTION...] DESTINATION COMMAND...
+ *     pytest-cloud-mux [--quote] SOCKET ssh [OPTION...] DESTINATION \
+ *         COMMAND...
  *
  * The words from "ssh" on are an ssh command line.  The remote command
  * is the words after the destination joined by spaces, as ssh joins
- * them.  Its stdin, stdout and stderr are passed to the master at SOCKET
- * (the control protocol's new session, muxproto.h), which runs the
- * command over its connection: the same connection, key and checks as
- * ssh through that master.  Its exit status is the command's, or 255
- * when the master ends before the command does (as ssh's).  When the
- * session cannot be had (no master listens there, it refuses, the words
- * are not understood) nothing has run, and the ssh command line is run
- * instead (exec): it goes through the master if it can, else connects by
- * itself, as before.
+ * them; with --quote, each quoted for the remote shell first, so that
+ * they are the command's argument vector (a gateway's: execnet appends
+ * its python's arguments to a popen spec's python= words, render.h).
+ * Its stdin, stdout and stderr are passed to the master at SOCKET (the
+ * control protocol's new session, muxproto.h), with this environment,
+ * of which the master passes on what its SendEnv names, and the agent,
+ * which it forwards where its ForwardAgent says so (as for ssh's own
+ * clients).  The master runs the command over its connection: the same
+ * connection, key and checks as ssh through that master.  Its exit
+ * status is the command's, or 255 when the master ends before the
+ * command does (as ssh's).  When the session cannot be had (no master
+ * listens there, it refuses, the words are not understood) nothing has
+ * run, and the ssh command line is run instead (exec; with --quote, with
+ * the quoted command as its one remote word; with --quote and words it
+ * cannot read, nothing: exit 255): it goes through the master if it
+ * can, else connects by itself, as before.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -42,12 +50,9 @@ static int mux_connect(const char *path)
 	struct sockaddr_un a;
 	int fd;
 
-	memset(&a, 0, sizeof(a));
-	a.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(a.sun_path)) {
+	if (sshmux_sockaddr(path, &a) < 0) {
 		return -1;
 	}
-	memcpy(a.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
 		close(fd);
@@ -145,7 +150,7 @@ static int run_session(const char *path, const char *command)
 	struct sshmux_msg m;
 	size_t have = 0;
 	size_t len = 0;
-	unsigned char *req = sshmux_session_request(1, command, &len);
+	unsigned char *req = sshmux_session_request(1, command, environ, &len);
 	uint32_t session = 0;
 	int sock = -1;
 	int rc = -1;
@@ -181,31 +186,65 @@ out:
 	return rc;
 }
 
+/* With --quote, the ssh command line run instead: its words up to the
+ * destination, then the one remote command (already quoted), so that
+ * ssh runs the same command.  NULL-terminated, newly allocated. */
+static char **fallback_argv(char **ssh, int host, char *command)
+{
+	char **v = calloc((size_t)host + 3, sizeof(*v));
+
+	if (v != NULL) {
+		memcpy(v, ssh, ((size_t)host + 1) * sizeof(*v));
+		v[host + 1] = command;
+	}
+	return v;
+}
+
 int main(int argc, char **argv)
 {
+	char **ssh;
+	char **run;
 	char *command = NULL;
+	int quote;
+	int nssh;
 	int host;
 	int rc = -1;
 
+	quote = argc > 1 && strcmp(argv[1], "--quote") == 0;
+	argc -= quote;
+	argv += quote;
 	if (argc < 3) {
-		fprintf(stderr, "usage: pytest-cloud-mux SOCKET ssh "
+		fprintf(stderr, "usage: pytest-cloud-mux [--quote] SOCKET ssh "
 			"[OPTION...] DESTINATION COMMAND...\n");
 		return EXIT_LOST;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	host = sshmux_ssh_host(argc - 2, argv + 2);
-	if (host > 0 && host + 1 < argc - 2) {
-		command = sshmux_join(argv + 2 + host + 1, argc - 2 - host - 1);
+	ssh = argv + 2;
+	nssh = argc - 2;
+	host = sshmux_ssh_host(nssh, ssh);
+	if (host > 0 && host + 1 < nssh) {
+		command = sshmux_join(ssh + host + 1, nssh - host - 1, quote);
 	}
 	if (command != NULL) {
 		rc = run_session(argv[1], command);
-		free(command);
+	} else if (quote) {
+		/* the words after the destination are not known: ssh would
+		 * get them unquoted */
+		fprintf(stderr, "pytest-cloud-mux: --quote: no destination "
+			"and command in the ssh command line\n");
+		return EXIT_LOST;
 	}
 	if (rc >= 0) {
+		free(command);
 		return rc;
 	}
 	signal(SIGPIPE, SIG_DFL);
-	execvp(argv[2], argv + 2);
-	fprintf(stderr, "pytest-cloud-mux: %s: %s\n", argv[2], strerror(errno));
+	run = ssh;
+	if (quote && (run = fallback_argv(ssh, host, command)) == NULL) {
+		fprintf(stderr, "pytest-cloud-mux: out of memory\n");
+		return EXIT_LOST;
+	}
+	execvp(run[0], run);
+	fprintf(stderr, "pytest-cloud-mux: %s: %s\n", run[0], strerror(errno));
 	return EXIT_LOST;
 }

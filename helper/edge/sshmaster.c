@@ -107,12 +107,9 @@ static int control_connect(const char *path, double deadline)
 	struct sockaddr_un a;
 	int fd;
 
-	memset(&a, 0, sizeof(a));
-	a.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(a.sun_path)) {
+	if (sshmux_sockaddr(path, &a) < 0) {
 		return -1;
 	}
-	memcpy(a.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	while (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
 		struct timespec pause = { 0, 10 * 1000 * 1000 };

@@ -21,8 +21,9 @@ from conftest import (EXAMPLE, HELPER, TEMPLATE, Project, master_pid, master_soc
 @pytest.fixture(scope="module")
 def mesh(tmp_path_factory):
     c = Cluster(str(tmp_path_factory.mktemp("mesh")))
-    c.add("m1", cpus="0")
-    c.add("m2", cpus="1")
+    # (AcceptEnv: what the client's SendEnv names reaches the session)
+    c.add("m1", cpus="0", sshd_extra=["AcceptEnv PCTEST_*"])
+    c.add("m2", cpus="1", sshd_extra=["AcceptEnv PCTEST_*"])
     with c:
         yield c
 
@@ -327,6 +328,58 @@ def test_rsync_goes_through_the_master_without_ssh(fresh, project, tmp_path):
         assert len([w for w in f.read().splitlines() if "rsync --server" in w]) == 2
 
 
+def test_a_warm_pytest_run_starts_no_ssh_but_ssh_G(fresh, project, tmp_path):
+    """A whole pytest run with the mux client beside the helper: rsync's
+    and the gateways' sessions go through the masters without ssh (the
+    plan's proxies are the mux client's), so a cold run starts ssh for
+    ssh -G and the masters alone, a warm one for ssh -G alone."""
+    log = str(tmp_path / "ssh.log")
+    env = project.env(PATH=logging_ssh(str(tmp_path / "bin"), log) + ":" + os.environ["PATH"])
+    project.use_nodes("m1 m2")
+    for run, started in ((1, 2), (2, 0)):
+        r = project.pytest("-q", env=env)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "27 passed" in r.stdout
+        with open(log) as f:
+            words = f.read().splitlines()
+        os.unlink(log)
+        assert len([w for w in words if w.startswith("-G ")]) == 2, (run, words)
+        assert len([w for w in words if "ControlMaster=yes" in w]) == started, (run, words)
+        assert len(words) == 2 + started, (run, words)
+    px = project.helper(env=env).plan["px"]
+    assert [s.split("//")[0] for s in px] == ["popen", "popen"], px
+    assert all("pytest-cloud-mux' --quote " in s for s in px), px
+
+
+def test_the_gateway_gets_what_ssh_would_send(fresh, project, tmp_path):
+    """Through the mux client, a node's gateway (and so its workers) gets
+    what its ssh would have had through the master: the variables the
+    config's SendEnv names (and no other), and the agent where
+    ForwardAgent says so.  The master passes on what its config allows."""
+    cfg = str(tmp_path / "ssh_config")
+    fresh.write_ssh_config(path=cfg, extra="\nHost *\n  SendEnv PCTEST_SENT\n  ForwardAgent yes\n")
+    with open(os.path.join(project.path, "tests", "test_env.py"), "w") as f:
+        f.write("import os\n\n\n"
+                "def test_env():\n"
+                "    assert os.environ.get('PCTEST_SENT') == 'yes'\n"
+                "    assert 'PCTEST_KEPT' not in os.environ\n"
+                "    assert os.path.exists(os.environ.get('SSH_AUTH_SOCK', '/nowhere'))\n")
+    agent_sock = str(tmp_path / "agent.sock")
+    agent = subprocess.Popen(["ssh-agent", "-D", "-a", agent_sock], stdout=subprocess.DEVNULL)
+    try:
+        wait_until("ssh-agent up", lambda: os.path.exists(agent_sock), 10)
+        project.use_nodes("m1", cloud_ssh_config=cfg)
+        env = project.env(PCTEST_SENT="yes", PCTEST_KEPT="no", SSH_AUTH_SOCK=agent_sock)
+        r = project.pytest("-q", "tests/test_env.py", env=env)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "1 passed" in r.stdout
+        px = project.helper(env=env).plan["px"]
+        assert px[0].startswith("popen//") and "pytest-cloud-mux' --quote " in px[0], px
+    finally:
+        agent.kill()
+        agent.wait()
+
+
 def test_the_mux_client_on_a_real_master(fresh, project, tmp_path):
     """pytest-cloud-mux against a node's master: the command's output,
     stdin and exit status as ssh's, no ssh started; a socket nobody
@@ -357,3 +410,11 @@ def test_the_mux_client_on_a_real_master(fresh, project, tmp_path):
         else:
             assert (r.returncode, r.stdout) == (0, "by ssh\n"), r.stderr
     assert logins_since(fresh, before)["m1"] == 1  # the fallback's own login
+    # --quote (a gateway's): the words after the destination are the
+    # command's argument vector, through the master and in ssh's fallback
+    argv = ["printf", "<%s>", "it's", "a b", "$HOME", ""]
+    for sock in (path, str(tmp_path / "nobody")):
+        r = subprocess.run([mux, "--quote", sock] + ssh + argv, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+        assert (r.returncode, r.stdout) == (0, "<it's><a b><$HOME><>"), (sock, r.stderr)
+        assert os.path.exists(log) == (sock != path), sock  # ssh only for the fallback

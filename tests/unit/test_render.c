@@ -84,6 +84,27 @@ static void test_specs(void)
 	CU_ASSERT_PTR_NULL(strstr(specs.px.v[0], "Control"));
 	CU_ASSERT_STRING_EQUAL(specs.tx.v[0], "popen//id=node1_0//via=node1"
 					      "//python=.venv/bin/python");
+	render_specs_release(&specs);
+	/* and with the mux client beside the helper, its gateway is the
+	 * mux client's session on that master (the port before the
+	 * destination, words quoted where they must be) */
+	r[1].mux_client = "/opt/pc bin/pytest-cloud-mux";
+	CU_ASSERT_EQUAL_FATAL(render_specs(&cfg, r, 3, &specs), 0);
+	CU_ASSERT_STRING_EQUAL(specs.px.v[1],
+			       "popen//id=h2//chdir=pytest_me_proj//python="
+			       "'/opt/pc bin/pytest-cloud-mux' --quote "
+			       "/tmp/pytest-cloud-0/ab12 ssh -o BatchMode=yes "
+			       "-o ConnectTimeout=10 -o ServerAliveInterval=3 "
+			       "-o ServerAliveCountMax=3 "
+			       "-o StrictHostKeyChecking=yes -o UpdateHostKeys=no "
+			       "-o HostName=10.0.0.7 -o Port=2222 -o User=u "
+			       "-o HostKeyAlias=h2-key -o ControlMaster=no "
+			       "-o ControlPath=/tmp/pytest-cloud-0/ab12 "
+			       "-p 2222 u@h2 pytest_me_proj/.venv/bin/python"
+			       "//execmodel=thread");
+	/* a node without a master of ours keeps ssh */
+	CU_ASSERT_PTR_NOT_NULL(strstr(specs.px.v[0], "ssh=-o BatchMode=yes"));
+	r[1].mux_client = NULL;
 	CU_ASSERT_STRING_EQUAL(specs.tx.v[1], "popen//id=node1_1//via=node1"
 					      "//python=.venv/bin/python");
 	CU_ASSERT_STRING_EQUAL(specs.tx.v[2], "popen//id=h2_0//via=h2"

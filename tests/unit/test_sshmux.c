@@ -4,6 +4,8 @@
 #include <CUnit/CUnit.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "sshmux.h"
 #include "suites.h"
@@ -324,14 +326,16 @@ static void test_session_request(void)
 		0, 0, 0, 8, 0, 0, 0, 1, 0, 0, 0, 4,      /* hello, 4 */
 		0, 0, 0, 46, 0x10, 0, 0, 2, 0, 0, 0, 9,  /* length, type, id */
 		0, 0, 0, 0,                              /* reserved "" */
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* flags */
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, /* flags: the
+								 * agent */
 		0xff, 0xff, 0xff, 0xff,                  /* no escape */
 		0, 0, 0, 0,                              /* terminal "" */
 		0, 0, 0, 6, 'e', 'c', 'h', 'o', ' ', '1' /* command */
 	};
 	char *big = malloc(40000);
+	char *env[] = { "LANG=C", "NOVALUE", "=x", NULL, "LC_ALL=C.x", NULL };
 	size_t len = 0;
-	unsigned char *got = sshmux_session_request(9, "echo 1", &len);
+	unsigned char *got = sshmux_session_request(9, "echo 1", NULL, &len);
 	struct sshmux_msg m;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(got);
@@ -347,7 +351,18 @@ static void test_session_request(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
 	memset(big, 'x', 39999);
 	big[39999] = '\0';
-	CU_ASSERT_PTR_NULL(sshmux_session_request(1, big, &len));
+	CU_ASSERT_PTR_NULL(sshmux_session_request(1, big, NULL, &len));
+	/* the environment after the command: NAME=VALUE strings alone, and
+	 * none past the bounds (a value of 40000 bytes) */
+	memcpy(big, "HUGE=", 5);
+	env[3] = big;
+	got = sshmux_session_request(9, "echo 1", env, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+	CU_ASSERT_EQUAL(len, sizeof(want) + 4 + 6 + 4 + 10);
+	CU_ASSERT_EQUAL(memcmp(got + sizeof(want), "\0\0\0\6LANG=C"
+			       "\0\0\0\12LC_ALL=C.x", 24), 0);
+	CU_ASSERT_EQUAL(sshmux_next(got + 12, len - 12, &m), (long)len - 12);
+	free(got);
 	free(big);
 }
 
@@ -373,6 +388,11 @@ static void test_ssh_host(void)
 		{ { "ssh" }, -1 },
 	};
 	char *const words[] = { "rsync", "--server", "-e.Lsf", ".", "p/" };
+	char *const gw[] = { ".venv/bin/py thon", "-u", "-c",
+			     "import sys;exec(eval(sys.stdin.readline()))" };
+	char *const odd[] = { "it's", "" };
+	struct sockaddr_un a;
+	char longest[sizeof(a.sun_path) + 1];
 	char *joined;
 	size_t i;
 
@@ -389,12 +409,32 @@ static void test_ssh_host(void)
 			fprintf(stderr, "\nrow %zu: %d\n", i, got);
 		}
 	}
-	joined = sshmux_join(words, 5);
+	joined = sshmux_join(words, 5, 0);
 	CU_ASSERT_STRING_EQUAL(joined, "rsync --server -e.Lsf . p/");
 	free(joined);
-	joined = sshmux_join(words, 0);
+	joined = sshmux_join(words, 0, 0);
 	CU_ASSERT_STRING_EQUAL(joined, "");
 	free(joined);
+	/* quoted: a gateway's python and the arguments execnet appends */
+	joined = sshmux_join(gw, 4, 1);
+	CU_ASSERT_STRING_EQUAL(joined, "'.venv/bin/py thon' '-u' '-c' "
+			       "'import sys;exec(eval(sys.stdin.readline()))'");
+	free(joined);
+	joined = sshmux_join(odd, 2, 1);
+	CU_ASSERT_STRING_EQUAL(joined, "'it'\\''s' ''");
+	free(joined);
+	joined = sshmux_join(odd, 0, 1);
+	CU_ASSERT_STRING_EQUAL(joined, "");
+	free(joined);
+	/* a socket's address: the path whole, or none that does not fit */
+	memset(longest, 'x', sizeof(longest));
+	longest[sizeof(a.sun_path) - 1] = '\0';
+	CU_ASSERT_EQUAL(sshmux_sockaddr(longest, &a), 0);
+	CU_ASSERT_EQUAL(a.sun_family, AF_UNIX);
+	CU_ASSERT_STRING_EQUAL(a.sun_path, longest);
+	longest[sizeof(a.sun_path) - 1] = 'x';
+	longest[sizeof(a.sun_path)] = '\0';
+	CU_ASSERT_EQUAL(sshmux_sockaddr(longest, &a), -1);
 }
 
 int suite_sshmux(void)
