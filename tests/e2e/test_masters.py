@@ -418,3 +418,12 @@ def test_the_mux_client_on_a_real_master(fresh, project, tmp_path):
                            stderr=subprocess.PIPE, text=True)
         assert (r.returncode, r.stdout) == (0, "<it's><a b><$HOME><>"), (sock, r.stderr)
         assert os.path.exists(log) == (sock != path), sock  # ssh only for the fallback
+    # --quote with words it cannot read: ssh would get the command's words
+    # unquoted, so nothing runs, and it says why
+    if os.path.exists(log):
+        os.unlink(log)
+    r = subprocess.run([mux, "--quote", path] + ssh[:-1] + ["-Z", "m1"] + argv, env=env, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    assert r.returncode == 255 and r.stdout == "", r.stderr
+    assert r.stderr == "pytest-cloud-mux: --quote: no destination and command in the ssh command line\n"
+    assert not os.path.exists(log)
