@@ -197,12 +197,14 @@ ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:exitcode=86:abort_on_error=0:fast_unwind_
 e2e-asan: deps
 	$(MAKE) B=build/asan SANITIZE=address,undefined build/asan/pytest-cloud \
 		build/asan/pytest-cloud-mux
-	$(ASAN_ENV) sh tests/e2e/run.sh -x -m "not conftest_only"
+	$(ASAN_ENV) sh tests/e2e/run.sh -x -m "not conftest_only" \
+		--durations=15 --junitxml=build/junit-e2e-asan.xml
 
 # The tests marked conftest_only, with the plain helper: with e2e-asan,
 # the whole end-to-end suite once (make test).
 e2e-conftest: deps $(B)/pytest-cloud $(B)/pytest-cloud-mux $(B)/pytest-cloud.1 $(B)/pytest-cloud.bash
-	sh tests/e2e/run.sh -x -m conftest_only
+	sh tests/e2e/run.sh -x -m conftest_only \
+		--durations=15 --junitxml=build/junit-e2e-conftest.xml
 
 # The e2e tests marked 'stack' against pytest 8.4 and 9.1 (virtualenvs from
 # ../shared/wheels; both stacks side by side); says it is skipped without
@@ -319,7 +321,8 @@ STATIC_E2E ?=
 test-static: deps static $(B)/pytest-cloud-mux
 	PYTEST_CLOUD_TEST_STATIC=1 \
 		PYTEST_CLOUD_TEST_HELPER=$(CURDIR)/$(B)/pytest-cloud-static \
-		sh tests/e2e/run.sh -x $(STATIC_E2E)
+		sh tests/e2e/run.sh -x --durations=15 \
+		--junitxml=build/junit-test-static.xml $(STATIC_E2E)
 
 demo: deps
 	@$(MAKE) --no-print-directory demo-run

@@ -142,7 +142,8 @@ def run(names):
         env = dict(os.environ, PYTEST_CLOUD_TEST_STACK=name, PYTEST_CLOUD_TEST_NETS=nets(k, len(names)))
         log = open(os.path.join(ROOT, "build", "stacks", name + ".log"), "w")
         runs.append((name, log, subprocess.Popen(
-            [PYTHON, "-m", "pytest", "-q", "-ra", "--durations=10", "-m", "stack"] + E2E.get(name, ["tests/e2e"]),
+            [PYTHON, "-m", "pytest", "-q", "-ra", "--durations=10", "-m", "stack",
+             "--junitxml=" + os.path.join(ROOT, "build", "stacks", name + ".xml")] + E2E.get(name, ["tests/e2e"]),
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)))
     status = 0
     for name, log, proc in runs:
