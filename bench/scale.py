@@ -25,8 +25,9 @@ At scale (--at-scale N, 500 by default when given without a number): N
 sshd nodes, the helper alone as under pytest (--hold --gateway-check, a
 tiny project): the helper's peak threads, open files and memory while it
 runs and while it holds; the masters (count, memory); then one session
-per node through its master as a gateway's ssh opens it (`ssh ... cat`):
-those ssh processes' memory, open files and CPU.
+per node through its master as a gateway opens it (the mux client beside
+the helper, `pytest-cloud-mux --quote ... cat`; ssh where there is none):
+those processes' memory, open files and CPU.
 
 Breakdown (--breakdown: instead of the whole runs above; sizes 8 32 by
 default): where the controller's CPU of a run goes, per component, from
@@ -771,14 +772,25 @@ def at_scale(args, base):
             out.append("masters: %d, RSS %d kB each (median), PSS %d kB in all (%d kB each)" % (
                 len(masters), statistics.median(rss_kb(p) for p in masters) if masters else 0,
                 sum(pss_kb(p) for p in masters), sum(pss_kb(p) for p in masters) / max(1, len(masters))))
-            # one session per node through its master, as a gateway's ssh
+            # one session per node through its master, as a gateway opens
+            # it: the mux client beside the helper (a popen gateway's
+            # python), or ssh where there is none
             paths = {n["node"]: (n["ssh"]["control_path"], n["ssh"]["hostname"]) for n in plan["nodes"]
                      if n["status"] == "ok" and n["ssh"].get("control_path")}
+            mux = os.path.join(os.path.dirname(os.path.abspath(args.helper)), "pytest-cloud-mux")
+            via = "pytest-cloud-mux" if os.access(mux, os.X_OK) else "ssh"
+
+            def session(name, path):
+                if via == "ssh":
+                    return ["ssh", "-F", cluster.ssh_config, "-o", "BatchMode=yes", "-o", "ControlMaster=no",
+                            "-o", "ControlPath=" + path, name, "echo up; exec cat"]
+                return [mux, "--quote", path, "ssh", "-F", cluster.ssh_config, name,
+                        "sh", "-c", "echo up; exec cat"]
+
             cpu0 = group.seconds()
             start = time.monotonic()
             sessions = [subprocess.Popen(
-                group.wrap(["ssh", "-F", cluster.ssh_config, "-o", "BatchMode=yes", "-o", "ControlMaster=no",
-                            "-o", "ControlPath=" + path, name, "echo up; exec cat"]),
+                group.wrap(session(name, path)),
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
                 for name, (path, _h) in sorted(paths.items())]
             up = sum(1 for s in sessions if s.stdout.readline().strip() == b"up")
@@ -788,9 +800,9 @@ def at_scale(args, base):
             rss = [rss_kb(s.pid) for s in sessions]
             pss = sum(pss_kb(s.pid) for s in sessions)
             fds = statistics.median((proc_status(s.pid) or {"fds": 0})["fds"] for s in sessions)
-            out.append("one session per node through its master (a gateway's ssh): %d up in %.1f s, %.1f s of "
-                       "CPU (%.1f ms each); each ssh %d kB RSS (median), %d open files; PSS %d kB in all" % (
-                           up, opened, cpu, 1000 * cpu / max(1, up), statistics.median(rss) if rss else 0,
+            out.append("one session per node through its master (a gateway's, by %s): %d up in %.1f s, %.1f s "
+                       "of CPU (%.1f ms each); each %d kB RSS (median), %d open files; PSS %d kB in all" % (
+                           via, up, opened, cpu, 1000 * cpu / max(1, up), statistics.median(rss) if rss else 0,
                            fds, pss))
             for s in sessions:
                 s.stdin.close()
