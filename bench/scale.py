@@ -68,6 +68,7 @@ and virtualenv.
 """
 
 import argparse
+import collections
 import json
 import os
 import re
@@ -765,6 +766,13 @@ def at_scale(args, base):
             out.append("helper at %d nodes: plan out after %.1f s, %d ok; %.1f s of CPU (helper and "
                        "masters); %.2f SSH logins per node" % (
                            count, plan_at, ok, cpu, (logins(cluster, names) - before) / float(count)))
+            # why the others were left out: the reasons, with the node's
+            # name and any figure in them made into N, counted
+            why = collections.Counter(
+                re.sub(r"\d+(\.\d+)?", "N", (n.get("reason") or "?").replace(n["node"], "NODE"))
+                for n in plan["nodes"] if n["status"] != "ok")
+            for reason, k in why.most_common(8):
+                out.append("left out: %d nodes: %s" % (k, reason))
             out.append("helper while it runs: at most %d threads, %d open files; peak RSS %s"
                        % (sampler.threads, sampler.fds, held["VmHWM"]))
             out.append("helper while it holds (the tests' time): %s threads, %d open files, RSS %s, PSS %d kB"
