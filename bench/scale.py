@@ -23,7 +23,8 @@ probe's libssh login is one).
 
 At scale (--at-scale N, 500 by default when given without a number): N
 sshd nodes, the helper alone as under pytest (--hold --gateway-check, a
-tiny project): the helper's peak threads, open files and memory while it
+tiny project; connect timeout 60 s, keepalive 120 s and sync timeout 900 s,
+since every node's sshd shares this machine's cores): the helper's peak threads, open files and memory while it
 runs and while it holds; the masters (count, memory); then one session
 per node through its master as a gateway opens it (the mux client beside
 the helper, `pytest-cloud-mux --quote ... cat`; ssh where there is none):
@@ -748,6 +749,9 @@ def at_scale(args, base):
             helper = subprocess.Popen(
                 group.wrap([args.helper, "--hold", "--gateway-check", "--json", "--cloud-nodes=" + " ".join(names),
                             "--cloud-ssh-config=" + cluster.ssh_config, "--cloud-connect-timeout=60",
+                            # every node's sshd shares this machine's cores:
+                            # bounds a loaded controller would be given
+                            "--cloud-keepalive=120", "--cloud-sync-timeout=900",
                             "--cloud-chdir=scale"]),
                 cwd=proj, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             sampler = Sampler(helper.pid)
