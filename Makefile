@@ -52,7 +52,7 @@ INCLUDES = -Ihelper/core -Ihelper/edge
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_OBJS = $(UNIT_SRCS:tests/unit/%.c=$(B)/obj/unit_%.o)
 
-.PHONY: all test test-build test-static static dist core-pure unit unit-asan pyunit e2e e2e-asan e2e-asan-early e2e-asan-late e2e-conftest e2e-stacks demo demo-run install clean deps fuzz fuzz-short
+.PHONY: all test test-build test-static static dist core-pure unit unit-asan pyunit e2e e2e-asan e2e-conftest e2e-stacks demo demo-run install clean deps fuzz fuzz-short
 
 all: $(B)/pytest-cloud $(B)/pytest-cloud-mux $(B)/pytest-cloud.1 $(B)/pytest-cloud.bash
 
@@ -198,22 +198,6 @@ e2e-asan: deps
 	$(ASAN_ENV) sh tests/e2e/run.sh -x -m "not conftest_only" \
 		--durations=15 --junitxml=build/junit-e2e-asan.xml
 
-# make test runs e2e-asan in two parts, each in a stream of its own: the
-# files of E2E_ASAN_LATE after the stacks (e2e-asan-late), the rest
-# beside them (e2e-asan-early); together they are e2e-asan
-E2E_ASAN_LATE = tests/e2e/test_interpreters.py
-e2e-asan-early: deps
-	$(MAKE) B=build/asan SANITIZE=address,undefined build/asan/pytest-cloud \
-		build/asan/pytest-cloud-mux
-	$(ASAN_ENV) sh tests/e2e/run.sh -x -m "not conftest_only" \
-		$(E2E_ASAN_LATE:%=--ignore=%) \
-		--durations=15 --junitxml=build/junit-e2e-asan-early.xml
-e2e-asan-late: deps
-	$(MAKE) B=build/asan SANITIZE=address,undefined build/asan/pytest-cloud \
-		build/asan/pytest-cloud-mux
-	$(ASAN_ENV) sh tests/e2e/run.sh -x -m "not conftest_only" \
-		--durations=15 --junitxml=build/junit-e2e-asan-late.xml $(E2E_ASAN_LATE)
-
 # The tests marked conftest_only, with the plain helper: with e2e-asan,
 # the whole end-to-end suite once (make test).
 e2e-conftest: deps $(B)/pytest-cloud $(B)/pytest-cloud-mux $(B)/pytest-cloud.1 $(B)/pytest-cloud.bash
@@ -296,7 +280,7 @@ test: deps
 	@for t in $(TEST_STAGES); do s=$$(date +%s); \
 		$(MAKE) --no-print-directory $$t || exit 1; \
 		echo "make test: $$t passed in $$(( $$(date +%s) - s ))s"; done
-	@s=$$(date +%s); sh tests/side.sh "e2e-asan-early" "e2e-conftest e2e-stacks e2e-asan-late" || exit 1; \
+	@s=$$(date +%s); sh tests/side.sh "e2e-asan" "e2e-conftest e2e-stacks" || exit 1; \
 		echo "make test: the end-to-end stages passed in $$(( $$(date +%s) - s ))s"
 
 # The static helper: one file that runs on any Linux x86-64 controller

@@ -39,6 +39,12 @@ for stream in "$@"; do
 			}
 			echo "make test: $t passed in $(( $(date +%s) - s ))s"
 		done
+		# the CPU the stream's processes took (user, system: this
+		# shell's, then that of every process it waited for, their
+		# children included): what to balance streams by on a machine
+		# that the streams keep busy
+		echo "make test: the CPU of the stream (user, system; its shell, then what it ran):"
+		times
 	) > "$log" 2>&1 &
 	pids="$pids $!"
 	echo "make test: started $stream on 127.$first-$last (output: $log)"

@@ -43,9 +43,22 @@ STACKS = {
     "cov7": ["pytest-8.4.2", "pytest_xdist-3.8.0", "pytest_cov-7.0.0", "coverage-7.11.3"] + COMMON,
 }
 
-# the e2e files a stack runs (its tests marked 'stack'): all, but cov7's,
-# whose pytest and xdist are pytest8's: only the coverage tests
-E2E = {"cov7": ["tests/e2e/test_cover.py"]}
+# the e2e files a stack runs (its tests marked 'stack'): pytest9, the
+# newest releases, runs all; each other stack the files where what sets it
+# apart from pytest9 shows, so that make test fits CI's time:
+#   pytest8    pytest 8.4 with pytest9's xdist: all but test_fleet (a lost
+#              node is xdist's to handle, and its xdist is pytest9's)
+#   xdistnext  pytest9's pytest with xdist's main branch: the bring-up, the
+#              workers, scheduling, lost nodes, xdist's options (run,
+#              fork, details, schedule, fleet, versions)
+#   cov7       pytest8's pytest and xdist with pytest-cov 7: the coverage
+#              tests
+E2E = {
+    "pytest8": ["tests/e2e", "--ignore=tests/e2e/test_fleet.py"],
+    "xdistnext": ["tests/e2e/test_%s.py" % f for f in ("run", "fork", "details", "schedule", "fleet",
+                                                       "versions")],
+    "cov7": ["tests/e2e/test_cover.py"],
+}
 
 
 def wheel_file(name):

@@ -115,7 +115,11 @@ def debian_311():
 
 
 def interpreters(plan):
-    return {n["node"]: n.get("interpreter") for n in plan["nodes"]}
+    """Each node's interpreter in the plan; a node left out has none, and
+    its reason stands in for it, so that an assertion on it says why."""
+    return {n["node"]: n.get("interpreter") or ({"how": "left out: %s" % n["reason"]}
+                                                if n["status"] != "ok" else None)
+            for n in plan["nodes"]}
 
 
 def ran_with(project, nodes):
