@@ -407,8 +407,8 @@ class Cluster:
     def _wait_listening(self, node, deadline):
         while time.monotonic() < deadline:
             if node.proc.poll() is not None:
-                log = open(os.path.join(node.dir, "sshd.log")).read()
-                raise RuntimeError("sshd for %s exited: %s" % (node.name, log))
+                log = open(os.path.join(node.dir, "sshd.log"), errors="replace").read()
+                raise RuntimeError("sshd for %s exited (status %s): %s" % (node.name, node.proc.returncode, log))
             try:
                 port = INNER_PORT if node.stall_at else PORT
                 with socket.create_connection((node.addr, port), timeout=1) as s:
@@ -474,7 +474,19 @@ class Cluster:
         if node.proc is not None and node.proc.poll() is None:
             return
         self._start_sshd(node)
-        self._wait_listening(node, time.monotonic() + 20)
+        try:
+            self._wait_listening(node, time.monotonic() + 20)
+        except RuntimeError as first:
+            # once, on a loaded machine, a restarted sshd exited at once
+            # without a word (CI, test_masters): start it once more, and
+            # say both when that fails too
+            if node.proc.poll() is None:
+                raise
+            self._start_sshd(node)
+            try:
+                self._wait_listening(node, time.monotonic() + 20)
+            except RuntimeError as second:
+                raise RuntimeError("%s; started again: %s" % (first, second))
         self._note_namespace(node)
 
     def start(self):
