@@ -188,6 +188,9 @@ e2e: deps $(B)/pytest-cloud $(B)/pytest-cloud-mux $(B)/pytest-cloud.1 $(B)/pytes
 # subject is the conftest's side of a run), with the helper built with AddressSanitizer
 # (leaks included; full malloc stacks, so that tests/lsan.supp can name the
 # one libssh frame it suppresses) and UBSan: any report fails the run.
+# Each end-to-end target prints its slowest tests and keeps every test's
+# time in build/junit-TARGET.xml (what CI's streams are balanced by)
+E2E_TIMES = --durations=15 --junitxml=build/junit-$@.xml
 ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:exitcode=86:abort_on_error=0:fast_unwind_on_malloc=0 \
 	   LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	   UBSAN_OPTIONS=halt_on_error=1:exitcode=87:print_stacktrace=1 \
@@ -195,17 +198,16 @@ ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:exitcode=86:abort_on_error=0:fast_unwind_
 e2e-asan: deps
 	$(MAKE) B=build/asan SANITIZE=address,undefined build/asan/pytest-cloud \
 		build/asan/pytest-cloud-mux
-	$(ASAN_ENV) sh tests/e2e/run.sh -x -m "not conftest_only" \
-		--durations=15 --junitxml=build/junit-e2e-asan.xml
+	$(ASAN_ENV) sh tests/e2e/run.sh -x -m "not conftest_only" $(E2E_TIMES)
 
 # The tests marked conftest_only, with the plain helper: with e2e-asan,
 # the whole end-to-end suite once (make test).
 e2e-conftest: deps $(B)/pytest-cloud $(B)/pytest-cloud-mux $(B)/pytest-cloud.1 $(B)/pytest-cloud.bash
-	sh tests/e2e/run.sh -x -m conftest_only \
-		--durations=15 --junitxml=build/junit-e2e-conftest.xml
+	sh tests/e2e/run.sh -x -m conftest_only $(E2E_TIMES)
 
-# The e2e tests marked 'stack' against pytest 8.4 and 9.1 (virtualenvs from
-# ../shared/wheels; both stacks side by side); says it is skipped without
+# The e2e tests marked 'stack' against the stacks of tests/stacks.py
+# (virtualenvs from ../shared/wheels; side by side, each the files its E2E
+# entry names, its times in build/stacks/); says it is skipped without
 # the wheels.
 e2e-stacks: deps $(B)/pytest-cloud $(B)/pytest-cloud-mux
 	$(PYTHON) tests/stacks.py run
@@ -329,8 +331,7 @@ STATIC_E2E ?=
 test-static: deps static $(B)/pytest-cloud-mux
 	PYTEST_CLOUD_TEST_STATIC=1 \
 		PYTEST_CLOUD_TEST_HELPER=$(CURDIR)/$(B)/pytest-cloud-static \
-		sh tests/e2e/run.sh -x --durations=15 \
-		--junitxml=build/junit-test-static.xml $(STATIC_E2E)
+		sh tests/e2e/run.sh -x $(E2E_TIMES) $(STATIC_E2E)
 
 demo: deps
 	@$(MAKE) --no-print-directory demo-run
