@@ -16,6 +16,7 @@
 #include "msgs.h"
 #include "spawn.h"
 #include "sshconn.h"
+#include "sshmaster.h"
 
 static volatile sig_atomic_t holding;
 static volatile sig_atomic_t hold_ended_by;
@@ -206,6 +207,17 @@ int hold_plan_out(struct run *run, int (*emit)(struct run *))
 	status = emit(run);
 	run->plan_out = 1;
 	pthread_mutex_unlock(&run->hb_mu);
+	/* nor does anything else: its session and its master's control
+	 * connection go too (at hundreds of nodes, files and masters kept
+	 * through the tests for nothing), after the plan, which they would
+	 * only hold back */
+	for (i = 0; i < run->n; i++) {
+		if (run->nodes[i].state != NODE_OK) {
+			sshconn_close(run->conns[i]);
+			run->conns[i] = NULL;
+			sshmaster_let_go(run, i);
+		}
+	}
 	return status;
 }
 

@@ -524,6 +524,18 @@ long sshmaster_held(const struct run *run)
 	return m ? __atomic_load_n(&m->held, __ATOMIC_RELAXED) : 0;
 }
 
+void sshmaster_let_go(struct run *run, size_t i)
+{
+	struct sshmasters *m = run->masters;
+
+	if (m == NULL || m->fds[i] < 0) {
+		return;
+	}
+	close(m->fds[i]);
+	m->fds[i] = -1;
+	__atomic_sub_fetch(&m->held, 1, __ATOMIC_RELAXED);
+}
+
 void sshmaster_release(struct run *run)
 {
 	struct sshmasters *m = run->masters;

@@ -47,6 +47,10 @@ void sshmaster_end(struct run *run);
 /* Control connections held now (run_fds_in_flight counts them). */
 long sshmaster_held(const struct run *run);
 
+/* Closes node i's control connection, if held (a node left out: its
+ * master's cloud_ssh_persist seconds start now). */
+void sshmaster_let_go(struct run *run, size_t i);
+
 /* Closes the control connections (the masters' persist time starts) and
  * frees; safe when nothing was begun. */
 void sshmaster_release(struct run *run);

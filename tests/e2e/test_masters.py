@@ -242,6 +242,70 @@ def test_two_runs_at_once_share_the_masters(fresh, project, tmp_path):
         h.stderr.close()
 
 
+def connections(pid):
+    """The process's open sockets: (addresses of its TCP peers, number
+    of Unix sockets), from /proc (its sockets' inodes matched in
+    /proc/PID/net/tcp)."""
+    inodes = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    peers = []
+    with open("/proc/%d/net/tcp" % pid) as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            if fields[9] in inodes:
+                inodes.discard(fields[9])
+                addr = bytes.fromhex(fields[2].split(":")[0])[::-1]
+                peers.append(".".join(str(b) for b in addr))
+    unix = set()
+    with open("/proc/%d/net/unix" % pid) as f:
+        for line in f.readlines()[1:]:
+            if line.split()[6] in inodes:
+                unix.add(line.split()[6])
+    return sorted(peers), len(unix)
+
+
+def test_a_node_left_out_keeps_nothing_open(fresh, project, tmp_path):
+    """A node left out after it was probed and its master came up (here:
+    its folder is another run's, cloud_lock_timeout 0) costs the run
+    nothing while it holds: no SSH session to it and no hold on its
+    master, only the usable node's (at hundreds of nodes, both would be
+    files and masters kept through the tests for nothing)."""
+    import shutil
+
+    other = Project(str(tmp_path / "other"), fresh)
+    shutil.copytree(project.path, other.path, symlinks=True)
+    other.use_nodes("m2", cloud_chdir="shared")
+    project.use_nodes("m1 m2", cloud_chdir="shared", cloud_lock_timeout=0)
+    first = subprocess.Popen([HELPER, "--hold"], cwd=other.path, env=other.env(), stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    second = None
+    try:
+        assert [n["status"] for n in json.loads(first.stdout.read())["nodes"]] == ["ok"]
+        second = subprocess.Popen([HELPER, "--hold"], cwd=project.path, env=project.env(), stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        plan = json.loads(second.stdout.read())
+        status = {n["node"]: (n["status"], n.get("reason") or "") for n in plan["nodes"]}
+        assert status["m1"][0] == "ok" and status["m2"][0] == "excluded", status
+        assert "another run" in status["m2"][1], status
+        assert masters_of(plan)["m2"][0] in ("started", "reused"), plan["nodes"]
+        peers, unix = connections(second.pid)
+        assert peers == [fresh.nodes["m1"].addr], peers
+        assert unix == 1  # m1's master, held
+    finally:
+        for h in (first, second):
+            if h is not None:
+                h.stdin.close()
+                assert h.wait(30) == 0, h.stderr.read()
+                h.stdout.close()
+                h.stderr.close()
+
+
 def test_a_user_config_with_its_own_controlpath(fresh, project, tmp_path):
     """A node whose ssh config has a ControlPath is the user's to
     multiplex: no master of ours, no control words on its ssh; with the
