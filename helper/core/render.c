@@ -376,6 +376,7 @@ static cJSON *node_json(const struct node_report *nodes, size_t i)
 			cJSON_AddNumberToObject(s, "files_sent",
 						(double)r->files_sent);
 			cJSON_AddNumberToObject(s, "seconds", r->sync_seconds);
+			cJSON_AddBoolToObject(s, "unchanged", r->unchanged);
 		}
 	}
 	return o;

@@ -67,6 +67,9 @@ struct node_report {
 	int live_state;         /* enum live_state */
 	long long live_bytes;   /* bytes rsync has sent so far */
 	double sync_seconds;
+	int unchanged;          /* its copy listed as the project does: not
+				 * copied again (rsyncargs.h) */
+	int chdir_new;          /* the claim found CHDIR absent or empty */
 	/* a node whose CHDIR is another node's folder (a shared home): */
 	long shares_with;       /* that node's index, whose copy it uses;
 				 * -1 for a node with a folder of its own */

@@ -7,9 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "adopt.h"
+#include "buf.h"
 #include "claim.h"
 #include "copyset.h"
+#include "shquote.h"
 #include "sshmux.h"
 #include "sshopts.h"
 
@@ -197,7 +201,9 @@ int rsync_build_argv(const struct cloud_config *cfg,
 	return push_tail(cfg, r, cfg->rootdir, cfg->chdir, out, err, errlen);
 }
 
-int rsync_build_list_argv(const struct cloud_config *cfg, struct strvec *out)
+int rsync_build_check_argv(const struct cloud_config *cfg,
+			   const struct strvec *keep, const char *dir,
+			   struct strvec *out)
 {
 	int rc = 0;
 
@@ -206,10 +212,150 @@ int rsync_build_list_argv(const struct cloud_config *cfg, struct strvec *out)
 	rc |= strvec_push(out, "--hard-links");
 	rc |= strvec_push(out, "--list-only");
 	rc |= strvec_push(out, "--no-human-readable");
-	rc |= push_project_filters(cfg, NULL, out);
+	rc |= push_project_filters(cfg, keep, out);
 	rc |= strvec_push(out, "--");
-	rc |= strvec_pushf(out, "%s/", cfg->rootdir);
+	rc |= strvec_pushf(out, "%s/", dir);
 	return rc ? -1 : 0;
+}
+
+int rsync_build_list_argv(const struct cloud_config *cfg, struct strvec *out)
+{
+	return rsync_build_check_argv(cfg, NULL, cfg->rootdir, out);
+}
+
+/* The node's half of the unchanged check (rsyncargs.h), as shell text:
+ * the listing's words quoted, its status after it, the same reading as
+ * rsync_check_digest's, then SHA-256. */
+static const char check_tail[] =
+	" 2>/dev/null; echo \"rsync $?\"; } | "
+	"LC_ALL=C awk 'NR > 1 { if (/^d/) sub(/ +[0-9]+ /, \" 0 \"); "
+	"print }' | { sha256sum 2>/dev/null || shasum -a 256 2>/dev/null; }";
+
+char *rsync_check_command(const struct cloud_config *cfg,
+			  const struct strvec *keep)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct buf b = BUF_INIT;
+	char *script = NULL;
+	char *command = NULL;
+	size_t i;
+	int failed = rsync_build_check_argv(cfg, keep, cfg->chdir, &argv);
+
+	buf_printf(&b, "{ LC_ALL=C TZ=UTC0");
+	for (i = 0; !failed && i < argv.n; i++) {
+		char *q = shquote(argv.v[i]);
+
+		if (q == NULL) {
+			failed = 1;
+		} else {
+			buf_printf(&b, " %s", q);
+		}
+		free(q);
+	}
+	buf_printf(&b, "%s", check_tail);
+	script = buf_take(&b);
+	if (!failed && script != NULL) {
+		command = shquote_sh_command(script);
+	}
+	free(script);
+	strvec_clear(&argv);
+	return command;
+}
+
+/* A line of the listing as the check reads it: a folder's ("d...") with
+ * its size made 0 (the first run of spaces, then digits, then a space,
+ * as the node's awk sub() finds it). */
+static void add_check_line(struct buf *b, const char *line, size_t len)
+{
+	size_t i;
+
+	for (i = 0; len > 0 && line[0] == 'd' && i < len; i++) {
+		size_t j = i;
+		size_t k;
+
+		if (line[i] != ' ') {
+			continue;
+		}
+		while (j < len && line[j] == ' ') {
+			j++;
+		}
+		for (k = j; k < len && line[k] >= '0' && line[k] <= '9'; k++) {
+		}
+		if (k > j && k < len && line[k] == ' ') {
+			buf_add(b, line, i);
+			buf_add(b, " 0 ", 3);
+			buf_add(b, line + k + 1, len - k - 1);
+			buf_add(b, "\n", 1);
+			return;
+		}
+		i = j - 1;
+	}
+	buf_add(b, line, len);
+	buf_add(b, "\n", 1);
+}
+
+char *rsync_check_text(const char *listing, size_t len, int status)
+{
+	struct buf b = BUF_INIT;
+	size_t start = 0;
+	size_t lineno = 0;
+
+	buf_add(&b, "", 0);
+	/* the status line goes through the same reading, after the rest */
+	while (start < len) {
+		const char *nl = memchr(listing + start, '\n', len - start);
+		size_t end = nl ? (size_t)(nl - listing) : len;
+
+		if (lineno++ > 0) {
+			add_check_line(&b, listing + start, end - start);
+		}
+		start = end + 1;
+	}
+	if (lineno++ > 0) {
+		buf_printf(&b, "rsync %d\n", status);
+	}
+	return buf_take(&b);
+}
+
+int rsync_check_digest(const char *listing, size_t len, int status,
+		       char hex[RSYNC_CHECK_HEX + 1])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char *text = rsync_check_text(listing, len, status);
+	unsigned int i;
+	int rc = -1;
+
+	if (text != NULL &&
+	    EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL) &&
+	    mdlen * 2 == RSYNC_CHECK_HEX) {
+		for (i = 0; i < mdlen; i++) {
+			snprintf(hex + 2 * i, 3, "%02x", md[i]);
+		}
+		rc = 0;
+	}
+	free(text);
+	return rc;
+}
+
+int rsync_check_parse(const char *output, char hex[RSYNC_CHECK_HEX + 1])
+{
+	size_t i;
+
+	for (i = 0; output != NULL && i < RSYNC_CHECK_HEX; i++) {
+		char c = output[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+			return -1;
+		}
+		hex[i] = c;
+	}
+	if (output == NULL || (output[i] != ' ' && output[i] != '\n' &&
+			       output[i] != '\0')) {
+		return -1;
+	}
+	hex[i] = '\0';
+	return 0;
 }
 
 int rsync_build_copy_argv(const struct cloud_config *cfg,

@@ -38,6 +38,48 @@ int rsync_build_argv(const struct cloud_config *cfg,
  * out of memory. */
 int rsync_build_list_argv(const struct cloud_config *cfg, struct strvec *out);
 
+/*
+ * The unchanged check: a node whose copy lists as the project does is
+ * not copied again.  rsync --list-only, with the copy's filters and the
+ * node's kept paths, lists each side (TZ=UTC0, LC_ALL=C): for every entry
+ * a copy would send or --delete would remove, its type, permissions,
+ * size, modification time to the second and name (a link's target too):
+ * what rsync's own quick check compares, by default to the second.  The
+ * lines are read alike on both sides: the first (the folder itself,
+ * whose time the claim's marker changes) is dropped, each folder's size
+ * made 0 (it depends on the file system, not on the copy), and "rsync
+ * STATUS" added; equal SHA-256 digests mean that rsync would send and
+ * delete nothing.  Not seen: owners and groups (kept only when the login
+ * is root), hard links between files, and a file changed in place that
+ * kept its size and its time to the second (as rsync's quick check).
+ */
+#define RSYNC_CHECK_HEX 64
+
+/* rsync's argv listing dir/ so (argv[0] = "rsync"; keep may be NULL).
+ * Returns 0, or -1 when out of memory. */
+int rsync_build_check_argv(const struct cloud_config *cfg,
+			   const struct strvec *keep, const char *dir,
+			   struct strvec *out);
+
+/* The node's command (every word quoted; any login shell): CHDIR listed
+ * so, read as above, and its digest printed (sha256sum, or shasum -a 256)
+ * as "HEX  -".  Newly allocated; NULL when out of memory. */
+char *rsync_check_command(const struct cloud_config *cfg,
+			  const struct strvec *keep);
+
+/* The listing (len bytes of rsync's output, which ended with status)
+ * read as the node's command reads it.  Newly allocated; NULL when out
+ * of memory. */
+char *rsync_check_text(const char *listing, size_t len, int status);
+
+/* Its SHA-256 in lower-case hex into hex.  Returns 0, or -1. */
+int rsync_check_digest(const char *listing, size_t len, int status,
+		       char hex[RSYNC_CHECK_HEX + 1]);
+
+/* The digest at the start of the node's output into hex.  Returns 0, or
+ * -1 when output does not start with one. */
+int rsync_check_parse(const char *output, char hex[RSYNC_CHECK_HEX + 1]);
+
 /* The same for copying the local folder src to dest on the node (from
  * its home, or absolute), without --delete, with filters first. */
 int rsync_build_copy_argv(const struct cloud_config *cfg,

@@ -92,6 +92,7 @@ static int setup_nodes(struct run *run)
 
 	run->n = run->cfg.nodes.n;
 	pthread_mutex_init(&run->hb_mu, NULL);
+	pthread_mutex_init(&run->check_mu, NULL);
 	run->nodes = calloc(run->n, sizeof(*run->nodes));
 	run->conns = calloc(run->n, sizeof(*run->conns));
 	run->locks = calloc(run->n, sizeof(*run->locks));

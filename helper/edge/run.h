@@ -65,6 +65,11 @@ struct run {
 	int hb_stop;
 	int plan_out;          /* the plan was printed */
 	struct sshmasters *masters; /* the nodes' ssh masters (sshmaster.h) */
+	/* the project's digests for the unchanged check (sync.c), one per
+	 * list of kept paths */
+	pthread_mutex_t check_mu;
+	struct strvec check_keys;    /* each list, its paths joined by '\n' */
+	struct strvec check_digests; /* its digest, or "" when unknown */
 };
 
 /* How many nodes are in state s. */

@@ -177,6 +177,8 @@ static void claim_job(size_t i, void *arg)
 			if (f.state == CHDIR_DIR) {
 				run_say_replacing(r, &f, "replacing");
 				r->claimed = 1;
+				r->chdir_new = f.owner == OWNER_NONE ||
+					       f.owner == OWNER_EMPTY;
 				hold_set_lock(run, i, st);
 				st = NULL;
 				return;
@@ -459,11 +461,137 @@ out:
 	return rc;
 }
 
+/* Collects a child's whole output (spawn keeps only its last part). */
+static void collect(const char *data, size_t len, void *arg)
+{
+	buf_add(arg, data, len);
+}
+
+/* The project's digest for the unchanged check with these kept paths
+ * (rsyncargs.h), listed here: rsync through env(1), which sets the
+ * listing's time zone and locale without a shell.  0 with hex, or -1
+ * when it cannot be had (the node is then copied). */
+static int project_digest(struct run *run, const struct strvec *keep,
+			  char hex[RSYNC_CHECK_HEX + 1])
+{
+	struct strvec argv = STRVEC_INIT;
+	struct spawn_result res = { 0 };
+	struct buf out = BUF_INIT;
+	char why[256];
+	char *env = spawn_find_program("env");
+	char *listing = NULL;
+	int rc = -1;
+
+	if (env == NULL || strvec_push(&argv, "env") < 0 ||
+	    strvec_push(&argv, "LC_ALL=C") < 0 ||
+	    strvec_push(&argv, "TZ=UTC0") < 0 ||
+	    rsync_build_check_argv(&run->cfg, keep, run->cfg.rootdir,
+				   &argv) < 0) {
+		goto out;
+	}
+	free(argv.v[3]);
+	argv.v[3] = strdup(run->rsync_path); /* "rsync": the one found */
+	if (argv.v[3] == NULL ||
+	    spawn_run_watch(env, argv.v, &res, collect, &out,
+			    run->cfg.sync_timeout, why, sizeof(why)) < 0) {
+		goto out;
+	}
+	listing = buf_take(&out);
+	if (listing != NULL && res.exited && res.code == 0 &&
+	    res.exec_errno == 0 && listing[0] != '\0') {
+		rc = rsync_check_digest(listing, strlen(listing), 0, hex);
+	}
+out:
+	spawn_result_release(&res);
+	free(buf_take(&out));
+	free(listing);
+	strvec_clear(&argv);
+	free(env);
+	return rc;
+}
+
+/* project_digest, once per run for each list of kept paths (nodes run
+ * this at once: the first lists, the others wait for it). */
+static int project_digest_once(struct run *run, const struct strvec *keep,
+			       char hex[RSYNC_CHECK_HEX + 1])
+{
+	struct buf b = BUF_INIT;
+	char *key;
+	size_t i;
+	int rc = -1;
+
+	for (i = 0; keep != NULL && i < keep->n; i++) {
+		buf_printf(&b, "%s\n", keep->v[i]);
+	}
+	key = buf_take(&b);
+	if (key == NULL) {
+		return -1;
+	}
+	pthread_mutex_lock(&run->check_mu);
+	for (i = 0; i < run->check_keys.n; i++) {
+		if (strcmp(run->check_keys.v[i], key) == 0) {
+			break;
+		}
+	}
+	if (i == run->check_keys.n) {
+		if (project_digest(run, keep, hex) < 0) {
+			hex[0] = '\0';
+		}
+		if (strvec_push(&run->check_keys, key) < 0 ||
+		    strvec_push(&run->check_digests, hex) < 0) {
+			hex[0] = '\0';
+		}
+	} else {
+		snprintf(hex, RSYNC_CHECK_HEX + 1, "%s",
+			 run->check_digests.v[i]);
+	}
+	rc = hex[0] ? 0 : -1;
+	pthread_mutex_unlock(&run->check_mu);
+	free(key);
+	return rc;
+}
+
+/*
+ * The unchanged check (rsyncargs.h) of node i, whose folder was there
+ * before this run: its copy listed on the node, over the probe's
+ * session, against the project listed here.  1 when they are alike
+ * (nothing to send), else 0: the copy goes ahead, whatever kept the
+ * check from telling (an rsync, a sha256sum missing there, a time out).
+ */
+static int copy_unchanged(struct run *run, size_t i,
+			  const struct strvec *keep)
+{
+	struct node_report *r = &run->nodes[i];
+	struct sshconn_output o = { NULL, NULL, -1, "" };
+	char here[RSYNC_CHECK_HEX + 1];
+	char there[RSYNC_CHECK_HEX + 1];
+	char why[300];
+	char *command = NULL;
+	int same = 0;
+
+	if (r->chdir_new || run->conns[i] == NULL ||
+	    project_digest_once(run, keep, here) < 0) {
+		return 0;
+	}
+	command = rsync_check_command(&run->cfg, keep);
+	if (command != NULL &&
+	    sshconn_exec(run->conns[i], command, run->cfg.connect_timeout,
+			 &o, why, sizeof(why)) == 0 &&
+	    o.exit_status == 0 && rsync_check_parse(o.out, there) == 0) {
+		same = strcmp(here, there) == 0;
+	}
+	free(o.out);
+	free(o.err);
+	free(command);
+	return same;
+}
+
 static void sync_job(size_t i, void *arg)
 {
 	struct run *run = arg;
 	struct node_report *r = &run->nodes[i];
 	struct strvec keep = STRVEC_INIT;
+	double start = clock_seconds();
 
 	if (r->state != NODE_PROBED || r->shares_with >= 0) {
 		return;
@@ -479,6 +607,13 @@ static void sync_job(size_t i, void *arg)
 		   interp_keep(&run->base, &r->interp, run->cfg.venv_rel,
 			       &keep) < 0) {
 		report_exclude(r, "rsync: out of memory");
+	} else if (copy_unchanged(run, i, &keep)) {
+		r->unchanged = 1;
+		r->synced = 1;
+		r->bytes_sent = 0;
+		r->files_sent = 0;
+		r->sync_seconds = clock_seconds() - start;
+		r->state = NODE_OK;
 	} else {
 		rsync_sync_node(&run->cfg, run->rsync_path, r, &keep,
 				run->live);
@@ -492,6 +627,10 @@ static void sync_job(size_t i, void *arg)
 	}
 	if (r->state == NODE_EXCLUDED) {
 		run_say_excluded(r);
+	} else if (r->unchanged) {
+		infof("node '%s': its copy lists as the project does: nothing "
+		      "to send (checked there in %.1fs)", r->name,
+		      r->sync_seconds);
 	} else {
 		infof("node '%s': synced %lld files, %lld bytes in %.1fs",
 		      r->name, r->files_sent, r->bytes_sent, r->sync_seconds);

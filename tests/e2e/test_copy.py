@@ -225,3 +225,80 @@ def test_a_develop_egg_versioned_by_git_takes_the_history_along(tmp_path, nodes)
     assert ("'.git' is copied: develop egg 'libs/scmpkg' takes its version from git (setuptools-scm)"
             in r.stderr)
     assert os.path.isdir(nodes.nodes["node1"].path("pytest_%s_proj" % nodes.user, ".git"))
+
+
+# --- the unchanged check: a copy that lists as the project is not sent ------
+
+def logging_rsync(folder, log):
+    """A folder for PATH's front whose rsync logs its words, one run a
+    line, then runs the real one."""
+    os.makedirs(folder)
+    real = shutil.which("rsync")
+    wrapper = os.path.join(folder, "rsync")
+    with open(wrapper, "w") as f:
+        f.write('#!/bin/sh\necho "$*" >> %s\nexec %s "$@"\n' % (log, real))
+    os.chmod(wrapper, 0o755)
+    return folder
+
+
+def sync_of(run):
+    return {n["node"]: n["sync"] for n in run.plan["nodes"]}
+
+
+def test_an_unchanged_copy_is_not_sent_again(project, tmp_path):
+    """The second run lists each node's copy there and the project here,
+    alike: no rsync copies (only the one listing here), nothing sent.  A
+    copy changed on its node (a file of the same size with another time,
+    a file added, a file removed) is copied again and made whole; the
+    other node is not; a change here goes to both.  A folder that grew
+    on the node (its size is the file system's) does not count."""
+    log = str(tmp_path / "rsync.log")
+    env = child_env(PATH=logging_rsync(str(tmp_path / "bin"), log) + os.pathsep + os.environ["PATH"])
+    first = project.helper(env=env)
+    assert first.returncode == 0, first.stderr
+    assert [s["unchanged"] for s in sync_of(first).values()] == [False, False]
+    os.unlink(log)
+    again = project.helper(env=env)
+    assert again.returncode == 0, again.stderr
+    for name, s in sync_of(again).items():
+        assert s["unchanged"] and s["files_sent"] == 0 and s["bytes_sent"] == 0, (name, s)
+        assert ("node '%s': its copy lists as the project does: nothing to send" % name) in again.stderr
+    with open(log) as f:
+        runs = f.read().splitlines()
+    assert len(runs) == 1 and "--list-only" in runs[0] and "--delete" not in runs[0], runs
+
+    copy = {name: project.cluster.nodes[name].path(chdir_of(project)) for name in ("node1", "node2")}
+    calc = os.path.join(copy["node1"], "calc.py")
+    with open(os.path.join(project.path, "calc.py")) as f:
+        mine = f.read()
+    with open(calc, "w") as f:
+        f.write("x" * len(mine))  # same size, another time
+    os.utime(calc, (1000000000, 1000000000))
+    r = project.helper()
+    assert r.returncode == 0, r.stderr
+    assert not sync_of(r)["node1"]["unchanged"] and sync_of(r)["node2"]["unchanged"], sync_of(r)
+    with open(calc) as f:
+        assert f.read() == mine
+
+    extra = os.path.join(copy["node2"], "tests", "left_by_a_test.txt")
+    write(extra, "x")
+    os.unlink(os.path.join(copy["node1"], "pytest.ini"))
+    r = project.helper()
+    assert not any(s["unchanged"] for s in sync_of(r).values()), sync_of(r)
+    assert not os.path.exists(extra)
+    assert os.path.exists(os.path.join(copy["node1"], "pytest.ini"))
+
+    for i in range(400):
+        write(os.path.join(copy["node1"], "tests", "a-name-long-enough-to-grow-the-folder-%03d" % i), "x")
+    r = project.helper()
+    assert not sync_of(r)["node1"]["unchanged"]
+    r = project.helper()
+    assert sync_of(r)["node1"]["unchanged"], sync_of(r)
+
+    with open(os.path.join(project.path, "calc.py"), "a") as f:
+        f.write("# changed here\n")
+    r = project.helper()
+    assert not any(s["unchanged"] for s in sync_of(r).values()), sync_of(r)
+    assert all(s["files_sent"] == 1 for s in sync_of(r).values()), sync_of(r)
+    r = project.pytest("-q")
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -1,12 +1,18 @@
 /* rsync: CUnit tests of helper/rsync.c's pure part (argv, output). */
 #define _GNU_SOURCE
 #include <CUnit/CUnit.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "report.h"
 #include "rsyncargs.h"
+#include "spawn.h"
 #include "sshmux.h"
 #include "suites.h"
 
@@ -205,9 +211,214 @@ static void test_rsync_argv(void)
 	config_release(&cfg);
 }
 
+/* The unchanged check's reading of a listing (rsyncargs.h): the first
+ * line dropped, a folder's size made 0, the status added. */
+static void test_rsync_check_text(void)
+{
+	static const struct {
+		const char *listing;
+		int status;
+		const char *want;
+	} rows[] = {
+		{ "", 0, "" },
+		/* the folder itself only: nothing of it counts */
+		{ "drwxr-xr-x          4096 2026/12/07 18:19:00 .\n", 0,
+		  "rsync 0\n" },
+		{ "drwxr-xr-x          4096 2026/12/07 18:19:00 .\n"
+		  "-rw-r--r--             23 2026/12/07 18:19:00 t/x.py\n"
+		  "drwxr-xr-x          20480 2026/12/07 18:19:00 t\n",
+		  0,
+		  "-rw-r--r--             23 2026/12/07 18:19:00 t/x.py\n"
+		  "drwxr-xr-x 0 2026/12/07 18:19:00 t\n"
+		  "rsync 0\n" },
+		/* only the size: a name with a number in spaces stays */
+		{ ".\ndrwx------ 60 2026/01/02 03:04:05 a 12 b\n", 23,
+		  "drwx------ 0 2026/01/02 03:04:05 a 12 b\nrsync 23\n" },
+		/* a link, a file named like a folder's line, no last
+		 * newline */
+		{ ".\nlrwxrwxrwx 9 2026/01/02 03:04:05 l -> x 1 y\n"
+		  "-rw------- 7 2026/01/02 03:04:05 d 5 e",
+		  0,
+		  "lrwxrwxrwx 9 2026/01/02 03:04:05 l -> x 1 y\n"
+		  "-rw------- 7 2026/01/02 03:04:05 d 5 e\n"
+		  "rsync 0\n" },
+		/* a "d" line without a size, an empty line: as they are */
+		{ ".\nd\n\nd 12\n", 0, "d\n\nd 12\nrsync 0\n" },
+	};
+	char hex[RSYNC_CHECK_HEX + 1];
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char *got = rsync_check_text(rows[i].listing,
+					     strlen(rows[i].listing),
+					     rows[i].status);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+		CU_ASSERT_STRING_EQUAL(got, rows[i].want);
+		free(got);
+	}
+	/* SHA-256 of what is read (Python's hashlib gave these) */
+	CU_ASSERT_EQUAL(rsync_check_digest("", 0, 0, hex), 0);
+	CU_ASSERT_STRING_EQUAL(hex, "e3b0c44298fc1c149afbf4c8996fb924"
+				    "27ae41e4649b934ca495991b7852b855");
+	CU_ASSERT_EQUAL(rsync_check_digest(rows[2].listing,
+					   strlen(rows[2].listing), 0, hex),
+			0);
+	CU_ASSERT_STRING_EQUAL(hex, "41a8b781af81d4d8da896b7c199234af"
+				    "f15b747024ee01f84b1604da0e7caa8b");
+	/* the node's answer: sha256sum's "HEX  -", and nothing else */
+	CU_ASSERT_EQUAL(rsync_check_parse("e3b0c44298fc1c149afbf4c8996fb924"
+					  "27ae41e4649b934ca495991b7852b855"
+					  "  -\n", hex),
+			0);
+	CU_ASSERT_STRING_EQUAL(hex, "e3b0c44298fc1c149afbf4c8996fb924"
+				    "27ae41e4649b934ca495991b7852b855");
+	CU_ASSERT_EQUAL(rsync_check_parse("E3B0C44298FC1C149AFBF4C8996FB924"
+					  "27AE41E4649B934CA495991B7852B855",
+					  hex),
+			-1);
+	CU_ASSERT_EQUAL(rsync_check_parse("e3b0c442  -\n", hex), -1);
+	CU_ASSERT_EQUAL(rsync_check_parse("e3b0c44298fc1c149afbf4c8996fb924"
+					  "27ae41e4649b934ca495991b7852b8551",
+					  hex),
+			-1);
+	CU_ASSERT_EQUAL(rsync_check_parse("", hex), -1);
+	CU_ASSERT_EQUAL(rsync_check_parse(NULL, hex), -1);
+}
+
+/* Writes text to path; 0 or -1. */
+static int put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL) {
+		return -1;
+	}
+	fputs(text, f);
+	return fclose(f);
+}
+
+/*
+ * The node's command, run here by sh on a folder, and the helper's own
+ * reading of rsync's listing of it give one digest: both halves of the
+ * check agree (names with spaces and numbers, a link, a folder of many
+ * entries, a file left out by the filters, a quote in a user's pattern).
+ */
+static void test_rsync_check_halves(void)
+{
+	struct cloud_config cfg;
+	struct strvec keep = STRVEC_INIT;
+	struct strvec argv = STRVEC_INIT;
+	struct spawn_result res;
+	char dir[] = "/tmp/pytest-cloud-unit.XXXXXX";
+	char path[300];
+	char why[128];
+	char here[RSYNC_CHECK_HEX + 1];
+	char there[RSYNC_CHECK_HEX + 1];
+	char *sh = spawn_find_program("sh");
+	char *env = spawn_find_program("env");
+	char *rsync = spawn_find_program("rsync");
+	char *command = NULL;
+	char *list[64];
+	size_t i;
+	int j;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sh);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(env);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rsync);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/a 12 b", dir);
+	CU_ASSERT_EQUAL(mkdir(path, 0755), 0);
+	for (j = 0; j < 300; j++) {
+		snprintf(path, sizeof(path), "%s/a 12 b/a-long-name-so-that-"
+			 "the-folder-grows-%03d 7 x", dir, j);
+		CU_ASSERT_EQUAL(put(path, "x"), 0);
+	}
+	snprintf(path, sizeof(path), "%s/it's kept", dir);
+	CU_ASSERT_EQUAL(put(path, "kept"), 0);
+	snprintf(path, sizeof(path), "%s/ignored's", dir);
+	CU_ASSERT_EQUAL(put(path, "ignored"), 0);
+	snprintf(path, sizeof(path), "%s/l", dir);
+	CU_ASSERT_EQUAL(symlink("a 12 b", path), 0);
+
+	config_init(&cfg);
+	cfg.rootdir = strdup(dir);
+	cfg.chdir = strdup(dir);
+	strvec_push(&cfg.rsyncignore, "ignored's");
+	strvec_push(&keep, "it's kept");
+	/* here: as sync.c lists the project */
+	CU_ASSERT_EQUAL_FATAL(rsync_build_check_argv(&cfg, &keep, dir, &argv),
+			      0);
+	list[0] = "env";
+	list[1] = "LC_ALL=C";
+	list[2] = "TZ=UTC0";
+	list[3] = rsync;
+	for (i = 1; i < argv.n && i + 3 < 63; i++) {
+		list[i + 3] = argv.v[i];
+	}
+	list[i + 3] = NULL;
+	CU_ASSERT_EQUAL_FATAL(spawn_run(env, list, &res, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(res.code, 0);
+	CU_ASSERT_PTR_NULL(strstr(res.output, "ignored"));
+	CU_ASSERT_PTR_NULL(strstr(res.output, "kept"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(res.output, "a 12 b"));
+	CU_ASSERT_EQUAL(rsync_check_digest(res.output, strlen(res.output), 0,
+					   here),
+			0);
+	spawn_result_release(&res);
+	/* there: the node's command, as a login shell runs it */
+	command = rsync_check_command(&cfg, &keep);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(command);
+	CU_ASSERT_PTR_NOT_NULL(strstr(command, "'\\''"));
+	{
+		char *run[] = { "sh", "-c", command, NULL };
+
+		CU_ASSERT_EQUAL_FATAL(spawn_run(sh, run, &res, why,
+						sizeof(why)), 0);
+	}
+	CU_ASSERT_EQUAL(res.code, 0);
+	CU_ASSERT_EQUAL(rsync_check_parse(res.output, there), 0);
+	CU_ASSERT_STRING_EQUAL(here, there);
+	spawn_result_release(&res);
+	/* a change there is seen: a file of the same size, another second */
+	snprintf(path, sizeof(path), "%s/a 12 b/a-long-name-so-that-the-"
+		 "folder-grows-000 7 x", dir);
+	{
+		struct timespec t[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+		char *run[] = { "sh", "-c", command, NULL };
+
+		CU_ASSERT_EQUAL(utimensat(AT_FDCWD, path, t, 0), 0);
+		CU_ASSERT_EQUAL_FATAL(spawn_run(sh, run, &res, why,
+						sizeof(why)), 0);
+	}
+	CU_ASSERT_EQUAL(rsync_check_parse(res.output, there), 0);
+	CU_ASSERT_STRING_NOT_EQUAL(here, there);
+	spawn_result_release(&res);
+	{
+		char *rm[] = { "rm", "-rf", "--", dir, NULL };
+		char *rmpath = spawn_find_program("rm");
+
+		CU_ASSERT_EQUAL(spawn_run(rmpath, rm, &res, why, sizeof(why)),
+				0);
+		spawn_result_release(&res);
+		free(rmpath);
+	}
+	free(command);
+	free(sh);
+	free(env);
+	free(rsync);
+	strvec_clear(&argv);
+	strvec_clear(&keep);
+	config_release(&cfg);
+}
+
 int suite_rsync(void)
 {
 	CU_pSuite s = CU_add_suite("rsync", NULL, NULL);
 
-	return (s && CU_add_test(s, "argv", test_rsync_argv)) ? 0 : -1;
+	return (s && CU_add_test(s, "argv", test_rsync_argv) &&
+		CU_add_test(s, "check text", test_rsync_check_text) &&
+		CU_add_test(s, "check halves", test_rsync_check_halves))
+		       ? 0
+		       : -1;
 }
