@@ -245,8 +245,7 @@ void run_release(struct run *run)
 	run->conns = NULL;
 	free(run->nodes);
 	run->nodes = NULL;
-	strvec_clear(&run->check_keys);
-	strvec_clear(&run->check_digests);
+	strvec_clear(&run->check_cache);
 	copyset_list_release(&run->copied);
 	copyset_list_release(&run->left);
 	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {

@@ -66,10 +66,10 @@ struct run {
 	int plan_out;          /* the plan was printed */
 	struct sshmasters *masters; /* the nodes' ssh masters (sshmaster.h) */
 	/* the project's digests for the unchanged check (sync.c), one per
-	 * list of kept paths */
+	 * list of kept paths: "DIGEST PATHS" (64 hex digits, or 64 '-'
+	 * when it could not be had; the paths each followed by '\n') */
 	pthread_mutex_t check_mu;
-	struct strvec check_keys;    /* each list, its paths joined by '\n' */
-	struct strvec check_digests; /* its digest, or "" when unknown */
+	struct strvec check_cache;
 };
 
 /* How many nodes are in state s. */

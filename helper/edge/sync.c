@@ -528,24 +528,22 @@ static int project_digest_once(struct run *run, const struct strvec *keep,
 		return -1;
 	}
 	pthread_mutex_lock(&run->check_mu);
-	for (i = 0; i < run->check_keys.n; i++) {
-		if (strcmp(run->check_keys.v[i], key) == 0) {
+	for (i = 0; i < run->check_cache.n; i++) {
+		if (strcmp(run->check_cache.v[i] + RSYNC_CHECK_HEX + 1,
+			   key) == 0) {
 			break;
 		}
 	}
-	if (i == run->check_keys.n) {
+	if (i == run->check_cache.n) {
 		if (project_digest(run, keep, hex) < 0) {
-			hex[0] = '\0';
+			memset(hex, '-', RSYNC_CHECK_HEX);
+			hex[RSYNC_CHECK_HEX] = '\0';
 		}
-		if (strvec_push(&run->check_keys, key) < 0 ||
-		    strvec_push(&run->check_digests, hex) < 0) {
-			hex[0] = '\0';
-		}
+		(void)strvec_pushf(&run->check_cache, "%s %s", hex, key);
 	} else {
-		snprintf(hex, RSYNC_CHECK_HEX + 1, "%s",
-			 run->check_digests.v[i]);
+		snprintf(hex, RSYNC_CHECK_HEX + 1, "%s", run->check_cache.v[i]);
 	}
-	rc = hex[0] ? 0 : -1;
+	rc = hex[0] != '-' ? 0 : -1;
 	pthread_mutex_unlock(&run->check_mu);
 	free(key);
 	return rc;

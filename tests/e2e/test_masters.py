@@ -367,8 +367,13 @@ def test_rsync_goes_through_the_master_without_ssh(fresh, project, tmp_path):
     env = project.env(PATH=logging_ssh(str(tmp_path / "bin"), log) + ":" + os.environ["PATH"])
     project.use_nodes("m1 m2")
     for run, started in ((1, 2), (2, 0)):
+        # a change each time, so that the warm run copies too (an
+        # unchanged copy is not sent: test_copy.py)
+        with open(os.path.join(project.path, "tests", "changed.txt"), "w") as f:
+            f.write("run %d\n" % run)
         r = project.helper(env=env)
         assert r.returncode == 0, r.stderr
+        assert not any(n["sync"]["unchanged"] for n in r.plan["nodes"]), r.plan["nodes"]
         with open(log) as f:
             words = f.read().splitlines()
         os.unlink(log)
@@ -385,6 +390,8 @@ def test_rsync_goes_through_the_master_without_ssh(fresh, project, tmp_path):
     alone = str(tmp_path / "alone")
     os.makedirs(alone)
     shutil.copy(HELPER, alone)
+    with open(os.path.join(project.path, "tests", "changed.txt"), "w") as f:
+        f.write("run 3\n")
     r = subprocess.run([os.path.join(alone, os.path.basename(HELPER))], cwd=project.path, env=env,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert r.returncode == 0, r.stderr
