@@ -55,8 +55,10 @@ def helper_sync(cluster, proj, names):
     env = dict(os.environ, VIRTUAL_ENV=os.path.join(proj, "venv"))
     start = time.monotonic()
     out = subprocess.run(
+        # (in place off: the nodes here see this machine's /tmp, where
+        # the project is, and would run there without a copy)
         [HELPER, "--json", "--cloud-nodes=" + " ".join(names), "--cloud-chdir=" + CHDIR,
-         "--cloud-ssh-config=" + cluster.ssh_config],
+         "--cloud-ssh-config=" + cluster.ssh_config, "--cloud-in-place=no"],
         cwd=proj, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     wall = time.monotonic() - start
     plan = json.loads(out.stdout)

@@ -228,8 +228,9 @@ int rsync_build_list_argv(const struct cloud_config *cfg, struct strvec *out)
  * rsync_check_digest's, then SHA-256. */
 static const char check_tail[] =
 	" 2>/dev/null; echo \"rsync $?\"; } | "
-	"LC_ALL=C awk 'NR > 1 { if (/^d/) sub(/ +[0-9]+ /, \" 0 \"); "
-	"print }' | { sha256sum 2>/dev/null || shasum -a 256 2>/dev/null; }";
+	"LC_ALL=C awk 'NR > 1 { if (/^d/) sub(/ +[0-9]+ [0-9]+\\/[0-9]+\\/"
+	"[0-9]+ [0-9]+:[0-9]+:[0-9]+ /, \" \"); print }' | "
+	"{ sha256sum 2>/dev/null || shasum -a 256 2>/dev/null; }";
 
 char *rsync_check_command(const struct cloud_config *cfg,
 			  const struct strvec *keep)
@@ -262,33 +263,60 @@ char *rsync_check_command(const struct cloud_config *cfg,
 	return command;
 }
 
-/* A line of the listing as the check reads it: a folder's ("d...") with
- * its size made 0 (the first run of spaces, then digits, then a space,
- * as the node's awk sub() finds it). */
+/* Past at least one digit from k, then the character sep; where the
+ * scan ends, or 0 when that is not there. */
+static size_t digits_then(const char *s, size_t len, size_t k, char sep)
+{
+	size_t d = k;
+
+	while (d < len && s[d] >= '0' && s[d] <= '9') {
+		d++;
+	}
+	if (d == k || d == len || s[d] != sep) {
+		return 0;
+	}
+	return d + 1;
+}
+
+/* The end of " +SIZE Y/M/D H:M:S " at i (the node's awk regular
+ * expression), or 0 when it does not start there. */
+static size_t folder_fields_end(const char *s, size_t len, size_t i)
+{
+	static const char seps[] = " // :: "; /* after each number */
+	size_t k = i;
+	size_t f;
+
+	while (k < len && s[k] == ' ') {
+		k++;
+	}
+	if (k == i) {
+		return 0;
+	}
+	for (f = 0; k != 0 && f < sizeof(seps) - 1; f++) {
+		k = digits_then(s, len, k, seps[f]);
+	}
+	return k;
+}
+
+/* A line of the listing as the check reads it: a folder's ("d...")
+ * without its size and time (the first place where the fields match,
+ * as the node's awk sub() finds it): both are the file system's and
+ * the files', not the copy's. */
 static void add_check_line(struct buf *b, const char *line, size_t len)
 {
 	size_t i;
 
 	for (i = 0; len > 0 && line[0] == 'd' && i < len; i++) {
-		size_t j = i;
-		size_t k;
+		size_t end = line[i] == ' ' ? folder_fields_end(line, len, i)
+					    : 0;
 
-		if (line[i] != ' ') {
-			continue;
-		}
-		while (j < len && line[j] == ' ') {
-			j++;
-		}
-		for (k = j; k < len && line[k] >= '0' && line[k] <= '9'; k++) {
-		}
-		if (k > j && k < len && line[k] == ' ') {
+		if (end != 0) {
 			buf_add(b, line, i);
-			buf_add(b, " 0 ", 3);
-			buf_add(b, line + k + 1, len - k - 1);
+			buf_add(b, " ", 1);
+			buf_add(b, line + end, len - end);
 			buf_add(b, "\n", 1);
 			return;
 		}
-		i = j - 1;
 	}
 	buf_add(b, line, len);
 	buf_add(b, "\n", 1);

@@ -549,6 +549,55 @@ static int project_digest_once(struct run *run, const struct strvec *keep,
 	return rc;
 }
 
+/* The project listed for the unchanged check ahead of the copies, on a
+ * thread of its own beside the claims and the masters (so that no node's
+ * check waits for it), with the first node's kept paths: as a rule every
+ * node's (a node with others gets its own listing when it checks). */
+struct listing_ahead {
+	struct run *run;
+	struct strvec keep;
+	pthread_t thread;
+	int running;
+};
+
+static void *list_ahead(void *arg)
+{
+	struct listing_ahead *a = arg;
+	char hex[RSYNC_CHECK_HEX + 1];
+
+	(void)project_digest_once(a->run, &a->keep, hex);
+	return NULL;
+}
+
+static void list_ahead_start(struct run *run, struct listing_ahead *a)
+{
+	size_t i;
+
+	a->run = run;
+	for (i = 0; i < run->n; i++) {
+		const struct node_report *r = &run->nodes[i];
+
+		if (r->state == NODE_PROBED && !r->in_place) {
+			break;
+		}
+	}
+	if (i == run->n || (run->have_base &&
+			    interp_keep(&run->base, &run->nodes[i].interp,
+					run->cfg.venv_rel, &a->keep) < 0)) {
+		return;
+	}
+	a->running = pthread_create(&a->thread, NULL, list_ahead, a) == 0;
+}
+
+static void list_ahead_end(struct listing_ahead *a)
+{
+	if (a->running) {
+		pthread_join(a->thread, NULL);
+		a->running = 0;
+	}
+	strvec_clear(&a->keep);
+}
+
 /*
  * The unchanged check (rsyncargs.h) of node i, whose folder was there
  * before this run: its copy listed on the node, over the probe's
@@ -837,6 +886,7 @@ static void claim_all(struct run *run)
 
 int sync_nodes(struct run *run)
 {
+	struct listing_ahead ahead = { NULL, STRVEC_INIT, 0, 0 };
 	struct display *d = NULL;
 	double start = clock_seconds();
 	long long bytes = 0;
@@ -852,7 +902,9 @@ int sync_nodes(struct run *run)
 	if (hold_heartbeat_start(run) < 0) {
 		return -1;
 	}
-	/* the masters come up beside the claims (sshmaster.h) */
+	/* the masters come up beside the claims (sshmaster.h), and the
+	 * project's listing for the unchanged check */
+	list_ahead_start(run, &ahead);
 	sshmaster_begin(run);
 	claim_all(run);
 	fanout_run(run->n, 0, verify_job, run);
@@ -873,6 +925,7 @@ int sync_nodes(struct run *run)
 	}
 	fanout_run(run->n, rsync_concurrency(run), sync_job,
 		   run);
+	list_ahead_end(&ahead);
 	if (d != NULL) {
 		display_stop(d);
 		report_sync_lines(run);

@@ -229,11 +229,12 @@ static void test_rsync_check_text(void)
 		  "drwxr-xr-x          20480 2026/12/07 18:19:00 t\n",
 		  0,
 		  "-rw-r--r--             23 2026/12/07 18:19:00 t/x.py\n"
-		  "drwxr-xr-x 0 2026/12/07 18:19:00 t\n"
+		  "drwxr-xr-x t\n"
 		  "rsync 0\n" },
-		/* only the size: a name with a number in spaces stays */
-		{ ".\ndrwx------ 60 2026/01/02 03:04:05 a 12 b\n", 23,
-		  "drwx------ 0 2026/01/02 03:04:05 a 12 b\nrsync 23\n" },
+		/* only the fields: a name that looks like them stays */
+		{ ".\ndrwx------ 60 2026/01/02 03:04:05 n 1 2000/01/01 "
+		  "00:00:00 m\n",
+		  23, "drwx------ n 1 2000/01/01 00:00:00 m\nrsync 23\n" },
 		/* a link, a file named like a folder's line, no last
 		 * newline */
 		{ ".\nlrwxrwxrwx 9 2026/01/02 03:04:05 l -> x 1 y\n"
@@ -242,8 +243,10 @@ static void test_rsync_check_text(void)
 		  "lrwxrwxrwx 9 2026/01/02 03:04:05 l -> x 1 y\n"
 		  "-rw------- 7 2026/01/02 03:04:05 d 5 e\n"
 		  "rsync 0\n" },
-		/* a "d" line without a size, an empty line: as they are */
-		{ ".\nd\n\nd 12\n", 0, "d\n\nd 12\nrsync 0\n" },
+		/* "d" lines without the fields whole, an empty line: as
+		 * they are */
+		{ ".\nd\n\nd 12\nd 1 2/3/4 5:6 x\nd 1 2/3/4 5:6:7\n", 0,
+		  "d\n\nd 12\nd 1 2/3/4 5:6 x\nd 1 2/3/4 5:6:7\nrsync 0\n" },
 	};
 	char hex[RSYNC_CHECK_HEX + 1];
 	size_t i;
@@ -264,8 +267,8 @@ static void test_rsync_check_text(void)
 	CU_ASSERT_EQUAL(rsync_check_digest(rows[2].listing,
 					   strlen(rows[2].listing), 0, hex),
 			0);
-	CU_ASSERT_STRING_EQUAL(hex, "41a8b781af81d4d8da896b7c199234af"
-				    "f15b747024ee01f84b1604da0e7caa8b");
+	CU_ASSERT_STRING_EQUAL(hex, "81992f40463545aa4e565c0c4a63f21f"
+				    "252550d35628fdd71db9a079769b70ee");
 	/* the node's answer: sha256sum's "HEX  -", and nothing else */
 	CU_ASSERT_EQUAL(rsync_check_parse("e3b0c44298fc1c149afbf4c8996fb924"
 					  "27ae41e4649b934ca495991b7852b855"
@@ -377,6 +380,19 @@ static void test_rsync_check_halves(void)
 						sizeof(why)), 0);
 	}
 	CU_ASSERT_EQUAL(res.code, 0);
+	CU_ASSERT_EQUAL(rsync_check_parse(res.output, there), 0);
+	CU_ASSERT_STRING_EQUAL(here, there);
+	spawn_result_release(&res);
+	/* a folder's time is not the copy's: not seen */
+	snprintf(path, sizeof(path), "%s/a 12 b", dir);
+	{
+		struct timespec t[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+		char *run[] = { "sh", "-c", command, NULL };
+
+		CU_ASSERT_EQUAL(utimensat(AT_FDCWD, path, t, 0), 0);
+		CU_ASSERT_EQUAL_FATAL(spawn_run(sh, run, &res, why,
+						sizeof(why)), 0);
+	}
 	CU_ASSERT_EQUAL(rsync_check_parse(res.output, there), 0);
 	CU_ASSERT_STRING_EQUAL(here, there);
 	spawn_result_release(&res);
