@@ -12,7 +12,8 @@ several runs, for the first sync (empty nodes) and a no-change re-sync:
 Needs root (sshd nodes) and Debian's python3-execnet, python3-pytest-xdist
 and python3-virtualenv.
 
-    /usr/bin/python3 bench/sync.py [--sizes 4 16] [--runs 3]
+    /usr/bin/python3 bench/sync.py [--sizes 4 16] [--runs 3] [--helper PATH]
+        [--against OTHER_HELPER]
 """
 
 import argparse
@@ -51,13 +52,13 @@ def make_project(base):
     return proj, count
 
 
-def helper_sync(cluster, proj, names):
+def helper_sync(cluster, proj, names, helper=None):
     env = dict(os.environ, VIRTUAL_ENV=os.path.join(proj, "venv"))
     start = time.monotonic()
     out = subprocess.run(
         # (in place off: the nodes here see this machine's /tmp, where
         # the project is, and would run there without a copy)
-        [HELPER, "--json", "--cloud-nodes=" + " ".join(names), "--cloud-chdir=" + CHDIR,
+        [helper or HELPER, "--json", "--cloud-nodes=" + " ".join(names), "--cloud-chdir=" + CHDIR,
          "--cloud-ssh-config=" + cluster.ssh_config, "--cloud-in-place=no"],
         cwd=proj, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     wall = time.monotonic() - start
@@ -105,10 +106,14 @@ def xdist_sync(cluster, proj, names):
 
 
 def main():
+    global HELPER
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[4, 16])
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--helper", default=HELPER, help="the helper to measure (default: this tree's build)")
+    ap.add_argument("--against", help="another helper, measured side by side (interleaved)")
     args = ap.parse_args()
+    HELPER = os.path.abspath(args.helper)
     if os.geteuid() != 0:
         sys.exit("the benchmark starts sshd nodes and needs root")
     base = tempfile.mkdtemp(prefix="pytest-cloud-bench.")
@@ -117,10 +122,11 @@ def main():
     for i in range(max(args.sizes)):
         cluster.add("n%02d" % i)
     rows = []
+    against = []
     with cluster:
         for size in args.sizes:
             names = sorted(cluster.nodes)[:size]
-            t = {k: [] for k in ("h1", "hw1", "f1", "x1", "h2", "hw2", "f2", "x2")}
+            t = {k: [] for k in ("h1", "hw1", "f1", "x1", "h2", "hw2", "f2", "x2", "a1", "aw1", "a2", "aw2")}
             oks = set()
             for _ in range(args.runs):
                 cluster.clear_homes()
@@ -139,6 +145,13 @@ def main():
                 s, ok = floor_sync(cluster, proj, names)
                 t["f2"].append(s)
                 oks.add(ok)
+                if args.against:
+                    cluster.clear_homes()
+                    for k in ("1", "2"):
+                        s, w, ok = helper_sync(cluster, proj, names, args.against)
+                        t["a" + k].append(s)
+                        t["aw" + k].append(w)
+                        oks.add(ok)
                 cluster.clear_homes()
                 s, ok = xdist_sync(cluster, proj, names)
                 t["x1"].append(s)
@@ -152,6 +165,12 @@ def main():
                 rows.append("| %d nodes, %s | %.2f | %.2f | %.2f | %.2fx | %.2f | %.1fx |" % (
                     size, label, h, hw, f, h / f, x, x / hw))
                 print(rows[-1], flush=True)
+            if args.against:
+                for label, k in (("first sync", "1"), ("no-change re-sync", "2")):
+                    against.append("| %d nodes, %s | %.2f | %.2f | %.2fx | %.2f | %.2f | %.2fx |" % (
+                        size, label, m["h" + k], m["a" + k], m["h" + k] / m["a" + k],
+                        m["hw" + k], m["aw" + k], m["hw" + k] / m["aw" + k]))
+                    print(against[-1], flush=True)
             assert oks == {size}, oks
     print()
     print("sample project: %d files and folders, with its virtualenv" % count)
@@ -160,6 +179,13 @@ def main():
     print("|---|---|---|---|---|---|---|")
     for row in rows:
         print(row)
+    if against:
+        print("\nside by side with %s" % args.against)
+        print("| case | this sync phase s | that sync phase s | ratio | this whole run s "
+              "| that whole run s | ratio |")
+        print("|---|---|---|---|---|---|---|")
+        for row in against:
+            print(row)
     print("\n(medians of %d runs; %s)" % (args.runs, " ".join(shlex.quote(a) for a in sys.argv)))
 
 

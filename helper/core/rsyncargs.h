@@ -47,11 +47,13 @@ int rsync_build_list_argv(const struct cloud_config *cfg, struct strvec *out);
  * what rsync's own quick check compares, by default to the second.  The
  * lines are read alike on both sides: the first (the folder itself,
  * whose time the claim's marker changes) is dropped, each folder's size
- * made 0 (it depends on the file system, not on the copy), and "rsync
- * STATUS" added; equal SHA-256 digests mean that rsync would send and
- * delete nothing.  Not seen: owners and groups (kept only when the login
- * is root), hard links between files, and a file changed in place that
- * kept its size and its time to the second (as rsync's quick check).
+ * and time left out (the file system's and its files': a test that adds
+ * and removes a file changes its folder's time, which rsync would only
+ * set back), and "rsync STATUS" added; equal SHA-256 digests mean that
+ * rsync would send and delete nothing, but set folders' times.  Not
+ * seen: owners and groups (kept only when the login is root), hard links
+ * between files, and a file changed in place that kept its size and its
+ * time to the second (as rsync's quick check).
  */
 #define RSYNC_CHECK_HEX 64
 

@@ -251,7 +251,8 @@ def test_an_unchanged_copy_is_not_sent_again(project, tmp_path):
     copy changed on its node (a file of the same size with another time,
     a file added, a file removed) is copied again and made whole; the
     other node is not; a change here goes to both.  A folder that grew
-    on the node (its size is the file system's) does not count."""
+    on the node (its size is the file system's), or whose time changed
+    (a file a test made and removed), does not count."""
     log = str(tmp_path / "rsync.log")
     env = child_env(PATH=logging_rsync(str(tmp_path / "bin"), log) + os.pathsep + os.environ["PATH"])
     first = project.helper(env=env)
@@ -294,6 +295,12 @@ def test_an_unchanged_copy_is_not_sent_again(project, tmp_path):
     assert not sync_of(r)["node1"]["unchanged"]
     r = project.helper()
     assert sync_of(r)["node1"]["unchanged"], sync_of(r)
+    # a file a test made and removed: its folder's time changed, no more
+    scratch = os.path.join(copy["node2"], "tests", "scratch.txt")
+    write(scratch, "x")
+    os.unlink(scratch)
+    r = project.helper()
+    assert all(s["unchanged"] for s in sync_of(r).values()), sync_of(r)
 
     with open(os.path.join(project.path, "calc.py"), "a") as f:
         f.write("# changed here\n")

@@ -301,6 +301,25 @@ static int put(const char *path, const char *text)
 	return fclose(f);
 }
 
+/* Sets path's time to 2001, then runs the node's command with sh:
+ * its digest into hex.  Returns 0, or -1. */
+static int digest_after_touch(char *sh, char *command, const char *path,
+			      char hex[RSYNC_CHECK_HEX + 1])
+{
+	struct timespec t[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+	char *run[] = { "sh", "-c", command, NULL };
+	struct spawn_result res;
+	char why[128];
+	int rc = -1;
+
+	if (utimensat(AT_FDCWD, path, t, 0) == 0 &&
+	    spawn_run(sh, run, &res, why, sizeof(why)) == 0) {
+		rc = rsync_check_parse(res.output, hex);
+		spawn_result_release(&res);
+	}
+	return rc;
+}
+
 /*
  * The node's command, run here by sh on a folder, and the helper's own
  * reading of rsync's listing of it give one digest: both halves of the
@@ -385,31 +404,13 @@ static void test_rsync_check_halves(void)
 	spawn_result_release(&res);
 	/* a folder's time is not the copy's: not seen */
 	snprintf(path, sizeof(path), "%s/a 12 b", dir);
-	{
-		struct timespec t[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
-		char *run[] = { "sh", "-c", command, NULL };
-
-		CU_ASSERT_EQUAL(utimensat(AT_FDCWD, path, t, 0), 0);
-		CU_ASSERT_EQUAL_FATAL(spawn_run(sh, run, &res, why,
-						sizeof(why)), 0);
-	}
-	CU_ASSERT_EQUAL(rsync_check_parse(res.output, there), 0);
+	CU_ASSERT_EQUAL(digest_after_touch(sh, command, path, there), 0);
 	CU_ASSERT_STRING_EQUAL(here, there);
-	spawn_result_release(&res);
 	/* a change there is seen: a file of the same size, another second */
 	snprintf(path, sizeof(path), "%s/a 12 b/a-long-name-so-that-the-"
 		 "folder-grows-000 7 x", dir);
-	{
-		struct timespec t[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
-		char *run[] = { "sh", "-c", command, NULL };
-
-		CU_ASSERT_EQUAL(utimensat(AT_FDCWD, path, t, 0), 0);
-		CU_ASSERT_EQUAL_FATAL(spawn_run(sh, run, &res, why,
-						sizeof(why)), 0);
-	}
-	CU_ASSERT_EQUAL(rsync_check_parse(res.output, there), 0);
+	CU_ASSERT_EQUAL(digest_after_touch(sh, command, path, there), 0);
 	CU_ASSERT_STRING_NOT_EQUAL(here, there);
-	spawn_result_release(&res);
 	{
 		char *rm[] = { "rm", "-rf", "--", dir, NULL };
 		char *rmpath = spawn_find_program("rm");
