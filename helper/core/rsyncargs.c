@@ -214,7 +214,8 @@ int rsync_build_check_argv(const struct cloud_config *cfg,
 	rc |= strvec_push(out, "--no-human-readable");
 	rc |= push_project_filters(cfg, keep, out);
 	rc |= strvec_push(out, "--");
-	rc |= strvec_pushf(out, "%s/", dir);
+	/* a relative path with a ':' ("a:b") would be rsync's host "a" */
+	rc |= strvec_pushf(out, "%s%s/", dir[0] == '/' ? "" : "./", dir);
 	return rc ? -1 : 0;
 }
 

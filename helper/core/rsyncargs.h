@@ -51,14 +51,16 @@ int rsync_build_list_argv(const struct cloud_config *cfg, struct strvec *out);
  * and removes a file changes its folder's time, which rsync would only
  * set back), and "rsync STATUS" added; equal SHA-256 digests mean that
  * rsync would send and delete nothing, but set folders' times.  Not
- * seen: owners and groups (kept only when the login is root), hard links
- * between files, and a file changed in place that kept its size and its
- * time to the second (as rsync's quick check).
+ * seen: CHDIR's own permissions, owners and groups (rsync sets a group
+ * the login belongs to, an owner only as root), hard links between
+ * files, and a file changed in place that kept its size and its time to
+ * the second (as rsync's quick check).
  */
 #define RSYNC_CHECK_HEX 64
 
-/* rsync's argv listing dir/ so (argv[0] = "rsync"; keep may be NULL).
- * Returns 0, or -1 when out of memory. */
+/* rsync's argv listing dir/ so (argv[0] = "rsync"; keep may be NULL; a
+ * relative dir as ./dir/, never read as HOST:PATH).  Returns 0, or -1
+ * when out of memory. */
 int rsync_build_check_argv(const struct cloud_config *cfg,
 			   const struct strvec *keep, const char *dir,
 			   struct strvec *out);

@@ -602,35 +602,44 @@ static void list_ahead_end(struct listing_ahead *a)
  * The unchanged check (rsyncargs.h) of node i, whose folder was there
  * before this run: its copy listed on the node, over the probe's
  * session, against the project listed here.  1 when they are alike
- * (nothing to send), else 0: the copy goes ahead, whatever kept the
- * check from telling (an rsync, a sha256sum missing there, a time out).
+ * (nothing to send), 0 when they differ, -1 with why when the check could
+ * not tell (the project not listed here, a command missing there, its
+ * time out): the copy goes ahead but for 1.
  */
 static int copy_unchanged(struct run *run, size_t i,
-			  const struct strvec *keep)
+			  const struct strvec *keep, char *why, size_t len)
 {
 	struct node_report *r = &run->nodes[i];
 	struct sshconn_output o = { NULL, NULL, -1, "" };
 	char here[RSYNC_CHECK_HEX + 1];
 	char there[RSYNC_CHECK_HEX + 1];
-	char why[300];
 	char *command = NULL;
-	int same = 0;
+	int rc = -1;
 
-	if (r->chdir_new || run->conns[i] == NULL ||
-	    project_digest_once(run, keep, here) < 0) {
+	if (r->chdir_new || run->conns[i] == NULL) {
 		return 0;
 	}
+	if (project_digest_once(run, keep, here) < 0) {
+		snprintf(why, len, "the project could not be listed here");
+		return -1;
+	}
 	command = rsync_check_command(&run->cfg, keep);
-	if (command != NULL &&
-	    sshconn_exec(run->conns[i], command, run->cfg.connect_timeout,
-			 &o, why, sizeof(why)) == 0 &&
-	    o.exit_status == 0 && rsync_check_parse(o.out, there) == 0) {
-		same = strcmp(here, there) == 0;
+	if (command == NULL) {
+		snprintf(why, len, "out of memory");
+	} else if (sshconn_exec(run->conns[i], command,
+				run->cfg.connect_timeout, &o, why, len) < 0) {
+		/* why says it */
+	} else if (o.exit_status != 0 ||
+		   rsync_check_parse(o.out, there) < 0) {
+		snprintf(why, len, "no digest from the node (rsync, awk and "
+			 "sha256sum or shasum are needed in its PATH)");
+	} else {
+		rc = strcmp(here, there) == 0;
 	}
 	free(o.out);
 	free(o.err);
 	free(command);
-	return same;
+	return rc;
 }
 
 static void sync_job(size_t i, void *arg)
@@ -639,6 +648,8 @@ static void sync_job(size_t i, void *arg)
 	struct node_report *r = &run->nodes[i];
 	struct strvec keep = STRVEC_INIT;
 	double start = clock_seconds();
+	char why[300];
+	int same;
 
 	if (r->state != NODE_PROBED || r->shares_with >= 0) {
 		return;
@@ -654,7 +665,8 @@ static void sync_job(size_t i, void *arg)
 		   interp_keep(&run->base, &r->interp, run->cfg.venv_rel,
 			       &keep) < 0) {
 		report_exclude(r, "rsync: out of memory");
-	} else if (copy_unchanged(run, i, &keep)) {
+	} else if ((same = copy_unchanged(run, i, &keep, why,
+					   sizeof(why))) == 1) {
 		r->unchanged = 1;
 		r->synced = 1;
 		r->bytes_sent = 0;
@@ -662,6 +674,10 @@ static void sync_job(size_t i, void *arg)
 		r->sync_seconds = clock_seconds() - start;
 		r->state = NODE_OK;
 	} else {
+		if (same < 0 && !run->live) {
+			infof("node '%s': copying: whether its copy changed "
+			      "could not be told (%s)", r->name, why);
+		}
 		rsync_sync_node(&run->cfg, run->rsync_path, r, &keep,
 				run->live);
 	}
@@ -902,11 +918,12 @@ int sync_nodes(struct run *run)
 	if (hold_heartbeat_start(run) < 0) {
 		return -1;
 	}
-	/* the masters come up beside the claims (sshmaster.h), and the
-	 * project's listing for the unchanged check */
-	list_ahead_start(run, &ahead);
+	/* the masters come up beside the claims (sshmaster.h); the
+	 * project's listing for the unchanged check once they are in (a
+	 * claim may wait for another run: the project as it is then) */
 	sshmaster_begin(run);
 	claim_all(run);
+	list_ahead_start(run, &ahead);
 	fanout_run(run->n, 0, verify_job, run);
 	group_shared(run);
 	sshmaster_end(run);

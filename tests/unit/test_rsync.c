@@ -212,7 +212,7 @@ static void test_rsync_argv(void)
 }
 
 /* The unchanged check's reading of a listing (rsyncargs.h): the first
- * line dropped, a folder's size made 0, the status added. */
+ * line dropped, a folder's size and time left out, the status added. */
 static void test_rsync_check_text(void)
 {
 	static const struct {
@@ -287,6 +287,30 @@ static void test_rsync_check_text(void)
 			-1);
 	CU_ASSERT_EQUAL(rsync_check_parse("", hex), -1);
 	CU_ASSERT_EQUAL(rsync_check_parse(NULL, hex), -1);
+}
+
+/* The node's command: CHDIR as ./CHDIR/ (rsync would read "a:b/" as
+ * host a), every word quoted, for any login shell. */
+static void test_rsync_check_command(void)
+{
+	struct cloud_config cfg;
+	char *command;
+
+	config_init(&cfg);
+	cfg.rootdir = strdup("/p");
+	cfg.chdir = strdup("a:b");
+	command = rsync_check_command(&cfg, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(command);
+	CU_ASSERT_EQUAL(strncmp(command, "exec /bin/sh -c '", 17), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(command, "'\\''./a:b/'\\''"));
+	CU_ASSERT_PTR_NULL(strstr(command, "'\\''a:b/'\\''"));
+	free(command);
+	free(cfg.chdir);
+	cfg.chdir = strdup("/home/u/x");
+	command = rsync_check_command(&cfg, NULL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(command, "'\\''/home/u/x/'\\''"));
+	free(command);
+	config_release(&cfg);
 }
 
 /* Writes text to path; 0 or -1. */
@@ -435,6 +459,7 @@ int suite_rsync(void)
 
 	return (s && CU_add_test(s, "argv", test_rsync_argv) &&
 		CU_add_test(s, "check text", test_rsync_check_text) &&
+		CU_add_test(s, "check command", test_rsync_check_command) &&
 		CU_add_test(s, "check halves", test_rsync_check_halves))
 		       ? 0
 		       : -1;
