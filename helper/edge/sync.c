@@ -550,9 +550,10 @@ static int project_digest_once(struct run *run, const struct strvec *keep,
 }
 
 /* The project listed for the unchanged check ahead of the copies, on a
- * thread of its own beside the claims and the masters (so that no node's
- * check waits for it), with the first node's kept paths: as a rule every
- * node's (a node with others gets its own listing when it checks). */
+ * thread of its own once the claims are in, beside the masters (so that
+ * no node's check waits for it), with the kept paths of the first node
+ * that will check: as a rule every node's (a node with others gets its
+ * own listing when it checks); none when no node will (a first copy). */
 struct listing_ahead {
 	struct run *run;
 	struct strvec keep;
@@ -577,7 +578,8 @@ static void list_ahead_start(struct run *run, struct listing_ahead *a)
 	for (i = 0; i < run->n; i++) {
 		const struct node_report *r = &run->nodes[i];
 
-		if (r->state == NODE_PROBED && !r->in_place) {
+		if (r->state == NODE_PROBED && !r->in_place && r->claimed &&
+		    !r->chdir_new) {
 			break;
 		}
 	}

@@ -156,7 +156,10 @@ def test_rsync_gets_an_argument_vector_not_a_shell_line(project, tmp_path):
     env = project.env(PATH="%s:%s" % (bindir, os.environ["PATH"]))
     r = project.helper("--cloud-nodes=node1", "--cloud-chdir=odd@name%,+:x", env=env)
     assert r.returncode == 0, r.stderr
-    argv = json.loads(log.read_text().splitlines()[0])
+    runs = [json.loads(line) for line in log.read_text().splitlines()]
+    # the copy's (a listing of the project may come first: test_copy.py)
+    argv = [a for a in runs if "--delete" in a][0]
+    assert all("--list-only" in a for a in runs if a is not argv), runs
     assert argv[-3:] == ["--", project.path + "/", "node1:odd@name%,+:x/"]
     rsh = [a for a in argv if a.startswith("--rsh=")]
     # through the node's master connection (its path is in the plan)
