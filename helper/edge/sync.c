@@ -644,14 +644,37 @@ static int copy_unchanged(struct run *run, size_t i,
 	return rc;
 }
 
+/* The project to node i (its sync started at start), unless its copy is
+ * unchanged (copy_unchanged). */
+static void copy_project(struct run *run, size_t i, const struct strvec *keep,
+			 double start)
+{
+	struct node_report *r = &run->nodes[i];
+	char why[300];
+	int same = copy_unchanged(run, i, keep, why, sizeof(why));
+
+	if (same == 1) {
+		r->unchanged = 1;
+		r->synced = 1;
+		r->bytes_sent = 0;
+		r->files_sent = 0;
+		r->sync_seconds = clock_seconds() - start;
+		r->state = NODE_OK;
+		return;
+	}
+	if (same < 0 && !run->live) {
+		infof("node '%s': copying: whether its copy changed could not "
+		      "be told (%s)", r->name, why);
+	}
+	rsync_sync_node(&run->cfg, run->rsync_path, r, keep, run->live);
+}
+
 static void sync_job(size_t i, void *arg)
 {
 	struct run *run = arg;
 	struct node_report *r = &run->nodes[i];
 	struct strvec keep = STRVEC_INIT;
 	double start = clock_seconds();
-	char why[300];
-	int same;
 
 	if (r->state != NODE_PROBED || r->shares_with >= 0) {
 		return;
@@ -667,21 +690,8 @@ static void sync_job(size_t i, void *arg)
 		   interp_keep(&run->base, &r->interp, run->cfg.venv_rel,
 			       &keep) < 0) {
 		report_exclude(r, "rsync: out of memory");
-	} else if ((same = copy_unchanged(run, i, &keep, why,
-					   sizeof(why))) == 1) {
-		r->unchanged = 1;
-		r->synced = 1;
-		r->bytes_sent = 0;
-		r->files_sent = 0;
-		r->sync_seconds = clock_seconds() - start;
-		r->state = NODE_OK;
 	} else {
-		if (same < 0 && !run->live) {
-			infof("node '%s': copying: whether its copy changed "
-			      "could not be told (%s)", r->name, why);
-		}
-		rsync_sync_node(&run->cfg, run->rsync_path, r, &keep,
-				run->live);
+		copy_project(run, i, &keep, start);
 	}
 	strvec_clear(&keep);
 	__atomic_store_n(&r->live_state,
