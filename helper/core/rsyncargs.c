@@ -329,8 +329,8 @@ char *rsync_check_text(const char *listing, size_t len, int status)
 	size_t start = 0;
 	size_t lineno = 0;
 
-	buf_add(&b, "", 0);
-	/* the status line goes through the same reading, after the rest */
+	/* the status line goes through the same reading, after the rest:
+	 * alone, it is the first line, and dropped */
 	while (start < len) {
 		const char *nl = memchr(listing + start, '\n', len - start);
 		size_t end = nl ? (size_t)(nl - listing) : len;
@@ -340,7 +340,7 @@ char *rsync_check_text(const char *listing, size_t len, int status)
 		}
 		start = end + 1;
 	}
-	if (lineno++ > 0) {
+	if (lineno > 0) {
 		buf_printf(&b, "rsync %d\n", status);
 	}
 	return buf_take(&b);
