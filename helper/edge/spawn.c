@@ -118,9 +118,9 @@ void spawn_kill_all(int sig)
 
 /* In the child, which vfork made: it shares the helper's memory until it
  * execs, so it only calls async-signal-safe functions, changes no
- * variable of the parent's and never returns (execv, or _exit). */
-static void child(const char *path, char *const argv[], int out_fd,
-		  int notify_fd)
+ * variable of the parent's and never returns (execve, or _exit). */
+static void child(const char *path, char *const argv[],
+		  char *const envp[], int out_fd, int notify_fd)
 {
 	int devnull = open("/dev/null", O_RDONLY);
 	struct sigaction dfl;
@@ -147,7 +147,7 @@ static void child(const char *path, char *const argv[], int out_fd,
 		close_range(3, (unsigned int)notify_fd - 1, 0);
 	}
 	close_range((unsigned int)notify_fd + 1, ~0U, 0);
-	execv(path, argv);
+	execve(path, argv, envp != NULL ? envp : environ);
 fail:
 	e = errno;
 	if (write(notify_fd, &e, sizeof(e)) < 0) {
@@ -304,6 +304,14 @@ int spawn_run_watch(const char *path, char *const argv[],
 		    struct spawn_result *res, spawn_watch_fn watch, void *arg,
 		    long timeout_s, char *why, size_t whylen)
 {
+	return spawn_run_env(path, argv, NULL, res, watch, arg, timeout_s,
+			     why, whylen);
+}
+
+int spawn_run_env(const char *path, char *const argv[], char *const envp[],
+		  struct spawn_result *res, spawn_watch_fn watch, void *arg,
+		  long timeout_s, char *why, size_t whylen)
+{
 	int out[2] = { -1, -1 };
 	int notify[2] = { -1, -1 };
 	int status = 0;
@@ -335,7 +343,7 @@ int spawn_run_watch(const char *path, char *const argv[],
 	 * group itself by then) */
 	pid = vfork();
 	if (pid == 0) {
-		child(path, argv, out[1], notify[1]);
+		child(path, argv, envp, out[1], notify[1]);
 	}
 	if (pid > 0) {
 		live_add(pid);

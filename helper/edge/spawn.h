@@ -45,6 +45,12 @@ int spawn_run_watch(const char *path, char *const argv[],
 		    struct spawn_result *res, spawn_watch_fn watch, void *arg,
 		    long timeout_s, char *why, size_t whylen);
 
+/* spawn_run_watch with envp as the child's whole environment (NULL:
+ * this process's own). */
+int spawn_run_env(const char *path, char *const argv[], char *const envp[],
+		  struct spawn_result *res, spawn_watch_fn watch, void *arg,
+		  long timeout_s, char *why, size_t whylen);
+
 /* Describes how the child ended: "exited 23", "killed by signal 9",
  * "could not start: No such file or directory". */
 void spawn_describe(const struct spawn_result *res, char *buf, size_t len);

@@ -468,32 +468,35 @@ static void collect(const char *data, size_t len, void *arg)
 }
 
 /* The project's digest for the unchanged check with these kept paths
- * (rsyncargs.h), listed here: rsync through env(1), which sets the
- * listing's time zone and locale without a shell.  0 with hex, or -1
+ * (rsyncargs.h), listed here: rsync with the listing's time zone and
+ * locale set in its environment.  0 with hex, or -1
  * when it cannot be had (the node is then copied). */
 static int project_digest(struct run *run, const struct strvec *keep,
 			  char hex[RSYNC_CHECK_HEX + 1])
 {
 	struct strvec argv = STRVEC_INIT;
+	struct strvec envp = STRVEC_INIT;
 	struct spawn_result res = { 0 };
 	struct buf out = BUF_INIT;
 	char why[256];
-	char *env = spawn_find_program("env");
 	char *listing = NULL;
+	char **e;
+	int failed = 0;
 	int rc = -1;
 
-	if (env == NULL || strvec_push(&argv, "env") < 0 ||
-	    strvec_push(&argv, "LC_ALL=C") < 0 ||
-	    strvec_push(&argv, "TZ=UTC0") < 0 ||
-	    rsync_build_check_argv(&run->cfg, keep, run->cfg.rootdir,
-				   &argv) < 0) {
-		goto out;
+	/* this environment, with the node's LC_ALL and TZ (rsyncargs.h) */
+	for (e = environ; *e != NULL; e++) {
+		if (strncmp(*e, "LC_ALL=", 7) != 0 &&
+		    strncmp(*e, "TZ=", 3) != 0) {
+			failed |= strvec_push(&envp, *e);
+		}
 	}
-	free(argv.v[3]);
-	argv.v[3] = strdup(run->rsync_path); /* "rsync": the one found */
-	if (argv.v[3] == NULL ||
-	    spawn_run_watch(env, argv.v, &res, collect, &out,
-			    run->cfg.sync_timeout, why, sizeof(why)) < 0) {
+	failed |= strvec_push(&envp, "LC_ALL=C");
+	failed |= strvec_push(&envp, "TZ=UTC0");
+	if (failed || rsync_build_check_argv(&run->cfg, keep,
+					     run->cfg.rootdir, &argv) < 0 ||
+	    spawn_run_env(run->rsync_path, argv.v, envp.v, &res, collect,
+			  &out, run->cfg.sync_timeout, why, sizeof(why)) < 0) {
 		goto out;
 	}
 	listing = buf_take(&out);
@@ -506,7 +509,7 @@ out:
 	free(buf_take(&out));
 	free(listing);
 	strvec_clear(&argv);
-	free(env);
+	strvec_clear(&envp);
 	return rc;
 }
 
