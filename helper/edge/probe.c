@@ -128,6 +128,7 @@ static struct sshconn *probe_connect(struct run *run, size_t i)
 		report_exclude(r, "%s", why);
 		return NULL;
 	}
+	sshresolve_after_queue();
 	t.addr = &r->addr;
 	t.g = &r->ssh;
 	t.ssh_config = run->cfg.ssh_config;

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "sshresolve.h"
 
+#include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,12 @@
 
 static sem_t slots;
 static int slots_ready;
+
+/* ssh -G waiting for a slot now, and the wait for none (see
+ * sshresolve_after_queue) */
+static pthread_mutex_t queue_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t queue_empty = PTHREAD_COND_INITIALIZER;
+static long queued;
 
 void sshresolve_init(void)
 {
@@ -38,8 +45,16 @@ int sshresolve_node(const char *ssh, const char *ssh_config,
 		goto out;
 	}
 	if (slots_ready) {
+		pthread_mutex_lock(&queue_mu);
+		queued++;
+		pthread_mutex_unlock(&queue_mu);
 		while (sem_wait(&slots) < 0) {
 		}
+		pthread_mutex_lock(&queue_mu);
+		if (--queued == 0) {
+			pthread_cond_broadcast(&queue_empty);
+		}
+		pthread_mutex_unlock(&queue_mu);
 	}
 	rc = spawn_run_watch(ssh, argv.v, &res, NULL, NULL, timeout_s,
 			     spawn_why, sizeof(spawn_why));
@@ -76,4 +91,13 @@ out:
 	spawn_result_release(&res);
 	strvec_clear(&argv);
 	return rc;
+}
+
+void sshresolve_after_queue(void)
+{
+	pthread_mutex_lock(&queue_mu);
+	while (queued > 0) {
+		pthread_cond_wait(&queue_empty, &queue_mu);
+	}
+	pthread_mutex_unlock(&queue_mu);
 }

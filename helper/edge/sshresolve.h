@@ -3,8 +3,8 @@
  * ("ssh -G", no connection made; sshg.h reads the answer).  Edge.
  *
  * One ssh -G per node, run by the node's probe job before it connects
- * (so the nodes' ssh -G run side by side with the others' handshakes),
- * at most two per CPU at once: each is a short burst of CPU (loading
+ * (and its connect waits until no node's ssh -G waits for a slot:
+ * sshresolve_after_queue), at most two per CPU at once: each is a short burst of CPU (loading
  * OpenSSH's libraries, reading the config), and hundreds at once only
  * fight for the cores.  Bounded by the connect timeout: a config's
  * "Match exec" runs a command of the user's, which may hang.  Its
@@ -33,5 +33,16 @@ void sshresolve_init(void);
 int sshresolve_node(const char *ssh, const char *ssh_config,
 		    const struct nodename *addr, long timeout_s,
 		    struct sshg *g, char *why, size_t whylen);
+
+/*
+ * Returns once no ssh -G is waiting for its slot (at once when none is).
+ * A probe job calls it between its node's ssh -G and its connect, so
+ * that the nodes' ssh -G, which need only this machine's CPU, start
+ * before the handshakes take it: a node that will not answer starts its
+ * connect timeout early instead of behind every other node's handshake.
+ * Never waits on a node's ssh: each one waited for has its slot as the
+ * running ones end, within their bound.
+ */
+void sshresolve_after_queue(void);
 
 #endif

@@ -10,7 +10,8 @@ generated; ``ssh_config`` has one ``Host`` alias per node and
 
 Besides sshd nodes a cluster can hold a *refusing* alias (nothing listens
 on its address) and a *silent* alias (a listener that accepts, sends one
-byte and then says nothing).  Every process started here is stopped by its
+byte and then says nothing; it notes when each connection came, in its
+folder's ``accepted``).  Every process started here is stopped by its
 pid in ``Cluster.stop``.
 """
 
@@ -38,6 +39,8 @@ print("ready", flush=True)
 held = []
 while True:
     c, _ = s.accept()
+    with open(sys.argv[4], "a") as log:  # when each connection came
+        log.write("%.6f\n" % time.time())
     c.send(sys.argv[3].encode())
     held.append(c)
 """
@@ -392,7 +395,8 @@ class Cluster:
 
     def _start_silent(self, node):
         node.proc = subprocess.Popen(
-            [sys.executable, "-c", SILENT_LISTENER, node.addr, str(PORT), GREETINGS[node.kind]],
+            [sys.executable, "-c", SILENT_LISTENER, node.addr, str(PORT), GREETINGS[node.kind],
+             os.path.join(node.dir, "accepted")],
             stdout=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
         )

@@ -1,8 +1,11 @@
 """The helper alone: probing real nodes and planning (dry runs)."""
 
+import json
 import os
+import subprocess
 
-from conftest import TIMEOUT
+from cluster import Cluster
+from conftest import HELPER, TIMEOUT
 
 
 def by_node(plan):
@@ -168,3 +171,44 @@ def test_relative_ssh_config_in_the_ini_is_taken_from_its_folder(project):
     r = project.helper("--dry-run", cwd=os.path.join(project.path, "tests"))
     assert r.returncode == 0, r.stderr
     assert r.plan["px"][0].endswith("//ssh_config=" + os.path.join(project.path, "nodes.ssh_config"))
+
+
+def test_every_ssh_G_starts_before_any_connect(tmp_path_factory, tmp_path):
+    """The nodes' ssh -G (two per CPU at once) start before any node's
+    connect: a node that never answers starts its connect timeout once
+    every ssh -G has its turn, not behind the other nodes' handshakes.
+    Here every ssh -G takes a second (an ssh that sleeps first), and
+    every node is a silent listener that notes when it was connected
+    to: three turns of ssh -G, then the connects (the connect timeout,
+    which bounds each ssh -G too, leaves 2 s for the rest of one)."""
+    slots = 2 * os.cpu_count()
+    count = 2 * slots + 1
+    c = Cluster(str(tmp_path_factory.mktemp("quiet")))
+    for i in range(count):
+        c.add("quiet%03d" % i, kind="silent")
+    log = str(tmp_path / "ssh.log")
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    (folder / "ssh").write_text(
+        '#!/bin/sh\ncase " $* " in *" -G "*) date +%%s.%%N >> %s; sleep 1;; esac\n'
+        'exec /usr/bin/ssh "$@"\n' % log)
+    (folder / "ssh").chmod(0o755)
+    with c:
+        r = subprocess.run(
+            [HELPER, "--dry-run", "--json", "--cloud-nodes=" + " ".join(sorted(c.nodes)),
+             "--cloud-ssh-config=" + c.ssh_config, "--cloud-connect-timeout=3"],
+            cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=dict(os.environ, PATH="%s:%s" % (folder, os.environ["PATH"])))
+        accepted = []
+        for node in c.nodes.values():
+            with open(os.path.join(node.dir, "accepted")) as f:
+                accepted += [float(t) for t in f.read().split()]
+    plan = json.loads(r.stdout)
+    assert all(n["status"] != "ok" for n in plan["nodes"]), plan["nodes"]
+    with open(log) as f:
+        started = [float(t) for t in f.read().split()]
+    assert len(started) == count and len(accepted) == count, (started, accepted)
+    # before, the first turn's nodes connected a turn (1 s) before the
+    # last turn's ssh -G began; the half second is for starting the sh
+    # that notes its start
+    assert min(accepted) > max(started) - 0.5, (sorted(started), sorted(accepted))
