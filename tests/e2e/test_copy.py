@@ -7,7 +7,10 @@ import os
 import shutil
 import subprocess
 
-from conftest import PYTHON, TEMPLATE, TIMEOUT, child_env, missing
+import pytest
+
+from cluster import Cluster
+from conftest import PYTHON, TEMPLATE, TIMEOUT, child_env, make_project, missing
 
 
 def git(path, *args):
@@ -307,5 +310,47 @@ def test_an_unchanged_copy_is_not_sent_again(project, tmp_path):
     r = project.helper()
     assert not any(s["unchanged"] for s in sync_of(r).values()), sync_of(r)
     assert all(s["files_sent"] == 1 for s in sync_of(r).values()), sync_of(r)
+    r = project.pytest("-q")
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.fixture(scope="module")
+def no_digest(tmp_path_factory):
+    """A node whose sessions' PATH has every program of this machine's
+    but sha256sum and shasum: the unchanged check cannot be answered
+    there."""
+    base = str(tmp_path_factory.mktemp("nodigest"))
+    folder = os.path.join(base, "bin")
+    os.makedirs(folder)
+    for d in ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"):
+        for name in sorted(os.listdir(d)) if os.path.isdir(d) else ():
+            if name not in ("sha256sum", "shasum") and not os.path.lexists(os.path.join(folder, name)):
+                os.symlink(os.path.join(d, name), os.path.join(folder, name))
+    c = Cluster(base)
+    c.add("nodigest", env={"PATH": folder})
+    with c:
+        yield c
+
+
+def test_a_check_that_cannot_tell_copies_and_says_why(no_digest, tmp_path, venv_template):
+    """Where the node cannot give its copy's digest, the copy runs as
+    before (its changes put back), the run says so for that node, and
+    the tests pass there."""
+    no_digest.clear_homes()
+    project = make_project(str(tmp_path / "proj"), no_digest, venv_template)
+    project.use_nodes("nodigest")
+    first = project.helper()
+    assert first.returncode == 0, first.stderr
+    assert "could not be told" not in first.stderr  # a first copy: nothing to check
+    copy = no_digest.nodes["nodigest"].path(chdir_of(project))
+    os.unlink(os.path.join(copy, "pytest.ini"))
+    r = project.helper()
+    assert r.returncode == 0, r.stderr
+    assert not sync_of(r)["nodigest"]["unchanged"], sync_of(r)
+    assert os.path.exists(os.path.join(copy, "pytest.ini"))
+    lines = [line for line in r.stderr.splitlines() if "could not be told" in line]
+    assert len(lines) == 1, r.stderr
+    assert ("node 'nodigest': copying: whether its copy changed could not be told (no digest from the node "
+            "(rsync, awk and sha256sum or shasum are needed in its PATH))") in lines[0], lines
     r = project.pytest("-q")
     assert r.returncode == 0, r.stdout + r.stderr
