@@ -128,7 +128,7 @@ static struct sshconn *probe_connect(struct run *run, size_t i)
 		report_exclude(r, "%s", why);
 		return NULL;
 	}
-	sshresolve_after_queue();
+	sshresolve_after_queue(run->cfg.connect_timeout);
 	t.addr = &r->addr;
 	t.g = &r->ssh;
 	t.ssh_config = run->cfg.ssh_config;

@@ -2,11 +2,13 @@
 #define _GNU_SOURCE
 #include "sshresolve.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "spawn.h"
@@ -16,18 +18,30 @@
 static sem_t slots;
 static int slots_ready;
 
-/* ssh -G waiting for a slot now, and the wait for none (see
- * sshresolve_after_queue) */
+/* Turns: each ssh -G takes a ticket as it asks for a slot (arrived) and
+ * counts as granted once it has one (see sshresolve_after_queue). */
 static pthread_mutex_t queue_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t queue_empty = PTHREAD_COND_INITIALIZER;
-static long queued;
+static pthread_cond_t queue_moved = PTHREAD_COND_INITIALIZER;
+static unsigned long arrived;
+static unsigned long granted;
 
 void sshresolve_init(void)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	pthread_condattr_t attr;
 
-	slots_ready = sem_init(&slots, 0,
-			       (unsigned int)(cpus > 0 ? 2 * cpus : 2)) == 0;
+	/* the turns' bound on the monotonic clock */
+	if (pthread_condattr_init(&attr) != 0) {
+		return;
+	}
+	if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
+	    pthread_cond_destroy(&queue_moved) == 0 &&
+	    pthread_cond_init(&queue_moved, &attr) == 0) {
+		slots_ready = sem_init(&slots, 0,
+				       (unsigned int)(cpus > 0 ? 2 * cpus
+							       : 2)) == 0;
+	}
+	pthread_condattr_destroy(&attr);
 }
 
 int sshresolve_node(const char *ssh, const char *ssh_config,
@@ -46,14 +60,13 @@ int sshresolve_node(const char *ssh, const char *ssh_config,
 	}
 	if (slots_ready) {
 		pthread_mutex_lock(&queue_mu);
-		queued++;
+		arrived++;
 		pthread_mutex_unlock(&queue_mu);
 		while (sem_wait(&slots) < 0) {
 		}
 		pthread_mutex_lock(&queue_mu);
-		if (--queued == 0) {
-			pthread_cond_broadcast(&queue_empty);
-		}
+		granted++;
+		pthread_cond_broadcast(&queue_moved);
 		pthread_mutex_unlock(&queue_mu);
 	}
 	rc = spawn_run_watch(ssh, argv.v, &res, NULL, NULL, timeout_s,
@@ -93,11 +106,21 @@ out:
 	return rc;
 }
 
-void sshresolve_after_queue(void)
+void sshresolve_after_queue(long timeout_s)
 {
+	struct timespec until;
+	unsigned long mine;
+
+	if (!slots_ready) {
+		return; /* no turns taken */
+	}
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += timeout_s;
 	pthread_mutex_lock(&queue_mu);
-	while (queued > 0) {
-		pthread_cond_wait(&queue_empty, &queue_mu);
+	mine = arrived;
+	while (granted < mine &&
+	       pthread_cond_timedwait(&queue_moved, &queue_mu, &until) !=
+		       ETIMEDOUT) {
 	}
 	pthread_mutex_unlock(&queue_mu);
 }

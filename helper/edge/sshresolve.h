@@ -3,10 +3,10 @@
  * ("ssh -G", no connection made; sshg.h reads the answer).  Edge.
  *
  * One ssh -G per node, run by the node's probe job before it connects
- * (and its connect waits until no node's ssh -G waits for a slot:
- * sshresolve_after_queue), at most two per CPU at once: each is a short burst of CPU (loading
- * OpenSSH's libraries, reading the config), and hundreds at once only
- * fight for the cores.  Bounded by the connect timeout: a config's
+ * (its connect waits until the ssh -G that asked before it are running:
+ * sshresolve_after_queue), at most two per CPU at once: each is a short
+ * burst of CPU (loading OpenSSH's libraries, reading the config), and
+ * hundreds at once only fight for the cores.  Bounded by the connect timeout: a config's
  * "Match exec" runs a command of the user's, which may hang.  Its
  * environment is the helper's, so ${VAR} in the config and Match exec
  * see what ssh would see.
@@ -35,14 +35,15 @@ int sshresolve_node(const char *ssh, const char *ssh_config,
 		    struct sshg *g, char *why, size_t whylen);
 
 /*
- * Returns once no ssh -G is waiting for its slot (at once when none is).
- * A probe job calls it between its node's ssh -G and its connect, so
- * that the nodes' ssh -G, which need only this machine's CPU, start
- * before the handshakes take it: a node that will not answer starts its
- * connect timeout early instead of behind every other node's handshake.
- * Never waits on a node's ssh: each one waited for has its slot as the
- * running ones end, within their bound.
+ * Returns once every ssh -G that had asked for its slot by now has it,
+ * or after timeout_s seconds.  A probe job calls it between its node's
+ * ssh -G and its connect, so that the nodes' ssh -G, which need only
+ * this machine's CPU, start before the handshakes take it: a node that
+ * will not answer starts its connect timeout early instead of behind
+ * every other node's handshake.  It waits for no connection, and not for
+ * an ssh -G that asks after this call; the bound is for the ssh -G of a
+ * config's Match exec that hang, each holding a slot for its own bound.
  */
-void sshresolve_after_queue(void);
+void sshresolve_after_queue(long timeout_s);
 
 #endif

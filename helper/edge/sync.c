@@ -484,7 +484,8 @@ static int project_digest(struct run *run, const struct strvec *keep,
 	int failed = 0;
 	int rc = -1;
 
-	/* this environment, with the node's LC_ALL and TZ (rsyncargs.h) */
+	/* this environment, with the LC_ALL and TZ the node's listing has too
+	 * (rsyncargs.h) */
 	for (e = environ; *e != NULL; e++) {
 		if (strncmp(*e, "LC_ALL=", 7) != 0 &&
 		    strncmp(*e, "TZ=", 3) != 0) {

@@ -314,6 +314,22 @@ def test_an_unchanged_copy_is_not_sent_again(project, tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+def test_an_rsync_in_a_folder_with_an_equals_sign_lists_the_project(project, tmp_path):
+    """The project is listed for the unchanged check with the rsync found
+    on PATH, whatever its folder's name (a name with '=' once made the
+    listing fail, and so every node copy again)."""
+    folder = tmp_path / "tools=1"
+    folder.mkdir()
+    os.symlink(shutil.which("rsync", path="/usr/bin:/bin"), str(folder / "rsync"))
+    env = child_env(PATH=str(folder) + os.pathsep + os.environ["PATH"])
+    first = project.helper(env=env)
+    assert first.returncode == 0, first.stderr
+    again = project.helper(env=env)
+    assert again.returncode == 0, again.stderr
+    assert all(s["unchanged"] for s in sync_of(again).values()), (sync_of(again), again.stderr)
+    assert "could not be told" not in again.stderr
+
+
 @pytest.fixture(scope="module")
 def no_digest(tmp_path_factory):
     """A node whose sessions' PATH has every program of this machine's

@@ -110,6 +110,37 @@ static void test_spawn_timeout_takes_the_group(void)
 	free(sh);
 }
 
+/* The child gets the environment given, whole, and this process's own
+ * without one. */
+static void test_spawn_env(void)
+{
+	char *sh = spawn_find_program("sh");
+	char *argv[] = { "sh", "-c", "echo \"$LC_ALL|$TZ|${HOME-unset}\"",
+			 NULL };
+	char *envp[] = { "LC_ALL=C", "TZ=UTC0", NULL };
+	struct spawn_result res;
+	char why[128];
+	char want[512];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sh);
+	CU_ASSERT_EQUAL_FATAL(spawn_run_env(sh, argv, envp, &res, NULL, NULL,
+					    0, why, sizeof(why)),
+			      0);
+	CU_ASSERT_STRING_EQUAL(res.output, "C|UTC0|unset\n");
+	spawn_result_release(&res);
+	CU_ASSERT_EQUAL_FATAL(setenv("TZ", "Europe/Paris", 1), 0);
+	snprintf(want, sizeof(want), "%s|Europe/Paris|%s\n",
+		 getenv("LC_ALL") ? getenv("LC_ALL") : "",
+		 getenv("HOME") ? getenv("HOME") : "unset");
+	CU_ASSERT_EQUAL_FATAL(spawn_run_env(sh, argv, NULL, &res, NULL, NULL,
+					    0, why, sizeof(why)),
+			      0);
+	CU_ASSERT_STRING_EQUAL(res.output, want);
+	spawn_result_release(&res);
+	unsetenv("TZ");
+	free(sh);
+}
+
 int suite_spawn(void)
 {
 	CU_pSuite s = CU_add_suite("spawn", NULL, NULL);
@@ -117,7 +148,8 @@ int suite_spawn(void)
 	return (s && CU_add_test(s, "outcomes", test_spawn_outcomes) &&
 		CU_add_test(s, "timeout", test_spawn_timeout) &&
 		CU_add_test(s, "timeout takes the group",
-			    test_spawn_timeout_takes_the_group))
+			    test_spawn_timeout_takes_the_group) &&
+		CU_add_test(s, "environment", test_spawn_env))
 		       ? 0
 		       : -1;
 }
