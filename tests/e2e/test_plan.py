@@ -215,6 +215,6 @@ def test_every_ssh_G_starts_before_any_connect(tmp_path_factory, tmp_path):
     assert len(started) == count, started
     first = min(t for times in accepted.values() for t in times)
     # before, the first turn's nodes connected a turn (2 s) before the
-    # last turn's ssh -G began; the second is for starting the sh that
-    # notes its start
-    assert first > max(started) - 1, (sorted(started), first)
+    # last turn's ssh -G began; the 1.5 s are for starting the sh that
+    # notes its start, on a busy machine
+    assert first > max(started) - 1.5, (sorted(started), first)
