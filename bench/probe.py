@@ -110,6 +110,11 @@ def main():
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("the benchmark starts sshd nodes and needs root")
+    if args.original_up_to > 0 and subprocess.run(
+            ["/usr/bin/python3", "-c", "import execnet, psutil"], stderr=subprocess.DEVNULL).returncode:
+        # the original's way would count 0 nodes, quietly
+        sys.exit("the original's way needs Debian's python3-execnet and python3-psutil "
+                 "(or --original-up-to 0)")
     resource.setrlimit(resource.RLIMIT_NOFILE, (8192, 8192))
     base = tempfile.mkdtemp(prefix="pytest-cloud-bench.")
     cluster = Cluster(base)
