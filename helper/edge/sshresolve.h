@@ -6,10 +6,10 @@
  * (its connect waits until the ssh -G that asked before it are running:
  * sshresolve_after_queue), at most two per CPU at once: each is a short
  * burst of CPU (loading OpenSSH's libraries, reading the config), and
- * hundreds at once only fight for the cores.  Bounded by the connect timeout: a config's
- * "Match exec" runs a command of the user's, which may hang.  Its
- * environment is the helper's, so ${VAR} in the config and Match exec
- * see what ssh would see.
+ * hundreds at once only fight for the cores.  Bounded by the connect
+ * timeout: a config's "Match exec" runs a command of the user's, which
+ * may hang.  Its environment is the helper's, so ${VAR} in the config
+ * and Match exec see what ssh would see.
  */
 #ifndef PYTEST_CLOUD_SSHRESOLVE_H
 #define PYTEST_CLOUD_SSHRESOLVE_H

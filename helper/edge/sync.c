@@ -469,8 +469,8 @@ static void collect(const char *data, size_t len, void *arg)
 
 /* The project's digest for the unchanged check with these kept paths
  * (rsyncargs.h), listed here: rsync with the listing's time zone and
- * locale set in its environment.  0 with hex, or -1
- * when it cannot be had (the node is then copied). */
+ * locale set in its environment.  0 with hex, or -1 when it cannot be had
+ * (the node is then copied). */
 static int project_digest(struct run *run, const struct strvec *keep,
 			  char hex[RSYNC_CHECK_HEX + 1])
 {
