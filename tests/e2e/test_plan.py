@@ -49,8 +49,11 @@ def test_dry_run_plans_by_cpu_and_leaves_out_dead_nodes(project):
         assert "timed out after %ds waiting for the server's SSH banner" % TIMEOUT in got[name]["reason"]
         assert got[name]["cpus"] is None and got[name]["mem_available_mb"] is None
         assert "node '%s': excluded: ssh connect: timed out" % name in r.stderr
-    # two silent nodes cost one timeout, not two
-    assert TIMEOUT <= r.seconds < 2 * TIMEOUT - 0.5, r.seconds
+    # two silent nodes cost one timeout, not two: side by side, the run
+    # is shorter than their two probes one after the other (each probe's
+    # own time, so a busy machine stretches both sides alike)
+    both = got["silent1"]["probe_seconds"] + got["silent2"]["probe_seconds"]
+    assert TIMEOUT <= r.seconds < both, (r.seconds, both)
     # a dry run writes nothing to any node
     for node in (nodes.nodes["node1"], nodes.nodes["node2"]):
         assert os.listdir(node.home) == []
