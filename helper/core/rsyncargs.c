@@ -224,6 +224,8 @@ int rsync_build_list_argv(const struct cloud_config *cfg, struct strvec *out)
 	return rsync_build_check_argv(cfg, NULL, cfg->rootdir, out);
 }
 
+const char *const rsync_check_env[] = { "LC_ALL=C", "TZ=UTC0", NULL };
+
 /* The node's half of the unchanged check (rsyncargs.h), as shell text:
  * the listing's words quoted, its status after it, the same reading as
  * rsync_check_digest's, then SHA-256. */
@@ -243,7 +245,10 @@ char *rsync_check_command(const struct cloud_config *cfg,
 	size_t i;
 	int failed = rsync_build_check_argv(cfg, keep, cfg->chdir, &argv);
 
-	buf_printf(&b, "{ LC_ALL=C TZ=UTC0");
+	buf_printf(&b, "{");
+	for (i = 0; rsync_check_env[i] != NULL; i++) {
+		buf_printf(&b, " %s", rsync_check_env[i]);
+	}
 	for (i = 0; !failed && i < argv.n; i++) {
 		char *q = shquote(argv.v[i]);
 

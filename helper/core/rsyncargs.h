@@ -58,6 +58,11 @@ int rsync_build_list_argv(const struct cloud_config *cfg, struct strvec *out);
  */
 #define RSYNC_CHECK_HEX 64
 
+/* The listing's locale and time zone, "NAME=VALUE", NULL-terminated: the
+ * node's command sets them (rsync_check_command) and so does the helper's
+ * own listing, in rsync's environment. */
+extern const char *const rsync_check_env[];
+
 /* rsync's argv listing dir/ so (argv[0] = "rsync"; keep may be NULL; a
  * relative dir as ./dir/, never read as HOST:PATH).  Returns 0, or -1
  * when out of memory. */

@@ -481,19 +481,26 @@ static int project_digest(struct run *run, const struct strvec *keep,
 	char why[256];
 	char *listing = NULL;
 	char **e;
+	size_t i;
 	int failed = 0;
 	int rc = -1;
 
-	/* this environment, with the LC_ALL and TZ the node's listing has too
-	 * (rsyncargs.h) */
+	/* this environment, with the listing's own LC_ALL and TZ in place of
+	 * any it has (rsync_check_env, as on the node) */
 	for (e = environ; *e != NULL; e++) {
-		if (strncmp(*e, "LC_ALL=", 7) != 0 &&
-		    strncmp(*e, "TZ=", 3) != 0) {
+		const char *const *mine = rsync_check_env;
+		size_t name = strcspn(*e, "=");
+
+		while (*mine != NULL && strncmp(*e, *mine, name + 1) != 0) {
+			mine++;
+		}
+		if (*mine == NULL) {
 			failed |= strvec_push(&envp, *e);
 		}
 	}
-	failed |= strvec_push(&envp, "LC_ALL=C");
-	failed |= strvec_push(&envp, "TZ=UTC0");
+	for (i = 0; rsync_check_env[i] != NULL; i++) {
+		failed |= strvec_push(&envp, rsync_check_env[i]);
+	}
 	if (failed || rsync_build_check_argv(&run->cfg, keep,
 					     run->cfg.rootdir, &argv) < 0 ||
 	    spawn_run_env(run->rsync_path, argv.v, envp.v, &res, collect,
